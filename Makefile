@@ -1,0 +1,20 @@
+# The two commands a newcomer needs are `make run` and `make test`.
+.PHONY: run test lint bench soak fake setup clean
+
+run:  ## set up, then serve Odoo (with the local Google fake) on http://localhost:8069
+	@bash tools/run.sh
+
+test:  ## set up, build a fresh test database, run the whole suite
+	@bash tools/test.sh
+
+lint:  ## ruff and pylint-odoo on the whole tree
+	@bash tools/lint.sh
+
+fake:  ## run the local Google fake alone (PORT=8765)
+	@bash tools/setup.sh >/dev/null && .venv/bin/python -m fake_google --port $${PORT:-8765}
+
+setup:  ## only the set-up (virtualenv, PostgreSQL, Chromium, config)
+	@bash tools/setup.sh --browser
+
+clean:  ## forget the virtualenv and build folder (databases stay)
+	rm -rf .venv .build
