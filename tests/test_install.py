@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
 
@@ -19,6 +20,8 @@ class TestInstall(TransactionCase):
         )
         google_calendar = self.env["ir.module.module"].search([("name", "=", "google_calendar")])
         self.assertEqual(google_calendar.state, "uninstalled")
-        with self.assertRaisesRegex(Exception, "incompatible"):
+        # As in the Apps screen: the refused install leaves nothing behind.
+        with self.assertRaisesRegex(UserError, "incompatible"), self.env.cr.savepoint():
             google_calendar.button_install()
+        self.env.invalidate_all()
         self.assertEqual(google_calendar.state, "uninstalled")
