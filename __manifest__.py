@@ -12,6 +12,4 @@
     "excludes": ["google_calendar", "google_account"],
     "external_dependencies": {"python": ["google-auth", "requests"]},
     "data": [],
-    "installable": True,
-    "application": False,
 }

@@ -10,7 +10,11 @@ class TestInstall(TransactionCase):
         )
         self.assertEqual(
             {m.name: m.state for m in modules},
-            {"google_calendar_sync": "installed", "calendar": "installed", "base_setup": "installed"},
+            {
+                "google_calendar_sync": "installed",
+                "calendar": "installed",
+                "base_setup": "installed",
+            },
         )
 
     def test_odoo_google_modules_are_excluded(self):

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make lint`: ruff and pylint-odoo (the OCA checks) on the whole tree.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$repo/tools/setup.sh" >/dev/null
+source "$repo/tools/env.sh"
+cd "$repo"
+echo "[lint] ruff"
+"$GCS_VENV/bin/ruff" check .
+"$GCS_VENV/bin/ruff" format --check --diff . >/dev/null || {
+    echo "[lint] ruff format would change these files:"; "$GCS_VENV/bin/ruff" format --check . ; exit 1; }
+echo "[lint] pylint-odoo"
+# pylint checks the module through its technical name on the addons path.
+cd "$GCS_BUILD/addons"
+"$GCS_VENV/bin/pylint" --rcfile="$repo/.pylintrc" google_calendar_sync
+echo "[lint] clean"
