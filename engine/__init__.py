@@ -1,0 +1,1 @@
+"""Plain-Python core of the sync: no Odoo import here or below."""

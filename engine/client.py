@@ -1,0 +1,562 @@
+"""Google Calendar API v3 over ``requests`` and ``google-auth``.
+
+One ``CalendarClient`` per Google account. It keeps the access token fresh,
+paces requests with the user's token bucket, retries what Google says may
+succeed later, follows pages, sends writes in batches, and turns every failure
+into one of the typed exceptions of ``errors``. The access token only ever
+travels in the ``Authorization`` header.
+"""
+
+import json
+import logging
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import UTC
+from urllib.parse import quote, urlencode, urlsplit
+
+import requests
+from google.auth import exceptions as auth_exceptions
+from google.auth.transport.requests import Request as AuthRequest
+
+from .batch import PartRequest, decode_batch, encode_batch
+from .errors import (
+    AuthError,
+    GoogleApiError,
+    MalformedResponse,
+    SyncTokenExpired,
+    TransientError,
+    error_from_response,
+    error_from_token_endpoint,
+)
+from .ratelimit import RetryPolicy
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_API_ROOT = "https://www.googleapis.com"
+DEFAULT_BATCH_SIZE = 50
+# Google refuses batches of more than 1000 calls.
+MAX_BATCH_SIZE = 1000
+SEND_UPDATES_VALUES = ("all", "externalOnly", "none")
+# Calls whose success answer has no body.
+_EMPTY_ANSWER_KINDS = frozenset({"delete", "stop_channel"})
+# Calls whose success answer is one event.
+_EVENT_ANSWER_KINDS = frozenset({"get", "insert", "patch", "update"})
+_REDACTED = "[redacted]"
+
+
+def new_event_id():
+    """A client-chosen event id (base32hex-compatible) that makes an insert idempotent."""
+    return uuid.uuid4().hex
+
+
+def _flag(value):
+    return "true" if value else "false"
+
+
+def _timestamp(value):
+    """RFC 3339 text for a query bound given as text or a datetime (naive = UTC)."""
+    if value is None or isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat()
+
+
+def _segment(value):
+    """A path segment: calendar ids are e-mail addresses and event ids are free text."""
+    return quote(str(value), safe="")
+
+
+def _events_path(calendar_id, event_id=None):
+    path = f"calendars/{_segment(calendar_id)}/events"
+    return f"{path}/{_segment(event_id)}" if event_id is not None else path
+
+
+def _write_query(send_updates, body=None):
+    if send_updates not in SEND_UPDATES_VALUES:
+        raise ValueError(f"send_updates must be one of {SEND_UPDATES_VALUES}, not {send_updates!r}")
+    query = {"sendUpdates": send_updates}
+    # Without conferenceDataVersion=1 Google silently ignores conferenceData.
+    if body is not None and "conferenceData" in body:
+        query["conferenceDataVersion"] = "1"
+    return query
+
+
+def _if_match(etag):
+    return {"If-Match": etag} if etag else {}
+
+
+@dataclass
+class ApiCall:
+    """One Calendar API request, sent alone or as a part of a batch.
+
+    ``path`` is relative to the Calendar v3 root (``calendars/primary/events``);
+    ``kind`` names the call in the client's counters.
+    """
+
+    kind: str
+    method: str
+    path: str
+    query: dict = field(default_factory=dict)
+    body: dict | None = None
+    headers: dict = field(default_factory=dict)
+
+    @classmethod
+    def get(cls, calendar_id, event_id):
+        return cls("get", "GET", _events_path(calendar_id, event_id))
+
+    @classmethod
+    def insert(cls, calendar_id, body, *, send_updates):
+        query = _write_query(send_updates, body)
+        return cls("insert", "POST", _events_path(calendar_id), query, body)
+
+    @classmethod
+    def patch(cls, calendar_id, event_id, body, *, etag=None, send_updates):
+        query = _write_query(send_updates, body)
+        path = _events_path(calendar_id, event_id)
+        return cls("patch", "PATCH", path, query, body, _if_match(etag))
+
+    @classmethod
+    def update(cls, calendar_id, event_id, body, *, etag=None, send_updates):
+        query = _write_query(send_updates, body)
+        path = _events_path(calendar_id, event_id)
+        return cls("update", "PUT", path, query, body, _if_match(etag))
+
+    @classmethod
+    def delete(cls, calendar_id, event_id, *, etag=None, send_updates):
+        path = _events_path(calendar_id, event_id)
+        return cls("delete", "DELETE", path, _write_query(send_updates), None, _if_match(etag))
+
+    @property
+    def resend_safe(self):
+        """Whether sending again after a lost answer cannot apply the call twice.
+
+        An insert is safe only with a client-chosen id (a twin gets 409);
+        other POSTs (watch) are not resent after a dropped connection.
+        """
+        if self.method != "POST":
+            return True
+        return self.kind == "insert" and bool((self.body or {}).get("id"))
+
+    def encoded_body(self):
+        if self.body is None:
+            return b""
+        return json.dumps(self.body, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass
+class EventList:
+    """Everything ``events.list`` returned, all pages joined."""
+
+    items: list
+    next_sync_token: str | None
+    default_reminders: list
+    time_zone: str | None
+
+
+class CalendarClient:
+    """Calendar v3 for one Google account.
+
+    ``credentials`` is a ``google.oauth2.credentials.Credentials`` built
+    directly with the configured ``token_uri`` (``expiry`` naive UTC).
+    ``on_token_refresh(token, expiry)`` is called after each refresh so the
+    caller can store the new access token.
+    """
+
+    def __init__(
+        self,
+        api_root,
+        credentials,
+        *,
+        session=None,
+        rate_limiter=None,
+        retry_policy=None,
+        timeout=(10.0, 60.0),
+        batch_size=DEFAULT_BATCH_SIZE,
+        on_token_refresh=None,
+    ):
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}")
+        self.api_root = (api_root or DEFAULT_API_ROOT).rstrip("/")
+        self.credentials = credentials
+        self.session = session or requests.Session()
+        self.rate_limiter = rate_limiter
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.timeout = timeout
+        self.batch_size = batch_size
+        self.on_token_refresh = on_token_refresh
+        #: HTTP requests sent by kind (list, get, insert, patch, update, delete,
+        #: instances, watch, stop_channel, calendar, calendar_list, batch), plus
+        #: batch_calls (parts sent), retries (requests sent again),
+        #: batch_call_retries (parts sent again) and token_refreshes.
+        self.counters = Counter()
+        self._api_path = urlsplit(self.api_root).path + "/calendar/v3/"
+
+    # -- events -------------------------------------------------------------
+
+    def list_events(
+        self,
+        calendar_id="primary",
+        *,
+        sync_token=None,
+        time_min=None,
+        time_max=None,
+        single_events=False,
+        show_deleted=True,
+        max_results=2500,
+    ):
+        """All events (every page); incremental when ``sync_token`` is given.
+
+        Raises ``SyncTokenExpired`` when Google wants a full sync again.
+        """
+        query = {
+            "maxResults": str(max_results),
+            "singleEvents": _flag(single_events),
+            "showDeleted": _flag(show_deleted),
+        }
+        if sync_token:
+            if time_min or time_max:
+                raise ValueError("Google refuses time_min/time_max together with a sync token")
+            query["syncToken"] = sync_token
+        else:
+            query.update(
+                {
+                    key: _timestamp(value)
+                    for key, value in (("timeMin", time_min), ("timeMax", time_max))
+                    if value is not None
+                }
+            )
+        call = ApiCall("list", "GET", _events_path(calendar_id), query)
+        try:
+            pages = self._pages(call)
+        except GoogleApiError as error:
+            if sync_token and error.status == 410 and not isinstance(error, SyncTokenExpired):
+                raise SyncTokenExpired(
+                    error.message, status=410, reason=error.reason or "fullSyncRequired"
+                ) from None
+            raise
+        first, last = pages[0], pages[-1]
+        next_sync_token = last.get("nextSyncToken")
+        if next_sync_token is not None and not isinstance(next_sync_token, str):
+            raise MalformedResponse("events.list: nextSyncToken is not a string")
+        return EventList(
+            items=[item for page in pages for item in page["items"]],
+            next_sync_token=next_sync_token,
+            default_reminders=list(first.get("defaultReminders") or []),
+            time_zone=first.get("timeZone"),
+        )
+
+    def get_event(self, calendar_id, event_id):
+        """One event, cancelled ones included; ``NotFound`` when unknown."""
+        return self._execute(ApiCall.get(calendar_id, event_id))
+
+    def insert_event(self, calendar_id, body, *, send_updates):
+        """Create an event; give ``body["id"]`` (``new_event_id()``) to make it idempotent."""
+        return self._execute(ApiCall.insert(calendar_id, body, send_updates=send_updates))
+
+    def patch_event(self, calendar_id, event_id, body, *, etag=None, send_updates):
+        """Merge ``body`` into the event; with ``etag``, only if it did not change meanwhile."""
+        call = ApiCall.patch(calendar_id, event_id, body, etag=etag, send_updates=send_updates)
+        return self._execute(call)
+
+    def update_event(self, calendar_id, event_id, body, *, etag=None, send_updates):
+        """Replace the event with ``body``; with ``etag``, only if it did not change."""
+        call = ApiCall.update(calendar_id, event_id, body, etag=etag, send_updates=send_updates)
+        return self._execute(call)
+
+    def delete_event(self, calendar_id, event_id, *, etag=None, send_updates):
+        """Delete (cancel) the event. Returns None."""
+        self._execute(ApiCall.delete(calendar_id, event_id, etag=etag, send_updates=send_updates))
+
+    def instances(
+        self,
+        calendar_id,
+        event_id,
+        *,
+        time_min=None,
+        time_max=None,
+        show_deleted=True,
+        max_results=2500,
+    ):
+        """The occurrences of a recurring event (every page), as a list."""
+        query = {"maxResults": str(max_results), "showDeleted": _flag(show_deleted)}
+        if time_min is not None:
+            query["timeMin"] = _timestamp(time_min)
+        if time_max is not None:
+            query["timeMax"] = _timestamp(time_max)
+        path = _events_path(calendar_id, event_id) + "/instances"
+        pages = self._pages(ApiCall("instances", "GET", path, query))
+        return [item for page in pages for item in page["items"]]
+
+    # -- push channels ------------------------------------------------------
+
+    def watch(self, calendar_id, channel_id, address, *, token=None, ttl_seconds=None):
+        """Open a push channel on the calendar's events; returns Google's channel."""
+        body = {"id": channel_id, "type": "web_hook", "address": address}
+        if token:
+            body["token"] = token
+        if ttl_seconds:
+            body["params"] = {"ttl": str(int(ttl_seconds))}
+        channel = self._execute(
+            ApiCall("watch", "POST", _events_path(calendar_id) + "/watch", body=body)
+        )
+        if not isinstance(channel.get("resourceId"), str):
+            raise MalformedResponse("events.watch: the channel has no resourceId")
+        return channel
+
+    def stop_channel(self, channel_id, resource_id):
+        """Close a push channel. Returns None."""
+        body = {"id": channel_id, "resourceId": resource_id}
+        self._execute(ApiCall("stop_channel", "POST", "channels/stop", body=body))
+
+    # -- calendars ----------------------------------------------------------
+
+    def get_calendar(self, calendar_id="primary"):
+        """The calendar resource (``id``, ``summary``, ``timeZone``)."""
+        return self._execute(ApiCall("calendar", "GET", f"calendars/{_segment(calendar_id)}"))
+
+    def calendar_list(self):
+        """The user's calendar list entries (every page)."""
+        call = ApiCall("calendar_list", "GET", "users/me/calendarList", {"maxResults": "250"})
+        return [item for page in self._pages(call) for item in page["items"]]
+
+    # -- batch --------------------------------------------------------------
+
+    def execute_batch(self, calls):
+        """Send ``calls`` (``ApiCall``) in batches of ``batch_size``; one outcome per call.
+
+        An outcome is the answer (event JSON, or None for a delete) or the
+        typed exception of that call. Parts that fail in a retryable way are
+        sent again; a 401 part after one token refresh. When a whole batch
+        request fails (budget spent, auth lost, Google down), that error is
+        the outcome of its calls and of every call not yet sent.
+        """
+        outcomes = [None] * len(calls)
+        for start in range(0, len(calls), self.batch_size):
+            indexes = list(range(start, min(start + self.batch_size, len(calls))))
+            failure = self._run_batch(calls, indexes, outcomes)
+            if failure is not None:
+                # Whatever broke the whole request would break the next ones too.
+                for index in range(indexes[-1] + 1, len(calls)):
+                    outcomes[index] = failure
+                break
+        return outcomes
+
+    def _run_batch(self, calls, indexes, outcomes):
+        """Send one chunk, resending its retryable parts; the request-level error if any."""
+        started = self.retry_policy.clock()
+        pending = indexes
+        refreshed = False
+        sends = 0
+        while pending:
+            sends += 1
+            try:
+                answers = self._send_batch(calls, pending)
+            except GoogleApiError as error:
+                for index in pending:
+                    outcomes[index] = error
+                return error
+            to_resend, auth_failed, worst = [], False, None
+            for index in pending:
+                outcome = self._part_outcome(calls[index], answers.get(str(index)), index)
+                if isinstance(outcome, GoogleApiError):
+                    outcome.attempts = sends
+                    if isinstance(outcome, AuthError) and not refreshed:
+                        auth_failed = True
+                        to_resend.append(index)
+                    elif outcome.retryable:
+                        to_resend.append(index)
+                        if worst is None or (outcome.retry_after or 0) > (worst.retry_after or 0):
+                            worst = outcome
+                outcomes[index] = outcome
+            if worst is not None:
+                delay = self.retry_policy.delay(sends, worst, started)
+                if delay is None:
+                    # Out of attempts or time: these parts keep their errors.
+                    to_resend = [i for i in to_resend if isinstance(outcomes[i], AuthError)]
+                else:
+                    self.retry_policy.sleep(delay)
+            if auth_failed:
+                refreshed = True
+                try:
+                    self._refresh()
+                except GoogleApiError as error:
+                    for index in to_resend:
+                        outcomes[index] = error
+                    return error
+            self.counters["batch_call_retries"] += len(to_resend)
+            pending = to_resend
+        return None
+
+    def _part_outcome(self, call, part, index):
+        if part is None:
+            return MalformedResponse(f"batch answer has no part for call {index} ({call.kind})")
+        if part.status >= 300:
+            return self._scrubbed(error_from_response(part.status, part.body, part.headers))
+        try:
+            return self._decode_answer(call, part.body)
+        except MalformedResponse as error:
+            return error
+
+    def _send_batch(self, calls, indexes):
+        """One batch HTTP request for ``indexes``; its parts keyed by Content-ID."""
+        parts = []
+        for index in indexes:
+            call = calls[index]
+            target = self._api_path + call.path
+            if call.query:
+                target += "?" + urlencode(call.query)
+            parts.append(
+                PartRequest(str(index), call.method, target, call.headers, call.encoded_body())
+            )
+        content_type, body = encode_batch(parts)
+        response = self._send(
+            "batch",
+            "POST",
+            f"{self.api_root}/batch/calendar/v3",
+            data=body,
+            headers={"Content-Type": content_type},
+            cost=len(parts),
+            resend_safe=all(calls[index].resend_safe for index in indexes),
+        )
+        answers = decode_batch(response.headers.get("Content-Type"), response.content)
+        return {answer.content_id: answer for answer in answers}
+
+    # -- plumbing -----------------------------------------------------------
+
+    def _pages(self, call):
+        """Every page of a list call, in order, each checked to hold an ``items`` list."""
+        pages, seen_tokens, page_token = [], set(), None
+        while True:
+            query = dict(call.query, pageToken=page_token) if page_token else call.query
+            page = self._execute(replace(call, query=query))
+            items = page.setdefault("items", [])
+            if not isinstance(items, list) or not all(
+                isinstance(item, dict) and isinstance(item.get("id"), str) for item in items
+            ):
+                raise MalformedResponse(
+                    f"{call.kind}: page {len(pages) + 1} has items that are not events with an id"
+                )
+            pages.append(page)
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return pages
+            if not isinstance(page_token, str) or page_token in seen_tokens:
+                raise MalformedResponse(f"{call.kind}: bad or repeated nextPageToken")
+            seen_tokens.add(page_token)
+
+    def _execute(self, call):
+        """Send one call alone and decode its answer."""
+        headers = dict(call.headers)
+        if call.body is not None:
+            headers["Content-Type"] = "application/json"
+        response = self._send(
+            call.kind,
+            call.method,
+            self.api_root + "/calendar/v3/" + call.path,
+            params=call.query,
+            data=call.encoded_body(),
+            headers=headers,
+            resend_safe=call.resend_safe,
+        )
+        return self._decode_answer(call, response.content)
+
+    def _decode_answer(self, call, content):
+        if call.kind in _EMPTY_ANSWER_KINDS:
+            return None
+        try:
+            data = json.loads(content)
+        except ValueError:
+            raise MalformedResponse(
+                f"{call.kind}: the answer is not JSON: {content[:80]!r}"
+            ) from None
+        if not isinstance(data, dict):
+            raise MalformedResponse(f"{call.kind}: the answer is not a JSON object")
+        if call.kind in _EVENT_ANSWER_KINDS and not isinstance(data.get("id"), str):
+            raise MalformedResponse(f"{call.kind}: the answer is an event without an id")
+        return data
+
+    def _send(self, kind, method, url, *, params=None, data=b"", headers, cost=1, resend_safe):
+        """One HTTP request with auth, pacing and retries; the 2xx response or a typed error."""
+        started = self.retry_policy.clock()
+        sends = 0
+        refreshed = False
+        while True:
+            self._ensure_token()
+            if self.rate_limiter is not None:
+                self.rate_limiter.acquire(cost)
+            sends += 1
+            self.counters[kind] += 1
+            if kind == "batch":
+                self.counters["batch_calls"] += cost
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data or None,
+                    headers=dict(headers, Authorization=f"Bearer {self.credentials.token}"),
+                    timeout=self.timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                error = TransientError(f"{kind}: no answer from Google ({type(exc).__name__})")
+                if not resend_safe:
+                    # The request may have been applied: sending it again could
+                    # apply it twice, so the caller decides.
+                    error.attempts = sends
+                    raise error from None
+            else:
+                if response.status_code < 300:
+                    return response
+                error = self._scrubbed(
+                    error_from_response(response.status_code, response.content, response.headers)
+                )
+                if isinstance(error, AuthError) and not refreshed:
+                    # The token may have been revoked or expired early: one
+                    # refresh, then the same request again.
+                    refreshed = True
+                    self._refresh()
+                    self.counters["retries"] += 1
+                    continue
+            delay = self.retry_policy.delay(sends, error, started)
+            if delay is None:
+                error.attempts = sends
+                raise error
+            _logger.info("Google %s failed (%s); retry %d in %.2fs", kind, error, sends, delay)
+            self.counters["retries"] += 1
+            self.retry_policy.sleep(delay)
+
+    def _ensure_token(self):
+        if not self.credentials.valid:
+            self._refresh()
+
+    def _refresh(self):
+        """Get a new access token from the token endpoint and report it."""
+        try:
+            self.credentials.refresh(AuthRequest(session=self.session))
+        except auth_exceptions.RefreshError as exc:
+            details = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
+            error = error_from_token_endpoint(
+                details.get("error"),
+                details.get("error_description") or str(exc.args[0] if exc.args else ""),
+                retryable=bool(getattr(exc, "retryable", False)),
+            )
+            raise self._scrubbed(error) from None
+        except auth_exceptions.TransportError:
+            raise TransientError("token endpoint: no answer") from None
+        self.counters["token_refreshes"] += 1
+        if self.on_token_refresh is not None:
+            self.on_token_refresh(self.credentials.token, self.credentials.expiry)
+
+    def _scrubbed(self, error):
+        """The error with any token of ours cut out of its message."""
+        secrets = [self.credentials.token, getattr(self.credentials, "refresh_token", None)]
+        message = error.message
+        for secret in secrets:
+            if secret and secret in message:
+                message = message.replace(secret, _REDACTED)
+        if message != error.message:
+            error.message = message
+            error.args = (message,)
+        return error
