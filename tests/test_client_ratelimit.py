@@ -1,0 +1,135 @@
+"""The token bucket and the retry backoff, driven by a fake clock."""
+
+import pytest
+
+from ..engine.errors import BadRequest, QuotaExceeded, RateBudgetExhausted, RateLimited
+from ..engine.ratelimit import RateLimiters, RetryPolicy, TokenBucket
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.slept = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_bucket_allows_a_minute_of_requests_then_waits():
+    clock = FakeClock()
+    bucket = TokenBucket(60, clock=clock, sleep=clock.sleep)
+    for _ in range(60):
+        assert bucket.acquire() == 0
+    assert clock.slept == []
+    # The 61st request must wait for one refill: 60/min = one per second.
+    assert bucket.acquire() == pytest.approx(1.0)
+    assert clock.slept == [pytest.approx(1.0)]
+
+
+def test_bucket_refills_with_time_up_to_its_capacity():
+    clock = FakeClock()
+    bucket = TokenBucket(120, clock=clock, sleep=clock.sleep)
+    bucket.acquire(120)
+    assert bucket.available() == 0
+    clock.now += 15
+    assert bucket.available() == pytest.approx(30)
+    clock.now += 3600
+    assert bucket.available() == 120
+
+
+def test_batch_costs_one_per_call_and_may_exceed_capacity():
+    clock = FakeClock()
+    bucket = TokenBucket(600, max_wait=None, clock=clock, sleep=clock.sleep)
+    assert bucket.acquire(500) == 0
+    # 700 more with 100 left: 600 short at 10/s.
+    assert bucket.acquire(700) == pytest.approx(60.0)
+    # The next caller queues behind the reservation.
+    assert bucket.acquire(10) == pytest.approx(1.0)
+
+
+def test_bucket_refuses_to_wait_longer_than_max_wait_and_reserves_nothing():
+    clock = FakeClock()
+    bucket = TokenBucket(60, max_wait=5, clock=clock, sleep=clock.sleep)
+    bucket.acquire(60)
+    with pytest.raises(RateBudgetExhausted) as caught:
+        bucket.acquire(10)
+    assert caught.value.retry_after == pytest.approx(10.0)
+    assert clock.slept == []
+    # Nothing was reserved by the refused call: 5 s later, 5 requests fit.
+    clock.now += 5
+    assert bucket.acquire(5) == 0
+
+
+def test_bucket_with_zero_max_wait_never_sleeps():
+    clock = FakeClock()
+    bucket = TokenBucket(600, max_wait=0, clock=clock, sleep=clock.sleep)
+    bucket.acquire(600)
+    with pytest.raises(RateBudgetExhausted):
+        bucket.acquire()
+    assert clock.slept == []
+
+
+def test_limiters_keep_one_bucket_per_user():
+    limiters = RateLimiters(60, max_wait=0)
+    alice = limiters.for_user("alice")
+    assert limiters.for_user("alice") is alice
+    alice.acquire(60)
+    with pytest.raises(RateBudgetExhausted):
+        alice.acquire()
+    assert limiters.for_user("bob").acquire(60) == 0
+
+
+def test_rejects_nonsense_budget():
+    with pytest.raises(ValueError):
+        TokenBucket(0)
+
+
+def policy(clock, **options):
+    return RetryPolicy(clock=clock, sleep=clock.sleep, jitter=lambda: 0.5, **options)
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap():
+    clock = FakeClock()
+    retry = policy(clock, max_attempts=10, base_delay=1.0, max_delay=5.0, max_total=1e6)
+    error = RateLimited("slow down", status=429)
+    delays = [retry.delay(attempt, error, clock()) for attempt in range(1, 6)]
+    assert delays == [1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_backoff_honours_retry_after():
+    clock = FakeClock()
+    retry = policy(clock, max_delay=1.0)
+    error = RateLimited("slow down", status=429, retry_after=3.0)
+    assert retry.delay(1, error, clock()) == 3.0
+
+
+def test_backoff_stops_after_max_attempts():
+    clock = FakeClock()
+    retry = policy(clock, max_attempts=3)
+    error = RateLimited("slow down", status=429)
+    assert retry.delay(2, error, clock()) is not None
+    assert retry.delay(3, error, clock()) is None
+
+
+def test_backoff_stops_when_the_total_time_would_be_exceeded():
+    clock = FakeClock()
+    retry = policy(clock, max_total=10.0)
+    started = clock()
+    clock.now += 9.5
+    assert retry.delay(1, RateLimited("x", status=429), started) is None
+    assert retry.delay(1, RateLimited("x", status=429, retry_after=0.5), started) == 0.5
+    # A Retry-After longer than the time left is not waited for.
+    assert retry.delay(1, RateLimited("x", status=429, retry_after=2), started) is None
+
+
+def test_no_retry_for_errors_that_cannot_succeed():
+    clock = FakeClock()
+    retry = policy(clock)
+    assert retry.delay(1, BadRequest("bad", status=400), clock()) is None
+    assert retry.delay(1, QuotaExceeded("stop", status=403), clock()) is None
