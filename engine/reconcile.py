@@ -1,0 +1,247 @@
+"""The sync's decision core: last agreed values + both sides' current values -> a decision.
+
+Pure: nothing here reads a clock, a database or the network. The caller computes
+every decision first (the plan), checks it (e.g. :func:`deletion_ratio_exceeds`),
+then applies it and stores ``Decision.values`` as the new agreed state.
+
+A side *changed* iff its current neutral values differ from the agreed ones.
+Change times (Odoo ``write_date``, Google ``updated``) are consulted only to break a
+tie when both sides changed the same field to different values.
+
+Inputs per event: ``agreed`` (neutral values both sides last agreed on, None if never
+synced), ``odoo`` (current, None if deleted in Odoo or absent) and ``google``
+(current, None or :data:`CANCELLED` if deleted on Google or absent). In an
+incremental sync an event Google did not list is unchanged: pass ``agreed`` for it.
+
+======= ======== ========= ========================================================
+agreed  odoo     google    decision
+======= ======== ========= ========================================================
+none    none     none      FORGET (nothing on either side)
+none    values   none      CREATE_ON_GOOGLE
+none    none     values    CREATE_IN_ODOO
+none    values   values    first meeting (e.g. after a full resync): equal -> NOOP,
+                           else every differing field is a tie -> CONFLICT
+values  none     none      FORGET (deleted on both sides)
+values  none     = agreed  DELETE_ON_GOOGLE
+values  none     edited    CREATE_IN_ODOO (Google's edit wins over Odoo's delete)
+values  = agreed none      DELETE_IN_ODOO
+values  edited   none      CREATE_ON_GOOGLE (Odoo's edit wins; Google refuses a
+                           deleted id again, so the caller must use a new id)
+values  values   values    field by field, below
+======= ======== ========= ========================================================
+
+Field by field (``o`` Odoo, ``g`` Google, ``a`` agreed):
+
+* ``o == g``: nothing to do for that field (even if both changed it alike);
+* only ``o`` changed: Odoo's value goes to Google; only ``g`` changed: the reverse;
+* both changed differently: attendees merge per attendee (below); any other field
+  is a tie: the side with the later change time wins (Odoo when the times are
+  equal or unknown) and the loser's value is reported in ``Decision.lost``.
+
+``allday``, ``start``, ``stop`` and ``timezone`` move as one block: mixing Odoo's
+start with Google's stop could produce an event that ends before it starts.
+
+Attendees (keyed by e-mail) merge with the same three-way rule per attendee, and
+per attribute (``name``, ``status``) of an attendee present on both sides; an
+attendee removed on one side and edited on the other is kept (the edit wins).
+
+Outcome: ``CONFLICT`` if a value was lost, else ``MERGE`` if both sides receive
+fields, ``PUSH``/``PULL`` if one does, else ``NOOP``.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from .mapping import NEUTRAL_KEYS, diff_fields
+
+
+class Action(StrEnum):
+    NOOP = "noop"
+    PUSH = "push"
+    PULL = "pull"
+    MERGE = "merge"
+    CONFLICT = "conflict"
+    CREATE_ON_GOOGLE = "create_on_google"
+    CREATE_IN_ODOO = "create_in_odoo"
+    DELETE_ON_GOOGLE = "delete_on_google"
+    DELETE_IN_ODOO = "delete_in_odoo"
+    FORGET = "forget"
+
+
+class _Cancelled:
+    """Marker for an event Google reports as cancelled (same meaning as None)."""
+
+    def __repr__(self):
+        return "CANCELLED"
+
+
+CANCELLED = _Cancelled()
+
+TIMING_FIELDS = ("allday", "start", "stop", "timezone")
+_SIDE_LABELS = {"google": "On Google", "odoo": "In Odoo"}
+
+
+@dataclass(frozen=True)
+class LostValue:
+    """A value overwritten by a tie: post :meth:`message` to the event's chatter."""
+
+    field: str
+    lost_side: str  # "google" or "odoo": where the overwritten value was
+    lost: object
+    kept: object
+
+    def message(self):
+        return (f"{self.field}: {_SIDE_LABELS[self.lost_side]}: {describe(self.lost)}; "
+                f"kept {describe(self.kept)}")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one event.
+
+    ``values``: the neutral values both sides hold once the decision is applied
+    (store them as the new agreed state; None when the record is to be forgotten or
+    deleted). ``push_fields``: neutral fields to write on Google (all of them for
+    CREATE_ON_GOOGLE). ``pull_fields``: neutral fields to write in Odoo.
+    """
+
+    action: Action
+    values: dict | None
+    push_fields: frozenset = field(default_factory=frozenset)
+    pull_fields: frozenset = field(default_factory=frozenset)
+    lost: tuple = ()
+
+
+def describe(value):
+    """Human text for a neutral value, for chatter messages."""
+    if isinstance(value, dict) and "email" in value:
+        name = f"{value['name']} " if value.get("name") else ""
+        return f"{name}<{value['email']}> ({value.get('status', 'removed')})"
+    if isinstance(value, list):
+        return ", ".join(describe(item) for item in value) or "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "":
+        return "(empty)"
+    return str(value)
+
+
+def _as_utc(moment):
+    """Odoo's naive UTC datetime or Google's RFC 3339 string as an aware datetime."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _google_wins_ties(odoo_changed_at, google_changed_at):
+    odoo_time, google_time = _as_utc(odoo_changed_at), _as_utc(google_changed_at)
+    return odoo_time is not None and google_time is not None and google_time > odoo_time
+
+
+def reconcile(agreed, odoo, google, *, odoo_changed_at=None, google_changed_at=None):
+    """The :class:`Decision` for one event (rules in the module docstring)."""
+    if google is CANCELLED:
+        google = None
+    if odoo is None and google is None:
+        return Decision(Action.FORGET, None)
+    if agreed is None and google is None:
+        return Decision(Action.CREATE_ON_GOOGLE, odoo, push_fields=frozenset(NEUTRAL_KEYS))
+    if agreed is None and odoo is None:
+        return Decision(Action.CREATE_IN_ODOO, google, pull_fields=frozenset(NEUTRAL_KEYS))
+    if odoo is None:
+        if diff_fields(agreed, google):
+            return Decision(Action.CREATE_IN_ODOO, google, pull_fields=frozenset(NEUTRAL_KEYS))
+        return Decision(Action.DELETE_ON_GOOGLE, None)
+    if google is None:
+        if diff_fields(agreed, odoo):
+            return Decision(Action.CREATE_ON_GOOGLE, odoo, push_fields=frozenset(NEUTRAL_KEYS))
+        return Decision(Action.DELETE_IN_ODOO, None)
+    return _merge(agreed, odoo, google, _google_wins_ties(odoo_changed_at, google_changed_at))
+
+
+def _merge(agreed, odoo, google, google_wins):
+    result, lost = {}, []
+    groups = [TIMING_FIELDS] + [(key,) for key in NEUTRAL_KEYS if key not in TIMING_FIELDS]
+    for keys in groups:
+        base = {key: agreed[key] for key in keys} if agreed is not None else None
+        mine = {key: odoo.get(key) for key in keys}
+        theirs = {key: google.get(key) for key in keys}
+        if mine == theirs or theirs == base:
+            result.update(mine)
+        elif mine == base:
+            result.update(theirs)
+        elif keys == ("attendees",):
+            merged, attendee_losses = _merge_attendees(
+                base and base["attendees"], mine["attendees"], theirs["attendees"], google_wins)
+            result["attendees"] = merged
+            lost.extend(attendee_losses)
+        else:
+            winner, loser, loser_side = ((theirs, mine, "odoo") if google_wins
+                                         else (mine, theirs, "google"))
+            result.update(winner)
+            lost.extend(LostValue(key, loser_side, loser[key], winner[key])
+                        for key in keys if loser[key] != winner[key])
+    push, pull = frozenset(diff_fields(result, google)), frozenset(diff_fields(result, odoo))
+    if lost:
+        action = Action.CONFLICT
+    elif push and pull:
+        action = Action.MERGE
+    elif push:
+        action = Action.PUSH
+    elif pull:
+        action = Action.PULL
+    else:
+        action = Action.NOOP
+    return Decision(action, result, push, pull, tuple(lost))
+
+
+def _merge_attendees(base, odoo, google, google_wins):
+    """Three-way merge of attendee lists keyed by e-mail; returns (merged, losses)."""
+    base = {a["email"]: a for a in base} if base is not None else None
+    odoo = {a["email"]: a for a in odoo or []}
+    google = {a["email"]: a for a in google or []}
+    merged, lost = {}, []
+    for email in sorted(set(odoo) | set(google) | set(base or ())):
+        was = base.get(email) if base is not None else None
+        mine, theirs = odoo.get(email), google.get(email)
+        if mine == theirs or theirs == was:
+            chosen = mine
+        elif mine == was:
+            chosen = theirs
+        elif mine is None or theirs is None:
+            chosen = mine or theirs  # removed on one side, edited on the other: keep
+        else:
+            chosen, tied = {}, False
+            for key in ("email", "name", "status"):
+                old = was.get(key) if was else None
+                if mine[key] == theirs[key] or theirs[key] == old:
+                    chosen[key] = mine[key]
+                elif mine[key] == old:
+                    chosen[key] = theirs[key]
+                else:
+                    chosen[key] = theirs[key] if google_wins else mine[key]
+                    tied = True
+            if tied:
+                loser, loser_side = (mine, "odoo") if google_wins else (theirs, "google")
+                lost.append(LostValue("attendees", loser_side, loser, chosen))
+        if chosen is not None:
+            merged[email] = chosen
+    return [merged[email] for email in sorted(merged)], lost
+
+
+def deletion_ratio_exceeds(total_synced, to_delete, threshold):
+    """Whether a plan deletes more than ``threshold`` (a fraction, 0..1) of the synced events.
+
+    A sync whose plan trips this should stop and ask: mass deletions are more often
+    a broken token, a wrong calendar or a bug than the user's intent.
+    """
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must be a fraction between 0 and 1, got {threshold!r}")
+    if to_delete <= 0:
+        return False
+    if total_synced <= 0:
+        return True  # deleting what was never synced is always suspicious
+    return to_delete / total_synced > threshold
