@@ -11,5 +11,20 @@
     # installed, every event would be synchronized twice.
     "excludes": ["google_calendar", "google_account"],
     "external_dependencies": {"python": ["google-auth", "requests"]},
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/ir_config_parameter_data.xml",
+        "data/ir_cron_data.xml",
+        "views/oauth_templates.xml",
+        "views/res_config_settings_views.xml",
+        "views/res_users_views.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "google_calendar_sync/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "google_calendar_sync/static/tests/tours/**/*",
+        ],
+    },
 }

@@ -1,0 +1,342 @@
+import logging
+from datetime import UTC, datetime
+
+from google.oauth2.credentials import Credentials
+
+from odoo import _, api, fields, models
+
+from ..engine import oauth
+from ..engine.client import CalendarClient
+from ..engine.errors import GoogleApiError, InvalidGrant
+
+_logger = logging.getLogger(__name__)
+
+PARAM_PREFIX = "google_calendar_sync."
+# Google's real endpoints; each one is a system parameter so that tests and
+# the demo can point the module at the local fake.
+DEFAULT_ENDPOINTS = {
+    "auth_endpoint": "https://accounts.google.com/o/oauth2/v2/auth",
+    "token_endpoint": "https://oauth2.googleapis.com/token",
+    "revoke_endpoint": "https://oauth2.googleapis.com/revoke",
+    "api_root": "https://www.googleapis.com",
+}
+REDIRECT_PATH = "/google_account/authentication"
+ACCOUNT_STATES = [
+    ("not_connected", "Not Connected"),
+    ("connected", "Connected"),
+    ("stopped", "Stopped"),
+    ("disconnected", "Disconnected"),
+    ("error", "Error"),
+]
+
+
+class GoogleCalendarAccount(models.Model):
+    """One user's link to Google Calendar, tokens included.
+
+    No access right is granted on this model to any group: only the sync
+    code, through ``sudo()``, reads it. Users see the harmless part of it
+    through computed fields on ``res.users``.
+    """
+
+    _name = "google.calendar.account"
+    _description = "Google Calendar Account"
+    _rec_name = "google_email"
+
+    user_id = fields.Many2one("res.users", required=True, ondelete="cascade", index=True)
+    google_email = fields.Char(string="Google Account")
+    state = fields.Selection(
+        ACCOUNT_STATES,
+        required=True,
+        default="not_connected",
+    )
+    access_token = fields.Char(copy=False)
+    access_token_expiry = fields.Datetime(copy=False)
+    refresh_token = fields.Char(copy=False)
+    last_sync = fields.Datetime(copy=False)
+    last_error = fields.Text(copy=False)
+    sync_token = fields.Char(copy=False, help="Google's nextSyncToken of the last full list.")
+    pkce_verifier = fields.Char(copy=False)
+    oauth_nonce = fields.Char(copy=False, help="Nonce of the authorization under way.")
+
+    _user_unique = models.Constraint(
+        "UNIQUE(user_id)", "A user has one Google Calendar account at most."
+    )
+
+    # -- configuration -------------------------------------------------------
+
+    @api.model
+    def _get_google_config(self):
+        """The module's system parameters, endpoints defaulting to Google's."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        config = {
+            key: get_param(PARAM_PREFIX + key) or default
+            for key, default in DEFAULT_ENDPOINTS.items()
+        }
+        config.update(
+            client_id=get_param(PARAM_PREFIX + "client_id") or "",
+            client_secret=get_param(PARAM_PREFIX + "client_secret") or "",
+            paused=str2bool(get_param(PARAM_PREFIX + "paused")),
+            send_updates=get_param(PARAM_PREFIX + "send_updates") or "all",
+            redirect_uri=get_param("web.base.url", "").rstrip("/") + REDIRECT_PATH,
+        )
+        return config
+
+    @api.model
+    def _is_configured(self):
+        config = self._get_google_config()
+        return bool(config["client_id"] and config["client_secret"])
+
+    @api.model
+    def _for_user(self, user):
+        """The account of ``user`` (created on first use), in sudo mode."""
+        accounts = self.sudo().with_context(active_test=False)
+        account = accounts.search([("user_id", "=", user.id)], limit=1)
+        return account or accounts.create({"user_id": user.id})
+
+    # -- OAuth ---------------------------------------------------------------
+
+    def _authorization_url(self, nonce, return_path):
+        """Google's consent URL for this account's user; remembers the PKCE verifier.
+
+        ``nonce`` is also kept in the user's browser session, which binds the
+        answer to the session that asked.
+        """
+        self.ensure_one()
+        config = self._get_google_config()
+        verifier, challenge = oauth.new_pkce_pair()
+        self.write({"pkce_verifier": verifier, "oauth_nonce": nonce})
+        state = oauth.sign_state(
+            self._state_secret(), user_id=self.user_id.id, nonce=nonce, return_path=return_path
+        )
+        return oauth.authorization_url(
+            config["auth_endpoint"],
+            client_id=config["client_id"],
+            redirect_uri=config["redirect_uri"],
+            state=state,
+            code_challenge=challenge,
+            login_hint=self.user_id.email or "",
+        )
+
+    def _state_secret(self):
+        return self.env["ir.config_parameter"].sudo().get_param("database.secret")
+
+    def _verify_state(self, state, nonce):
+        """The payload of ``state``, checked against this account's pending request."""
+        self.ensure_one()
+        if not self.oauth_nonce or self.oauth_nonce != nonce:
+            raise oauth.InvalidState("no authorization under way in this session")
+        return oauth.verify_state(self._state_secret(), state, user_id=self.user_id.id, nonce=nonce)
+
+    def _complete_authorization(self, code):
+        """Exchange ``code`` for tokens and connect the account.
+
+        Raises ``oauth.TokenExchangeError``; ``error == "no_refresh_token"``
+        when Google granted no offline access (nothing is stored then).
+        """
+        self.ensure_one()
+        config = self._get_google_config()
+        verifier = self.pkce_verifier
+        # A code and its verifier are good for one attempt only.
+        self.write({"pkce_verifier": False, "oauth_nonce": False})
+        answer = oauth.exchange_code(
+            config["token_endpoint"],
+            client_id=config["client_id"],
+            client_secret=config["client_secret"],
+            redirect_uri=config["redirect_uri"],
+            code=code,
+            code_verifier=verifier or "",
+        )
+        if not answer.get("refresh_token"):
+            oauth.revoke_token(config["revoke_endpoint"], answer["access_token"])
+            raise oauth.TokenExchangeError(
+                "no_refresh_token", "Google granted no offline access (no refresh token)."
+            )
+        self.write(
+            {
+                "state": "connected",
+                "access_token": answer["access_token"],
+                "access_token_expiry": _utc_naive(oauth.expiry_from(answer)),
+                "refresh_token": answer["refresh_token"],
+                "last_error": False,
+                "last_sync": False,
+                # Another Google account may be behind the new grant.
+                "sync_token": False,
+            }
+        )
+
+    # -- client and tokens ---------------------------------------------------
+
+    def _get_client(self):
+        """A Calendar client acting with this account's tokens.
+
+        Refreshed access tokens are stored as Google hands them out. An
+        ``InvalidGrant`` raised by the client means the user must reconnect:
+        callers let it reach ``_run_sync``, which disconnects the account.
+        """
+        self.ensure_one()
+        config = self._get_google_config()
+        credentials = Credentials(
+            token=self.access_token,
+            refresh_token=self.refresh_token,
+            token_uri=config["token_endpoint"],
+            client_id=config["client_id"],
+            client_secret=config["client_secret"],
+            scopes=[oauth.CALENDAR_SCOPE],
+            expiry=self.access_token_expiry,
+        )
+        return CalendarClient(
+            config["api_root"], credentials, on_token_refresh=self._store_refreshed_token
+        )
+
+    def _store_refreshed_token(self, token, expiry):
+        # google-auth keeps expiry as a naive UTC datetime, like Odoo.
+        self.write({"access_token": token, "access_token_expiry": expiry})
+
+    def _handle_invalid_grant(self):
+        """Google no longer honours the refresh token: disconnect and tell the user."""
+        self.ensure_one()
+        message = _(
+            "Google refused the access of Odoo to the calendar of %(email)s (access revoked "
+            "or expired). Click the Google button in Calendar to connect again.",
+            email=self.google_email or self.user_id.email or self.user_id.name,
+        )
+        self.write(
+            {
+                "state": "disconnected",
+                "access_token": False,
+                "access_token_expiry": False,
+                "refresh_token": False,
+                "last_error": message,
+            }
+        )
+        user = self.user_id
+        user._bus_send(
+            "simple_notification",
+            {
+                "type": "warning",
+                "title": _("Google Calendar disconnected"),
+                "message": message,
+                "sticky": True,
+            },
+        )
+        user.partner_id.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Reconnect Google Calendar"),
+            note=message,
+            user_id=user.id,
+        )
+
+    # -- synchronization -----------------------------------------------------
+
+    def _sync(self):
+        """One synchronization of this account; returns what changed each way.
+
+        Raises the client's errors (``GoogleApiError`` and subclasses).
+        """
+        self.ensure_one()
+        client = self._get_client()
+        # Proves that the tokens still open the user's primary calendar,
+        # whose id is the address of the Google account.
+        primary = client.get_calendar("primary")
+        self.write(
+            {
+                "google_email": primary.get("id") or self.google_email,
+                "last_sync": fields.Datetime.now(),
+                "last_error": False,
+                "state": "connected",
+            }
+        )
+        return {"from_google": 0, "to_google": 0}
+
+    def _run_sync(self):
+        """``_sync`` with its failures recorded: the answer of the Sync route.
+
+        Partial work of a failed sync is rolled back; the failure is kept on
+        the account and told to the user.
+        """
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                counts = self._sync()
+        except InvalidGrant:
+            self._handle_invalid_grant()
+            return {"status": "error", "message": self.last_error}
+        except GoogleApiError as exc:
+            message = _("Google Calendar answered: %(error)s", error=exc.message)
+            self.write({"state": "error", "last_error": message})
+            return {"status": "error", "message": message}
+        return {"status": "synced", **counts}
+
+    @api.model
+    def _cron_sync(self):
+        """Synchronize every connected account, each in its own transaction.
+
+        One account failing, even with an unexpected error, never stops the
+        others: its transaction is rolled back and its error recorded.
+        """
+        if self._get_google_config()["paused"] or not self._is_configured():
+            return
+        account_ids = self.sudo().search([("state", "in", ("connected", "error"))]).ids
+        for account_id in account_ids:
+            with self.env.registry.cursor() as cr:
+                account = self.with_env(self.env(cr=cr, su=True)).browse(account_id)
+                try:
+                    account._run_sync()
+                except Exception:
+                    _logger.exception("Google Calendar sync failed for account %s", account_id)
+                    cr.rollback()
+                    account.write(
+                        {
+                            "state": "error",
+                            "last_error": _("Unexpected error during synchronization."),
+                        }
+                    )
+
+    # -- user actions --------------------------------------------------------
+
+    def _stop(self):
+        """Stop synchronizing; the tokens are kept for a later restart."""
+        self.filtered(lambda a: a.state in ("connected", "error")).write({"state": "stopped"})
+
+    def _restart(self):
+        self.filtered(lambda a: a.state == "stopped" and a.refresh_token).write(
+            {"state": "connected"}
+        )
+
+    def _disconnect(self):
+        """Revoke the grant at Google and forget every token."""
+        revoke_endpoint = self._get_google_config()["revoke_endpoint"]
+        for account in self:
+            token = account.refresh_token or account.access_token
+            if token and not oauth.revoke_token(revoke_endpoint, token):
+                _logger.info("Google did not confirm the revocation for account %s", account.id)
+            account.write(
+                {
+                    "state": "disconnected",
+                    "access_token": False,
+                    "access_token_expiry": False,
+                    "refresh_token": False,
+                    "sync_token": False,
+                    "pkce_verifier": False,
+                    "oauth_nonce": False,
+                    "last_error": False,
+                }
+            )
+
+    def _status(self):
+        """What the Sync button shows: nothing secret."""
+        self.ensure_one()
+        return {
+            "state": self.state,
+            "email": self.google_email or "",
+            "last_sync": fields.Datetime.to_string(self.last_sync) if self.last_sync else False,
+            "last_error": self.last_error or "",
+        }
+
+
+def str2bool(value):
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _utc_naive(epoch_seconds):
+    return datetime.fromtimestamp(epoch_seconds, UTC).replace(tzinfo=None)

@@ -1,0 +1,57 @@
+from odoo import api, fields, models
+
+from .google_calendar_account import PARAM_PREFIX
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    # Not a `module_` field: ticking it must not install Odoo's own
+    # google_calendar. It is on while a client id is configured.
+    google_calendar_sync_enabled = fields.Boolean(
+        string="Google Calendar",
+        compute="_compute_google_calendar_sync_enabled",
+        readonly=False,
+        store=True,
+    )
+    google_calendar_client_id = fields.Char(
+        string="Client ID", config_parameter=PARAM_PREFIX + "client_id"
+    )
+    google_calendar_client_secret = fields.Char(
+        string="Client Secret", config_parameter=PARAM_PREFIX + "client_secret"
+    )
+    google_calendar_paused = fields.Boolean(
+        string="Pause Synchronization", config_parameter=PARAM_PREFIX + "paused"
+    )
+    google_calendar_send_updates = fields.Selection(
+        [
+            ("all", "All attendees"),
+            ("externalOnly", "External attendees only"),
+            ("none", "Nobody"),
+        ],
+        string="Google Notifies",
+        default="all",
+        config_parameter=PARAM_PREFIX + "send_updates",
+        help="Whom Google e-mails when Odoo creates, changes or deletes a synchronized event.",
+    )
+    google_calendar_redirect_uri = fields.Char(
+        string="Redirect URI", compute="_compute_google_calendar_redirect_uri"
+    )
+
+    @api.depends("google_calendar_client_id")
+    def _compute_google_calendar_sync_enabled(self):
+        for settings in self:
+            settings.google_calendar_sync_enabled = bool(settings.google_calendar_client_id)
+
+    def _compute_google_calendar_redirect_uri(self):
+        redirect_uri = self.env["google.calendar.account"]._get_google_config()["redirect_uri"]
+        for settings in self:
+            settings.google_calendar_redirect_uri = redirect_uri
+
+    def set_values(self):
+        if not self.google_calendar_sync_enabled:
+            # Unticking the box turns the integration off: with no client,
+            # the Sync button asks for configuration again.
+            self.google_calendar_client_id = False
+            self.google_calendar_client_secret = False
+        super().set_values()

@@ -1,0 +1,168 @@
+import { Component, onMounted, onWillStart, useState } from "@odoo/owl";
+import { AlertDialog, ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
+import { Dropdown } from "@web/core/dropdown/dropdown";
+import { DropdownItem } from "@web/core/dropdown/dropdown_item";
+import { _t } from "@web/core/l10n/translation";
+import { rpc } from "@web/core/network/rpc";
+import { browser } from "@web/core/browser/browser";
+import { useService } from "@web/core/utils/hooks";
+import { deserializeDateTime } from "@web/core/l10n/dates";
+
+/**
+ * The "Google" button of the Calendar app: shows the user's connection
+ * status, syncs on click, and offers Stop / Restart / Disconnect.
+ */
+export class GoogleCalendarSyncButton extends Component {
+    static template = "google_calendar_sync.SyncButton";
+    static components = { Dropdown, DropdownItem };
+    static props = {
+        // Called after a sync that may have changed events, to reload the view.
+        onSynced: Function,
+    };
+
+    setup() {
+        this.dialog = useService("dialog");
+        this.notification = useService("notification");
+        this.action = useService("action");
+        this.state = useState({ status: { state: "not_connected" }, busy: false });
+        onWillStart(() => this.refreshStatus());
+        onMounted(() => {
+            // Just back from Google's consent page: the first sync runs by itself.
+            const status = this.state.status;
+            if (status.configured && !status.paused && status.state === "connected" && !status.last_sync) {
+                this.sync();
+            }
+        });
+    }
+
+    async refreshStatus() {
+        this.state.status = await rpc("/google_calendar_sync/status");
+    }
+
+    get statusText() {
+        const status = this.state.status;
+        if (status.paused) {
+            return _t("paused");
+        }
+        switch (status.state) {
+            case "connected":
+                if (status.last_sync) {
+                    return _t("synced %s", deserializeDateTime(status.last_sync).toRelative());
+                }
+                return _t("connected");
+            case "stopped":
+                return _t("stopped");
+            case "error":
+                return _t("error");
+            default:
+                return _t("not connected");
+        }
+    }
+
+    get statusClass() {
+        const status = this.state.status;
+        if (status.paused || status.state === "stopped") {
+            return "text-warning";
+        }
+        if (status.state === "error" || status.state === "disconnected") {
+            return "text-danger";
+        }
+        return status.state === "connected" ? "text-success" : "text-muted";
+    }
+
+    get hasTokens() {
+        return ["connected", "stopped", "error"].includes(this.state.status.state);
+    }
+
+    async sync() {
+        if (this.state.busy) {
+            return;
+        }
+        this.state.busy = true;
+        try {
+            const result = await rpc("/google_calendar_sync/sync", {
+                return_path: browser.location.pathname,
+            });
+            await this.handleSyncResult(result);
+        } finally {
+            this.state.busy = false;
+        }
+    }
+
+    async handleSyncResult(result) {
+        switch (result.status) {
+            case "need_auth":
+                browser.location.assign(result.url);
+                return;
+            case "need_config":
+                this.askForConfiguration();
+                return;
+            case "paused":
+                this.notification.add(
+                    _t("An administrator has paused the Google Calendar synchronization."),
+                    { type: "warning" }
+                );
+                break;
+            case "stopped":
+                this.notification.add(
+                    _t("Your synchronization is stopped: restart it from the Google menu."),
+                    { type: "warning" }
+                );
+                break;
+            case "synced":
+                await this.props.onSynced();
+                break;
+            case "error":
+                this.notification.add(result.message, {
+                    title: _t("Google Calendar"),
+                    type: "danger",
+                });
+                break;
+        }
+        await this.refreshStatus();
+    }
+
+    askForConfiguration() {
+        if (this.state.status.is_admin) {
+            this.dialog.add(ConfirmationDialog, {
+                title: _t("Google Calendar is not configured"),
+                body: _t(
+                    "Enter the Client ID and Client Secret of your Google API project in the settings first. Open the settings now?"
+                ),
+                confirmLabel: _t("Open Settings"),
+                confirm: () => this.action.doAction("base_setup.action_general_configuration"),
+                cancel: () => {},
+            });
+        } else {
+            this.dialog.add(AlertDialog, {
+                title: _t("Google Calendar is not configured"),
+                body: _t(
+                    "An administrator must set up Google Calendar in the settings before you can synchronize."
+                ),
+            });
+        }
+    }
+
+    async stop() {
+        this.state.status = await rpc("/google_calendar_sync/stop");
+    }
+
+    async restart() {
+        this.state.status = await rpc("/google_calendar_sync/restart");
+        await this.sync();
+    }
+
+    disconnect() {
+        this.dialog.add(ConfirmationDialog, {
+            title: _t("Disconnect Google Calendar"),
+            body: _t(
+                "Odoo will give up its access to your Google Calendar and stop synchronizing. Events already synchronized stay in both calendars."
+            ),
+            confirmLabel: _t("Disconnect"),
+            confirm: async () => {
+                this.state.status = await rpc("/google_calendar_sync/disconnect");
+            },
+            cancel: () => {},
+        });
+    }
+}
