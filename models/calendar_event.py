@@ -1,0 +1,478 @@
+"""Google sync state of a calendar event, the hooks that mark it dirty, and the
+two conversions between an Odoo event and the neutral event values.
+
+The sync itself (pull, push, reconcile) lives in ``google.calendar.sync``;
+this file only knows one record's side of the contract.
+"""
+
+import hashlib
+import json
+from datetime import datetime, time
+
+import pytz
+
+from odoo import Command, api, fields, models
+from odoo.tools import email_normalize, is_html_empty
+
+from ..engine.mapping import diff_fields, new_google_id
+
+# Context key set while the sync writes what it pulled from Google: such
+# writes must neither mark the event dirty nor queue a deletion for Google.
+FROM_GOOGLE = "google_calendar_sync_from_google"
+
+# Fields whose change must reach Google. Any other field is Odoo's own.
+SYNCED_FIELDS = frozenset({
+    "name", "description", "location", "start", "stop", "start_date", "stop_date",
+    "allday", "partner_ids", "attendee_ids", "alarm_ids", "privacy", "show_as",
+    "videocall_location", "user_id", "google_timezone", "active",
+})
+
+# Account states in which a user's events are in the sync's scope. Paused and
+# stopped users keep their changes marked, pushed when the sync resumes.
+SYNCING_STATES = ("connected", "stopped", "error")
+
+_ALARM_METHOD_BY_TYPE = {"email": "email", "notification": "popup"}
+
+# Odoo fields written when a neutral key changed; the time keys move together.
+_TIME_FIELDS = ("allday", "start", "stop")
+_ODOO_FIELDS_BY_KEY = {
+    "name": ("name",),
+    "description": ("description",),
+    "location": ("location",),
+    "allday": _TIME_FIELDS,
+    "start": _TIME_FIELDS,
+    "stop": _TIME_FIELDS,
+    "timezone": ("google_timezone",),
+    "organizer": ("user_id", "google_organizer_email"),
+    "alarms": ("alarm_ids",),
+    "privacy": ("privacy",),
+    "show_as": ("show_as",),
+    "videocall": ("videocall_location",),
+}
+
+
+def _utc_stamp(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class CalendarEvent(models.Model):
+    _inherit = "calendar.event"
+
+    google_id = fields.Char(
+        "Google Event ID", copy=False, index="btree_not_null", readonly=True,
+        help="Id of this event on Google. Chosen by Odoo before the first insert, so "
+             "that a retried insert is recognised by Google as a duplicate.")
+    google_ical_uid = fields.Char("Google iCalUID", copy=False, readonly=True)
+    google_account_id = fields.Many2one(
+        "google.calendar.account", "Synced through", copy=False, readonly=True,
+        index="btree_not_null", ondelete="set null",
+        help="The Google calendar this event is read from and written to.")
+    google_etag = fields.Char(copy=False, readonly=True)
+    google_updated = fields.Char(
+        copy=False, readonly=True,
+        help="Google's 'updated' stamp when both sides last agreed.")
+    google_agreed_values = fields.Text(
+        copy=False, readonly=True,
+        help="The neutral event values both sides last agreed on (JSON).")
+    google_push_pending = fields.Boolean(
+        copy=False, readonly=True, index=True,
+        help="A synced field changed in Odoo and Google does not know it yet.")
+    google_refused_fingerprint = fields.Char(
+        copy=False, readonly=True,
+        help="Fingerprint of the Odoo values Google refused to take (the user is not the "
+             "organizer); those values are not sent again.")
+    google_organizer_email = fields.Char(
+        copy=False, readonly=True,
+        help="Organizer's e-mail on Google when no Odoo user has it.")
+    google_timezone = fields.Char(
+        "Event Time Zone", copy=False,
+        help="Time zone of the event on Google (IANA name).")
+
+    # ------------------------------------------------------------------
+    # Hooks: mark dirty in the same transaction as the change
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get(FROM_GOOGLE):
+            syncing_user_ids = self._google_syncing_user_ids()
+            for vals in vals_list:
+                organizer_id = vals.get("user_id", self.env.uid)
+                if organizer_id in syncing_user_ids and not vals.get("recurrency"):
+                    vals.setdefault("google_id", new_google_id())
+                    vals["google_push_pending"] = True
+        events = super().create(vals_list)
+        if not self.env.context.get(FROM_GOOGLE):
+            events.filtered("google_push_pending")._google_push_after_commit()
+        return events
+
+    def write(self, vals):
+        result = super().write(vals)
+        if not self.env.context.get(FROM_GOOGLE) and SYNCED_FIELDS.intersection(vals):
+            self._google_mark_dirty()
+        return result
+
+    def unlink(self):
+        if not self.env.context.get(FROM_GOOGLE):
+            self._google_queue_deletions()
+        return super().unlink()
+
+    def _google_syncing_user_ids(self):
+        """Ids of the users whose events are in the sync's scope (one query)."""
+        accounts = self.env["google.calendar.account"].sudo().search_fetch(
+            [("state", "in", SYNCING_STATES)], ["user_id"])
+        return set(accounts.user_id.ids)
+
+    def _google_mark_dirty(self):
+        """Flag the events whose synced fields changed; no Google call here."""
+        candidates = self.filtered(lambda event: not event.recurrency)
+        if not candidates:
+            return
+        unlinked = candidates.filtered(lambda event: not event.google_id)
+        if unlinked:
+            syncing_user_ids = self._google_syncing_user_ids()
+            unlinked = unlinked.filtered(lambda event: event.user_id.id not in syncing_user_ids)
+        dirty = (candidates - unlinked).filtered(lambda event: not event.google_push_pending)
+        if not dirty:
+            return
+        # Plain SQL: an ORM write would run this hook (and the mail logic of
+        # calendar.event.write) again for a purely technical flag.
+        dirty.flush_recordset(["google_push_pending"])
+        self.env.cr.execute(
+            "UPDATE calendar_event SET google_push_pending = TRUE WHERE id IN %s",
+            [tuple(dirty.ids)],
+        )
+        dirty.invalidate_recordset(["google_push_pending"])
+        dirty._google_push_after_commit()
+
+    def _google_queue_deletions(self):
+        """Remember, durably, the Google events to delete once these are gone."""
+        on_google = self.filtered(
+            lambda event: event.google_id and (event.google_etag or event.google_push_pending))
+        if not on_google:
+            return
+        organizers_accounts = self.env["google.calendar.account"].sudo().search(
+            [("user_id", "in", on_google.user_id.ids)])
+        account_by_user = {account.user_id.id: account for account in organizers_accounts}
+        now = fields.Datetime.now()
+        outbox_vals = []
+        for event in on_google:
+            account = event.google_account_id or account_by_user.get(event.user_id.id)
+            if account:
+                outbox_vals.append({
+                    "account_id": account.id,
+                    "google_id": event.google_id,
+                    "event_name": event.name,
+                    "event_over": event.stop < now,
+                })
+        self.env["google.calendar.outbox"].sudo().create(outbox_vals)
+        self.env["google.calendar.sync"]._schedule_push(
+            account_ids={vals["account_id"] for vals in outbox_vals})
+
+    def _google_push_after_commit(self):
+        """Fast path: push once the transaction that made the change commits.
+
+        The cron pushes whatever this misses (failure, crash, paused user).
+        """
+        self.env["google.calendar.sync"]._schedule_push(
+            account_ids=set(self.google_account_id.ids),
+            user_ids=set(self.filtered(lambda event: not event.google_account_id).user_id.ids),
+        )
+
+    def _google_stable_id(self):
+        """A Google id derived from the database and the record: the same on
+        every attempt, so an insert retried after a rollback gets 409."""
+        self.ensure_one()
+        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        # Hex digits are base32hex characters, as Google requires.
+        return hashlib.sha256(f"{db_uuid}:{self.id}".encode()).hexdigest()[:32]
+
+    def _google_store_agreed(self):
+        """Record the current values as what both sides agree on."""
+        for event, values in self._google_neutral_values().items():
+            self.browse(event).with_context(**{FROM_GOOGLE: True}).write({
+                "google_agreed_values": json.dumps(values, sort_keys=True),
+                "google_push_pending": False,
+            })
+
+    def _google_post_note(self, message):
+        """An internal note in the event's chatter (nobody is e-mailed)."""
+        for event in self:
+            event.with_context(mail_notrack=True).message_post(
+                body=message, message_type="comment", subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # Odoo record -> neutral values
+    # ------------------------------------------------------------------
+
+    def _google_neutral_values(self):
+        """{event id: neutral values} for the whole recordset.
+
+        Reads through the ORM's prefetch, so attendees, partners, alarms and
+        organizers of all events are fetched in a handful of queries.
+        """
+        result = {}
+        for event in self:
+            if event.allday:
+                start = event.start_date.isoformat() if event.start_date else ""
+                stop = event.stop_date.isoformat() if event.stop_date else start
+            else:
+                start, stop = _utc_stamp(event.start), _utc_stamp(event.stop)
+            attendees = sorted(
+                (
+                    {
+                        "email": email_normalize(attendee.partner_id.email),
+                        "name": attendee.partner_id.name or "",
+                        "status": attendee.state or "needsAction",
+                    }
+                    for attendee in event.attendee_ids
+                    if email_normalize(attendee.partner_id.email)
+                ),
+                key=lambda attendee: attendee["email"],
+            )
+            alarms = sorted(
+                (
+                    {"method": _ALARM_METHOD_BY_TYPE[alarm.alarm_type],
+                     "minutes": alarm.duration_minutes}
+                    for alarm in event.alarm_ids
+                ),
+                key=lambda alarm: (alarm["method"], alarm["minutes"]),
+            )
+            organizer = email_normalize(event.user_id.email or "") or (
+                event.google_organizer_email or "")
+            result[event.id] = {
+                "name": event.name or "",
+                "description": "" if is_html_empty(event.description) else str(event.description),
+                "location": event.location or "",
+                "allday": bool(event.allday),
+                "start": start,
+                "stop": stop,
+                "timezone": "" if event.allday else (
+                    event.google_timezone or event.user_id.tz or ""),
+                "attendees": attendees,
+                "organizer": organizer,
+                "alarms": alarms,
+                "privacy": event.privacy or "",
+                "show_as": event.show_as or "busy",
+                "videocall": event.videocall_location or "",
+                "recurrence": [],
+            }
+        return result
+
+    def _google_agreed(self):
+        self.ensure_one()
+        return json.loads(self.google_agreed_values) if self.google_agreed_values else None
+
+    # ------------------------------------------------------------------
+    # Neutral values -> Odoo values
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _google_resolve_partners(self, values_list):
+        """{normalized e-mail: partner} for every attendee and organizer of
+        ``values_list``: one search, and one batch create for the unknown ones."""
+        names = {}
+        for values in values_list:
+            for attendee in values.get("attendees", ()):
+                names.setdefault(attendee["email"], attendee.get("name") or "")
+        emails = [email for email in names if email]
+        if not emails:
+            return {}
+        Partner = self.env["res.partner"].sudo()
+        partners = Partner.search(
+            [("email_normalized", "in", emails)], order="id")
+        by_email = {}
+        for partner in partners:
+            # Oldest partner first: a user's own partner usually predates copies.
+            by_email.setdefault(partner.email_normalized, partner)
+        # Prefer the partner of an Odoo user when several share the e-mail.
+        users = self.env["res.users"].sudo().search([("email_normalized", "in", emails)])
+        for user in users:
+            by_email[user.partner_id.email_normalized] = user.partner_id
+        missing = [email for email in emails if email not in by_email]
+        if missing:
+            created = Partner.create([
+                {"name": names[email] or email, "email": email} for email in missing])
+            by_email.update(zip(missing, created, strict=True))
+        return by_email
+
+    @api.model
+    def _google_resolve_alarms(self, values_list):
+        """{(method, minutes): calendar.alarm}, matching existing alarms first."""
+        wanted = {
+            (alarm["method"], alarm["minutes"])
+            for values in values_list for alarm in values.get("alarms", ())
+        }
+        if not wanted:
+            return {}
+        Alarm = self.env["calendar.alarm"].sudo()
+        type_by_method = {method: kind for kind, method in _ALARM_METHOD_BY_TYPE.items()}
+        existing = Alarm.search(
+            [("duration_minutes", "in", list({minutes for _method, minutes in wanted}))],
+            order="id")
+        by_key = {}
+        for alarm in existing:
+            by_key.setdefault((_ALARM_METHOD_BY_TYPE[alarm.alarm_type], alarm.duration_minutes),
+                              alarm)
+        missing = sorted(wanted - by_key.keys())
+        if missing:
+            created = Alarm.create([
+                self._google_alarm_vals(type_by_method[method], minutes)
+                for method, minutes in missing])
+            by_key.update(zip(missing, created, strict=True))
+        return by_key
+
+    @api.model
+    def _google_alarm_vals(self, alarm_type, minutes):
+        interval, duration = next(
+            ((unit, minutes // size) for unit, size in (("days", 1440), ("hours", 60))
+             if minutes and minutes % size == 0),
+            ("minutes", minutes))
+        label = dict(self.env["calendar.alarm"]._interval_selection)[interval]
+        kind = "Email" if alarm_type == "email" else "Notification"
+        return {
+            "name": f"{kind} - {duration} {label}",
+            "alarm_type": alarm_type,
+            "duration": duration,
+            "interval": interval,
+        }
+
+    @api.model
+    def _google_resolve_organizers(self, values_list):
+        """{normalized e-mail: res.users} for the organizers that are Odoo users."""
+        emails = list({values["organizer"] for values in values_list if values.get("organizer")})
+        if not emails:
+            return {}
+        users = self.env["res.users"].sudo().search(
+            [("email_normalized", "in", emails)], order="id")
+        by_email = {}
+        for user in users:
+            by_email.setdefault(user.email_normalized, user)
+        # A user's Google address may differ from their Odoo e-mail.
+        accounts = self.env["google.calendar.account"].sudo().search(
+            [("google_email", "in", emails)])
+        for account in accounts:
+            by_email[account.google_email.lower()] = account.user_id
+        return by_email
+
+    @api.model
+    def _google_time_vals(self, values):
+        if values["allday"]:
+            start = fields.Date.to_date(values["start"])
+            stop = fields.Date.to_date(values["stop"])
+            return {
+                "allday": True,
+                # Odoo stores an all-day event as midnight to midnight of its
+                # first and last (inclusive) day.
+                "start": datetime.combine(start, time.min),
+                "stop": datetime.combine(stop, time.min),
+            }
+        return {
+            "allday": False,
+            "start": datetime.strptime(values["start"], "%Y-%m-%dT%H:%M:%SZ"),
+            "stop": datetime.strptime(values["stop"], "%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+    @api.model
+    def _google_scalar_vals(self, values, organizers, alarms):
+        timezone = values.get("timezone") or ""
+        organizer = organizers.get(values.get("organizer"))
+        return {
+            "name": values["name"] or "(no title)",
+            "description": values["description"] or False,
+            "location": values["location"] or False,
+            "privacy": values["privacy"] or False,
+            "show_as": values["show_as"] or "busy",
+            "videocall_location": values["videocall"] or False,
+            "google_timezone": timezone if timezone in pytz.all_timezones_set else False,
+            "user_id": organizer.id if organizer else False,
+            "google_organizer_email": False if organizer else (values.get("organizer") or False),
+            "alarm_ids": [Command.set([
+                alarms[(alarm["method"], alarm["minutes"])].id for alarm in values["alarms"]])],
+            **self._google_time_vals(values),
+        }
+
+    @api.model
+    def _google_create_from_values(self, items):
+        """Create one Odoo event per ``(neutral values, extra vals)`` in one batch."""
+        values_list = [values for values, _extra in items]
+        partners = self._google_resolve_partners(values_list)
+        alarms = self._google_resolve_alarms(values_list)
+        organizers = self._google_resolve_organizers(values_list)
+        vals_list = []
+        for values, extra in items:
+            attendees = values["attendees"]
+            vals_list.append({
+                **self._google_scalar_vals(values, organizers, alarms),
+                "partner_ids": [Command.set([partners[a["email"]].id for a in attendees])],
+                "attendee_ids": [
+                    Command.create({"partner_id": partners[a["email"]].id, "state": a["status"]})
+                    for a in attendees
+                ],
+                **extra,
+            })
+        return self._google_quiet().create(vals_list)
+
+    def _google_write_values(self, values_by_event, extra_by_event=None):
+        """Bring each event to its neutral values, writing only what differs."""
+        extra_by_event = extra_by_event or {}
+        values_list = list(values_by_event.values())
+        partners = self._google_resolve_partners(values_list)
+        alarms = self._google_resolve_alarms(values_list)
+        organizers = self._google_resolve_organizers(values_list)
+        current = self._google_neutral_values()
+        for event in self._google_quiet():
+            values = values_by_event[event.id]
+            before = current[event.id]
+            scalar = self._google_scalar_vals(values, organizers, alarms)
+            vals = dict(extra_by_event.get(event.id, {}))
+            for key in diff_fields(before, values):
+                vals.update({name: scalar[name] for name in _ODOO_FIELDS_BY_KEY.get(key, ())})
+            attendees_changed = before["attendees"] != values["attendees"]
+            if attendees_changed:
+                vals["partner_ids"] = [Command.set(
+                    [partners[attendee["email"]].id for attendee in values["attendees"]])]
+            if vals:
+                event.write(vals)
+            if attendees_changed:
+                event._google_set_attendee_states(partners, values["attendees"])
+
+    def _google_set_attendee_states(self, partners, attendees):
+        self.ensure_one()
+        status_by_partner = {partners[a["email"]].id: a["status"] for a in attendees}
+        by_status = {}
+        for attendee in self.attendee_ids:
+            status = status_by_partner.get(attendee.partner_id.id)
+            if status and attendee.state != status:
+                by_status[status] = by_status.get(status, attendee.browse()) | attendee
+        for status, group in by_status.items():
+            group.write({"state": status})
+
+    def _google_quiet(self):
+        """This recordset in a context where writes pulled from Google neither
+        mark dirty, nor send Odoo's invitation mails, nor touch descriptions."""
+        return self.with_context(**{
+            FROM_GOOGLE: True,
+            "no_mail_to_attendees": True,
+            "skip_attendee_notification": True,
+            "skip_contact_description": True,
+            "mail_create_nolog": True,
+            "mail_notrack": True,
+        })
+
+    # ------------------------------------------------------------------
+    # Invitations: Google e-mails the attendees of synced events
+    # ------------------------------------------------------------------
+
+    def _skip_send_mail_status_update(self):
+        if super()._skip_send_mail_status_update():
+            return True
+        # When Google sends the invitations of this event, Odoo sending its
+        # own would give every attendee two mails for one change.
+        return bool(self.google_id) and self._google_sends_invitations()
+
+    def _google_sends_invitations(self):
+        self.ensure_one()
+        setting = self.env["ir.config_parameter"].sudo().get_param(
+            "google_calendar_sync.send_updates", "all")
+        return setting != "none"

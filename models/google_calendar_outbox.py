@@ -1,0 +1,23 @@
+from odoo import fields, models
+
+
+class GoogleCalendarOutbox(models.Model):
+    """Deletions Google has not acknowledged yet.
+
+    Written in the transaction that deletes the Odoo event, so that a
+    deletion survives a failed push, a crash or a paused sync; removed once
+    Google confirmed it (or said the event was already gone).
+    """
+
+    _name = "google.calendar.outbox"
+    _description = "Google Calendar pending deletion"
+    _order = "id"
+
+    account_id = fields.Many2one(
+        "google.calendar.account", required=True, index=True, ondelete="cascade")
+    google_id = fields.Char(required=True)
+    event_name = fields.Char(help="Name of the deleted event, for the logs.")
+    event_over = fields.Boolean(
+        help="The event had ended when deleted: attendees need no cancellation mail.")
+    attempts = fields.Integer(default=0)
+    last_error = fields.Char()

@@ -1,0 +1,562 @@
+"""The two-way sync of one Google account: pull, reconcile, push.
+
+Every decision is taken by the pure functions of ``engine`` (mapping,
+reconcile); this model only reads the records the decisions need, applies
+the plans to the ORM, and sends the resulting writes to Google in batches.
+"""
+
+import json
+import logging
+from collections import Counter
+from datetime import timedelta
+from functools import partial
+
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.modules.registry import Registry
+
+from ..engine import reconcile
+from ..engine.client import ApiCall
+from ..engine.errors import (
+    Duplicate,
+    EventGone,
+    Forbidden,
+    GoogleApiError,
+    NotFound,
+    PreconditionFailed,
+    SyncTokenExpired,
+)
+from ..engine.mapping import (
+    InvalidEvent,
+    diff_fields,
+    fingerprint,
+    from_google,
+    is_cancelled,
+    to_google,
+)
+from .calendar_event import FROM_GOOGLE
+
+_logger = logging.getLogger(__name__)
+
+PARAM_PREFIX = "google_calendar_sync."
+DEFAULT_RANGE_DAYS = 365
+# Key of the transaction-scoped advisory lock that lets one sync of an account
+# run at a time (second key: the account id).
+_LOCK_NAMESPACE = 0x6763_7331  # "gcs1"
+# Extended private properties the module writes on the Google events it creates.
+_EXT_DB = "odoo_db"
+_EXT_EVENT_ID = "odoo_event_id"
+_POSTCOMMIT_KEY = "google_calendar_sync.push_accounts"
+
+
+def _empty_counts():
+    return Counter({
+        "odoo_created": 0, "odoo_updated": 0, "odoo_deleted": 0,
+        "google_created": 0, "google_updated": 0, "google_deleted": 0,
+        "conflicts": 0, "errors": 0, "skipped": 0,
+    })
+
+
+class GoogleCalendarSync(models.AbstractModel):
+    _name = "google.calendar.sync"
+    _description = "Google Calendar two-way sync"
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sync_account(self, account, client):
+        """Pull then push ``account``'s primary calendar.
+
+        Returns the counts of what changed on each side, plus ``messages``:
+        the readable errors and notes for the user. When another transaction
+        is syncing the same account, returns ``{"skipped": "running"}`` at
+        once and sends nothing.
+        """
+        account = account.sudo()
+        if not self._try_lock(account):
+            return {"skipped": "running"}
+        run = _Run(self.env, account, client)
+        run.pull()
+        run.push()
+        return run.result()
+
+    @api.model
+    def _push_account(self, account, client):
+        """Push only (the fast path after a commit); same answer as ``_sync_account``."""
+        account = account.sudo()
+        if not self._try_lock(account):
+            return {"skipped": "running"}
+        run = _Run(self.env, account, client)
+        run.push()
+        return run.result()
+
+    @api.model
+    def _try_lock(self, account):
+        """Take the account's sync lock for this transaction, without waiting.
+
+        A transaction-scoped advisory lock rather than ``SELECT ... FOR UPDATE
+        SKIP LOCKED`` on the account row: it skips a concurrent sync the same
+        way, but does not make writers of the account row (the Sync button
+        storing ``last_sync``, a user stopping the sync, a token refresh)
+        wait for a long sync to end.
+        """
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, account.id])
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _schedule_push(self, account_ids=(), user_ids=()):
+        """Push the given accounts (or users' accounts) after the current commit."""
+        if not (account_ids or user_ids):
+            return
+        postcommit = self.env.cr.postcommit
+        pending = postcommit.data.get(_POSTCOMMIT_KEY)
+        if pending is None:
+            pending = postcommit.data[_POSTCOMMIT_KEY] = {"accounts": set(), "users": set()}
+            postcommit.add(partial(_push_after_commit, self.env.cr.dbname, pending))
+        pending["accounts"].update(account_ids)
+        pending["users"].update(user_ids)
+
+
+def _push_after_commit(dbname, pending):
+    """Postcommit callback: one push per concerned account, each in its own
+    transaction. Failures only log: the cron pushes whatever is still dirty."""
+    registry = Registry(dbname)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        Account = env["google.calendar.account"]
+        config = Account._get_google_config()
+        if config["paused"]:
+            return
+        account_ids = Account.search([
+            ("state", "=", "connected"),
+            "|", ("id", "in", list(pending["accounts"])),
+            ("user_id", "in", list(pending["users"])),
+        ]).ids
+    for account_id in account_ids:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            account = env["google.calendar.account"].browse(account_id)
+            try:
+                env["google.calendar.sync"]._push_account(account, account._get_client())
+            except Exception:
+                _logger.warning(
+                    "Google Calendar: immediate push of account %s failed; the cron retries it",
+                    account_id, exc_info=True)
+                cr.rollback()
+
+
+class _Run:
+    """One sync of one account: the state shared by its pull and its push."""
+
+    def __init__(self, env, account, client):
+        self.env = env
+        self.account = account
+        self.client = client
+        self.counts = _empty_counts()
+        self.messages = []
+        get_param = env["ir.config_parameter"].sudo().get_param
+        self.send_updates_setting = get_param(PARAM_PREFIX + "send_updates") or "all"
+        self.range_days = int(get_param(PARAM_PREFIX + "range_days") or DEFAULT_RANGE_DAYS)
+        # Before the first sync completes, nobody is e-mailed: the events are
+        # known to their attendees already.
+        self.first_sync = not account.last_sync
+        self.now = fields.Datetime.now()
+        self.user = account.user_id
+        self.email = (account.google_email or self.user.email_normalized or "").lower()
+        self.Event = env["calendar.event"].sudo().with_context(active_test=False)
+        self.db_uuid = env["ir.config_parameter"].sudo().get_param("database.uuid")
+        self.default_reminders = []
+        self.calendar_tz = self.user.tz or "UTC"
+
+    def result(self):
+        return {**self.counts, "messages": self.messages}
+
+    def error(self, message, event=None):
+        """A problem with one event: logged, told to the user, and the sync goes on."""
+        _logger.warning("Google Calendar sync of %s: %s", self.email, message)
+        self.counts["errors"] += 1
+        self.messages.append(message)
+        if event:
+            event._google_post_note(message)
+
+    # ------------------------------------------------------------------
+    # Pull: Google -> Odoo
+    # ------------------------------------------------------------------
+
+    def pull(self):
+        listing = self._list()
+        self.default_reminders = listing.default_reminders
+        self.calendar_tz = listing.time_zone or self.calendar_tz
+        items = [item for item in listing.items if isinstance(item, dict) and item.get("id")]
+        self._apply_items(items)
+        self.account.sync_token = listing.next_sync_token or False
+
+    def _list(self):
+        if self.account.sync_token:
+            try:
+                return self.client.list_events("primary", sync_token=self.account.sync_token)
+            except SyncTokenExpired:
+                _logger.info("Google Calendar: sync token of %s expired, full resync", self.email)
+        window = timedelta(days=self.range_days)
+        return self.client.list_events(
+            "primary", time_min=self.now - window, time_max=self.now + window)
+
+    def _match(self, items):
+        """{google id: Odoo event} for the items: by id, by iCalUID, then by the
+        Odoo id the module wrote into the event, so a full resync finds every
+        event it already knows instead of creating a twin."""
+        ids = [item["id"] for item in items]
+        ical_uids = [item["iCalUID"] for item in items if item.get("iCalUID")]
+        odoo_ids = [int(ref) for ref in map(self._odoo_ref, items) if ref]
+        events = self.Event.search([
+            "|", "|", ("google_id", "in", ids), ("google_ical_uid", "in", ical_uids),
+            ("id", "in", odoo_ids),
+        ])
+        by_google_id = {event.google_id: event for event in events if event.google_id}
+        by_ical = {event.google_ical_uid: event for event in events if event.google_ical_uid}
+        by_odoo_id = {event.id: event for event in events}
+        matches = {}
+        for item in items:
+            ref = self._odoo_ref(item)
+            event = (by_google_id.get(item["id"]) or by_ical.get(item.get("iCalUID"))
+                     or (by_odoo_id.get(int(ref)) if ref else None))
+            if event:
+                matches[item["id"]] = event
+        return matches
+
+    def _odoo_ref(self, item):
+        extended = item.get("extendedProperties")
+        private = extended.get("private") if isinstance(extended, dict) else None
+        if not isinstance(private, dict) or private.get(_EXT_DB) != self.db_uuid:
+            return None
+        ref = private.get(_EXT_EVENT_ID)
+        return ref if isinstance(ref, str) and ref.isdigit() else None
+
+    def _apply_items(self, items):
+        matches = self._match(items)
+        to_create, to_update, to_delete, to_decline = [], {}, self.Event, self.Event
+        for item in items:
+            event = matches.get(item["id"])
+            if item.get("recurrence") or item.get("recurringEventId"):
+                self._skip_recurring(item, event)
+                continue
+            if is_cancelled(item):
+                if not event:
+                    continue
+                if event.user_id == self.user or (
+                        not event.user_id and event.google_account_id == self.account):
+                    to_delete |= event
+                else:
+                    to_decline |= event
+                continue
+            if (event and event.google_account_id and event.google_account_id != self.account
+                    and not self._takes_over(item)):
+                # Another synced user's calendar holds this meeting: that account
+                # keeps it in step; one Odoo event per Google event.
+                continue
+            notes = []
+            try:
+                values = from_google(item, default_reminders=self.default_reminders,
+                                     calendar_tz=self.calendar_tz, notes=notes)
+            except InvalidEvent as exc:
+                self.error(_("Not imported from Google: %(error)s", error=exc), event)
+                continue
+            self.messages.extend(notes)
+            if event:
+                to_update[event] = (item, values)
+            else:
+                to_create.append((item, values))
+        self._create_from_google(to_create)
+        self._reconcile_items(to_update)
+        if to_delete:
+            to_delete.with_context(**{FROM_GOOGLE: True}).unlink()
+            self.counts["odoo_deleted"] += len(to_delete)
+        if to_decline:
+            attendees = to_decline.attendee_ids.filtered(
+                lambda attendee: attendee.partner_id == self.user.partner_id)
+            attendees.with_context(**{FROM_GOOGLE: True}).write({"state": "declined"})
+            self.counts["odoo_updated"] += len(to_decline)
+
+    def _takes_over(self, item):
+        """Whether this account becomes the one that syncs ``event``: it does
+        when its user organizes the meeting on Google."""
+        organizer = (item.get("organizer") or {}).get("email", "")
+        return isinstance(organizer, str) and organizer.lower() == self.email
+
+    def _skip_recurring(self, item, event):
+        self.counts["skipped"] += 1
+        message = _(
+            "Recurring Google event %(name)s is not synchronized yet: recurrences come in a "
+            "later version; the series is left untouched on both sides.",
+            name=item.get("summary") or item["id"])
+        if message not in self.messages:
+            self.messages.append(message)
+        _logger.info("Google Calendar sync of %s: skipped recurring %s", self.email, item["id"])
+
+    def _google_state(self, item, values):
+        return {
+            "google_id": item["id"],
+            "google_ical_uid": item.get("iCalUID") or False,
+            "google_etag": item.get("etag") or False,
+            "google_updated": item.get("updated") or False,
+            "google_account_id": self.account.id,
+        }
+
+    def _create_from_google(self, items):
+        if not items:
+            return
+        events = self.Event._google_create_from_values([
+            (values, {**self._google_state(item, values), "google_push_pending": False})
+            for item, values in items])
+        events._google_store_agreed()
+        self.counts["odoo_created"] += len(events)
+
+    def _reconcile_items(self, to_update):
+        """Decide, per event, what each side must take; apply the Odoo side now
+        and leave the Google side to the push (marked dirty with the values)."""
+        if not to_update:
+            return
+        events = self.Event.browse([event.id for event in to_update])
+        odoo_values = events._google_neutral_values()
+        writes, extras = {}, {}
+        for event, (item, google_values) in to_update.items():
+            agreed = event._google_agreed()
+            state = self._google_state(item, google_values)
+            if agreed is not None and item.get("etag") == event.google_etag:
+                # Google did not change since we agreed: compare nothing on its side.
+                google_values = agreed
+            if event.google_refused_fingerprint:
+                # Google refused this user's edits: what Google holds is the truth.
+                agreed = odoo_values[event.id]
+                state["google_refused_fingerprint"] = False
+            decision = reconcile.reconcile(
+                agreed, odoo_values[event.id], google_values,
+                odoo_changed_at=event.write_date, google_changed_at=item.get("updated"))
+            if decision.lost:
+                self.counts["conflicts"] += 1
+                event._google_post_note(_(
+                    "Changed on both sides; the most recent change was kept. %(lost)s",
+                    lost=" / ".join(lost.message() for lost in decision.lost)))
+            if decision.pull_fields:
+                writes[event.id] = decision.values
+                self.counts["odoo_updated"] += 1
+            state["google_push_pending"] = bool(decision.push_fields)
+            if decision.push_fields:
+                # The next patch sends what differs from Google's current values.
+                state["google_agreed_values"] = json.dumps(google_values, sort_keys=True)
+            extras[event.id] = state
+        with_writes = events.filtered(lambda event: event.id in writes)
+        with_writes._google_write_values(writes, extras)
+        for event in events - with_writes:
+            event.with_context(**{FROM_GOOGLE: True}).write(extras[event.id])
+        # What Odoo now holds is what Google holds or is about to receive.
+        events.filtered(lambda event: not event.google_push_pending)._google_store_agreed()
+
+    # ------------------------------------------------------------------
+    # Push: Odoo -> Google
+    # ------------------------------------------------------------------
+
+    def push(self):
+        self._adopt_unsynced_events()
+        events = self.Event.search([
+            ("google_push_pending", "=", True),
+            "|", ("google_account_id", "=", self.account.id),
+            "&", ("google_account_id", "=", False), ("user_id", "=", self.user.id),
+        ])
+        deletions = self.env["google.calendar.outbox"].sudo().search(
+            [("account_id", "=", self.account.id)])
+        calls, handlers = [], []
+        values_by_event = events.filtered("active")._google_neutral_values()
+        for event in events:
+            if event.recurrency:
+                event.google_push_pending = False
+                continue
+            if not event.active:
+                self._plan_archive(event, calls, handlers)
+                continue
+            self._plan_event_push(event, values_by_event[event.id], calls, handlers)
+        for deletion in deletions:
+            send_updates = self._send_updates(over=deletion.event_over)
+            calls.append(ApiCall.delete("primary", deletion.google_id, send_updates=send_updates))
+            handlers.append(partial(self._after_delete, deletion))
+        if not calls:
+            return
+        outcomes = self.client.execute_batch(calls)
+        for handler, outcome in zip(handlers, outcomes, strict=True):
+            handler(outcome)
+
+    def _adopt_unsynced_events(self):
+        """On the first sync, the user's own Odoo events in the window go to Google.
+
+        Their Google id is derived from the database and the record, not drawn
+        at random: if this transaction is rolled back after Google stored the
+        insert, the next attempt sends the same id and gets 409, not a twin.
+        """
+        if not self.first_sync:
+            return
+        window = timedelta(days=self.range_days)
+        events = self.Event.with_context(active_test=True).search([
+            ("user_id", "=", self.user.id), ("google_id", "=", False),
+            ("recurrency", "=", False),
+            ("stop", ">=", self.now - window), ("start", "<=", self.now + window),
+        ])
+        for event in events:
+            event.with_context(**{FROM_GOOGLE: True}).write({
+                "google_id": event._google_stable_id(),
+                "google_push_pending": True,
+            })
+
+    def _send_updates(self, over):
+        if self.first_sync or over:
+            return "none"
+        return self.send_updates_setting
+
+    def _plan_event_push(self, event, values, calls, handlers):
+        current = fingerprint(values)
+        if event.google_refused_fingerprint == current:
+            event.google_push_pending = False
+            return
+        over = event.stop < self.now
+        if not event.google_etag:
+            extended = {_EXT_DB: self.db_uuid, _EXT_EVENT_ID: str(event.id)}
+            try:
+                body = to_google(values, extended_private=extended)
+            except InvalidEvent as exc:
+                self._refuse(event, current, _("Not sent to Google: %(error)s", error=exc))
+                return
+            body["id"] = event.google_id
+            calls.append(ApiCall.insert("primary", body, send_updates=self._send_updates(over)))
+            handlers.append(partial(self._after_insert, event, values))
+            return
+        agreed = event._google_agreed()
+        changed = diff_fields(agreed, values) if agreed else None
+        if agreed is not None and not changed:
+            event.google_push_pending = False
+            return
+        try:
+            body = to_google(values, changed_fields=changed)
+        except InvalidEvent as exc:
+            self._refuse(event, current, _("Not sent to Google: %(error)s", error=exc))
+            return
+        calls.append(ApiCall.patch(
+            "primary", event.google_id, body, etag=event.google_etag,
+            send_updates=self._send_updates(over)))
+        handlers.append(partial(self._after_patch, event, values))
+
+    def _plan_archive(self, event, calls, handlers):
+        if not event.google_etag:
+            event.google_push_pending = False
+            return
+        calls.append(ApiCall.delete(
+            "primary", event.google_id,
+            send_updates=self._send_updates(over=event.stop < self.now)))
+        handlers.append(partial(self._after_archive, event))
+
+    def _agree(self, event, values, answer, created):
+        event.with_context(**{FROM_GOOGLE: True}).write({
+            "google_etag": answer.get("etag") or False,
+            "google_updated": answer.get("updated") or False,
+            "google_ical_uid": answer.get("iCalUID") or event.google_ical_uid,
+            "google_account_id": self.account.id,
+            "google_agreed_values": json.dumps(values, sort_keys=True),
+            "google_push_pending": False,
+            "google_refused_fingerprint": False,
+        })
+        self.counts["google_created" if created else "google_updated"] += 1
+
+    def _after_insert(self, event, values, outcome):
+        if isinstance(outcome, Duplicate):
+            # An earlier attempt was stored by Google before its answer got
+            # lost: the event is there, read its etag instead of inserting twice.
+            try:
+                outcome = self.client.get_event("primary", event.google_id)
+            except GoogleApiError as exc:
+                outcome = exc
+            if isinstance(outcome, dict) and is_cancelled(outcome):
+                self.error(_("Google keeps a deleted event under the id of %(name)s; "
+                             "it cannot be sent again.", name=event.name), event)
+                event.google_push_pending = False
+                return
+        self._handle_write_outcome(event, values, outcome, created=True)
+
+    def _after_patch(self, event, values, outcome):
+        if isinstance(outcome, PreconditionFailed):
+            # Google changed meanwhile: read it and reconcile, never overwrite.
+            try:
+                item = self.client.get_event("primary", event.google_id)
+            except GoogleApiError as exc:
+                self._keep_for_retry(event, exc)
+                return
+            self._apply_items([item])
+            if event.exists() and event.google_push_pending:
+                self._repush(event)
+            return
+        if isinstance(outcome, NotFound | EventGone):
+            self._apply_items([{"id": event.google_id, "status": "cancelled"}])
+            return
+        self._handle_write_outcome(event, values, outcome, created=False)
+
+    def _repush(self, event):
+        """Send the reconciled values (one more patch, with the fresh etag)."""
+        values = event._google_neutral_values()[event.id]
+        calls, handlers = [], []
+        self._plan_event_push(event, values, calls, handlers)
+        if calls:
+            outcome = self.client.execute_batch(calls)[0]
+            if isinstance(outcome, PreconditionFailed):
+                self._keep_for_retry(event, outcome)
+            else:
+                handlers[0](outcome)
+
+    def _handle_write_outcome(self, event, values, outcome, created):
+        if isinstance(outcome, dict):
+            self._agree(event, values, outcome, created)
+        elif isinstance(outcome, Forbidden):
+            self._refuse(event, fingerprint(values), _(
+                "Google refused this change (%(reason)s): only the organizer can change this "
+                "event on Google. The change stays in Odoo only and is not sent again.",
+                reason=outcome.reason or outcome.message))
+        elif isinstance(outcome, GoogleApiError) and not outcome.retryable and outcome.status \
+                and 400 <= outcome.status < 500 and outcome.status not in (401, 403):
+            self._refuse(event, fingerprint(values), _(
+                "Google refused this event: %(error)s", error=outcome))
+        else:
+            self._keep_for_retry(event, outcome)
+
+    def _refuse(self, event, current_fingerprint, message):
+        """Tell the user once, in the event, and stop sending these values."""
+        if event.google_refused_fingerprint != current_fingerprint:
+            self.error(message, event)
+        event.with_context(**{FROM_GOOGLE: True}).write({
+            "google_refused_fingerprint": current_fingerprint,
+            "google_push_pending": False,
+        })
+
+    def _keep_for_retry(self, event, outcome):
+        self.counts["errors"] += 1
+        _logger.info("Google Calendar: push of event %s kept for retry: %s", event.id, outcome)
+        self.messages.append(_("Will retry %(name)s: %(error)s", name=event.name, error=outcome))
+
+    def _after_archive(self, event, outcome):
+        if outcome is None or isinstance(outcome, NotFound | EventGone):
+            event.with_context(**{FROM_GOOGLE: True}).write({
+                "google_etag": False, "google_agreed_values": False,
+                "google_push_pending": False})
+            self.counts["google_deleted"] += 1
+        else:
+            self._handle_write_outcome(event, {}, outcome, created=False)
+
+    def _after_delete(self, deletion, outcome):
+        if outcome is None or isinstance(outcome, NotFound | EventGone):
+            self.counts["google_deleted"] += outcome is None
+            deletion.unlink()
+        elif isinstance(outcome, Forbidden):
+            _logger.info("Google Calendar: deletion of %s refused (%s)",
+                         deletion.google_id, outcome.reason)
+            deletion.unlink()
+        else:
+            deletion.write({"attempts": deletion.attempts + 1, "last_error": str(outcome)})
+            self.counts["errors"] += 1
+
