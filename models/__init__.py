@@ -1,0 +1,9 @@
+from . import (
+    calendar_attendee,
+    calendar_event,
+    google_calendar_account,
+    google_calendar_outbox,
+    google_calendar_sync,
+    res_config_settings,
+    res_users,
+)
