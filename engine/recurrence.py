@@ -84,6 +84,7 @@ def _parse_ical_time(text, tzid, allday, series_zone):
     series keeps only its local date.
     """
     text = text.strip()
+    value_zone = zone(tzid) if tzid else series_zone
     try:
         if len(text) == 8:
             day = datetime.strptime(text, _DATE_FORMAT).date()
@@ -91,8 +92,7 @@ def _parse_ical_time(text, tzid, allday, series_zone):
         if text.endswith("Z"):
             moment = datetime.strptime(text, _UTC_FORMAT).replace(tzinfo=UTC)
         else:
-            naive = datetime.strptime(text, "%Y%m%dT%H%M%S")
-            moment = naive.replace(tzinfo=zone(tzid) if tzid else series_zone)
+            moment = datetime.strptime(text, "%Y%m%dT%H%M%S").replace(tzinfo=value_zone)
     except ValueError as error:
         raise InvalidRecurrence(f"{text!r} is neither a DATE nor a DATE-TIME") from error
     return moment.astimezone(series_zone).date() if allday else moment
