@@ -386,7 +386,9 @@ def normalize_values(values, *, notes=None):
         "allday": allday,
         "start": recurrence.format_neutral_start(first),
         "stop": recurrence.format_neutral_start(last),
-        "timezone": zone_name if not allday else "",
+        # A timed event always has a zone (Google answers "UTC" when it was given
+        # none); an all-day one has none, its dates mean the same everywhere.
+        "timezone": "" if allday else zone_name or "UTC",
         "attendees": [attendees[email] for email in sorted(attendees)],
         "organizer": normalize_email(values.get("organizer")),
         "alarms": normalize_alarms(values.get("alarms") or [], notes=notes, label=label),

@@ -369,6 +369,14 @@ def test_normalize_values_sorts_and_fills_defaults():
     assert (values["privacy"], values["show_as"], values["recurrence"]) == ("", "busy", [])
 
 
+def test_normalize_values_time_zone_rules():
+    timed = normalize_values(neutral(timezone=""))
+    assert timed["timezone"] == "UTC"  # what Google answers for a zone-less event
+    allday = normalize_values(neutral(allday=True, start="2026-01-01", stop="2026-01-01"))
+    assert allday["timezone"] == ""
+    assert from_google(to_google(neutral(timezone=""))) == timed
+
+
 # --- round trips -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("values", [
