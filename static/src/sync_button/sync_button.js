@@ -8,6 +8,8 @@ import { browser } from "@web/core/browser/browser";
 import { useService } from "@web/core/utils/hooks";
 import { deserializeDateTime } from "@web/core/l10n/dates";
 
+const { DateTime } = luxon;
+
 /**
  * The "Google" button of the Calendar app: shows the user's connection
  * status, syncs on click, and offers Stop / Restart / Disconnect.
@@ -47,7 +49,12 @@ export class GoogleCalendarSyncButton extends Component {
         switch (status.state) {
             case "connected":
                 if (status.last_sync) {
-                    return _t("synced %s", deserializeDateTime(status.last_sync).toRelative());
+                    const lastSync = deserializeDateTime(status.last_sync);
+                    // Clocks of browser and server differ slightly: no "in 2 seconds".
+                    if (DateTime.now().diff(lastSync, "minutes").minutes < 1) {
+                        return _t("synced just now");
+                    }
+                    return _t("synced %s", lastSync.toRelative());
                 }
                 return _t("connected");
             case "stopped":

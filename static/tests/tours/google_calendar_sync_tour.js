@@ -1,0 +1,63 @@
+import { registry } from "@web/core/registry";
+
+/**
+ * The journey of the documentation: Settings, tick Google Calendar, paste the
+ * client credentials, save, open Calendar, click Google. The browser then
+ * leaves for Google's consent page (the local fake, another origin: the test
+ * answers it) and comes back to Calendar, where the first sync runs.
+ */
+registry.category("web_tour.tours").add("google_calendar_sync_connect", {
+    steps: () => [
+        {
+            content: "Tick Google Calendar under Integrations",
+            trigger: "#google_calendar_sync_setting div[name=google_calendar_sync_enabled] input",
+            run: "click",
+        },
+        {
+            content: "Paste the Client ID",
+            trigger: "#google_calendar_sync_setting div[name=google_calendar_client_id] input",
+            run: "edit odoo-tour-client",
+        },
+        {
+            content: "Paste the Client Secret",
+            trigger: "#google_calendar_sync_setting div[name=google_calendar_client_secret] input",
+            run: "edit odoo-tour-secret",
+        },
+        {
+            content: "The redirect URI to give Google is shown",
+            trigger:
+                "#google_calendar_sync_setting div[name=google_calendar_redirect_uri]:contains(/google_account/authentication)",
+        },
+        {
+            content: "Save the settings",
+            trigger: ".o_form_button_save",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Saved: the box stays ticked",
+            trigger: "#google_calendar_sync_setting div[name=google_calendar_sync_enabled] input:checked",
+        },
+        {
+            content: "Open the apps menu",
+            trigger: ".o_navbar_apps_menu button",
+            run: "click",
+        },
+        {
+            content: "Open Calendar",
+            trigger: ".o_app[data-menu-xmlid='calendar.mail_menu_calendar']",
+            run: "click",
+        },
+        {
+            content: "Click Google: not connected yet, so the browser goes to Google",
+            trigger: ".o_google_calendar_sync_button[data-state=not_connected]",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Back in Calendar after consent: the first sync ran",
+            trigger:
+                ".o_calendar_container .o_google_calendar_sync_button[data-state=connected] .o_google_calendar_sync_status:contains(synced)",
+        },
+    ],
+});
