@@ -248,10 +248,11 @@ class _Reader:
                 return str(entry["uri"])
         return ""
 
-    def recurrence(self, allday, zone_name):
+    def recurrence(self, allday, zone_name, start):
         lines = self.event.get("recurrence") or []
         try:
-            return recurrence.normalize_lines(lines, timezone_name=zone_name, allday=allday)
+            return recurrence.normalize_lines(lines, timezone_name=zone_name, allday=allday,
+                                              start=start)
         except InvalidRecurrence as error:
             return self.fail(f"recurrence: {error}")
 
@@ -285,7 +286,7 @@ def from_google(event, *, default_reminders=(), calendar_tz="UTC", notes=None):
         "show_as": "free" if reader.text("transparency") == "transparent" else "busy",
         "videocall": reader.videocall(),
         # Recurrence lines of a timed series are read in its zone (floating EXDATEs).
-        "recurrence": reader.recurrence(allday, zone_name or "UTC"),
+        "recurrence": reader.recurrence(allday, zone_name or "UTC", start),
     }
 
 
@@ -376,7 +377,8 @@ def normalize_values(values, *, notes=None):
         fail(f"unknown show_as {show_as!r}")
     try:
         lines = recurrence.normalize_lines(values.get("recurrence") or [],
-                                           timezone_name=zone_name, allday=allday)
+                                           timezone_name=zone_name, allday=allday,
+                                           start=recurrence.format_neutral_start(first))
     except InvalidRecurrence as error:
         return fail(f"recurrence: {error}")
     return {

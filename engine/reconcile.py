@@ -118,6 +118,8 @@ def describe(value):
     if isinstance(value, dict) and "email" in value:
         name = f"{value['name']} " if value.get("name") else ""
         return f"{name}<{value['email']}> ({value.get('status', 'removed')})"
+    if isinstance(value, dict) and "minutes" in value:
+        return f"{value.get('method')} {value['minutes']} min before"
     if isinstance(value, list):
         return ", ".join(describe(item) for item in value) or "(none)"
     if isinstance(value, bool):

@@ -42,6 +42,7 @@ _PART_ORDER = (
     "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
 )
 _FREQUENCIES = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+_WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _WEEKDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 _INSTANCE_SUFFIX = re.compile(r"^(?P<series>.+)_(?P<stamp>\d{8}(?:T\d{6}Z)?)$")
 
@@ -146,6 +147,8 @@ def _canonical_rule(parts, *, allday, series_zone):
     parts = dict(parts)
     if parts.get("INTERVAL") == "1":
         del parts["INTERVAL"]
+    if "BYDAY" in parts:
+        parts["BYDAY"] = parts["BYDAY"].replace("+", "")  # "+1MO" is "1MO"
     # WKST changes the result only for weekly rules with INTERVAL > 1; elsewhere it is
     # noise that differs between Odoo (language's first day) and Google.
     if "WKST" in parts and (parts["FREQ"] != "WEEKLY" or "INTERVAL" not in parts
@@ -200,17 +203,42 @@ def exdates(lines, *, timezone_name, allday):
     return sorted(found)
 
 
-def normalize_lines(lines, *, timezone_name, allday):
+def _explicit_days(parts, first_local):
+    """Spell out the day a rule takes implicitly from DTSTART.
+
+    ``FREQ=WEEKLY`` alone repeats on DTSTART's weekday and ``FREQ=MONTHLY`` alone on
+    its day of month. Odoo always stores them explicitly (and would read a bare rule
+    against its naive UTC start, which can be the wrong day), so the canonical form
+    names them too. ``first_local`` is the first occurrence's local date.
+    """
+    parts = dict(parts)
+    by_parts = {key for key in parts if key.startswith("BY")}
+    if parts["FREQ"] == "WEEKLY" and "BYDAY" not in parts:
+        parts["BYDAY"] = _WEEKDAY_CODES[first_local.weekday()]
+    elif parts["FREQ"] == "MONTHLY" and not by_parts:
+        parts["BYMONTHDAY"] = str(first_local.day)
+    return parts
+
+
+def normalize_lines(lines, *, timezone_name, allday, start=None):
     """Canonical form of Google ``recurrence`` lines (see the module docstring).
 
-    Raises :class:`InvalidRecurrence` for lines that cannot be understood.
+    With the series' neutral ``start``, a weekday or day of month the rule implies
+    is written out (see :func:`_explicit_days`). Raises :class:`InvalidRecurrence`
+    for lines that cannot be understood.
     """
     series_zone = zone(timezone_name)
     rules, _exdate_lines, others = _split_lines(lines)
-    rendered = [
-        format_rule(_canonical_rule(parts, allday=allday, series_zone=series_zone), f"{name}:")
-        for name, parts in rules
-    ]
+    first_local = None
+    if start is not None and rules:
+        first = parse_neutral_start(start, allday)
+        first_local = first if allday else first.astimezone(series_zone).date()
+    rendered = []
+    for name, parts in rules:
+        parts = _canonical_rule(parts, allday=allday, series_zone=series_zone)
+        if first_local is not None:
+            parts = _explicit_days(parts, first_local)
+        rendered.append(format_rule(parts, f"{name}:"))
     # RRULEs first (Google shows the first one), then EXRULEs, then RDATEs, then EXDATEs.
     rendered.sort(key=lambda line: not line.startswith("RRULE:"))
     excluded = exdates(lines, timezone_name=timezone_name, allday=allday)
@@ -261,13 +289,51 @@ def odoo_to_google(rrule_text, *, timezone_name, allday, endless=False, excluded
     return normalize_lines(lines, timezone_name=timezone_name, allday=allday)
 
 
+def _check_odoo_can_store(parts):
+    """Refuse a rule ``calendar.recurrence`` would store as a different one.
+
+    Odoo keeps: a frequency from daily to yearly, an interval, COUNT or UNTIL, plain
+    weekdays for weekly rules, and for monthly rules one day of month or one
+    "first..fourth/last weekday". Anything else would be imported wrongly without a
+    word, so it is an error here.
+    """
+    rule = format_rule(parts)
+    frequency = parts["FREQ"]
+    by_parts = {key for key in parts if key.startswith("BY")}
+    allowed = {"WEEKLY": {"BYDAY"}, "MONTHLY": {"BYDAY", "BYMONTHDAY"}}.get(frequency, set())
+    if frequency not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
+        raise InvalidRecurrence(f"Odoo cannot repeat {frequency.lower()}: {rule}")
+    if by_parts - allowed or len(by_parts) > 1:
+        raise InvalidRecurrence(f"Odoo cannot store the parts {sorted(by_parts)} of {rule}")
+    days = parts.get("BYDAY", "").split(",") if "BYDAY" in parts else []
+    if frequency == "WEEKLY" and any(not day.isalpha() for day in days):
+        raise InvalidRecurrence(f"Odoo cannot store numbered weekdays in weekly {rule}")
+    if frequency == "MONTHLY" and days:
+        ordinal = _WEEKDAY.match(days[0])[1] or ""
+        if len(days) > 1 or ordinal.lstrip("+") not in ("1", "2", "3", "4", "-1"):
+            raise InvalidRecurrence(
+                f"Odoo stores one first..fourth or last weekday per month, not {rule}")
+    if frequency == "MONTHLY" and "," in parts.get("BYMONTHDAY", ""):
+        raise InvalidRecurrence(f"Odoo stores one day of the month, not {rule}")
+
+
 def google_to_odoo(lines, *, start, timezone_name, allday):
-    """The :class:`OdooRule` for Google lines (one RRULE; EXRULE/RDATE are refused)."""
+    """The :class:`OdooRule` for Google lines.
+
+    Raises :class:`InvalidRecurrence` for what ``calendar.recurrence`` cannot hold
+    (EXRULE/RDATE, several RRULEs, rules like ``BYSETPOS`` or ``BYDAY=1MO,3MO``)
+    rather than letting Odoo store a different series.
+    """
     rules, _exdates, others = _split_lines(lines)
     if len(rules) != 1 or rules[0][0] != "RRULE" or others:
         raise InvalidRecurrence(
             f"Odoo supports exactly one RRULE per series, got {list(lines)!r}")
-    parts = _canonical_rule(rules[0][1], allday=allday, series_zone=zone(timezone_name))
+    series_zone = zone(timezone_name)
+    first = parse_neutral_start(start, allday)
+    parts = _explicit_days(
+        _canonical_rule(rules[0][1], allday=allday, series_zone=series_zone),
+        first if allday else first.astimezone(series_zone).date())
+    _check_odoo_can_store(parts)
     endless = "COUNT" not in parts and "UNTIL" not in parts
     if "UNTIL" in parts:
         # Odoo's "until" is a local date that includes the whole day: use the date of

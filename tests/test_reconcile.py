@@ -277,7 +277,10 @@ def test_attendee_same_answer_changed_both_sides_tie():
 def test_describe():
     assert describe("") == "(empty)" and describe(None) == "(empty)"
     assert describe(True) == "yes" and describe([]) == "(none)"
-    assert describe([{"method": "popup", "minutes": 5}]) == "{'method': 'popup', 'minutes': 5}"
+    assert describe([{"method": "popup", "minutes": 5}, {"method": "email", "minutes": 60}]) == \
+        "popup 5 min before, email 60 min before"
+    assert describe({"email": "a@x.org", "name": "", "status": "declined"}) == \
+        "<a@x.org> (declined)"
     assert describe(["RRULE:FREQ=DAILY"]) == "RRULE:FREQ=DAILY"
 
 

@@ -155,6 +155,21 @@ def test_normalize_lines(lines, allday, expected):
     assert normalize_lines(lines, timezone_name=BRUSSELS, allday=allday) == expected
 
 
+def test_normalize_lines_spells_out_the_implicit_day_in_local_time():
+    # 00:30 on Tuesday in Brussels is still Monday in UTC: the local day counts.
+    late = {"timezone_name": BRUSSELS, "allday": False, "start": "2026-03-16T23:30:00Z"}
+    assert normalize_lines(["RRULE:FREQ=WEEKLY;COUNT=3"], **late) == [
+        "RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=TU"]
+    assert normalize_lines(["RRULE:FREQ=MONTHLY"], **late) == [
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=17"]
+    assert normalize_lines(["RRULE:FREQ=MONTHLY;BYDAY=+1MO"], **late) == [
+        "RRULE:FREQ=MONTHLY;BYDAY=1MO"]
+    assert normalize_lines(["RRULE:FREQ=YEARLY"], **late) == ["RRULE:FREQ=YEARLY"]
+    # Same occurrences either way.
+    assert neutral_occurrences(["RRULE:FREQ=WEEKLY;COUNT=3"], **late) == neutral_occurrences(
+        normalize_lines(["RRULE:FREQ=WEEKLY;COUNT=3"], **late), **late)
+
+
 @pytest.mark.parametrize(("lines", "message"), [
     (["RRULE:FREQ=FORTNIGHTLY"], "no valid FREQ"),
     (["RRULE:COUNT=2"], "no valid FREQ"),
@@ -251,6 +266,28 @@ def test_google_to_odoo_refuses_what_odoo_cannot_store():
         google_to_odoo(["RRULE:FREQ=DAILY", "RDATE:20260319T080000Z"], **WEEKLY_TUESDAY_9)
     with pytest.raises(InvalidRecurrence, match="no occurrence"):
         google_to_odoo(["RRULE:FREQ=DAILY;UNTIL=20260101T000000Z"], **WEEKLY_TUESDAY_9)
+
+
+@pytest.mark.parametrize("rule", [
+    "RRULE:FREQ=HOURLY;COUNT=3",
+    "RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1",
+    "RRULE:FREQ=MONTHLY;BYDAY=1MO,3MO",
+    "RRULE:FREQ=MONTHLY;BYDAY=MO",
+    "RRULE:FREQ=MONTHLY;BYDAY=5FR",
+    "RRULE:FREQ=MONTHLY;BYMONTHDAY=1,15",
+    "RRULE:FREQ=WEEKLY;BYDAY=1MO",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "RRULE:FREQ=DAILY;BYMONTH=7",
+])
+def test_google_to_odoo_refuses_rules_odoo_would_change(rule):
+    with pytest.raises(InvalidRecurrence, match="Odoo"):
+        google_to_odoo([rule], **WEEKLY_TUESDAY_9)
+
+
+def test_google_to_odoo_bare_weekly_gets_the_local_weekday():
+    rule = google_to_odoo(["RRULE:FREQ=WEEKLY;COUNT=3"], start="2026-03-16T23:30:00Z",
+                          timezone_name=BRUSSELS, allday=False)
+    assert rule.rrule == "FREQ=WEEKLY;COUNT=3;BYDAY=TU"
 
 
 @pytest.mark.parametrize(("lines", "series"), [
