@@ -61,3 +61,23 @@ registry.category("web_tour.tours").add("google_calendar_sync_connect", {
         },
     ],
 });
+
+/** Not configured yet: an administrator clicking Google is offered the settings. */
+registry.category("web_tour.tours").add("google_calendar_sync_need_config", {
+    steps: () => [
+        {
+            content: "Click Google before any configuration",
+            trigger: ".o_google_calendar_sync_button[data-state=not_connected]:contains(not connected)",
+            run: "click",
+        },
+        {
+            content: "Accept to open the settings",
+            trigger: ".modal-footer button.btn-primary:contains(Open Settings)",
+            run: "click",
+        },
+        {
+            content: "The settings show the Google Calendar box",
+            trigger: "#google_calendar_sync_setting div[name=google_calendar_sync_enabled] input",
+        },
+    ],
+});
