@@ -241,7 +241,11 @@ class _Reader:
         if link:
             return link
         conference = self.mapping("conferenceData")
-        for entry in conference.get("entryPoints") or []:
+        entry_points = conference.get("entryPoints") or []
+        if not isinstance(entry_points, list):
+            self.note("conferenceData.entryPoints is not a list: ignored")
+            return ""
+        for entry in entry_points:
             if not isinstance(entry, dict):
                 continue
             if (entry.get("entryPointType") or entry.get("type")) == "video" and entry.get("uri"):

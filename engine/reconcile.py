@@ -134,7 +134,10 @@ def _as_utc(moment):
     if moment is None:
         return None
     if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError as error:
+            raise ValueError(f"change time {moment!r} is not an RFC 3339 date-time") from error
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

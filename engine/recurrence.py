@@ -41,7 +41,8 @@ _PART_ORDER = (
     "FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
     "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
 )
-_FREQUENCIES = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+_SUB_DAILY = {"SECONDLY", "MINUTELY", "HOURLY"}
+_FREQUENCIES = _SUB_DAILY | {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 _WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _WEEKDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 _INSTANCE_SUFFIX = re.compile(r"^(?P<series>.+)_(?P<stamp>\d{8}(?:T\d{6}Z)?)$")
@@ -369,6 +370,10 @@ def expand(lines, *, start, timezone_name, allday, until=None, limit=MAX_OCCURRE
     dtstart = (datetime.combine(first, time()) if allday else first.astimezone(series_zone))
     rule_set = dateutil_rrule.rruleset()
     for name, parts in rules:
+        if parts["FREQ"] in _SUB_DAILY:
+            # Calendars repeat at most daily; a sub-daily rule that never matches
+            # (e.g. BYMONTHDAY=30;BYMONTH=2) would make dateutil search for ages.
+            raise InvalidRecurrence(f"{format_rule(parts)} repeats more often than daily")
         canonical = _canonical_rule(parts, allday=allday, series_zone=series_zone)
         try:
             rule = dateutil_rrule.rrulestr(format_rule(canonical, prefix=""), dtstart=dtstart)

@@ -187,6 +187,15 @@ def test_from_google_video_entry_point_when_no_hangout_link():
     assert from_google(event)["videocall"] == "https://zoom.example/j/1"
 
 
+def test_from_google_malformed_conference_data_is_tolerated():
+    notes = []
+    event = google_event(hangoutLink=None, conferenceData={"entryPoints": 42})
+    assert from_google(event, notes=notes)["videocall"] == ""
+    assert "entryPoints" in notes[0]
+    event = google_event(hangoutLink=None, conferenceData={"entryPoints": ["x", {"uri": 1}]})
+    assert from_google(event)["videocall"] == ""
+
+
 def test_from_google_recurrence_normalized_rrule_first_exdates_sorted():
     values = from_google(google_event(recurrence=[
         "EXDATE;TZID=Europe/Brussels:20260414T090000",

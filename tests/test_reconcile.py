@@ -163,6 +163,11 @@ def test_timing_change_on_one_side_goes_whole():
     assert decision.push_fields == {"allday", "start", "stop", "timezone"}
 
 
+def test_unparsable_change_time_is_a_clear_error():
+    with pytest.raises(ValueError, match="not an RFC 3339"):
+        reconcile(AGREED, values(name="A"), values(name="B"), google_changed_at="yesterday")
+
+
 # --- deletions ---------------------------------------------------------------------------
 
 def test_deleted_in_odoo_unchanged_on_google_is_deleted_on_google():

@@ -201,6 +201,8 @@ def test_expand_without_rrule_or_with_bad_start():
     with pytest.raises(InvalidRecurrence, match="unknown time zone"):
         expand(["RRULE:FREQ=DAILY"], start="2026-03-17T08:00:00Z", timezone_name="Mars/Base",
                allday=False)
+    with pytest.raises(InvalidRecurrence, match="more often than daily"):
+        expand(["RRULE:FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"], **WEEKLY_TUESDAY_9)
 
 
 # --- Odoo <-> Google ---------------------------------------------------------------------
