@@ -5,18 +5,19 @@ Everything here works on the neutral representation of a series:
 * ``lines``: Google ``recurrence`` lines (``RRULE:...``, ``EXDATE:...``), no DTSTART;
 * ``start``: the neutral start of the series' first occurrence (UTC ``...Z`` for a
   timed series, ``YYYY-MM-DD`` for an all-day one);
-* ``timezone``: the IANA zone the series is anchored to (ignored when all-day);
+* ``timezone_name``: the IANA zone the series is anchored to (ignored when all-day);
 * ``allday``: whether occurrences are dates.
 
 A timed series repeats in *wall-clock* time of its zone: a weekly 09:00
 Europe/Brussels meeting is at 09:00 local on both sides of a DST change, so its
 UTC time moves. That is why the expansion runs on zone-aware datetimes and only
-converts to UTC at the end (Odoo's ``google_calendar`` lost this more than once).
+converts to UTC at the end: repeating in UTC is the classic DST bug of calendar syncs.
 
 Canonical lines (what :func:`normalize_lines` returns) let the two sides compare
 a series by plain equality: RRULE parts in a fixed order, ``INTERVAL=1`` and a
 meaningless ``WKST`` dropped, ``UNTIL`` in UTC (timed) or as a DATE (all-day),
-then one EXDATE per line, in UTC (timed) or as a DATE, sorted.
+the weekday / day of month a bare weekly / monthly rule implies written out (when
+the start is known), then one EXDATE per line, in UTC (timed) or as a DATE, sorted.
 """
 
 import re
