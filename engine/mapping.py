@@ -17,8 +17,20 @@ from . import recurrence
 from .recurrence import InvalidRecurrence
 
 NEUTRAL_KEYS = (
-    "name", "description", "location", "allday", "start", "stop", "timezone", "attendees",
-    "organizer", "alarms", "privacy", "show_as", "videocall", "recurrence",
+    "name",
+    "description",
+    "location",
+    "allday",
+    "start",
+    "stop",
+    "timezone",
+    "attendees",
+    "organizer",
+    "alarms",
+    "privacy",
+    "show_as",
+    "videocall",
+    "recurrence",
 )
 ATTENDEE_STATUSES = ("needsAction", "accepted", "declined", "tentative")
 ALARM_METHODS = ("email", "popup")
@@ -55,6 +67,7 @@ class InvalidEvent(ValueError):
 
 
 # --- helpers -----------------------------------------------------------------------------
+
 
 def normalize_email(value):
     """Lower-cased, stripped e-mail, or "" when there is none (``mailto:`` dropped)."""
@@ -97,6 +110,7 @@ def _note(notes, message):
 
 
 # --- Google -> neutral -------------------------------------------------------------------
+
 
 class _Reader:
     """Reads one Google event, turning every failure into an InvalidEvent naming it."""
@@ -152,8 +166,10 @@ class _Reader:
         end = end or start  # Google's endTimeUnspecified: an instant / a single day
         kinds = {("date" in part and "dateTime" not in part) for part in (start, end)}
         if len(kinds) != 1:
-            self.fail("start and end must both be dates or both be date-times "
-                      f"(start {start!r}, end {end!r})")
+            self.fail(
+                "start and end must both be dates or both be date-times "
+                f"(start {start!r}, end {end!r})"
+            )
         if kinds == {True}:
             first, after = self.day(start, "start"), self.day(end, "end")
             # Google's end date is exclusive; neutral stop is the last day itself.
@@ -163,10 +179,13 @@ class _Reader:
         first = self.moment(start, "start", zone_name)
         last = self.moment(end, "end", self.zone_name(end.get("timeZone") or zone_name))
         if last < first:
-            self.fail(f"it ends ({end.get('dateTime')}) before it starts "
-                      f"({start.get('dateTime')})")
-        return (False, recurrence.format_neutral_start(first),
-                recurrence.format_neutral_start(last), zone_name)
+            self.fail(f"it ends ({end.get('dateTime')}) before it starts ({start.get('dateTime')})")
+        return (
+            False,
+            recurrence.format_neutral_start(first),
+            recurrence.format_neutral_start(last),
+            zone_name,
+        )
 
     def day(self, part, which):
         try:
@@ -255,8 +274,9 @@ class _Reader:
     def recurrence(self, allday, zone_name, start):
         lines = self.event.get("recurrence") or []
         try:
-            return recurrence.normalize_lines(lines, timezone_name=zone_name, allday=allday,
-                                              start=start)
+            return recurrence.normalize_lines(
+                lines, timezone_name=zone_name, allday=allday, start=start
+            )
         except InvalidRecurrence as error:
             return self.fail(f"recurrence: {error}")
 
@@ -339,6 +359,7 @@ def normalize_alarms(alarms, *, notes=None, label="event"):
 
 # --- neutral -> Google -------------------------------------------------------------------
 
+
 def normalize_values(values, *, notes=None):
     """Canonical neutral values, validated: what the Odoo side should hand to the engine.
 
@@ -371,8 +392,9 @@ def normalize_values(values, *, notes=None):
         status = attendee.get("status") or "needsAction"
         if status not in ATTENDEE_STATUSES:
             fail(f"attendee {email} has unknown status {status!r}")
-        attendees.setdefault(email, {"email": email, "name": attendee.get("name") or "",
-                                     "status": status})
+        attendees.setdefault(
+            email, {"email": email, "name": attendee.get("name") or "", "status": status}
+        )
     privacy = values.get("privacy") or ""
     if privacy not in (*PRIVACIES, ""):
         fail(f"unknown privacy {privacy!r}")
@@ -380,9 +402,12 @@ def normalize_values(values, *, notes=None):
     if show_as not in ("busy", "free"):
         fail(f"unknown show_as {show_as!r}")
     try:
-        lines = recurrence.normalize_lines(values.get("recurrence") or [],
-                                           timezone_name=zone_name, allday=allday,
-                                           start=recurrence.format_neutral_start(first))
+        lines = recurrence.normalize_lines(
+            values.get("recurrence") or [],
+            timezone_name=zone_name,
+            allday=allday,
+            start=recurrence.format_neutral_start(first),
+        )
     except InvalidRecurrence as error:
         return fail(f"recurrence: {error}")
     return {
@@ -408,8 +433,10 @@ def normalize_values(values, *, notes=None):
 def _google_times(values):
     if values["allday"]:
         last = date.fromisoformat(values["stop"])
-        return ({"date": values["start"]},
-                {"date": (last + timedelta(days=1)).isoformat()})  # Google's end is exclusive
+        return (
+            {"date": values["start"]},
+            {"date": (last + timedelta(days=1)).isoformat()},
+        )  # Google's end is exclusive
     zone_name = values["timezone"] or "UTC"
     local = recurrence.zone(zone_name)
 
@@ -467,7 +494,8 @@ def to_google(values, *, changed_fields=None, extended_private=None, notes=None)
         "recurrence": values["recurrence"],
         "attendees": [
             {"email": a["email"], "displayName": a["name"], "responseStatus": a["status"]}
-            if a["name"] else {"email": a["email"], "responseStatus": a["status"]}
+            if a["name"]
+            else {"email": a["email"], "responseStatus": a["status"]}
             for a in values["attendees"]
         ],
         "organizer": {"email": values["organizer"]},
@@ -480,9 +508,13 @@ def to_google(values, *, changed_fields=None, extended_private=None, notes=None)
     body = {key: value for key, value in body.items() if key in wanted}
     if changed_fields is None:
         # An insert has nothing to clear: leave out empty optional parts.
-        body = {key: value for key, value in body.items()
-                if value not in (None, []) and value != {"email": ""}}
+        body = {
+            key: value
+            for key, value in body.items()
+            if value not in (None, []) and value != {"email": ""}
+        }
     if extended_private:
         body["extendedProperties"] = {
-            "private": {str(key): str(value) for key, value in extended_private.items()}}
+            "private": {str(key): str(value) for key, value in extended_private.items()}
+        }
     return body

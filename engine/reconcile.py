@@ -92,8 +92,10 @@ class LostValue:
     kept: object
 
     def message(self):
-        return (f"{self.field}: {_SIDE_LABELS[self.lost_side]}: {describe(self.lost)}; "
-                f"kept {describe(self.kept)}")
+        return (
+            f"{self.field}: {_SIDE_LABELS[self.lost_side]}: {describe(self.lost)}; "
+            f"kept {describe(self.kept)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -180,15 +182,20 @@ def _merge(agreed, odoo, google, google_wins):
             result.update(theirs)
         elif keys == ("attendees",):
             merged, attendee_losses = _merge_attendees(
-                base and base["attendees"], mine["attendees"], theirs["attendees"], google_wins)
+                base and base["attendees"], mine["attendees"], theirs["attendees"], google_wins
+            )
             result["attendees"] = merged
             lost.extend(attendee_losses)
         else:
-            winner, loser, loser_side = ((theirs, mine, "odoo") if google_wins
-                                         else (mine, theirs, "google"))
+            winner, loser, loser_side = (
+                (theirs, mine, "odoo") if google_wins else (mine, theirs, "google")
+            )
             result.update(winner)
-            lost.extend(LostValue(key, loser_side, loser[key], winner[key])
-                        for key in keys if loser[key] != winner[key])
+            lost.extend(
+                LostValue(key, loser_side, loser[key], winner[key])
+                for key in keys
+                if loser[key] != winner[key]
+            )
     push, pull = frozenset(diff_fields(result, google)), frozenset(diff_fields(result, odoo))
     if lost:
         action = Action.CONFLICT

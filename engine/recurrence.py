@@ -39,8 +39,20 @@ MAX_OCCURRENCES = 720
 _UTC_FORMAT = "%Y%m%dT%H%M%SZ"
 _DATE_FORMAT = "%Y%m%d"
 _PART_ORDER = (
-    "FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
-    "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
+    "FREQ",
+    "UNTIL",
+    "COUNT",
+    "INTERVAL",
+    "BYSECOND",
+    "BYMINUTE",
+    "BYHOUR",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYMONTH",
+    "BYSETPOS",
+    "WKST",
 )
 _SUB_DAILY = {"SECONDLY", "MINUTELY", "HOURLY"}
 _FREQUENCIES = _SUB_DAILY | {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
@@ -50,6 +62,7 @@ _INSTANCE_SUFFIX = re.compile(r"^(?P<series>.+)_(?P<stamp>\d{8}(?:T\d{6}Z)?)$")
 
 
 # --- small parsing helpers ---------------------------------------------------------------
+
 
 def zone(name):
     """The ``ZoneInfo`` for an IANA name ("" means UTC); unknown names raise."""
@@ -145,6 +158,7 @@ def format_rule(parts, prefix="RRULE:"):
 
 # --- canonical lines ---------------------------------------------------------------------
 
+
 def _canonical_rule(parts, *, allday, series_zone):
     parts = dict(parts)
     if parts.get("INTERVAL") == "1":
@@ -153,8 +167,9 @@ def _canonical_rule(parts, *, allday, series_zone):
         parts["BYDAY"] = parts["BYDAY"].replace("+", "")  # "+1MO" is "1MO"
     # WKST changes the result only for weekly rules with INTERVAL > 1; elsewhere it is
     # noise that differs between Odoo (language's first day) and Google.
-    if "WKST" in parts and (parts["FREQ"] != "WEEKLY" or "INTERVAL" not in parts
-                            or parts["WKST"] == "MO"):
+    if "WKST" in parts and (
+        parts["FREQ"] != "WEEKLY" or "INTERVAL" not in parts or parts["WKST"] == "MO"
+    ):
         del parts["WKST"]
     if "UNTIL" in parts:
         until = _parse_ical_time(parts["UNTIL"], None, allday, series_zone)
@@ -250,6 +265,7 @@ def normalize_lines(lines, *, timezone_name, allday, start=None):
 
 # --- Odoo <-> Google ---------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class OdooRule:
     """What Odoo's ``calendar.recurrence`` needs for a Google series.
@@ -314,7 +330,8 @@ def _check_odoo_can_store(parts):
         ordinal = _WEEKDAY.match(days[0])[1] or ""
         if len(days) > 1 or ordinal.lstrip("+") not in ("1", "2", "3", "4", "-1"):
             raise InvalidRecurrence(
-                f"Odoo stores one first..fourth or last weekday per month, not {rule}")
+                f"Odoo stores one first..fourth or last weekday per month, not {rule}"
+            )
     if frequency == "MONTHLY" and "," in parts.get("BYMONTHDAY", ""):
         raise InvalidRecurrence(f"Odoo stores one day of the month, not {rule}")
 
@@ -328,34 +345,39 @@ def google_to_odoo(lines, *, start, timezone_name, allday):
     """
     rules, _exdates, others = _split_lines(lines)
     if len(rules) != 1 or rules[0][0] != "RRULE" or others:
-        raise InvalidRecurrence(
-            f"Odoo supports exactly one RRULE per series, got {list(lines)!r}")
+        raise InvalidRecurrence(f"Odoo supports exactly one RRULE per series, got {list(lines)!r}")
     series_zone = zone(timezone_name)
     first = parse_neutral_start(start, allday)
     parts = _explicit_days(
         _canonical_rule(rules[0][1], allday=allday, series_zone=series_zone),
-        first if allday else first.astimezone(series_zone).date())
+        first if allday else first.astimezone(series_zone).date(),
+    )
     _check_odoo_can_store(parts)
     endless = "COUNT" not in parts and "UNTIL" not in parts
     if "UNTIL" in parts:
         # Odoo's "until" is a local date that includes the whole day: use the date of
         # the last real occurrence, so an UNTIL just before a split occurrence does
         # not pull that occurrence back in.
-        starts = expand(lines, start=start, timezone_name=timezone_name, allday=allday,
-                        apply_exdates=False)
+        starts = expand(
+            lines, start=start, timezone_name=timezone_name, allday=allday, apply_exdates=False
+        )
         if not starts:
             raise InvalidRecurrence(f"rule {lines!r} has no occurrence")
         last = starts[-1]
         parts["UNTIL"] = (last if allday else last.date()).strftime(_DATE_FORMAT)
-    excluded = tuple(format_neutral_start(day) for day in exdates(
-        lines, timezone_name=timezone_name, allday=allday))
+    excluded = tuple(
+        format_neutral_start(day)
+        for day in exdates(lines, timezone_name=timezone_name, allday=allday)
+    )
     return OdooRule(rrule=format_rule(parts, prefix=""), endless=endless, excluded=excluded)
 
 
 # --- expansion ---------------------------------------------------------------------------
 
-def expand(lines, *, start, timezone_name, allday, until=None, limit=MAX_OCCURRENCES,
-           apply_exdates=True):
+
+def expand(
+    lines, *, start, timezone_name, allday, until=None, limit=MAX_OCCURRENCES, apply_exdates=True
+):
     """Occurrence starts of a series, in order.
 
     Timed series: aware datetimes in the series' zone (same wall-clock time across
@@ -368,7 +390,7 @@ def expand(lines, *, start, timezone_name, allday, until=None, limit=MAX_OCCURRE
     rules, _exdate_lines, others = _split_lines(lines)
     if not rules:
         raise InvalidRecurrence(f"recurrence {list(lines)!r} has no RRULE")
-    dtstart = (datetime.combine(first, time()) if allday else first.astimezone(series_zone))
+    dtstart = datetime.combine(first, time()) if allday else first.astimezone(series_zone)
     rule_set = dateutil_rrule.rruleset()
     for name, parts in rules:
         if parts["FREQ"] in _SUB_DAILY:
@@ -384,8 +406,9 @@ def expand(lines, *, start, timezone_name, allday, until=None, limit=MAX_OCCURRE
     for line in others:
         for value in _exdate_values(line, allday=allday, series_zone=series_zone):
             rule_set.rdate(datetime.combine(value, time()) if allday else value)
-    excluded = set(exdates(lines, timezone_name=timezone_name, allday=allday)
-                   if apply_exdates else ())
+    excluded = set(
+        exdates(lines, timezone_name=timezone_name, allday=allday) if apply_exdates else ()
+    )
     result = []
     for moment in rule_set:
         value = moment.date() if allday else _real_time(moment)
@@ -404,15 +427,18 @@ def _real_time(moment):
     return moment.astimezone(UTC).astimezone(moment.tzinfo)
 
 
-def neutral_occurrences(lines, *, start, timezone_name, allday, until=None,
-                        limit=MAX_OCCURRENCES):
+def neutral_occurrences(lines, *, start, timezone_name, allday, until=None, limit=MAX_OCCURRENCES):
     """:func:`expand` as neutral start strings (UTC ``Z`` or ``YYYY-MM-DD``)."""
-    return [format_neutral_start(value) for value in expand(
-        lines, start=start, timezone_name=timezone_name, allday=allday, until=until,
-        limit=limit)]
+    return [
+        format_neutral_start(value)
+        for value in expand(
+            lines, start=start, timezone_name=timezone_name, allday=allday, until=until, limit=limit
+        )
+    ]
 
 
 # --- instance ids ------------------------------------------------------------------------
+
 
 def instance_id(series_id, original_start):
     """Google's id of one occurrence: ``<series>_<YYYYMMDDTHHMMSSZ>`` or ``<series>_<YYYYMMDD>``.
@@ -444,6 +470,7 @@ def parse_instance_id(event_id):
 
 # --- "this and following" ----------------------------------------------------------------
 
+
 def split(lines, *, start, timezone_name, allday, split_at):
     """Split a series before the occurrence starting at ``split_at`` (neutral string).
 
@@ -458,8 +485,9 @@ def split(lines, *, start, timezone_name, allday, split_at):
         raise InvalidRecurrence(f"can only split a single-RRULE series, got {list(lines)!r}")
     series_zone = zone(timezone_name)
     boundary = parse_neutral_start(split_at, allday)
-    all_starts = expand(lines, start=start, timezone_name=timezone_name, allday=allday,
-                        apply_exdates=False)
+    all_starts = expand(
+        lines, start=start, timezone_name=timezone_name, allday=allday, apply_exdates=False
+    )
     if boundary not in all_starts:
         raise InvalidRecurrence(f"{split_at} is not an occurrence of the series")
     if boundary == all_starts[0]:
@@ -468,14 +496,17 @@ def split(lines, *, start, timezone_name, allday, split_at):
     old_parts, new_parts = dict(parts), dict(parts)
     old_parts.pop("COUNT", None)
     old_parts["UNTIL"] = _format_ical_time(
-        boundary - timedelta(days=1) if allday else boundary - timedelta(seconds=1))
+        boundary - timedelta(days=1) if allday else boundary - timedelta(seconds=1)
+    )
     if "COUNT" in parts:
         before = sum(1 for value in all_starts if value < boundary)
         new_parts["COUNT"] = str(int(parts["COUNT"]) - before)
     excluded = exdates(lines, timezone_name=timezone_name, allday=allday)
     prefix = "EXDATE;VALUE=DATE:" if allday else "EXDATE:"
     old_lines = [format_rule(old_parts)] + [
-        prefix + _format_ical_time(day) for day in excluded if day < boundary]
+        prefix + _format_ical_time(day) for day in excluded if day < boundary
+    ]
     new_lines = [format_rule(new_parts)] + [
-        prefix + _format_ical_time(day) for day in excluded if day >= boundary]
+        prefix + _format_ical_time(day) for day in excluded if day >= boundary
+    ]
     return old_lines, new_lines

@@ -31,8 +31,10 @@ def google_event(**overrides):
             {"email": "zoe@example.com", "displayName": "Zoé", "responseStatus": "accepted"},
             {"email": " Adam@Example.COM ", "responseStatus": "tentative"},
         ],
-        "reminders": {"useDefault": False, "overrides": [
-            {"method": "popup", "minutes": 30}, {"method": "email", "minutes": 10}]},
+        "reminders": {
+            "useDefault": False,
+            "overrides": [{"method": "popup", "minutes": 30}, {"method": "email", "minutes": 10}],
+        },
         "visibility": "private",
         "transparency": "transparent",
         "hangoutLink": "https://meet.google.com/abc-defg-hij",
@@ -67,40 +69,54 @@ def neutral(**overrides):
 
 # --- from_google -------------------------------------------------------------------------
 
+
 def test_from_google_timed_event_maps_every_field():
     values = from_google(google_event())
     assert values == neutral(videocall="https://meet.google.com/abc-defg-hij")
 
 
 def test_from_google_timed_summer_time_converts_to_utc_and_keeps_zone():
-    values = from_google(google_event(
-        start={"dateTime": "2026-03-31T09:00:00+02:00", "timeZone": "Europe/Brussels"},
-        end={"dateTime": "2026-03-31T09:30:00+02:00", "timeZone": "Europe/Brussels"}))
+    values = from_google(
+        google_event(
+            start={"dateTime": "2026-03-31T09:00:00+02:00", "timeZone": "Europe/Brussels"},
+            end={"dateTime": "2026-03-31T09:30:00+02:00", "timeZone": "Europe/Brussels"},
+        )
+    )
     assert (values["start"], values["stop"]) == ("2026-03-31T07:00:00Z", "2026-03-31T07:30:00Z")
     assert values["timezone"] == "Europe/Brussels"
 
 
 def test_from_google_utc_z_and_fractional_seconds():
-    values = from_google(google_event(
-        start={"dateTime": "2026-01-05T14:00:00.000Z"}, end={"dateTime": "2026-01-05T15:00:00Z"}),
-        calendar_tz="America/New_York")
+    values = from_google(
+        google_event(
+            start={"dateTime": "2026-01-05T14:00:00.000Z"}, end={"dateTime": "2026-01-05T15:00:00Z"}
+        ),
+        calendar_tz="America/New_York",
+    )
     assert values["start"] == "2026-01-05T14:00:00Z"
     assert values["timezone"] == "America/New_York"  # event names none: the calendar's
 
 
 def test_from_google_datetime_without_offset_is_read_in_its_zone():
-    values = from_google(google_event(
-        start={"dateTime": "2026-07-01T09:00:00", "timeZone": "Europe/Brussels"},
-        end={"dateTime": "2026-07-01T10:00:00", "timeZone": "Europe/Brussels"}))
+    values = from_google(
+        google_event(
+            start={"dateTime": "2026-07-01T09:00:00", "timeZone": "Europe/Brussels"},
+            end={"dateTime": "2026-07-01T10:00:00", "timeZone": "Europe/Brussels"},
+        )
+    )
     assert values["start"] == "2026-07-01T07:00:00Z"
 
 
 def test_from_google_unknown_zone_falls_back_to_calendar_zone_with_a_note():
     notes = []
-    values = from_google(google_event(
-        start={"dateTime": "2026-07-01T09:00:00+02:00", "timeZone": "Mars/Olympus"},
-        end={"dateTime": "2026-07-01T10:00:00+02:00", "timeZone": "Mars/Olympus"}),
-        calendar_tz="Europe/Paris", notes=notes)
+    values = from_google(
+        google_event(
+            start={"dateTime": "2026-07-01T09:00:00+02:00", "timeZone": "Mars/Olympus"},
+            end={"dateTime": "2026-07-01T10:00:00+02:00", "timeZone": "Mars/Olympus"},
+        ),
+        calendar_tz="Europe/Paris",
+        notes=notes,
+    )
     assert values["timezone"] == "Europe/Paris"
     assert values["start"] == "2026-07-01T07:00:00Z"
     assert any("Mars/Olympus" in note for note in notes)
@@ -109,8 +125,7 @@ def test_from_google_unknown_zone_falls_back_to_calendar_zone_with_a_note():
 def test_from_google_allday_end_is_exclusive_stop_inclusive():
     values = from_google(google_event(start={"date": "2026-05-01"}, end={"date": "2026-05-02"}))
     assert values["allday"] is True
-    assert (values["start"], values["stop"], values["timezone"]) == (
-        "2026-05-01", "2026-05-01", "")
+    assert (values["start"], values["stop"], values["timezone"]) == ("2026-05-01", "2026-05-01", "")
 
 
 def test_from_google_allday_multi_day_over_month_end():
@@ -127,15 +142,23 @@ def test_from_google_missing_end_means_instant_or_single_day():
 
 def test_from_google_attendees_normalized_sorted_and_skipped_with_notes():
     notes = []
-    values = from_google(google_event(attendees=[
-        {"email": "B@x.org", "responseStatus": "declined"},
-        {"displayName": "No Mail", "responseStatus": "accepted"},
-        {"email": "room@resource.calendar.google.com", "resource": True,
-         "displayName": "Room 1"},
-        {"email": "a@x.org", "responseStatus": "weird"},
-        {"email": "b@X.org ", "responseStatus": "accepted"},
-        "not an object",
-    ]), notes=notes)
+    values = from_google(
+        google_event(
+            attendees=[
+                {"email": "B@x.org", "responseStatus": "declined"},
+                {"displayName": "No Mail", "responseStatus": "accepted"},
+                {
+                    "email": "room@resource.calendar.google.com",
+                    "resource": True,
+                    "displayName": "Room 1",
+                },
+                {"email": "a@x.org", "responseStatus": "weird"},
+                {"email": "b@X.org ", "responseStatus": "accepted"},
+                "not an object",
+            ]
+        ),
+        notes=notes,
+    )
     assert values["attendees"] == [
         {"email": "a@x.org", "name": "", "status": "needsAction"},
         {"email": "b@x.org", "name": "", "status": "declined"},
@@ -148,24 +171,41 @@ def test_from_google_attendees_normalized_sorted_and_skipped_with_notes():
 
 def test_from_google_reminders_use_default_resolved_with_calendar_defaults():
     defaults = [{"method": "popup", "minutes": 10}, {"method": "email", "minutes": 1440}]
-    values = from_google(google_event(reminders={"useDefault": True}),
-                         default_reminders=defaults)
-    assert values["alarms"] == [{"method": "popup", "minutes": 10},
-                                {"method": "email", "minutes": 1440}]
+    values = from_google(google_event(reminders={"useDefault": True}), default_reminders=defaults)
+    assert values["alarms"] == [
+        {"method": "popup", "minutes": 10},
+        {"method": "email", "minutes": 1440},
+    ]
     # No reminders key at all also means the calendar's defaults.
-    assert from_google(google_event(reminders=None), default_reminders=defaults)["alarms"] == \
-        values["alarms"]
+    assert (
+        from_google(google_event(reminders=None), default_reminders=defaults)["alarms"]
+        == values["alarms"]
+    )
     assert from_google(google_event(reminders={"useDefault": True}))["alarms"] == []
 
 
 def test_from_google_reminder_overrides_sorted_deduplicated_invalid_noted():
     notes = []
-    values = from_google(google_event(reminders={"useDefault": False, "overrides": [
-        {"method": "popup", "minutes": 60}, {"method": "sms", "minutes": 5},
-        {"method": "email", "minutes": "15"}, {"method": "popup", "minutes": 60},
-        {"method": "popup", "minutes": 99999}, {"method": "popup"}]}), notes=notes)
-    assert values["alarms"] == [{"method": "email", "minutes": 15},
-                                {"method": "popup", "minutes": 60}]
+    values = from_google(
+        google_event(
+            reminders={
+                "useDefault": False,
+                "overrides": [
+                    {"method": "popup", "minutes": 60},
+                    {"method": "sms", "minutes": 5},
+                    {"method": "email", "minutes": "15"},
+                    {"method": "popup", "minutes": 60},
+                    {"method": "popup", "minutes": 99999},
+                    {"method": "popup"},
+                ],
+            }
+        ),
+        notes=notes,
+    )
+    assert values["alarms"] == [
+        {"method": "email", "minutes": 15},
+        {"method": "popup", "minutes": 60},
+    ]
     assert len(notes) == 3
 
 
@@ -181,9 +221,15 @@ def test_from_google_visibility_transparency_defaults():
 
 
 def test_from_google_video_entry_point_when_no_hangout_link():
-    event = google_event(hangoutLink=None, conferenceData={"entryPoints": [
-        {"entryPointType": "phone", "uri": "tel:+3212345"},
-        {"entryPointType": "video", "uri": "https://zoom.example/j/1"}]})
+    event = google_event(
+        hangoutLink=None,
+        conferenceData={
+            "entryPoints": [
+                {"entryPointType": "phone", "uri": "tel:+3212345"},
+                {"entryPointType": "video", "uri": "https://zoom.example/j/1"},
+            ]
+        },
+    )
     assert from_google(event)["videocall"] == "https://zoom.example/j/1"
 
 
@@ -197,11 +243,15 @@ def test_from_google_malformed_conference_data_is_tolerated():
 
 
 def test_from_google_recurrence_normalized_rrule_first_exdates_sorted():
-    values = from_google(google_event(recurrence=[
-        "EXDATE;TZID=Europe/Brussels:20260414T090000",
-        "EXDATE;TZID=Europe/Brussels:20260331T090000,20260407T090000",
-        "RRULE:FREQ=WEEKLY;WKST=SU;BYDAY=TU;INTERVAL=1",
-    ]))
+    values = from_google(
+        google_event(
+            recurrence=[
+                "EXDATE;TZID=Europe/Brussels:20260414T090000",
+                "EXDATE;TZID=Europe/Brussels:20260331T090000,20260407T090000",
+                "RRULE:FREQ=WEEKLY;WKST=SU;BYDAY=TU;INTERVAL=1",
+            ]
+        )
+    )
     assert values["recurrence"] == [
         "RRULE:FREQ=WEEKLY;BYDAY=TU",
         "EXDATE:20260331T070000Z",
@@ -221,27 +271,31 @@ def test_from_google_huge_description_is_kept_whole():
 
 
 def test_from_google_missing_optional_fields():
-    values = from_google({"id": "x1", "start": {"date": "2026-01-01"},
-                          "end": {"date": "2026-01-02"}})
+    values = from_google(
+        {"id": "x1", "start": {"date": "2026-01-01"}, "end": {"date": "2026-01-02"}}
+    )
     assert values["name"] == "" and values["attendees"] == [] and values["organizer"] == ""
 
 
-@pytest.mark.parametrize(("event", "message"), [
-    (google_event(start={"dateTime": "2026-13-45T09:00:00Z"}), "not an RFC 3339"),
-    (google_event(start={"dateTime": None}), "not an RFC 3339"),
-    (google_event(start={"date": "2026-02-30"}, end={"date": "2026-03-01"}), "not YYYY-MM-DD"),
-    (google_event(start={"date": "2026-03-01"}), "both be dates or both be date-times"),
-    (google_event(start=None), "has no start"),
-    (google_event(start="tomorrow"), "start must be an object"),
-    (google_event(end={"dateTime": "2026-03-24T08:00:00+01:00"}), "before it starts"),
-    (google_event(summary=42), "summary must be text"),
-    (google_event(attendees={"email": "a@b.c"}), "attendees must be a list"),
-    (google_event(recurrence=["RRULE:FREQ=SOMETIMES"]), "recurrence"),
-    (google_event(recurrence=["RRULE:FREQ=WEEKLY;BYDAY=XX"]), "not a weekday"),
-    (google_event(recurrence=["EXDATE:yesterday", "RRULE:FREQ=DAILY"]), "recurrence"),
-    (google_event(status="cancelled"), "cancelled"),
-    ("not an event", "JSON object"),
-])
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (google_event(start={"dateTime": "2026-13-45T09:00:00Z"}), "not an RFC 3339"),
+        (google_event(start={"dateTime": None}), "not an RFC 3339"),
+        (google_event(start={"date": "2026-02-30"}, end={"date": "2026-03-01"}), "not YYYY-MM-DD"),
+        (google_event(start={"date": "2026-03-01"}), "both be dates or both be date-times"),
+        (google_event(start=None), "has no start"),
+        (google_event(start="tomorrow"), "start must be an object"),
+        (google_event(end={"dateTime": "2026-03-24T08:00:00+01:00"}), "before it starts"),
+        (google_event(summary=42), "summary must be text"),
+        (google_event(attendees={"email": "a@b.c"}), "attendees must be a list"),
+        (google_event(recurrence=["RRULE:FREQ=SOMETIMES"]), "recurrence"),
+        (google_event(recurrence=["RRULE:FREQ=WEEKLY;BYDAY=XX"]), "not a weekday"),
+        (google_event(recurrence=["EXDATE:yesterday", "RRULE:FREQ=DAILY"]), "recurrence"),
+        (google_event(status="cancelled"), "cancelled"),
+        ("not an event", "JSON object"),
+    ],
+)
 def test_from_google_invalid_events_raise_clear_errors(event, message):
     with pytest.raises(InvalidEvent, match=message) as caught:
         from_google(event)
@@ -252,12 +306,21 @@ def test_from_google_invalid_events_raise_clear_errors(event, message):
 def test_is_cancelled_and_original_start():
     assert is_cancelled({"id": "x", "status": "cancelled"})
     assert not is_cancelled(google_event())
-    tombstone = {"id": "s1_20260331T070000Z", "status": "cancelled", "recurringEventId": "s1",
-                 "originalStartTime": {"dateTime": "2026-03-31T09:00:00+02:00",
-                                       "timeZone": "Europe/Brussels"}}
+    tombstone = {
+        "id": "s1_20260331T070000Z",
+        "status": "cancelled",
+        "recurringEventId": "s1",
+        "originalStartTime": {
+            "dateTime": "2026-03-31T09:00:00+02:00",
+            "timeZone": "Europe/Brussels",
+        },
+    }
     assert original_start(tombstone) == ("s1", "2026-03-31T07:00:00Z")
-    allday = {"id": "s2_20261225", "recurringEventId": "s2",
-              "originalStartTime": {"date": "2026-12-25"}}
+    allday = {
+        "id": "s2_20261225",
+        "recurringEventId": "s2",
+        "originalStartTime": {"date": "2026-12-25"},
+    }
     assert original_start(allday) == ("s2", "2026-12-25")
     assert original_start(google_event()) is None
     with pytest.raises(InvalidEvent, match="originalStartTime"):
@@ -266,18 +329,20 @@ def test_is_cancelled_and_original_start():
 
 # --- to_google ---------------------------------------------------------------------------
 
+
 def test_to_google_insert_timed_local_offset_and_zone():
     body = to_google(neutral(), extended_private={"odoo_id": 7})
-    assert body["start"] == {"dateTime": "2026-03-24T09:00:00+01:00",
-                             "timeZone": "Europe/Brussels"}
-    assert body["end"] == {"dateTime": "2026-03-24T10:00:00+01:00",
-                           "timeZone": "Europe/Brussels"}
+    assert body["start"] == {"dateTime": "2026-03-24T09:00:00+01:00", "timeZone": "Europe/Brussels"}
+    assert body["end"] == {"dateTime": "2026-03-24T10:00:00+01:00", "timeZone": "Europe/Brussels"}
     assert body["summary"] == "Weekly sync"
     assert body["attendees"] == [
         {"email": "adam@example.com", "responseStatus": "tentative"},
-        {"email": "zoe@example.com", "displayName": "Zoé", "responseStatus": "accepted"}]
-    assert body["reminders"] == {"useDefault": False, "overrides": [
-        {"method": "email", "minutes": 10}, {"method": "popup", "minutes": 30}]}
+        {"email": "zoe@example.com", "displayName": "Zoé", "responseStatus": "accepted"},
+    ]
+    assert body["reminders"] == {
+        "useDefault": False,
+        "overrides": [{"method": "email", "minutes": 10}, {"method": "popup", "minutes": 30}],
+    }
     assert body["visibility"] == "private" and body["transparency"] == "transparent"
     assert body["conferenceData"]["entryPoints"][0]["uri"] == "https://video.example.com/room/42"
     assert body["extendedProperties"] == {"private": {"odoo_id": "7"}}
@@ -306,27 +371,32 @@ def test_to_google_meet_link_is_not_written():
     assert "conferenceData" not in body
 
 
-@pytest.mark.parametrize(("changed", "keys"), [
-    ({"name"}, {"summary"}),
-    ({"start"}, {"start", "end"}),
-    ({"stop"}, {"start", "end"}),
-    ({"allday"}, {"start", "end"}),
-    ({"timezone"}, {"start", "end"}),
-    ({"attendees"}, {"attendees"}),
-    ({"alarms"}, {"reminders"}),
-    ({"privacy", "show_as"}, {"visibility", "transparency"}),
-    ({"recurrence"}, {"recurrence", "start", "end"}),
-    ({"videocall"}, {"conferenceData"}),
-    ({"organizer"}, set()),  # read-only on Google: only `move` changes it
-    (set(), set()),
-])
+@pytest.mark.parametrize(
+    ("changed", "keys"),
+    [
+        ({"name"}, {"summary"}),
+        ({"start"}, {"start", "end"}),
+        ({"stop"}, {"start", "end"}),
+        ({"allday"}, {"start", "end"}),
+        ({"timezone"}, {"start", "end"}),
+        ({"attendees"}, {"attendees"}),
+        ({"alarms"}, {"reminders"}),
+        ({"privacy", "show_as"}, {"visibility", "transparency"}),
+        ({"recurrence"}, {"recurrence", "start", "end"}),
+        ({"videocall"}, {"conferenceData"}),
+        ({"organizer"}, set()),  # read-only on Google: only `move` changes it
+        (set(), set()),
+    ],
+)
 def test_to_google_patch_only_changed_fields(changed, keys):
     assert set(to_google(neutral(), changed_fields=changed)) == keys
 
 
 def test_to_google_patch_clears_values():
-    body = to_google(neutral(location="", videocall="", recurrence=[]),
-                     changed_fields={"location", "videocall", "recurrence"})
+    body = to_google(
+        neutral(location="", videocall="", recurrence=[]),
+        changed_fields={"location", "videocall", "recurrence"},
+    )
     assert body["location"] == "" and body["conferenceData"] is None
     assert body["recurrence"] == []
 
@@ -349,32 +419,46 @@ def test_to_google_unknown_changed_field_is_refused():
         to_google(neutral(), changed_fields={"colour"})
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"start": "2026-03-24 08:00"}, "YYYY-MM-DDTHH:MM:SSZ"),
-    ({"stop": "2026-03-24T07:00:00Z"}, "before start"),
-    ({"timezone": "Nowhere/City"}, "unknown time zone"),
-    ({"privacy": "secret"}, "unknown privacy"),
-    ({"show_as": "away"}, "unknown show_as"),
-    ({"attendees": [{"email": "a@b.c", "status": "maybe"}]}, "unknown status"),
-    ({"recurrence": ["RRULE:COUNT=3"]}, "no valid FREQ"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"start": "2026-03-24 08:00"}, "YYYY-MM-DDTHH:MM:SSZ"),
+        ({"stop": "2026-03-24T07:00:00Z"}, "before start"),
+        ({"timezone": "Nowhere/City"}, "unknown time zone"),
+        ({"privacy": "secret"}, "unknown privacy"),
+        ({"show_as": "away"}, "unknown show_as"),
+        ({"attendees": [{"email": "a@b.c", "status": "maybe"}]}, "unknown status"),
+        ({"recurrence": ["RRULE:COUNT=3"]}, "no valid FREQ"),
+    ],
+)
 def test_invalid_neutral_values_raise(overrides, message):
     with pytest.raises(InvalidEvent, match=message):
         to_google(neutral(**overrides))
 
 
 def test_normalize_values_sorts_and_fills_defaults():
-    values = normalize_values({
-        "name": "x", "start": "2026-01-01T10:00:00Z", "stop": "2026-01-01T11:00:00Z",
-        "timezone": "UTC",
-        "attendees": [{"email": "B@x.org"}, {"email": "a@x.org", "status": "accepted"},
-                      {"email": "", "name": "ghost"}],
-        "alarms": [{"method": "popup", "minutes": 5}, {"method": "email", "minutes": 5}],
-    })
-    assert values["attendees"] == [{"email": "a@x.org", "name": "", "status": "accepted"},
-                                   {"email": "b@x.org", "name": "", "status": "needsAction"}]
-    assert values["alarms"] == [{"method": "email", "minutes": 5},
-                                {"method": "popup", "minutes": 5}]
+    values = normalize_values(
+        {
+            "name": "x",
+            "start": "2026-01-01T10:00:00Z",
+            "stop": "2026-01-01T11:00:00Z",
+            "timezone": "UTC",
+            "attendees": [
+                {"email": "B@x.org"},
+                {"email": "a@x.org", "status": "accepted"},
+                {"email": "", "name": "ghost"},
+            ],
+            "alarms": [{"method": "popup", "minutes": 5}, {"method": "email", "minutes": 5}],
+        }
+    )
+    assert values["attendees"] == [
+        {"email": "a@x.org", "name": "", "status": "accepted"},
+        {"email": "b@x.org", "name": "", "status": "needsAction"},
+    ]
+    assert values["alarms"] == [
+        {"method": "email", "minutes": 5},
+        {"method": "popup", "minutes": 5},
+    ]
     assert (values["privacy"], values["show_as"], values["recurrence"]) == ("", "busy", [])
 
 
@@ -388,23 +472,39 @@ def test_normalize_values_time_zone_rules():
 
 # --- round trips -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("values", [
-    neutral(),
-    neutral(privacy="", show_as="busy", videocall="", attendees=[], alarms=[], organizer=""),
-    neutral(allday=True, start="2026-03-29", stop="2026-03-29", timezone=""),
-    neutral(allday=True, start="2026-10-24", stop="2026-10-26", timezone=""),
-    # DST days in Brussels: the last Sunday of March and of October.
-    neutral(start="2026-03-29T00:30:00Z", stop="2026-03-29T01:30:00Z"),
-    neutral(start="2026-10-25T00:30:00Z", stop="2026-10-25T01:30:00Z"),
-    neutral(timezone="America/New_York", start="2026-03-08T06:30:00Z",
-            stop="2026-03-08T07:30:00Z"),
-    neutral(recurrence=["RRULE:FREQ=WEEKLY;UNTIL=20261027T075959Z;BYDAY=TU",
-                        "EXDATE:20260407T070000Z"]),
-    neutral(allday=True, start="2026-02-14", stop="2026-02-14", timezone="",
-            recurrence=["RRULE:FREQ=YEARLY", "EXDATE;VALUE=DATE:20280214"]),
-    neutral(description="x" * 100_000, alarms=[
-        {"method": "email", "minutes": 0}, {"method": "popup", "minutes": 40320}]),
-])
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        neutral(),
+        neutral(privacy="", show_as="busy", videocall="", attendees=[], alarms=[], organizer=""),
+        neutral(allday=True, start="2026-03-29", stop="2026-03-29", timezone=""),
+        neutral(allday=True, start="2026-10-24", stop="2026-10-26", timezone=""),
+        # DST days in Brussels: the last Sunday of March and of October.
+        neutral(start="2026-03-29T00:30:00Z", stop="2026-03-29T01:30:00Z"),
+        neutral(start="2026-10-25T00:30:00Z", stop="2026-10-25T01:30:00Z"),
+        neutral(
+            timezone="America/New_York", start="2026-03-08T06:30:00Z", stop="2026-03-08T07:30:00Z"
+        ),
+        neutral(
+            recurrence=[
+                "RRULE:FREQ=WEEKLY;UNTIL=20261027T075959Z;BYDAY=TU",
+                "EXDATE:20260407T070000Z",
+            ]
+        ),
+        neutral(
+            allday=True,
+            start="2026-02-14",
+            stop="2026-02-14",
+            timezone="",
+            recurrence=["RRULE:FREQ=YEARLY", "EXDATE;VALUE=DATE:20280214"],
+        ),
+        neutral(
+            description="x" * 100_000,
+            alarms=[{"method": "email", "minutes": 0}, {"method": "popup", "minutes": 40320}],
+        ),
+    ],
+)
 def test_round_trip_neutral_google_neutral(values):
     assert from_google(to_google(values)) == values
 
@@ -416,6 +516,7 @@ def test_round_trip_google_neutral_google_is_stable():
 
 
 # --- helpers -----------------------------------------------------------------------------
+
 
 def test_fingerprint_is_stable_and_sensitive():
     assert fingerprint(neutral()) == fingerprint(dict(reversed(list(neutral().items()))))

@@ -106,23 +106,33 @@ def test_same_change_on_both_sides_is_noop_with_new_agreed_values():
     assert decision.values["name"] == "Same"  # stored as the new agreed state
 
 
-@pytest.mark.parametrize(("odoo_at", "google_at", "winner"), [
-    (datetime(2026, 4, 1, 10, 0), "2026-04-01T10:05:00.000Z", "google"),
-    (datetime(2026, 4, 1, 10, 10), "2026-04-01T10:05:00Z", "odoo"),
-    # Google's time is RFC 3339 with an offset; Odoo's write_date is naive UTC.
-    (datetime(2026, 4, 1, 10, 0), "2026-04-01T12:05:00+02:00", "google"),
-    (datetime(2026, 4, 1, 10, 0), "2026-04-01T10:00:00Z", "odoo"),  # a tie keeps Odoo's
-    (None, "2026-04-01T10:00:00Z", "odoo"),  # unknown time: Odoo's
-])
+@pytest.mark.parametrize(
+    ("odoo_at", "google_at", "winner"),
+    [
+        (datetime(2026, 4, 1, 10, 0), "2026-04-01T10:05:00.000Z", "google"),
+        (datetime(2026, 4, 1, 10, 10), "2026-04-01T10:05:00Z", "odoo"),
+        # Google's time is RFC 3339 with an offset; Odoo's write_date is naive UTC.
+        (datetime(2026, 4, 1, 10, 0), "2026-04-01T12:05:00+02:00", "google"),
+        (datetime(2026, 4, 1, 10, 0), "2026-04-01T10:00:00Z", "odoo"),  # a tie keeps Odoo's
+        (None, "2026-04-01T10:00:00Z", "odoo"),  # unknown time: Odoo's
+    ],
+)
 def test_same_field_changed_on_both_sides_most_recent_wins(odoo_at, google_at, winner):
-    decision = reconcile(AGREED, values(name="Odoo title"), values(name="Google title"),
-                         odoo_changed_at=odoo_at, google_changed_at=google_at)
+    decision = reconcile(
+        AGREED,
+        values(name="Odoo title"),
+        values(name="Google title"),
+        odoo_changed_at=odoo_at,
+        google_changed_at=google_at,
+    )
     assert decision.action == Action.CONFLICT
-    kept, lost = ("Google title", "Odoo title") if winner == "google" else (
-        "Odoo title", "Google title")
+    kept, lost = (
+        ("Google title", "Odoo title") if winner == "google" else ("Odoo title", "Google title")
+    )
     assert decision.values["name"] == kept
     assert decision.lost == (
-        LostValue("name", "odoo" if winner == "google" else "google", lost, kept),)
+        LostValue("name", "odoo" if winner == "google" else "google", lost, kept),
+    )
     if winner == "google":
         assert decision.pull_fields == {"name"} and not decision.push_fields
         assert decision.lost[0].message() == "name: In Odoo: Odoo title; kept Google title"
@@ -133,9 +143,12 @@ def test_same_field_changed_on_both_sides_most_recent_wins(odoo_at, google_at, w
 
 def test_conflict_still_merges_other_fields():
     decision = reconcile(
-        AGREED, values(name="Odoo title", privacy="private"),
+        AGREED,
+        values(name="Odoo title", privacy="private"),
         values(name="Google title", show_as="free"),
-        odoo_changed_at=datetime(2026, 4, 1, 11), google_changed_at="2026-04-01T10:00:00Z")
+        odoo_changed_at=datetime(2026, 4, 1, 11),
+        google_changed_at="2026-04-01T10:00:00Z",
+    )
     assert decision.action == Action.CONFLICT
     assert decision.values == values(name="Odoo title", privacy="private", show_as="free")
     assert decision.push_fields == {"name", "privacy"}
@@ -146,11 +159,18 @@ def test_timing_moves_as_one_block():
     # Odoo moved the start, Google the stop: taking one from each could invert the event.
     odoo = values(start="2026-04-01T10:00:00Z", stop="2026-04-01T11:00:00Z")
     google = values(stop="2026-04-01T08:30:00Z")
-    decision = reconcile(AGREED, odoo, google, odoo_changed_at=datetime(2026, 4, 2),
-                         google_changed_at="2026-04-01T00:00:00Z")
+    decision = reconcile(
+        AGREED,
+        odoo,
+        google,
+        odoo_changed_at=datetime(2026, 4, 2),
+        google_changed_at="2026-04-01T00:00:00Z",
+    )
     assert decision.action == Action.CONFLICT
     assert (decision.values["start"], decision.values["stop"]) == (
-        "2026-04-01T10:00:00Z", "2026-04-01T11:00:00Z")
+        "2026-04-01T10:00:00Z",
+        "2026-04-01T11:00:00Z",
+    )
     # Google's whole timing loses (its start and stop), not just the field it touched.
     assert {lost.field for lost in decision.lost} == {"start", "stop"}
     assert decision.push_fields == {"start", "stop"}
@@ -169,6 +189,7 @@ def test_unparsable_change_time_is_a_clear_error():
 
 
 # --- deletions ---------------------------------------------------------------------------
+
 
 def test_deleted_in_odoo_unchanged_on_google_is_deleted_on_google():
     assert reconcile(AGREED, None, values()) == Decision(Action.DELETE_ON_GOOGLE, None)
@@ -198,33 +219,41 @@ def test_deleted_on_both_sides_is_forgotten():
 
 # --- first meeting (e.g. after a 410 full resync) ----------------------------------------
 
+
 def test_first_meeting_equal_is_noop():
     decision = reconcile(None, values(), values())
     assert decision.action == Action.NOOP and decision.values == values()
 
 
 def test_first_meeting_different_fields_are_ties():
-    decision = reconcile(None, values(name="A"), values(name="B"),
-                         odoo_changed_at=datetime(2026, 1, 1),
-                         google_changed_at="2026-02-01T00:00:00Z")
+    decision = reconcile(
+        None,
+        values(name="A"),
+        values(name="B"),
+        odoo_changed_at=datetime(2026, 1, 1),
+        google_changed_at="2026-02-01T00:00:00Z",
+    )
     assert decision.action == Action.CONFLICT
     assert decision.values["name"] == "B"
     assert decision.lost[0].message() == "name: In Odoo: A; kept B"
 
 
 def test_first_meeting_attendees_union():
-    decision = reconcile(None, values(attendees=[attendee("ann@x.org", "accepted", "Ann")]),
-                         values(attendees=[attendee("cat@x.org")]))
+    decision = reconcile(
+        None,
+        values(attendees=[attendee("ann@x.org", "accepted", "Ann")]),
+        values(attendees=[attendee("cat@x.org")]),
+    )
     assert [a["email"] for a in decision.values["attendees"]] == ["ann@x.org", "cat@x.org"]
     assert decision.action == Action.MERGE
 
 
 # --- attendees ---------------------------------------------------------------------------
 
+
 def test_answer_on_google_and_attendee_added_in_odoo_are_both_kept():
     odoo = values(attendees=[*AGREED["attendees"], attendee("cat@x.org")])
-    google = values(attendees=[AGREED["attendees"][0],
-                               attendee("bob@x.org", "declined", "Bob")])
+    google = values(attendees=[AGREED["attendees"][0], attendee("bob@x.org", "declined", "Bob")])
     decision = reconcile(AGREED, odoo, google)
     assert decision.action == Action.MERGE
     assert decision.values["attendees"] == [
@@ -245,8 +274,7 @@ def test_attendee_removed_on_one_side_added_on_other():
 
 def test_attendee_removed_in_odoo_but_answered_on_google_is_kept():
     odoo = values(attendees=[AGREED["attendees"][0]])
-    google = values(attendees=[AGREED["attendees"][0],
-                               attendee("bob@x.org", "accepted", "Bob")])
+    google = values(attendees=[AGREED["attendees"][0], attendee("bob@x.org", "accepted", "Bob")])
     decision = reconcile(AGREED, odoo, google)
     assert decision.values["attendees"][1] == attendee("bob@x.org", "accepted", "Bob")
     assert decision.action == Action.PULL  # Google already has it; Odoo gets it back
@@ -254,10 +282,10 @@ def test_attendee_removed_in_odoo_but_answered_on_google_is_kept():
 
 
 def test_attendee_different_attributes_changed_merge_without_loss():
-    odoo = values(attendees=[AGREED["attendees"][0], attendee("bob@x.org", "needsAction",
-                                                              "Robert")])
-    google = values(attendees=[AGREED["attendees"][0], attendee("bob@x.org", "tentative",
-                                                                "Bob")])
+    odoo = values(
+        attendees=[AGREED["attendees"][0], attendee("bob@x.org", "needsAction", "Robert")]
+    )
+    google = values(attendees=[AGREED["attendees"][0], attendee("bob@x.org", "tentative", "Bob")])
     decision = reconcile(AGREED, odoo, google)
     assert decision.values["attendees"][1] == attendee("bob@x.org", "tentative", "Robert")
     assert decision.action == Action.MERGE and not decision.lost
@@ -265,39 +293,51 @@ def test_attendee_different_attributes_changed_merge_without_loss():
 
 def test_attendee_same_answer_changed_both_sides_tie():
     odoo = values(attendees=[AGREED["attendees"][0], attendee("bob@x.org", "accepted", "Bob")])
-    google = values(attendees=[AGREED["attendees"][0],
-                               attendee("bob@x.org", "declined", "Bob")])
-    decision = reconcile(AGREED, odoo, google, odoo_changed_at=datetime(2026, 4, 1, 9),
-                         google_changed_at="2026-04-01T09:30:00Z")
+    google = values(attendees=[AGREED["attendees"][0], attendee("bob@x.org", "declined", "Bob")])
+    decision = reconcile(
+        AGREED,
+        odoo,
+        google,
+        odoo_changed_at=datetime(2026, 4, 1, 9),
+        google_changed_at="2026-04-01T09:30:00Z",
+    )
     assert decision.action == Action.CONFLICT
     assert decision.values["attendees"][1]["status"] == "declined"
     (lost,) = decision.lost
     assert lost.field == "attendees" and lost.lost_side == "odoo"
     assert lost.message() == (
-        "attendees: In Odoo: Bob <bob@x.org> (accepted); kept Bob <bob@x.org> (declined)")
+        "attendees: In Odoo: Bob <bob@x.org> (accepted); kept Bob <bob@x.org> (declined)"
+    )
 
 
 # --- helpers -----------------------------------------------------------------------------
 
+
 def test_describe():
     assert describe("") == "(empty)" and describe(None) == "(empty)"
     assert describe(True) == "yes" and describe([]) == "(none)"
-    assert describe([{"method": "popup", "minutes": 5}, {"method": "email", "minutes": 60}]) == \
-        "popup 5 min before, email 60 min before"
-    assert describe({"email": "a@x.org", "name": "", "status": "declined"}) == \
-        "<a@x.org> (declined)"
+    assert (
+        describe([{"method": "popup", "minutes": 5}, {"method": "email", "minutes": 60}])
+        == "popup 5 min before, email 60 min before"
+    )
+    assert (
+        describe({"email": "a@x.org", "name": "", "status": "declined"}) == "<a@x.org> (declined)"
+    )
     assert describe(["RRULE:FREQ=DAILY"]) == "RRULE:FREQ=DAILY"
 
 
-@pytest.mark.parametrize(("total", "to_delete", "threshold", "expected"), [
-    (100, 10, 0.5, False),
-    (100, 50, 0.5, False),
-    (100, 51, 0.5, True),
-    (100, 0, 0.0, False),
-    (0, 0, 0.5, False),
-    (0, 3, 0.5, True),
-    (10, 10, 1.0, False),
-])
+@pytest.mark.parametrize(
+    ("total", "to_delete", "threshold", "expected"),
+    [
+        (100, 10, 0.5, False),
+        (100, 50, 0.5, False),
+        (100, 51, 0.5, True),
+        (100, 0, 0.0, False),
+        (0, 0, 0.5, False),
+        (0, 3, 0.5, True),
+        (10, 10, 1.0, False),
+    ],
+)
 def test_deletion_ratio_exceeds(total, to_delete, threshold, expected):
     assert deletion_ratio_exceeds(total, to_delete, threshold) is expected
 

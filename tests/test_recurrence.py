@@ -22,8 +22,7 @@ from odoo.addons.google_calendar_sync.engine.recurrence import (
 
 BRUSSELS = "Europe/Brussels"
 # 2026: summer time starts on Sunday 29 March, ends on Sunday 25 October.
-WEEKLY_TUESDAY_9 = {"start": "2026-03-17T08:00:00Z", "timezone_name": BRUSSELS,
-                    "allday": False}
+WEEKLY_TUESDAY_9 = {"start": "2026-03-17T08:00:00Z", "timezone_name": BRUSSELS, "allday": False}
 
 
 def local(moment):
@@ -32,90 +31,149 @@ def local(moment):
 
 # --- expansion across DST ----------------------------------------------------------------
 
+
 def test_weekly_brussels_meeting_stays_at_nine_across_march_change():
     starts = expand(["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=4"], **WEEKLY_TUESDAY_9)
     assert [local(s) for s in starts] == [
-        "2026-03-17 09:00 CET", "2026-03-24 09:00 CET",
-        "2026-03-31 09:00 CEST", "2026-04-07 09:00 CEST"]
+        "2026-03-17 09:00 CET",
+        "2026-03-24 09:00 CET",
+        "2026-03-31 09:00 CEST",
+        "2026-04-07 09:00 CEST",
+    ]
     assert neutral_occurrences(["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=4"], **WEEKLY_TUESDAY_9) == [
-        "2026-03-17T08:00:00Z", "2026-03-24T08:00:00Z",
-        "2026-03-31T07:00:00Z", "2026-04-07T07:00:00Z"]
+        "2026-03-17T08:00:00Z",
+        "2026-03-24T08:00:00Z",
+        "2026-03-31T07:00:00Z",
+        "2026-04-07T07:00:00Z",
+    ]
 
 
 def test_weekly_brussels_meeting_stays_at_nine_across_october_change():
     lines = ["RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20261104T000000Z"]
-    starts = neutral_occurrences(lines, start="2026-10-13T07:00:00Z", timezone_name=BRUSSELS,
-                                 allday=False)
-    assert starts == ["2026-10-13T07:00:00Z", "2026-10-20T07:00:00Z",
-                      "2026-10-27T08:00:00Z", "2026-11-03T08:00:00Z"]
+    starts = neutral_occurrences(
+        lines, start="2026-10-13T07:00:00Z", timezone_name=BRUSSELS, allday=False
+    )
+    assert starts == [
+        "2026-10-13T07:00:00Z",
+        "2026-10-20T07:00:00Z",
+        "2026-10-27T08:00:00Z",
+        "2026-11-03T08:00:00Z",
+    ]
 
 
 def test_daily_series_on_the_change_days_themselves():
     # Sunday 09:00 on both change days stays 09:00 local.
-    march = neutral_occurrences(["RRULE:FREQ=DAILY;COUNT=3"], start="2026-03-28T08:00:00Z",
-                                timezone_name=BRUSSELS, allday=False)
+    march = neutral_occurrences(
+        ["RRULE:FREQ=DAILY;COUNT=3"],
+        start="2026-03-28T08:00:00Z",
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
     assert march == ["2026-03-28T08:00:00Z", "2026-03-29T07:00:00Z", "2026-03-30T07:00:00Z"]
-    october = neutral_occurrences(["RRULE:FREQ=DAILY;COUNT=3"], start="2026-10-24T07:00:00Z",
-                                  timezone_name=BRUSSELS, allday=False)
+    october = neutral_occurrences(
+        ["RRULE:FREQ=DAILY;COUNT=3"],
+        start="2026-10-24T07:00:00Z",
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
     assert october == ["2026-10-24T07:00:00Z", "2026-10-25T08:00:00Z", "2026-10-26T08:00:00Z"]
 
 
 def test_wall_time_inside_the_spring_gap_gets_the_offset_before_the_gap():
     # 02:30 does not exist on 29 March in Brussels: RFC 5545 reads it as 03:30 CEST.
-    starts = expand(["RRULE:FREQ=DAILY;COUNT=3"], start="2026-03-28T01:30:00Z",
-                    timezone_name=BRUSSELS, allday=False)
+    starts = expand(
+        ["RRULE:FREQ=DAILY;COUNT=3"],
+        start="2026-03-28T01:30:00Z",
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
     assert [local(s) for s in starts] == [
-        "2026-03-28 02:30 CET", "2026-03-29 03:30 CEST", "2026-03-30 02:30 CEST"]
+        "2026-03-28 02:30 CET",
+        "2026-03-29 03:30 CEST",
+        "2026-03-30 02:30 CEST",
+    ]
 
 
 def test_new_york_series_keeps_local_time():
-    starts = neutral_occurrences(["RRULE:FREQ=MONTHLY;BYMONTHDAY=1;COUNT=3"],
-                                 start="2026-02-01T11:00:00Z", timezone_name="America/New_York",
-                                 allday=False)
+    starts = neutral_occurrences(
+        ["RRULE:FREQ=MONTHLY;BYMONTHDAY=1;COUNT=3"],
+        start="2026-02-01T11:00:00Z",
+        timezone_name="America/New_York",
+        allday=False,
+    )
     assert starts == ["2026-02-01T11:00:00Z", "2026-03-01T11:00:00Z", "2026-04-01T10:00:00Z"]
 
 
 # --- rule kinds --------------------------------------------------------------------------
 
+
 def test_monthly_last_friday():
-    starts = expand(["RRULE:FREQ=MONTHLY;BYDAY=-1FR;COUNT=4"], start="2026-01-30T14:00:00Z",
-                    timezone_name=BRUSSELS, allday=False)
+    starts = expand(
+        ["RRULE:FREQ=MONTHLY;BYDAY=-1FR;COUNT=4"],
+        start="2026-01-30T14:00:00Z",
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
     assert [local(s) for s in starts] == [
-        "2026-01-30 15:00 CET", "2026-02-27 15:00 CET",
-        "2026-03-27 15:00 CET", "2026-04-24 15:00 CEST"]
+        "2026-01-30 15:00 CET",
+        "2026-02-27 15:00 CET",
+        "2026-03-27 15:00 CET",
+        "2026-04-24 15:00 CEST",
+    ]
 
 
 def test_monthly_first_monday_with_interval():
-    starts = neutral_occurrences(["RRULE:FREQ=MONTHLY;INTERVAL=2;BYDAY=1MO;COUNT=3"],
-                                 start="2026-01-05", timezone_name="", allday=True)
+    starts = neutral_occurrences(
+        ["RRULE:FREQ=MONTHLY;INTERVAL=2;BYDAY=1MO;COUNT=3"],
+        start="2026-01-05",
+        timezone_name="",
+        allday=True,
+    )
     assert starts == ["2026-01-05", "2026-03-02", "2026-05-04"]
 
 
 def test_monthly_by_date_skips_short_months():
-    starts = neutral_occurrences(["RRULE:FREQ=MONTHLY;BYMONTHDAY=31;COUNT=3"],
-                                 start="2026-01-31", timezone_name="", allday=True)
+    starts = neutral_occurrences(
+        ["RRULE:FREQ=MONTHLY;BYMONTHDAY=31;COUNT=3"],
+        start="2026-01-31",
+        timezone_name="",
+        allday=True,
+    )
     assert starts == ["2026-01-31", "2026-03-31", "2026-05-31"]
 
 
 def test_yearly_allday_with_until_and_exdate():
     lines = ["RRULE:FREQ=YEARLY;UNTIL=20300214", "EXDATE;VALUE=DATE:20280214"]
     assert expand(lines, start="2026-02-14", timezone_name="", allday=True) == [
-        date(2026, 2, 14), date(2027, 2, 14), date(2029, 2, 14), date(2030, 2, 14)]
+        date(2026, 2, 14),
+        date(2027, 2, 14),
+        date(2029, 2, 14),
+        date(2030, 2, 14),
+    ]
 
 
 def test_weekly_several_days_interval():
-    starts = neutral_occurrences(["RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;COUNT=4"],
-                                 start="2026-01-05", timezone_name="", allday=True)
+    starts = neutral_occurrences(
+        ["RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;COUNT=4"],
+        start="2026-01-05",
+        timezone_name="",
+        allday=True,
+    )
     assert starts == ["2026-01-05", "2026-01-07", "2026-01-19", "2026-01-21"]
 
 
 def test_exdates_in_every_google_form_are_honoured():
-    lines = ["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=6",
-             "EXDATE;TZID=Europe/Brussels:20260324T090000",
-             "EXDATE:20260331T070000Z",
-             "EXDATE:20260407T090000"]  # floating: read in the series' zone
+    lines = [
+        "RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=6",
+        "EXDATE;TZID=Europe/Brussels:20260324T090000",
+        "EXDATE:20260331T070000Z",
+        "EXDATE:20260407T090000",
+    ]  # floating: read in the series' zone
     assert neutral_occurrences(lines, **WEEKLY_TUESDAY_9) == [
-        "2026-03-17T08:00:00Z", "2026-04-14T07:00:00Z", "2026-04-21T07:00:00Z"]
+        "2026-03-17T08:00:00Z",
+        "2026-04-14T07:00:00Z",
+        "2026-04-21T07:00:00Z",
+    ]
 
 
 def test_endless_series_are_capped_and_bounded():
@@ -129,28 +187,50 @@ def test_endless_series_are_capped_and_bounded():
 def test_rdate_adds_an_occurrence():
     lines = ["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=2", "RDATE:20260319T080000Z"]
     assert neutral_occurrences(lines, **WEEKLY_TUESDAY_9) == [
-        "2026-03-17T08:00:00Z", "2026-03-19T08:00:00Z", "2026-03-24T08:00:00Z"]
+        "2026-03-17T08:00:00Z",
+        "2026-03-19T08:00:00Z",
+        "2026-03-24T08:00:00Z",
+    ]
 
 
 # --- canonical lines ---------------------------------------------------------------------
 
-@pytest.mark.parametrize(("lines", "allday", "expected"), [
-    (["RRULE:FREQ=WEEKLY;INTERVAL=1;WKST=SU;BYDAY=TU"], False, ["RRULE:FREQ=WEEKLY;BYDAY=TU"]),
-    (["RRULE:BYDAY=TU;FREQ=WEEKLY;INTERVAL=2;WKST=SU"], False,
-     ["RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=SU"]),
-    (["rrule:freq=daily;x-evolution-enddate=20200120;count=3"], False,
-     ["RRULE:FREQ=DAILY;COUNT=3"]),
-    # A DATE UNTIL on a timed series includes that whole local day.
-    (["RRULE:FREQ=DAILY;UNTIL=20260701"], False, ["RRULE:FREQ=DAILY;UNTIL=20260701T215959Z"]),
-    (["RRULE:FREQ=DAILY;UNTIL=20260701T235959"], False,
-     ["RRULE:FREQ=DAILY;UNTIL=20260701T215959Z"]),
-    (["RRULE:FREQ=DAILY;UNTIL=20260701T235959Z"], True, ["RRULE:FREQ=DAILY;UNTIL=20260702"]),
-    (["EXDATE;VALUE=DATE:20260103,20260102", "RRULE:FREQ=DAILY", "DTSTART:20260101"], True,
-     ["RRULE:FREQ=DAILY", "EXDATE;VALUE=DATE:20260102", "EXDATE;VALUE=DATE:20260103"]),
-    (["EXDATE:20260102T080000Z", "EXDATE:20260102T080000Z", "RRULE:FREQ=DAILY"], False,
-     ["RRULE:FREQ=DAILY", "EXDATE:20260102T080000Z"]),
-    ([], False, []),
-])
+
+@pytest.mark.parametrize(
+    ("lines", "allday", "expected"),
+    [
+        (["RRULE:FREQ=WEEKLY;INTERVAL=1;WKST=SU;BYDAY=TU"], False, ["RRULE:FREQ=WEEKLY;BYDAY=TU"]),
+        (
+            ["RRULE:BYDAY=TU;FREQ=WEEKLY;INTERVAL=2;WKST=SU"],
+            False,
+            ["RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=SU"],
+        ),
+        (
+            ["rrule:freq=daily;x-evolution-enddate=20200120;count=3"],
+            False,
+            ["RRULE:FREQ=DAILY;COUNT=3"],
+        ),
+        # A DATE UNTIL on a timed series includes that whole local day.
+        (["RRULE:FREQ=DAILY;UNTIL=20260701"], False, ["RRULE:FREQ=DAILY;UNTIL=20260701T215959Z"]),
+        (
+            ["RRULE:FREQ=DAILY;UNTIL=20260701T235959"],
+            False,
+            ["RRULE:FREQ=DAILY;UNTIL=20260701T215959Z"],
+        ),
+        (["RRULE:FREQ=DAILY;UNTIL=20260701T235959Z"], True, ["RRULE:FREQ=DAILY;UNTIL=20260702"]),
+        (
+            ["EXDATE;VALUE=DATE:20260103,20260102", "RRULE:FREQ=DAILY", "DTSTART:20260101"],
+            True,
+            ["RRULE:FREQ=DAILY", "EXDATE;VALUE=DATE:20260102", "EXDATE;VALUE=DATE:20260103"],
+        ),
+        (
+            ["EXDATE:20260102T080000Z", "EXDATE:20260102T080000Z", "RRULE:FREQ=DAILY"],
+            False,
+            ["RRULE:FREQ=DAILY", "EXDATE:20260102T080000Z"],
+        ),
+        ([], False, []),
+    ],
+)
 def test_normalize_lines(lines, allday, expected):
     assert normalize_lines(lines, timezone_name=BRUSSELS, allday=allday) == expected
 
@@ -159,34 +239,38 @@ def test_normalize_lines_spells_out_the_implicit_day_in_local_time():
     # 00:30 on Tuesday in Brussels is still Monday in UTC: the local day counts.
     late = {"timezone_name": BRUSSELS, "allday": False, "start": "2026-03-16T23:30:00Z"}
     assert normalize_lines(["RRULE:FREQ=WEEKLY;COUNT=3"], **late) == [
-        "RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=TU"]
-    assert normalize_lines(["RRULE:FREQ=MONTHLY"], **late) == [
-        "RRULE:FREQ=MONTHLY;BYMONTHDAY=17"]
+        "RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=TU"
+    ]
+    assert normalize_lines(["RRULE:FREQ=MONTHLY"], **late) == ["RRULE:FREQ=MONTHLY;BYMONTHDAY=17"]
     assert normalize_lines(["RRULE:FREQ=MONTHLY;BYDAY=+1MO"], **late) == [
-        "RRULE:FREQ=MONTHLY;BYDAY=1MO"]
+        "RRULE:FREQ=MONTHLY;BYDAY=1MO"
+    ]
     assert normalize_lines(["RRULE:FREQ=YEARLY"], **late) == ["RRULE:FREQ=YEARLY"]
     # Same occurrences either way.
     assert neutral_occurrences(["RRULE:FREQ=WEEKLY;COUNT=3"], **late) == neutral_occurrences(
-        normalize_lines(["RRULE:FREQ=WEEKLY;COUNT=3"], **late), **late)
+        normalize_lines(["RRULE:FREQ=WEEKLY;COUNT=3"], **late), **late
+    )
 
 
-@pytest.mark.parametrize(("lines", "message"), [
-    (["RRULE:FREQ=FORTNIGHTLY"], "no valid FREQ"),
-    (["RRULE:COUNT=2"], "no valid FREQ"),
-    (["RRULE:FREQ=DAILY;COUNT=0"], "positive integer"),
-    (["RRULE:FREQ=DAILY;INTERVAL=x"], "positive integer"),
-    (["RRULE:FREQ=DAILY;COUNT=2;UNTIL=20260101T000000Z"], "both COUNT and UNTIL"),
-    (["RRULE:FREQ=WEEKLY;BYDAY=MONDAY"], "not a weekday"),
-    (["RRULE:FREQ=DAILY;BYEASTER=1"], "unknown rule part"),
-    (["RRULE:FREQ=DAILY;COUNT"], "has no value"),
-    (["RRULE:FREQ=DAILY;UNTIL=2026-01-01"], "neither a DATE nor a DATE-TIME"),
-    (["EXDATE:tomorrow", "RRULE:FREQ=DAILY"], "neither a DATE nor a DATE-TIME"),
-    (["EXDATE;TZID=Atlantis/Capital:20260101T090000", "RRULE:FREQ=DAILY"],
-     "unknown time zone"),
-    (["VEVENT:nonsense"], "unknown recurrence line"),
-    ("RRULE:FREQ=DAILY", "must be a list of strings"),
-    ([None], "must be a list of strings"),
-])
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["RRULE:FREQ=FORTNIGHTLY"], "no valid FREQ"),
+        (["RRULE:COUNT=2"], "no valid FREQ"),
+        (["RRULE:FREQ=DAILY;COUNT=0"], "positive integer"),
+        (["RRULE:FREQ=DAILY;INTERVAL=x"], "positive integer"),
+        (["RRULE:FREQ=DAILY;COUNT=2;UNTIL=20260101T000000Z"], "both COUNT and UNTIL"),
+        (["RRULE:FREQ=WEEKLY;BYDAY=MONDAY"], "not a weekday"),
+        (["RRULE:FREQ=DAILY;BYEASTER=1"], "unknown rule part"),
+        (["RRULE:FREQ=DAILY;COUNT"], "has no value"),
+        (["RRULE:FREQ=DAILY;UNTIL=2026-01-01"], "neither a DATE nor a DATE-TIME"),
+        (["EXDATE:tomorrow", "RRULE:FREQ=DAILY"], "neither a DATE nor a DATE-TIME"),
+        (["EXDATE;TZID=Atlantis/Capital:20260101T090000", "RRULE:FREQ=DAILY"], "unknown time zone"),
+        (["VEVENT:nonsense"], "unknown recurrence line"),
+        ("RRULE:FREQ=DAILY", "must be a list of strings"),
+        ([None], "must be a list of strings"),
+    ],
+)
 def test_malformed_lines_raise_clear_errors(lines, message):
     with pytest.raises(InvalidRecurrence, match=message):
         normalize_lines(lines, timezone_name=BRUSSELS, allday=False)
@@ -196,36 +280,45 @@ def test_expand_without_rrule_or_with_bad_start():
     with pytest.raises(InvalidRecurrence, match="no RRULE"):
         expand(["EXDATE:20260101T000000Z"], **WEEKLY_TUESDAY_9)
     with pytest.raises(InvalidRecurrence, match="YYYY-MM-DDTHH:MM:SSZ"):
-        expand(["RRULE:FREQ=DAILY"], start="2026-03-17 09:00", timezone_name=BRUSSELS,
-               allday=False)
+        expand(["RRULE:FREQ=DAILY"], start="2026-03-17 09:00", timezone_name=BRUSSELS, allday=False)
     with pytest.raises(InvalidRecurrence, match="unknown time zone"):
-        expand(["RRULE:FREQ=DAILY"], start="2026-03-17T08:00:00Z", timezone_name="Mars/Base",
-               allday=False)
+        expand(
+            ["RRULE:FREQ=DAILY"],
+            start="2026-03-17T08:00:00Z",
+            timezone_name="Mars/Base",
+            allday=False,
+        )
     with pytest.raises(InvalidRecurrence, match="more often than daily"):
         expand(["RRULE:FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30"], **WEEKLY_TUESDAY_9)
 
 
 # --- Odoo <-> Google ---------------------------------------------------------------------
 
+
 def test_odoo_rule_with_dtstart_and_local_until_to_google():
     # What calendar.recurrence.rrule holds: DTSTART plus an UNTIL at the local day's end.
     odoo = "DTSTART:20260317T090000\nRRULE:FREQ=WEEKLY;UNTIL=20261027T235959;BYDAY=TU;WKST=SU"
     assert odoo_to_google(odoo, timezone_name=BRUSSELS, allday=False) == [
-        "RRULE:FREQ=WEEKLY;UNTIL=20261027T225959Z;BYDAY=TU"]
+        "RRULE:FREQ=WEEKLY;UNTIL=20261027T225959Z;BYDAY=TU"
+    ]
 
 
 def test_odoo_forever_count_becomes_endless_on_google():
     odoo = "RRULE:FREQ=MONTHLY;COUNT=720;BYDAY=-1FR"
     assert odoo_to_google(odoo, timezone_name=BRUSSELS, allday=False, endless=True) == [
-        "RRULE:FREQ=MONTHLY;BYDAY=-1FR"]
+        "RRULE:FREQ=MONTHLY;BYDAY=-1FR"
+    ]
     assert odoo_to_google(odoo, timezone_name=BRUSSELS, allday=False) == [
-        "RRULE:FREQ=MONTHLY;COUNT=720;BYDAY=-1FR"]
+        "RRULE:FREQ=MONTHLY;COUNT=720;BYDAY=-1FR"
+    ]
 
 
 def test_odoo_allday_rule_with_deleted_occurrences_to_google():
     odoo = "DTSTART:20260101T000000\nRRULE:FREQ=YEARLY;INTERVAL=1;UNTIL=20301231T235959"
     assert odoo_to_google(odoo, timezone_name="", allday=True, excluded=["2027-01-01"]) == [
-        "RRULE:FREQ=YEARLY;UNTIL=20301231", "EXDATE;VALUE=DATE:20270101"]
+        "RRULE:FREQ=YEARLY;UNTIL=20301231",
+        "EXDATE;VALUE=DATE:20270101",
+    ]
 
 
 def test_odoo_rule_refuses_several_rules():
@@ -236,25 +329,29 @@ def test_odoo_rule_refuses_several_rules():
 def test_google_until_becomes_date_of_last_occurrence_for_odoo():
     # UNTIL one second before the 31 March occurrence (a split): Odoo's "until" is a day
     # that includes all of it, so it must be 24 March, not 31 March.
-    rule = google_to_odoo(["RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20260331T065959Z"],
-                          **WEEKLY_TUESDAY_9)
-    assert rule == OdooRule(rrule="FREQ=WEEKLY;UNTIL=20260324;BYDAY=TU", endless=False,
-                            excluded=())
+    rule = google_to_odoo(["RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20260331T065959Z"], **WEEKLY_TUESDAY_9)
+    assert rule == OdooRule(rrule="FREQ=WEEKLY;UNTIL=20260324;BYDAY=TU", endless=False, excluded=())
 
 
 def test_google_count_endless_and_exdates_for_odoo():
-    counted = google_to_odoo(["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=5",
-                              "EXDATE;TZID=Europe/Brussels:20260331T090000"],
-                             **WEEKLY_TUESDAY_9)
-    assert counted == OdooRule(rrule="FREQ=WEEKLY;COUNT=5;BYDAY=TU", endless=False,
-                               excluded=("2026-03-31T07:00:00Z",))
+    counted = google_to_odoo(
+        ["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=5", "EXDATE;TZID=Europe/Brussels:20260331T090000"],
+        **WEEKLY_TUESDAY_9,
+    )
+    assert counted == OdooRule(
+        rrule="FREQ=WEEKLY;COUNT=5;BYDAY=TU", endless=False, excluded=("2026-03-31T07:00:00Z",)
+    )
     endless = google_to_odoo(["RRULE:FREQ=MONTHLY;BYDAY=1MO"], **WEEKLY_TUESDAY_9)
     assert endless.endless and endless.rrule == "FREQ=MONTHLY;BYDAY=1MO"
 
 
 def test_google_rule_for_odoo_is_parsable_like_odoo_does():
-    rule = google_to_odoo(["RRULE:FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20261231T235959Z"],
-                          start="2026-01-30T14:00:00Z", timezone_name=BRUSSELS, allday=False)
+    rule = google_to_odoo(
+        ["RRULE:FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20261231T235959Z"],
+        start="2026-01-30T14:00:00Z",
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
     # Odoo's _rrule_parse hands the rule to dateutil with its naive UTC dtstart.
     parsed = dateutil_rrule.rrulestr(rule.rrule, dtstart=datetime(2026, 1, 30, 14))
     assert parsed._until == datetime(2026, 12, 25)
@@ -270,48 +367,73 @@ def test_google_to_odoo_refuses_what_odoo_cannot_store():
         google_to_odoo(["RRULE:FREQ=DAILY;UNTIL=20260101T000000Z"], **WEEKLY_TUESDAY_9)
 
 
-@pytest.mark.parametrize("rule", [
-    "RRULE:FREQ=HOURLY;COUNT=3",
-    "RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1",
-    "RRULE:FREQ=MONTHLY;BYDAY=1MO,3MO",
-    "RRULE:FREQ=MONTHLY;BYDAY=MO",
-    "RRULE:FREQ=MONTHLY;BYDAY=5FR",
-    "RRULE:FREQ=MONTHLY;BYMONTHDAY=1,15",
-    "RRULE:FREQ=WEEKLY;BYDAY=1MO",
-    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
-    "RRULE:FREQ=DAILY;BYMONTH=7",
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "RRULE:FREQ=HOURLY;COUNT=3",
+        "RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1",
+        "RRULE:FREQ=MONTHLY;BYDAY=1MO,3MO",
+        "RRULE:FREQ=MONTHLY;BYDAY=MO",
+        "RRULE:FREQ=MONTHLY;BYDAY=5FR",
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=1,15",
+        "RRULE:FREQ=WEEKLY;BYDAY=1MO",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "RRULE:FREQ=DAILY;BYMONTH=7",
+    ],
+)
 def test_google_to_odoo_refuses_rules_odoo_would_change(rule):
     with pytest.raises(InvalidRecurrence, match="Odoo"):
         google_to_odoo([rule], **WEEKLY_TUESDAY_9)
 
 
 def test_google_to_odoo_bare_weekly_gets_the_local_weekday():
-    rule = google_to_odoo(["RRULE:FREQ=WEEKLY;COUNT=3"], start="2026-03-16T23:30:00Z",
-                          timezone_name=BRUSSELS, allday=False)
+    rule = google_to_odoo(
+        ["RRULE:FREQ=WEEKLY;COUNT=3"],
+        start="2026-03-16T23:30:00Z",
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
     assert rule.rrule == "FREQ=WEEKLY;COUNT=3;BYDAY=TU"
 
 
-@pytest.mark.parametrize(("lines", "series"), [
-    (["RRULE:FREQ=WEEKLY;UNTIL=20261027T075959Z;BYDAY=TU"], WEEKLY_TUESDAY_9),
-    (["RRULE:FREQ=MONTHLY;COUNT=12;BYDAY=-1FR"], WEEKLY_TUESDAY_9),
-    (["RRULE:FREQ=YEARLY;UNTIL=20300214", "EXDATE;VALUE=DATE:20280214"],
-     {"start": "2026-02-14", "timezone_name": "", "allday": True}),
-    (["RRULE:FREQ=DAILY;INTERVAL=3"], WEEKLY_TUESDAY_9),
-])
+@pytest.mark.parametrize(
+    ("lines", "series"),
+    [
+        (["RRULE:FREQ=WEEKLY;UNTIL=20261027T075959Z;BYDAY=TU"], WEEKLY_TUESDAY_9),
+        (["RRULE:FREQ=MONTHLY;COUNT=12;BYDAY=-1FR"], WEEKLY_TUESDAY_9),
+        (
+            ["RRULE:FREQ=YEARLY;UNTIL=20300214", "EXDATE;VALUE=DATE:20280214"],
+            {"start": "2026-02-14", "timezone_name": "", "allday": True},
+        ),
+        (["RRULE:FREQ=DAILY;INTERVAL=3"], WEEKLY_TUESDAY_9),
+    ],
+)
 def test_google_odoo_google_round_trip_keeps_the_occurrences(lines, series):
     rule = google_to_odoo(lines, **series)
-    back = odoo_to_google(rule.rrule, timezone_name=series["timezone_name"],
-                          allday=series["allday"], endless=rule.endless, excluded=rule.excluded)
+    back = odoo_to_google(
+        rule.rrule,
+        timezone_name=series["timezone_name"],
+        allday=series["allday"],
+        endless=rule.endless,
+        excluded=rule.excluded,
+    )
     assert neutral_occurrences(back, **series) == neutral_occurrences(lines, **series)
     # And a second trip is exactly stable (no endless ping-pong between the sides).
     again = google_to_odoo(back, **series)
-    assert odoo_to_google(again.rrule, timezone_name=series["timezone_name"],
-                          allday=series["allday"], endless=again.endless,
-                          excluded=again.excluded) == back
+    assert (
+        odoo_to_google(
+            again.rrule,
+            timezone_name=series["timezone_name"],
+            allday=series["allday"],
+            endless=again.endless,
+            excluded=again.excluded,
+        )
+        == back
+    )
 
 
 # --- instance ids ------------------------------------------------------------------------
+
 
 def test_instance_ids_timed_and_allday():
     assert instance_id("abc123", "2026-03-31T07:00:00Z") == "abc123_20260331T070000Z"
@@ -326,9 +448,17 @@ def test_parse_instance_ids():
     assert parse_instance_id("abc123_20261225") == ("abc123", "2026-12-25")
     # A split series' id has its own suffix; an instance of it still parses.
     assert parse_instance_id("abc123_R20260331T070000_20260407T070000Z") == (
-        "abc123_R20260331T070000", "2026-04-07T07:00:00Z")
-    for not_instance in ("abc123", "abc123_R20260331", "abc123_20261345", "", None,
-                         "abc_20260331T070000"):
+        "abc123_R20260331T070000",
+        "2026-04-07T07:00:00Z",
+    )
+    for not_instance in (
+        "abc123",
+        "abc123_R20260331",
+        "abc123_20261345",
+        "",
+        None,
+        "abc_20260331T070000",
+    ):
         assert parse_instance_id(not_instance) is None
 
 
@@ -339,43 +469,51 @@ def test_instance_id_round_trip_over_a_series():
 
 # --- this and following ------------------------------------------------------------------
 
+
 def test_split_counted_series_after_the_dst_change():
-    old, new = split(["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=10"], **WEEKLY_TUESDAY_9,
-                     split_at="2026-03-31T07:00:00Z")
+    old, new = split(
+        ["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=10"], **WEEKLY_TUESDAY_9, split_at="2026-03-31T07:00:00Z"
+    )
     assert old == ["RRULE:FREQ=WEEKLY;UNTIL=20260331T065959Z;BYDAY=TU"]
     assert new == ["RRULE:FREQ=WEEKLY;COUNT=8;BYDAY=TU"]
     before = neutral_occurrences(old, **WEEKLY_TUESDAY_9)
-    after = neutral_occurrences(new, start="2026-03-31T07:00:00Z", timezone_name=BRUSSELS,
-                                allday=False)
+    after = neutral_occurrences(
+        new, start="2026-03-31T07:00:00Z", timezone_name=BRUSSELS, allday=False
+    )
     whole = neutral_occurrences(["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=10"], **WEEKLY_TUESDAY_9)
     assert before + after == whole
 
 
 def test_split_until_series_keeps_until_and_distributes_exdates():
-    lines = ["RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20260505T070000Z",
-             "EXDATE:20260324T080000Z", "EXDATE:20260414T070000Z"]
+    lines = [
+        "RRULE:FREQ=WEEKLY;BYDAY=TU;UNTIL=20260505T070000Z",
+        "EXDATE:20260324T080000Z",
+        "EXDATE:20260414T070000Z",
+    ]
     old, new = split(lines, **WEEKLY_TUESDAY_9, split_at="2026-04-07T07:00:00Z")
-    assert old == ["RRULE:FREQ=WEEKLY;UNTIL=20260407T065959Z;BYDAY=TU",
-                   "EXDATE:20260324T080000Z"]
-    assert new == ["RRULE:FREQ=WEEKLY;UNTIL=20260505T070000Z;BYDAY=TU",
-                   "EXDATE:20260414T070000Z"]
+    assert old == ["RRULE:FREQ=WEEKLY;UNTIL=20260407T065959Z;BYDAY=TU", "EXDATE:20260324T080000Z"]
+    assert new == ["RRULE:FREQ=WEEKLY;UNTIL=20260505T070000Z;BYDAY=TU", "EXDATE:20260414T070000Z"]
 
 
 def test_split_allday_series():
     series = {"start": "2026-01-05", "timezone_name": "", "allday": True}
-    old, new = split(["RRULE:FREQ=DAILY;COUNT=5", "EXDATE;VALUE=DATE:20260106"], **series,
-                     split_at="2026-01-08")
+    old, new = split(
+        ["RRULE:FREQ=DAILY;COUNT=5", "EXDATE;VALUE=DATE:20260106"], **series, split_at="2026-01-08"
+    )
     assert old == ["RRULE:FREQ=DAILY;UNTIL=20260107", "EXDATE;VALUE=DATE:20260106"]
     assert new == ["RRULE:FREQ=DAILY;COUNT=2"]  # COUNT counts excluded occurrences too
 
 
 def test_split_errors():
     with pytest.raises(InvalidRecurrence, match="not an occurrence"):
-        split(["RRULE:FREQ=WEEKLY;BYDAY=TU"], **WEEKLY_TUESDAY_9,
-              split_at="2026-03-31T08:00:00Z")  # 10:00 local: no occurrence then
+        split(
+            ["RRULE:FREQ=WEEKLY;BYDAY=TU"], **WEEKLY_TUESDAY_9, split_at="2026-03-31T08:00:00Z"
+        )  # 10:00 local: no occurrence then
     with pytest.raises(InvalidRecurrence, match="first occurrence"):
-        split(["RRULE:FREQ=WEEKLY;BYDAY=TU"], **WEEKLY_TUESDAY_9,
-              split_at="2026-03-17T08:00:00Z")
+        split(["RRULE:FREQ=WEEKLY;BYDAY=TU"], **WEEKLY_TUESDAY_9, split_at="2026-03-17T08:00:00Z")
     with pytest.raises(InvalidRecurrence, match="single-RRULE"):
-        split(["RRULE:FREQ=DAILY", "RRULE:FREQ=WEEKLY"], **WEEKLY_TUESDAY_9,
-              split_at="2026-03-18T08:00:00Z")
+        split(
+            ["RRULE:FREQ=DAILY", "RRULE:FREQ=WEEKLY"],
+            **WEEKLY_TUESDAY_9,
+            split_at="2026-03-18T08:00:00Z",
+        )
