@@ -7,6 +7,7 @@ this file only knows one record's side of the contract.
 
 import hashlib
 import json
+import logging
 from datetime import datetime, time
 
 import pytz
@@ -14,18 +15,36 @@ import pytz
 from odoo import Command, api, fields, models
 from odoo.tools import email_normalize, is_html_empty
 
-from ..engine.mapping import diff_fields, new_google_id
+from ..engine.mapping import InvalidEvent, diff_fields, new_google_id, normalize_values
+
+_logger = logging.getLogger(__name__)
 
 # Context key set while the sync writes what it pulled from Google: such
 # writes must neither mark the event dirty nor queue a deletion for Google.
 FROM_GOOGLE = "google_calendar_sync_from_google"
 
 # Fields whose change must reach Google. Any other field is Odoo's own.
-SYNCED_FIELDS = frozenset({
-    "name", "description", "location", "start", "stop", "start_date", "stop_date",
-    "allday", "partner_ids", "attendee_ids", "alarm_ids", "privacy", "show_as",
-    "videocall_location", "user_id", "google_timezone", "active",
-})
+SYNCED_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "location",
+        "start",
+        "stop",
+        "start_date",
+        "stop_date",
+        "allday",
+        "partner_ids",
+        "attendee_ids",
+        "alarm_ids",
+        "privacy",
+        "show_as",
+        "videocall_location",
+        "user_id",
+        "google_timezone",
+        "active",
+    }
+)
 
 # Account states in which a user's events are in the sync's scope. Paused and
 # stopped users keep their changes marked, pushed when the sync resumes.
@@ -59,34 +78,48 @@ class CalendarEvent(models.Model):
     _inherit = "calendar.event"
 
     google_id = fields.Char(
-        "Google Event ID", copy=False, index="btree_not_null", readonly=True,
+        "Google Event ID",
+        copy=False,
+        index="btree_not_null",
+        readonly=True,
         help="Id of this event on Google. Chosen by Odoo before the first insert, so "
-             "that a retried insert is recognised by Google as a duplicate.")
+        "that a retried insert is recognised by Google as a duplicate.",
+    )
     google_ical_uid = fields.Char("Google iCalUID", copy=False, readonly=True)
     google_account_id = fields.Many2one(
-        "google.calendar.account", "Synced through", copy=False, readonly=True,
-        index="btree_not_null", ondelete="set null",
-        help="The Google calendar this event is read from and written to.")
+        "google.calendar.account",
+        "Synced through",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The Google calendar this event is read from and written to.",
+    )
     google_etag = fields.Char(copy=False, readonly=True)
     google_updated = fields.Char(
-        copy=False, readonly=True,
-        help="Google's 'updated' stamp when both sides last agreed.")
+        copy=False, readonly=True, help="Google's 'updated' stamp when both sides last agreed."
+    )
     google_agreed_values = fields.Text(
-        copy=False, readonly=True,
-        help="The neutral event values both sides last agreed on (JSON).")
+        copy=False, readonly=True, help="The neutral event values both sides last agreed on (JSON)."
+    )
     google_push_pending = fields.Boolean(
-        copy=False, readonly=True, index=True,
-        help="A synced field changed in Odoo and Google does not know it yet.")
+        copy=False,
+        readonly=True,
+        index=True,
+        help="A synced field changed in Odoo and Google does not know it yet.",
+    )
     google_refused_fingerprint = fields.Char(
-        copy=False, readonly=True,
+        copy=False,
+        readonly=True,
         help="Fingerprint of the Odoo values Google refused to take (the user is not the "
-             "organizer); those values are not sent again.")
+        "organizer); those values are not sent again.",
+    )
     google_organizer_email = fields.Char(
-        copy=False, readonly=True,
-        help="Organizer's e-mail on Google when no Odoo user has it.")
+        copy=False, readonly=True, help="Organizer's e-mail on Google when no Odoo user has it."
+    )
     google_timezone = fields.Char(
-        "Event Time Zone", copy=False,
-        help="Time zone of the event on Google (IANA name).")
+        "Event Time Zone", copy=False, help="Time zone of the event on Google (IANA name)."
+    )
 
     # ------------------------------------------------------------------
     # Hooks: mark dirty in the same transaction as the change
@@ -119,8 +152,11 @@ class CalendarEvent(models.Model):
 
     def _google_syncing_user_ids(self):
         """Ids of the users whose events are in the sync's scope (one query)."""
-        accounts = self.env["google.calendar.account"].sudo().search_fetch(
-            [("state", "in", SYNCING_STATES)], ["user_id"])
+        accounts = (
+            self.env["google.calendar.account"]
+            .sudo()
+            .search_fetch([("state", "in", SYNCING_STATES)], ["user_id"])
+        )
         return set(accounts.user_id.ids)
 
     def _google_mark_dirty(self):
@@ -148,26 +184,33 @@ class CalendarEvent(models.Model):
     def _google_queue_deletions(self):
         """Remember, durably, the Google events to delete once these are gone."""
         on_google = self.filtered(
-            lambda event: event.google_id and (event.google_etag or event.google_push_pending))
+            lambda event: event.google_id and (event.google_etag or event.google_push_pending)
+        )
         if not on_google:
             return
-        organizers_accounts = self.env["google.calendar.account"].sudo().search(
-            [("user_id", "in", on_google.user_id.ids)])
+        organizers_accounts = (
+            self.env["google.calendar.account"]
+            .sudo()
+            .search([("user_id", "in", on_google.user_id.ids)])
+        )
         account_by_user = {account.user_id.id: account for account in organizers_accounts}
         now = fields.Datetime.now()
         outbox_vals = []
         for event in on_google:
             account = event.google_account_id or account_by_user.get(event.user_id.id)
             if account:
-                outbox_vals.append({
-                    "account_id": account.id,
-                    "google_id": event.google_id,
-                    "event_name": event.name,
-                    "event_over": event.stop < now,
-                })
+                outbox_vals.append(
+                    {
+                        "account_id": account.id,
+                        "google_id": event.google_id,
+                        "event_name": event.name,
+                        "event_over": event.stop < now,
+                    }
+                )
         self.env["google.calendar.outbox"].sudo().create(outbox_vals)
         self.env["google.calendar.sync"]._schedule_push(
-            account_ids={vals["account_id"] for vals in outbox_vals})
+            account_ids={vals["account_id"] for vals in outbox_vals}
+        )
 
     def _google_push_after_commit(self):
         """Fast path: push once the transaction that made the change commits.
@@ -190,16 +233,19 @@ class CalendarEvent(models.Model):
     def _google_store_agreed(self):
         """Record the current values as what both sides agree on."""
         for event, values in self._google_neutral_values().items():
-            self.browse(event).with_context(**{FROM_GOOGLE: True}).write({
-                "google_agreed_values": json.dumps(values, sort_keys=True),
-                "google_push_pending": False,
-            })
+            self.browse(event).with_context(**{FROM_GOOGLE: True}).write(
+                {
+                    "google_agreed_values": json.dumps(values, sort_keys=True),
+                    "google_push_pending": False,
+                }
+            )
 
     def _google_post_note(self, message):
         """An internal note in the event's chatter (nobody is e-mailed)."""
         for event in self:
             event.with_context(mail_notrack=True).message_post(
-                body=message, message_type="comment", subtype_xmlid="mail.mt_note")
+                body=message, message_type="comment", subtype_xmlid="mail.mt_note"
+            )
 
     # ------------------------------------------------------------------
     # Odoo record -> neutral values
@@ -232,23 +278,27 @@ class CalendarEvent(models.Model):
             )
             alarms = sorted(
                 (
-                    {"method": _ALARM_METHOD_BY_TYPE[alarm.alarm_type],
-                     "minutes": alarm.duration_minutes}
+                    {
+                        "method": _ALARM_METHOD_BY_TYPE[alarm.alarm_type],
+                        "minutes": alarm.duration_minutes,
+                    }
                     for alarm in event.alarm_ids
                 ),
                 key=lambda alarm: (alarm["method"], alarm["minutes"]),
             )
             organizer = email_normalize(event.user_id.email or "") or (
-                event.google_organizer_email or "")
-            result[event.id] = {
+                event.google_organizer_email or ""
+            )
+            result[event.id] = values = {
                 "name": event.name or "",
                 "description": "" if is_html_empty(event.description) else str(event.description),
                 "location": event.location or "",
                 "allday": bool(event.allday),
                 "start": start,
                 "stop": stop,
-                "timezone": "" if event.allday else (
-                    event.google_timezone or event.user_id.tz or ""),
+                "timezone": ""
+                if event.allday
+                else (event.google_timezone or event.user_id.tz or "UTC"),
                 "attendees": attendees,
                 "organizer": organizer,
                 "alarms": alarms,
@@ -257,6 +307,11 @@ class CalendarEvent(models.Model):
                 "videocall": event.videocall_location or "",
                 "recurrence": [],
             }
+            try:
+                result[event.id] = normalize_values(values)
+            except InvalidEvent:
+                # Left as read: the push reports the problem on this event.
+                _logger.info("calendar.event %s has values Google cannot take", event.id)
         return result
 
     def _google_agreed(self):
@@ -279,8 +334,7 @@ class CalendarEvent(models.Model):
         if not emails:
             return {}
         Partner = self.env["res.partner"].sudo()
-        partners = Partner.search(
-            [("email_normalized", "in", emails)], order="id")
+        partners = Partner.search([("email_normalized", "in", emails)], order="id")
         by_email = {}
         for partner in partners:
             # Oldest partner first: a user's own partner usually predates copies.
@@ -291,8 +345,9 @@ class CalendarEvent(models.Model):
             by_email[user.partner_id.email_normalized] = user.partner_id
         missing = [email for email in emails if email not in by_email]
         if missing:
-            created = Partner.create([
-                {"name": names[email] or email, "email": email} for email in missing])
+            created = Partner.create(
+                [{"name": names[email] or email, "email": email} for email in missing]
+            )
             by_email.update(zip(missing, created, strict=True))
         return by_email
 
@@ -301,33 +356,42 @@ class CalendarEvent(models.Model):
         """{(method, minutes): calendar.alarm}, matching existing alarms first."""
         wanted = {
             (alarm["method"], alarm["minutes"])
-            for values in values_list for alarm in values.get("alarms", ())
+            for values in values_list
+            for alarm in values.get("alarms", ())
         }
         if not wanted:
             return {}
         Alarm = self.env["calendar.alarm"].sudo()
         type_by_method = {method: kind for kind, method in _ALARM_METHOD_BY_TYPE.items()}
         existing = Alarm.search(
-            [("duration_minutes", "in", list({minutes for _method, minutes in wanted}))],
-            order="id")
+            [("duration_minutes", "in", list({minutes for _method, minutes in wanted}))], order="id"
+        )
         by_key = {}
         for alarm in existing:
-            by_key.setdefault((_ALARM_METHOD_BY_TYPE[alarm.alarm_type], alarm.duration_minutes),
-                              alarm)
+            by_key.setdefault(
+                (_ALARM_METHOD_BY_TYPE[alarm.alarm_type], alarm.duration_minutes), alarm
+            )
         missing = sorted(wanted - by_key.keys())
         if missing:
-            created = Alarm.create([
-                self._google_alarm_vals(type_by_method[method], minutes)
-                for method, minutes in missing])
+            created = Alarm.create(
+                [
+                    self._google_alarm_vals(type_by_method[method], minutes)
+                    for method, minutes in missing
+                ]
+            )
             by_key.update(zip(missing, created, strict=True))
         return by_key
 
     @api.model
     def _google_alarm_vals(self, alarm_type, minutes):
         interval, duration = next(
-            ((unit, minutes // size) for unit, size in (("days", 1440), ("hours", 60))
-             if minutes and minutes % size == 0),
-            ("minutes", minutes))
+            (
+                (unit, minutes // size)
+                for unit, size in (("days", 1440), ("hours", 60))
+                if minutes and minutes % size == 0
+            ),
+            ("minutes", minutes),
+        )
         label = dict(self.env["calendar.alarm"]._interval_selection)[interval]
         kind = "Email" if alarm_type == "email" else "Notification"
         return {
@@ -343,14 +407,16 @@ class CalendarEvent(models.Model):
         emails = list({values["organizer"] for values in values_list if values.get("organizer")})
         if not emails:
             return {}
-        users = self.env["res.users"].sudo().search(
-            [("email_normalized", "in", emails)], order="id")
+        users = (
+            self.env["res.users"].sudo().search([("email_normalized", "in", emails)], order="id")
+        )
         by_email = {}
         for user in users:
             by_email.setdefault(user.email_normalized, user)
         # A user's Google address may differ from their Odoo e-mail.
-        accounts = self.env["google.calendar.account"].sudo().search(
-            [("google_email", "in", emails)])
+        accounts = (
+            self.env["google.calendar.account"].sudo().search([("google_email", "in", emails)])
+        )
         for account in accounts:
             by_email[account.google_email.lower()] = account.user_id
         return by_email
@@ -387,8 +453,11 @@ class CalendarEvent(models.Model):
             "google_timezone": timezone if timezone in pytz.all_timezones_set else False,
             "user_id": organizer.id if organizer else False,
             "google_organizer_email": False if organizer else (values.get("organizer") or False),
-            "alarm_ids": [Command.set([
-                alarms[(alarm["method"], alarm["minutes"])].id for alarm in values["alarms"]])],
+            "alarm_ids": [
+                Command.set(
+                    [alarms[(alarm["method"], alarm["minutes"])].id for alarm in values["alarms"]]
+                )
+            ],
             **self._google_time_vals(values),
         }
 
@@ -402,15 +471,19 @@ class CalendarEvent(models.Model):
         vals_list = []
         for values, extra in items:
             attendees = values["attendees"]
-            vals_list.append({
-                **self._google_scalar_vals(values, organizers, alarms),
-                "partner_ids": [Command.set([partners[a["email"]].id for a in attendees])],
-                "attendee_ids": [
-                    Command.create({"partner_id": partners[a["email"]].id, "state": a["status"]})
-                    for a in attendees
-                ],
-                **extra,
-            })
+            vals_list.append(
+                {
+                    **self._google_scalar_vals(values, organizers, alarms),
+                    "partner_ids": [Command.set([partners[a["email"]].id for a in attendees])],
+                    "attendee_ids": [
+                        Command.create(
+                            {"partner_id": partners[a["email"]].id, "state": a["status"]}
+                        )
+                        for a in attendees
+                    ],
+                    **extra,
+                }
+            )
         return self._google_quiet().create(vals_list)
 
     def _google_write_values(self, values_by_event, extra_by_event=None):
@@ -430,8 +503,11 @@ class CalendarEvent(models.Model):
                 vals.update({name: scalar[name] for name in _ODOO_FIELDS_BY_KEY.get(key, ())})
             attendees_changed = before["attendees"] != values["attendees"]
             if attendees_changed:
-                vals["partner_ids"] = [Command.set(
-                    [partners[attendee["email"]].id for attendee in values["attendees"]])]
+                vals["partner_ids"] = [
+                    Command.set(
+                        [partners[attendee["email"]].id for attendee in values["attendees"]]
+                    )
+                ]
             if vals:
                 event.write(vals)
             if attendees_changed:
@@ -451,14 +527,16 @@ class CalendarEvent(models.Model):
     def _google_quiet(self):
         """This recordset in a context where writes pulled from Google neither
         mark dirty, nor send Odoo's invitation mails, nor touch descriptions."""
-        return self.with_context(**{
-            FROM_GOOGLE: True,
-            "no_mail_to_attendees": True,
-            "skip_attendee_notification": True,
-            "skip_contact_description": True,
-            "mail_create_nolog": True,
-            "mail_notrack": True,
-        })
+        return self.with_context(
+            **{
+                FROM_GOOGLE: True,
+                "no_mail_to_attendees": True,
+                "skip_attendee_notification": True,
+                "skip_contact_description": True,
+                "mail_create_nolog": True,
+                "mail_notrack": True,
+            }
+        )
 
     # ------------------------------------------------------------------
     # Invitations: Google e-mails the attendees of synced events
@@ -472,7 +550,18 @@ class CalendarEvent(models.Model):
         return bool(self.google_id) and self._google_sends_invitations()
 
     def _google_sends_invitations(self):
+        """Whether Google e-mails this event's attendees about its changes: the
+        setting allows it and the calendar it lives in has synced once (the
+        first sync sends nothing, so Odoo's own mails must still go then)."""
         self.ensure_one()
-        setting = self.env["ir.config_parameter"].sudo().get_param(
-            "google_calendar_sync.send_updates", "all")
-        return setting != "none"
+        setting = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("google_calendar_sync.send_updates", "all")
+        )
+        if setting == "none":
+            return False
+        account = self.sudo().google_account_id or self.env[
+            "google.calendar.account"
+        ].sudo().search([("user_id", "=", self.user_id.id)], limit=1)
+        return bool(account.last_sync)

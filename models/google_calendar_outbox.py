@@ -14,10 +14,12 @@ class GoogleCalendarOutbox(models.Model):
     _order = "id"
 
     account_id = fields.Many2one(
-        "google.calendar.account", required=True, index=True, ondelete="cascade")
+        "google.calendar.account", required=True, index=True, ondelete="cascade"
+    )
     google_id = fields.Char(required=True)
     event_name = fields.Char(help="Name of the deleted event, for the logs.")
     event_over = fields.Boolean(
-        help="The event had ended when deleted: attendees need no cancellation mail.")
+        help="The event had ended when deleted: attendees need no cancellation mail."
+    )
     attempts = fields.Integer(default=0)
     last_error = fields.Char()

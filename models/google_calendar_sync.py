@@ -49,11 +49,19 @@ _POSTCOMMIT_KEY = "google_calendar_sync.push_accounts"
 
 
 def _empty_counts():
-    return Counter({
-        "odoo_created": 0, "odoo_updated": 0, "odoo_deleted": 0,
-        "google_created": 0, "google_updated": 0, "google_deleted": 0,
-        "conflicts": 0, "errors": 0, "skipped": 0,
-    })
+    return Counter(
+        {
+            "odoo_created": 0,
+            "odoo_updated": 0,
+            "odoo_deleted": 0,
+            "google_created": 0,
+            "google_updated": 0,
+            "google_deleted": 0,
+            "conflicts": 0,
+            "errors": 0,
+            "skipped": 0,
+        }
+    )
 
 
 class GoogleCalendarSync(models.AbstractModel):
@@ -102,7 +110,8 @@ class GoogleCalendarSync(models.AbstractModel):
         wait for a long sync to end.
         """
         self.env.cr.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, account.id])
+            "SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, account.id]
+        )
         return self.env.cr.fetchone()[0]
 
     @api.model
@@ -129,11 +138,14 @@ def _push_after_commit(dbname, pending):
         config = Account._get_google_config()
         if config["paused"]:
             return
-        account_ids = Account.search([
-            ("state", "=", "connected"),
-            "|", ("id", "in", list(pending["accounts"])),
-            ("user_id", "in", list(pending["users"])),
-        ]).ids
+        account_ids = Account.search(
+            [
+                ("state", "=", "connected"),
+                "|",
+                ("id", "in", list(pending["accounts"])),
+                ("user_id", "in", list(pending["users"])),
+            ]
+        ).ids
     for account_id in account_ids:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -143,7 +155,9 @@ def _push_after_commit(dbname, pending):
             except Exception:
                 _logger.warning(
                     "Google Calendar: immediate push of account %s failed; the cron retries it",
-                    account_id, exc_info=True)
+                    account_id,
+                    exc_info=True,
+                )
                 cr.rollback()
 
 
@@ -201,7 +215,8 @@ class _Run:
                 _logger.info("Google Calendar: sync token of %s expired, full resync", self.email)
         window = timedelta(days=self.range_days)
         return self.client.list_events(
-            "primary", time_min=self.now - window, time_max=self.now + window)
+            "primary", time_min=self.now - window, time_max=self.now + window
+        )
 
     def _match(self, items):
         """{google id: Odoo event} for the items: by id, by iCalUID, then by the
@@ -210,18 +225,26 @@ class _Run:
         ids = [item["id"] for item in items]
         ical_uids = [item["iCalUID"] for item in items if item.get("iCalUID")]
         odoo_ids = [int(ref) for ref in map(self._odoo_ref, items) if ref]
-        events = self.Event.search([
-            "|", "|", ("google_id", "in", ids), ("google_ical_uid", "in", ical_uids),
-            ("id", "in", odoo_ids),
-        ])
+        events = self.Event.search(
+            [
+                "|",
+                "|",
+                ("google_id", "in", ids),
+                ("google_ical_uid", "in", ical_uids),
+                ("id", "in", odoo_ids),
+            ]
+        )
         by_google_id = {event.google_id: event for event in events if event.google_id}
         by_ical = {event.google_ical_uid: event for event in events if event.google_ical_uid}
         by_odoo_id = {event.id: event for event in events}
         matches = {}
         for item in items:
             ref = self._odoo_ref(item)
-            event = (by_google_id.get(item["id"]) or by_ical.get(item.get("iCalUID"))
-                     or (by_odoo_id.get(int(ref)) if ref else None))
+            event = (
+                by_google_id.get(item["id"])
+                or by_ical.get(item.get("iCalUID"))
+                or (by_odoo_id.get(int(ref)) if ref else None)
+            )
             if event:
                 matches[item["id"]] = event
         return matches
@@ -242,24 +265,31 @@ class _Run:
             if item.get("recurrence") or item.get("recurringEventId"):
                 self._skip_recurring(item, event)
                 continue
+            if (
+                event
+                and event.google_account_id
+                and event.google_account_id != self.account
+                and not self._takes_over(item)
+            ):
+                # Another synced user's calendar holds this meeting: that account
+                # keeps it in step; one Odoo event per Google event.
+                continue
             if is_cancelled(item):
                 if not event:
                     continue
-                if event.user_id == self.user or (
-                        not event.user_id and event.google_account_id == self.account):
+                if event.user_id == self.user or not event.user_id:
                     to_delete |= event
                 else:
                     to_decline |= event
                 continue
-            if (event and event.google_account_id and event.google_account_id != self.account
-                    and not self._takes_over(item)):
-                # Another synced user's calendar holds this meeting: that account
-                # keeps it in step; one Odoo event per Google event.
-                continue
             notes = []
             try:
-                values = from_google(item, default_reminders=self.default_reminders,
-                                     calendar_tz=self.calendar_tz, notes=notes)
+                values = from_google(
+                    item,
+                    default_reminders=self.default_reminders,
+                    calendar_tz=self.calendar_tz,
+                    notes=notes,
+                )
             except InvalidEvent as exc:
                 self.error(_("Not imported from Google: %(error)s", error=exc), event)
                 continue
@@ -275,7 +305,8 @@ class _Run:
             self.counts["odoo_deleted"] += len(to_delete)
         if to_decline:
             attendees = to_decline.attendee_ids.filtered(
-                lambda attendee: attendee.partner_id == self.user.partner_id)
+                lambda attendee: attendee.partner_id == self.user.partner_id
+            )
             attendees.with_context(**{FROM_GOOGLE: True}).write({"state": "declined"})
             self.counts["odoo_updated"] += len(to_decline)
 
@@ -290,7 +321,8 @@ class _Run:
         message = _(
             "Recurring Google event %(name)s is not synchronized yet: recurrences come in a "
             "later version; the series is left untouched on both sides.",
-            name=item.get("summary") or item["id"])
+            name=item.get("summary") or item["id"],
+        )
         if message not in self.messages:
             self.messages.append(message)
         _logger.info("Google Calendar sync of %s: skipped recurring %s", self.email, item["id"])
@@ -307,9 +339,12 @@ class _Run:
     def _create_from_google(self, items):
         if not items:
             return
-        events = self.Event._google_create_from_values([
-            (values, {**self._google_state(item, values), "google_push_pending": False})
-            for item, values in items])
+        events = self.Event._google_create_from_values(
+            [
+                (values, {**self._google_state(item, values), "google_push_pending": False})
+                for item, values in items
+            ]
+        )
         events._google_store_agreed()
         self.counts["odoo_created"] += len(events)
 
@@ -332,13 +367,20 @@ class _Run:
                 agreed = odoo_values[event.id]
                 state["google_refused_fingerprint"] = False
             decision = reconcile.reconcile(
-                agreed, odoo_values[event.id], google_values,
-                odoo_changed_at=event.write_date, google_changed_at=item.get("updated"))
+                agreed,
+                odoo_values[event.id],
+                google_values,
+                odoo_changed_at=event.write_date,
+                google_changed_at=item.get("updated"),
+            )
             if decision.lost:
                 self.counts["conflicts"] += 1
-                event._google_post_note(_(
-                    "Changed on both sides; the most recent change was kept. %(lost)s",
-                    lost=" / ".join(lost.message() for lost in decision.lost)))
+                event._google_post_note(
+                    _(
+                        "Changed on both sides; the most recent change was kept. %(lost)s",
+                        lost=" / ".join(lost.message() for lost in decision.lost),
+                    )
+                )
             if decision.pull_fields:
                 writes[event.id] = decision.values
                 self.counts["odoo_updated"] += 1
@@ -350,7 +392,14 @@ class _Run:
         with_writes = events.filtered(lambda event: event.id in writes)
         with_writes._google_write_values(writes, extras)
         for event in events - with_writes:
-            event.with_context(**{FROM_GOOGLE: True}).write(extras[event.id])
+            changed = {
+                key: value
+                for key, value in extras[event.id].items()
+                if event[key] != value
+                and not (key == "google_account_id" and event[key].id == value)
+            }
+            if changed:
+                event.with_context(**{FROM_GOOGLE: True}).write(changed)
         # What Odoo now holds is what Google holds or is about to receive.
         events.filtered(lambda event: not event.google_push_pending)._google_store_agreed()
 
@@ -360,13 +409,19 @@ class _Run:
 
     def push(self):
         self._adopt_unsynced_events()
-        events = self.Event.search([
-            ("google_push_pending", "=", True),
-            "|", ("google_account_id", "=", self.account.id),
-            "&", ("google_account_id", "=", False), ("user_id", "=", self.user.id),
-        ])
-        deletions = self.env["google.calendar.outbox"].sudo().search(
-            [("account_id", "=", self.account.id)])
+        events = self.Event.search(
+            [
+                ("google_push_pending", "=", True),
+                "|",
+                ("google_account_id", "=", self.account.id),
+                "&",
+                ("google_account_id", "=", False),
+                ("user_id", "=", self.user.id),
+            ]
+        )
+        deletions = (
+            self.env["google.calendar.outbox"].sudo().search([("account_id", "=", self.account.id)])
+        )
         calls, handlers = [], []
         values_by_event = events.filtered("active")._google_neutral_values()
         for event in events:
@@ -397,16 +452,22 @@ class _Run:
         if not self.first_sync:
             return
         window = timedelta(days=self.range_days)
-        events = self.Event.with_context(active_test=True).search([
-            ("user_id", "=", self.user.id), ("google_id", "=", False),
-            ("recurrency", "=", False),
-            ("stop", ">=", self.now - window), ("start", "<=", self.now + window),
-        ])
+        events = self.Event.with_context(active_test=True).search(
+            [
+                ("user_id", "=", self.user.id),
+                ("google_id", "=", False),
+                ("recurrency", "=", False),
+                ("stop", ">=", self.now - window),
+                ("start", "<=", self.now + window),
+            ]
+        )
         for event in events:
-            event.with_context(**{FROM_GOOGLE: True}).write({
-                "google_id": event._google_stable_id(),
-                "google_push_pending": True,
-            })
+            event.with_context(**{FROM_GOOGLE: True}).write(
+                {
+                    "google_id": event._google_stable_id(),
+                    "google_push_pending": True,
+                }
+            )
 
     def _send_updates(self, over):
         if self.first_sync or over:
@@ -440,46 +501,78 @@ class _Run:
         except InvalidEvent as exc:
             self._refuse(event, current, _("Not sent to Google: %(error)s", error=exc))
             return
-        calls.append(ApiCall.patch(
-            "primary", event.google_id, body, etag=event.google_etag,
-            send_updates=self._send_updates(over)))
+        calls.append(
+            ApiCall.patch(
+                "primary",
+                event.google_id,
+                body,
+                etag=event.google_etag,
+                send_updates=self._send_updates(over),
+            )
+        )
         handlers.append(partial(self._after_patch, event, values))
 
     def _plan_archive(self, event, calls, handlers):
         if not event.google_etag:
             event.google_push_pending = False
             return
-        calls.append(ApiCall.delete(
-            "primary", event.google_id,
-            send_updates=self._send_updates(over=event.stop < self.now)))
+        calls.append(
+            ApiCall.delete(
+                "primary",
+                event.google_id,
+                send_updates=self._send_updates(over=event.stop < self.now),
+            )
+        )
         handlers.append(partial(self._after_archive, event))
 
     def _agree(self, event, values, answer, created):
-        event.with_context(**{FROM_GOOGLE: True}).write({
-            "google_etag": answer.get("etag") or False,
-            "google_updated": answer.get("updated") or False,
-            "google_ical_uid": answer.get("iCalUID") or event.google_ical_uid,
-            "google_account_id": self.account.id,
-            "google_agreed_values": json.dumps(values, sort_keys=True),
-            "google_push_pending": False,
-            "google_refused_fingerprint": False,
-        })
+        event.with_context(**{FROM_GOOGLE: True}).write(
+            {
+                "google_etag": answer.get("etag") or False,
+                "google_updated": answer.get("updated") or False,
+                "google_ical_uid": answer.get("iCalUID") or event.google_ical_uid,
+                "google_account_id": self.account.id,
+                "google_agreed_values": json.dumps(values, sort_keys=True),
+                "google_push_pending": False,
+                "google_refused_fingerprint": False,
+            }
+        )
         self.counts["google_created" if created else "google_updated"] += 1
 
     def _after_insert(self, event, values, outcome):
-        if isinstance(outcome, Duplicate):
-            # An earlier attempt was stored by Google before its answer got
-            # lost: the event is there, read its etag instead of inserting twice.
-            try:
-                outcome = self.client.get_event("primary", event.google_id)
-            except GoogleApiError as exc:
-                outcome = exc
-            if isinstance(outcome, dict) and is_cancelled(outcome):
-                self.error(_("Google keeps a deleted event under the id of %(name)s; "
-                             "it cannot be sent again.", name=event.name), event)
-                event.google_push_pending = False
-                return
-        self._handle_write_outcome(event, values, outcome, created=True)
+        if not isinstance(outcome, Duplicate):
+            self._handle_write_outcome(event, values, outcome, created=True)
+            return
+        # An earlier attempt was stored by Google before its answer got lost:
+        # the event is there. Agree on what Google holds, then send only what
+        # changed in Odoo since that attempt, if anything.
+        try:
+            answer = self.client.get_event("primary", event.google_id)
+        except GoogleApiError as exc:
+            self._keep_for_retry(event, exc)
+            return
+        if is_cancelled(answer):
+            self.error(
+                _(
+                    "Google keeps a deleted event under the id of %(name)s; it cannot "
+                    "be sent again.",
+                    name=event.name,
+                ),
+                event,
+            )
+            event.google_push_pending = False
+            return
+        try:
+            google_values = from_google(
+                answer, default_reminders=self.default_reminders, calendar_tz=self.calendar_tz
+            )
+        except InvalidEvent as exc:
+            self.error(str(exc), event)
+            return
+        self._agree(event, google_values, answer, created=True)
+        if diff_fields(google_values, values):
+            event.with_context(**{FROM_GOOGLE: True}).google_push_pending = True
+            self._repush(event)
 
     def _after_patch(self, event, values, outcome):
         if isinstance(outcome, PreconditionFailed):
@@ -514,14 +607,25 @@ class _Run:
         if isinstance(outcome, dict):
             self._agree(event, values, outcome, created)
         elif isinstance(outcome, Forbidden):
-            self._refuse(event, fingerprint(values), _(
-                "Google refused this change (%(reason)s): only the organizer can change this "
-                "event on Google. The change stays in Odoo only and is not sent again.",
-                reason=outcome.reason or outcome.message))
-        elif isinstance(outcome, GoogleApiError) and not outcome.retryable and outcome.status \
-                and 400 <= outcome.status < 500 and outcome.status not in (401, 403):
-            self._refuse(event, fingerprint(values), _(
-                "Google refused this event: %(error)s", error=outcome))
+            self._refuse(
+                event,
+                fingerprint(values),
+                _(
+                    "Google refused this change (%(reason)s): only the organizer can change this "
+                    "event on Google. The change stays in Odoo only and is not sent again.",
+                    reason=outcome.reason or outcome.message,
+                ),
+            )
+        elif (
+            isinstance(outcome, GoogleApiError)
+            and not outcome.retryable
+            and outcome.status
+            and 400 <= outcome.status < 500
+            and outcome.status not in (401, 403)
+        ):
+            self._refuse(
+                event, fingerprint(values), _("Google refused this event: %(error)s", error=outcome)
+            )
         else:
             self._keep_for_retry(event, outcome)
 
@@ -529,10 +633,12 @@ class _Run:
         """Tell the user once, in the event, and stop sending these values."""
         if event.google_refused_fingerprint != current_fingerprint:
             self.error(message, event)
-        event.with_context(**{FROM_GOOGLE: True}).write({
-            "google_refused_fingerprint": current_fingerprint,
-            "google_push_pending": False,
-        })
+        event.with_context(**{FROM_GOOGLE: True}).write(
+            {
+                "google_refused_fingerprint": current_fingerprint,
+                "google_push_pending": False,
+            }
+        )
 
     def _keep_for_retry(self, event, outcome):
         self.counts["errors"] += 1
@@ -541,9 +647,9 @@ class _Run:
 
     def _after_archive(self, event, outcome):
         if outcome is None or isinstance(outcome, NotFound | EventGone):
-            event.with_context(**{FROM_GOOGLE: True}).write({
-                "google_etag": False, "google_agreed_values": False,
-                "google_push_pending": False})
+            event.with_context(**{FROM_GOOGLE: True}).write(
+                {"google_etag": False, "google_agreed_values": False, "google_push_pending": False}
+            )
             self.counts["google_deleted"] += 1
         else:
             self._handle_write_outcome(event, {}, outcome, created=False)
@@ -553,10 +659,10 @@ class _Run:
             self.counts["google_deleted"] += outcome is None
             deletion.unlink()
         elif isinstance(outcome, Forbidden):
-            _logger.info("Google Calendar: deletion of %s refused (%s)",
-                         deletion.google_id, outcome.reason)
+            _logger.info(
+                "Google Calendar: deletion of %s refused (%s)", deletion.google_id, outcome.reason
+            )
             deletion.unlink()
         else:
             deletion.write({"attempts": deletion.attempts + 1, "last_error": str(outcome)})
             self.counts["errors"] += 1
-

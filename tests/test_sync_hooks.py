@@ -12,24 +12,41 @@ class TestSyncHooks(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user = cls.env["res.users"].create({
-            "name": "Ann Organizer", "login": "ann@example.com", "email": "ann@example.com",
-            "tz": "Europe/Brussels",
-            "group_ids": [Command.link(cls.env.ref("base.group_user").id)],
-        })
-        cls.account = cls.env["google.calendar.account"].sudo().create({
-            "user_id": cls.user.id, "state": "connected", "google_email": "ann@example.com"})
-        cls.other_user = cls.env["res.users"].create({
-            "name": "Bob Unsynced", "login": "bob@example.com", "email": "bob@example.com",
-            "group_ids": [Command.link(cls.env.ref("base.group_user").id)],
-        })
+        cls.user = cls.env["res.users"].create(
+            {
+                "name": "Ann Organizer",
+                "login": "ann@example.com",
+                "email": "ann@example.com",
+                "tz": "Europe/Brussels",
+                "group_ids": [Command.link(cls.env.ref("base.group_user").id)],
+            }
+        )
+        cls.account = (
+            cls.env["google.calendar.account"]
+            .sudo()
+            .create(
+                {"user_id": cls.user.id, "state": "connected", "google_email": "ann@example.com"}
+            )
+        )
+        cls.other_user = cls.env["res.users"].create(
+            {
+                "name": "Bob Unsynced",
+                "login": "bob@example.com",
+                "email": "bob@example.com",
+                "group_ids": [Command.link(cls.env.ref("base.group_user").id)],
+            }
+        )
         cls.Event = cls.env["calendar.event"].with_user(cls.user)
 
     def _event(self, **vals):
-        return self.Event.create({
-            "name": "Review", "start": datetime(2030, 3, 4, 9), "stop": datetime(2030, 3, 4, 10),
-            **vals,
-        })
+        return self.Event.create(
+            {
+                "name": "Review",
+                "start": datetime(2030, 3, 4, 9),
+                "stop": datetime(2030, 3, 4, 10),
+                **vals,
+            }
+        )
 
     def test_create_by_syncing_organizer_gets_google_id_and_is_dirty(self):
         event = self._event()
@@ -38,9 +55,17 @@ class TestSyncHooks(TransactionCase):
         self.assertTrue(event.google_push_pending)
 
     def test_event_of_unsynced_user_stays_out_of_scope(self):
-        event = self.env["calendar.event"].with_user(self.other_user).create({
-            "name": "Private", "start": datetime(2030, 3, 4, 9), "stop": datetime(2030, 3, 4, 10),
-        })
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.other_user)
+            .create(
+                {
+                    "name": "Private",
+                    "start": datetime(2030, 3, 4, 9),
+                    "stop": datetime(2030, 3, 4, 10),
+                }
+            )
+        )
         self.assertFalse(event.google_id)
         self.assertFalse(event.google_push_pending)
 
@@ -63,8 +88,7 @@ class TestSyncHooks(TransactionCase):
         event = self._event()
         google_id = event.google_id
         event.unlink()
-        deletion = self.env["google.calendar.outbox"].sudo().search(
-            [("google_id", "=", google_id)])
+        deletion = self.env["google.calendar.outbox"].sudo().search([("google_id", "=", google_id)])
         self.assertEqual(deletion.account_id, self.account)
         self.assertEqual(deletion.event_name, "Review")
 
@@ -72,55 +96,97 @@ class TestSyncHooks(TransactionCase):
         partner = self.env["res.partner"].create({"name": "Cy", "email": " CY@Example.com"})
         alarm = self.env.ref("calendar.alarm_notif_1")
         allday = self._event(
-            allday=True, start=datetime(2030, 3, 4), stop=datetime(2030, 3, 5),
-            partner_ids=[Command.set([partner.id])], alarm_ids=[Command.set([alarm.id])],
-            privacy="private", show_as="free", location="Room 1")
+            allday=True,
+            start=datetime(2030, 3, 4),
+            stop=datetime(2030, 3, 5),
+            partner_ids=[Command.set([partner.id])],
+            alarm_ids=[Command.set([alarm.id])],
+            privacy="private",
+            show_as="free",
+            location="Room 1",
+        )
         timed = self._event()
         values = (allday | timed)._google_neutral_values()
-        self.assertEqual((values[allday.id]["start"], values[allday.id]["stop"]),
-                         ("2030-03-04", "2030-03-05"))
+        self.assertEqual(
+            (values[allday.id]["start"], values[allday.id]["stop"]), ("2030-03-04", "2030-03-05")
+        )
         self.assertEqual(values[allday.id]["timezone"], "")
-        self.assertEqual(values[allday.id]["attendees"],
-                         [{"email": "cy@example.com", "name": "Cy", "status": "needsAction"}])
-        self.assertEqual(values[allday.id]["alarms"],
-                         [{"method": "popup", "minutes": alarm.duration_minutes}])
+        self.assertEqual(
+            values[allday.id]["attendees"],
+            [{"email": "cy@example.com", "name": "Cy", "status": "needsAction"}],
+        )
+        self.assertEqual(
+            values[allday.id]["alarms"], [{"method": "popup", "minutes": alarm.duration_minutes}]
+        )
         self.assertEqual(
             {k: values[allday.id][k] for k in ("privacy", "show_as", "location", "organizer")},
-            {"privacy": "private", "show_as": "free", "location": "Room 1",
-             "organizer": "ann@example.com"})
-        self.assertEqual((values[timed.id]["start"], values[timed.id]["stop"]),
-                         ("2030-03-04T09:00:00Z", "2030-03-04T10:00:00Z"))
+            {
+                "privacy": "private",
+                "show_as": "free",
+                "location": "Room 1",
+                "organizer": "ann@example.com",
+            },
+        )
+        self.assertEqual(
+            (values[timed.id]["start"], values[timed.id]["stop"]),
+            ("2030-03-04T09:00:00Z", "2030-03-04T10:00:00Z"),
+        )
         self.assertEqual(values[timed.id]["timezone"], "Europe/Brussels")
 
     def test_values_from_google_resolve_partners_and_alarms_in_batch(self):
         known = self.env["res.partner"].create({"name": "Known", "email": "known@example.com"})
-        existing_alarm = self.env["calendar.alarm"].create({
-            "name": "Popup 17", "alarm_type": "notification", "duration": 17,
-            "interval": "minutes"})
+        existing_alarm = self.env["calendar.alarm"].create(
+            {
+                "name": "Popup 17",
+                "alarm_type": "notification",
+                "duration": 17,
+                "interval": "minutes",
+            }
+        )
         values = {
-            "name": "Imported", "description": "<p>Hi</p>", "location": "", "allday": False,
-            "start": "2030-03-04T08:00:00Z", "stop": "2030-03-04T09:00:00Z",
-            "timezone": "Europe/Brussels", "organizer": "ann@example.com",
+            "name": "Imported",
+            "description": "<p>Hi</p>",
+            "location": "",
+            "allday": False,
+            "start": "2030-03-04T08:00:00Z",
+            "stop": "2030-03-04T09:00:00Z",
+            "timezone": "Europe/Brussels",
+            "organizer": "ann@example.com",
             "attendees": [
                 {"email": "ann@example.com", "name": "Ann", "status": "accepted"},
                 {"email": "known@example.com", "name": "Known", "status": "tentative"},
                 {"email": "new@example.com", "name": "New Person", "status": "declined"},
             ],
             "alarms": [{"method": "email", "minutes": 1440}, {"method": "popup", "minutes": 17}],
-            "privacy": "confidential", "show_as": "free",
-            "videocall": "https://meet.google.com/abc-defg-hij", "recurrence": [],
+            "privacy": "confidential",
+            "show_as": "free",
+            "videocall": "https://meet.google.com/abc-defg-hij",
+            "recurrence": [],
         }
         event = self.env["calendar.event"]._google_create_from_values([(values, {})])
         self.assertEqual(event.user_id, self.user)
         status = {a.partner_id.email_normalized: a.state for a in event.attendee_ids}
-        self.assertEqual(status, {"ann@example.com": "accepted",
-                                  "known@example.com": "tentative",
-                                  "new@example.com": "declined"})
+        self.assertEqual(
+            status,
+            {
+                "ann@example.com": "accepted",
+                "known@example.com": "tentative",
+                "new@example.com": "declined",
+            },
+        )
         self.assertIn(known, event.partner_ids)
         self.assertIn(existing_alarm, event.alarm_ids)
         self.assertFalse(event.google_push_pending, "a pulled event is not pushed back")
         round_trip = event._google_neutral_values()[event.id]
-        for key in ("start", "stop", "timezone", "alarms", "privacy", "show_as", "videocall",
-                    "organizer"):
+        for key in (
+            "start",
+            "stop",
+            "timezone",
+            "alarms",
+            "privacy",
+            "show_as",
+            "videocall",
+            "organizer",
+        ):
             self.assertEqual(round_trip[key], values[key], key)
         self.assertEqual(json.loads(json.dumps(round_trip))["attendees"][2]["status"], "declined")
