@@ -3,6 +3,8 @@
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from odoo.addons.google_calendar_sync.engine.mapping import NEUTRAL_KEYS
 from odoo.addons.google_calendar_sync.engine.reconcile import (
@@ -345,3 +347,55 @@ def test_deletion_ratio_exceeds(total, to_delete, threshold, expected):
 def test_deletion_ratio_threshold_must_be_a_fraction():
     with pytest.raises(ValueError, match="fraction"):
         deletion_ratio_exceeds(10, 1, 50)
+
+
+# --- convergence, for any combination of edits ---------------------------------------------
+
+_people = st.sampled_from(["ann@x.org", "bob@x.org", "cat@x.org"])
+_attendee_lists = st.dictionaries(
+    _people,
+    st.tuples(st.sampled_from(["", "Name"]), st.sampled_from(["needsAction", "accepted"])),
+    max_size=3,
+).map(
+    lambda by_email: [
+        {"email": email, "name": name, "status": status}
+        for email, (name, status) in sorted(by_email.items())
+    ]
+)
+_event_values = st.builds(
+    values,
+    name=st.sampled_from(["A", "B", "C"]),
+    location=st.sampled_from(["", "Room"]),
+    start=st.sampled_from(["2026-04-01T08:00:00Z", "2026-04-01T09:00:00Z"]),
+    attendees=_attendee_lists,
+)
+_times = st.one_of(st.none(), st.sampled_from(["2026-04-01T10:00:00Z", "2026-04-01T11:00:00Z"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    agreed=st.one_of(st.none(), _event_values),
+    odoo=st.one_of(st.none(), _event_values),
+    google=st.one_of(st.none(), _event_values),
+    odoo_at=_times,
+    google_at=_times,
+)
+def test_applying_any_decision_leaves_both_sides_equal(agreed, odoo, google, odoo_at, google_at):
+    decision = reconcile(
+        agreed,
+        odoo,
+        google,
+        odoo_changed_at=odoo_at and datetime.fromisoformat(odoo_at[:-1]),
+        google_changed_at=google_at,
+    )
+    if decision.values is None:
+        assert decision.action in (Action.FORGET, Action.DELETE_IN_ODOO, Action.DELETE_ON_GOOGLE)
+        return
+    on_google = dict(google or {}) | {k: decision.values[k] for k in decision.push_fields}
+    in_odoo = dict(odoo or {}) | {k: decision.values[k] for k in decision.pull_fields}
+    assert on_google == in_odoo == decision.values
+    # Nothing is lost silently: every overwritten value of a change is reported.
+    if decision.action != Action.CONFLICT:
+        assert not decision.lost
+    # Once applied, the next sync has nothing left to do.
+    assert reconcile(decision.values, in_odoo, on_google).action == Action.NOOP
