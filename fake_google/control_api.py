@@ -1,0 +1,214 @@
+"""The control API under /_fake/: seeding, inspection, faults (never used by Google)."""
+
+import json
+
+from .errors import ApiError
+from .faults import Fault
+from .responses import json_response
+from .store import Calendar
+from .timeutil import zone
+
+SCOPE = "https://www.googleapis.com/auth/calendar"
+
+
+class ControlError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ControlApi:
+    def __init__(self, fake):
+        self.fake = fake
+        self.routes = {
+            ("POST", "/_fake/reset"): self.reset,
+            ("POST", "/_fake/clients"): self.add_client,
+            ("POST", "/_fake/users"): self.add_user,
+            ("GET", "/_fake/users"): self.users,
+            ("POST", "/_fake/tokens"): self.issue_tokens,
+            ("POST", "/_fake/events"): self.seed_events,
+            ("GET", "/_fake/events"): self.events,
+            ("GET", "/_fake/log"): self.log,
+            ("GET", "/_fake/counters"): self.counters,
+            ("POST", "/_fake/faults"): self.inject_fault,
+            ("GET", "/_fake/faults"): self.faults,
+            ("DELETE", "/_fake/faults"): self.clear_faults,
+            ("POST", "/_fake/sync_tokens/expire"): self.expire_sync_tokens,
+            ("POST", "/_fake/refresh_tokens/revoke"): self.revoke_refresh_tokens,
+            ("POST", "/_fake/access_tokens/expire"): self.expire_access_tokens,
+            ("POST", "/_fake/quota"): self.set_quota,
+            ("GET", "/_fake/channels"): self.channels,
+            ("GET", "/_fake/notifications"): self.notifications,
+        }
+
+    def handle(self, method, path, query, body):
+        handler = self.routes.get((method, path.rstrip("/")))
+        if handler is None:
+            return json_response(404, {"error": f"no control route {method} {path}"})
+        params = {k: v[-1] for k, v in query.items()}
+        try:
+            if body:
+                payload = json.loads(body)
+                if not isinstance(payload, dict):
+                    raise ControlError(400, "the body must be a JSON object")
+                params.update(payload)
+            result = handler(params)
+        except ControlError as error:
+            return json_response(error.status, {"error": error.message})
+        except (ValueError, TypeError, KeyError) as error:
+            return json_response(400, {"error": f"bad control request: {error!r}"})
+        if method != "GET":
+            self.fake.mark_dirty()
+        return json_response(200, result)
+
+    # ---- handlers --------------------------------------------------------------
+
+    def reset(self, params):
+        fake = self.fake
+        fake.store.reset(keep_clients=params.get("keep_clients", True))
+        fake.faults.clear()
+        fake.quota.configure(None)
+        fake.log.clear()
+        fake.notifier.clear()
+        return {"reset": True}
+
+    def add_client(self, params):
+        self.fake.oauth.add_client(params["client_id"], params["client_secret"],
+                                   params.get("redirect_uris"))
+        return {"client_id": params["client_id"]}
+
+    def add_user(self, params):
+        email = params["email"].strip().lower()
+        time_zone = params.get("time_zone") or "UTC"
+        if zone(time_zone) is None:
+            raise ControlError(400, f"unknown time zone {time_zone!r}")
+        store = self.fake.store
+        with store.lock:
+            user = store.add_user(email, time_zone, params.get("default_reminders"))
+            user.time_zone = time_zone
+            user.primary.time_zone = time_zone
+            if params.get("default_reminders") is not None:
+                user.default_reminders = list(params["default_reminders"])
+            for spec in params.get("calendars") or ():
+                if isinstance(spec, str):
+                    spec = {"summary": spec}
+                calendar_id = spec.get("id") or (
+                    spec["summary"].lower().replace(" ", "-") + "-" + email.replace("@", ".")
+                    + "@group.calendar.google.com")
+                if calendar_id not in user.calendars:
+                    user.calendars[calendar_id] = Calendar(
+                        calendar_id, email, spec.get("summary") or calendar_id,
+                        spec.get("time_zone") or time_zone)
+            return {"email": email, "calendars": list(user.calendars)}
+
+    def users(self, params):
+        with self.fake.store.lock:
+            return {"users": [{"email": u.email, "time_zone": u.time_zone,
+                               "calendars": list(u.calendars)}
+                              for u in self.fake.store.users.values()]}
+
+    def issue_tokens(self, params):
+        store, oauth = self.fake.store, self.fake.oauth
+        client_id = params["client_id"]
+        with store.lock:
+            if client_id not in store.clients:
+                raise ControlError(400, f"unknown client {client_id!r}")
+            email = params["email"].strip().lower()
+            store.add_user(email)
+            store.grants.add((email, client_id))
+            answer = oauth.issue(email, client_id, params.get("scope") or SCOPE,
+                                 with_refresh=params.get("offline", True))
+        return answer
+
+    def _calendar(self, params):
+        store = self.fake.store
+        user = store.users.get((params.get("email") or "").strip().lower())
+        if user is None:
+            raise ControlError(404, f"unknown user {params.get('email')!r}")
+        calendar = user.calendar(params.get("calendar_id") or "primary")
+        if calendar is None:
+            raise ControlError(404, f"unknown calendar {params.get('calendar_id')!r}")
+        return calendar
+
+    def seed_events(self, params):
+        store, api = self.fake.store, self.fake.api
+        events = params["events"]
+        if not isinstance(events, list):
+            raise ControlError(400, "events must be a list")
+        ids = []
+        with store.lock:
+            calendar = self._calendar(params)
+            for index, body in enumerate(events):
+                try:
+                    record = api.insert(None, calendar, body)
+                except ApiError as error:
+                    raise ControlError(
+                        400, f"event #{index} refused ({error.status} {error.reason}): "
+                        f"{error.message}; {len(ids)} inserted before it") from error
+                ids.append(record.data["id"])
+        return {"inserted": len(ids), "ids": ids}
+
+    def events(self, params):
+        include_deleted = str(params.get("include_deleted", "true")).lower() == "true"
+        store, api = self.fake.store, self.fake.api
+        with store.lock:
+            calendar = self._calendar(params)
+            return {"items": [api.render(calendar, record)
+                              for record in calendar.events.values()
+                              if include_deleted or not record.cancelled]}
+
+    def log(self, params):
+        return {"records": self.fake.log.records(params.get("email"))}
+
+    def counters(self, params):
+        counters = self.fake.log.counters(params.get("email"))
+        counters["notifications"] = len(self.fake.notifier.deliveries)
+        return counters
+
+    def inject_fault(self, params):
+        allowed = ("mode", "status", "reason", "message", "count", "probability", "method",
+                   "path", "email", "latency_ms", "retry_after", "seed")
+        unknown = set(params) - set(allowed)
+        if unknown:
+            raise ControlError(400, f"unknown fault fields {sorted(unknown)}")
+        fault = Fault(**{k: v for k, v in params.items() if v is not None})
+        self.fake.faults.add(fault)
+        return fault.spec
+
+    def faults(self, params):
+        return {"faults": self.fake.faults.list()}
+
+    def clear_faults(self, params):
+        self.fake.faults.clear()
+        return {"cleared": True}
+
+    def expire_sync_tokens(self, params):
+        email = params.get("email")
+        with self.fake.store.lock:
+            for user in self.fake.store.users.values():
+                if email is None or user.email == email.strip().lower():
+                    for calendar in user.calendars.values():
+                        calendar.sync_epoch += 1
+        return {"expired": True}
+
+    def revoke_refresh_tokens(self, params):
+        self.fake.oauth.revoke_refresh_tokens(params["email"].strip().lower())
+        return {"revoked": True}
+
+    def expire_access_tokens(self, params):
+        email = params.get("email")
+        self.fake.oauth.expire_access_tokens(email.strip().lower() if email else None)
+        return {"expired": True}
+
+    def set_quota(self, params):
+        self.fake.quota.configure(params.get("per_minute"), params.get("status", 403))
+        return {"per_minute": params.get("per_minute")}
+
+    def channels(self, params):
+        with self.fake.store.lock:
+            return {"channels": [dict(c) for c in self.fake.store.channels.values()]}
+
+    def notifications(self, params):
+        notifier = self.fake.notifier
+        return {"notifications": list(notifier.deliveries), "idle": notifier.idle()}

@@ -1,0 +1,198 @@
+"""The fake's whole state: users, calendars, events, OAuth grants, channels.
+
+One re-entrant lock guards everything; handlers hold it for the length of one
+API call, which keeps every call atomic like a Google write.
+"""
+
+import secrets
+import threading
+
+from .timeutil import Clock
+
+BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
+
+
+def new_event_id():
+    """An id in Google's own style: 26 base32hex characters."""
+    return "".join(secrets.choice(BASE32HEX) for _ in range(26))
+
+
+class StoredEvent:
+    """One event (or occurrence exception) as one calendar holds it.
+
+    `seq` is the store-wide change number of its last change (sync tokens and
+    etags derive from it); `origin` is the organizer's (owner, calendar id)
+    when this record is an attendee's copy, else None; `copies` lists the
+    attendees holding a copy of an organizer's record; `removed_by_owner`
+    marks a copy its attendee deleted, which organizer updates keep deleted.
+    """
+
+    __slots__ = ("data", "seq", "created_no", "origin", "copies", "removed_by_owner")
+
+    def __init__(self, data, seq, created_no, origin=None):
+        self.data = data
+        self.seq = seq
+        self.created_no = created_no
+        self.origin = origin
+        self.copies = set()
+        self.removed_by_owner = False
+
+    @property
+    def etag(self):
+        return f'"3{self.seq:015d}"'
+
+    @property
+    def cancelled(self):
+        return self.data.get("status") == "cancelled"
+
+    def to_json(self):
+        return {
+            "data": self.data, "seq": self.seq, "created_no": self.created_no,
+            "origin": list(self.origin) if self.origin else None,
+            "copies": sorted(self.copies), "removed_by_owner": self.removed_by_owner,
+        }
+
+    @classmethod
+    def from_json(cls, raw):
+        record = cls(raw["data"], raw["seq"], raw["created_no"],
+                     tuple(raw["origin"]) if raw.get("origin") else None)
+        record.copies = set(raw.get("copies") or ())
+        record.removed_by_owner = raw.get("removed_by_owner", False)
+        return record
+
+
+class Calendar:
+    def __init__(self, calendar_id, owner, summary, time_zone, primary=False):
+        self.id = calendar_id
+        self.owner = owner
+        self.summary = summary
+        self.time_zone = time_zone
+        self.primary = primary
+        self.events = {}
+        self.updated = None
+        # Bumped to invalidate every sync token issued for this calendar.
+        self.sync_epoch = 0
+
+    def to_json(self):
+        return {
+            "id": self.id, "owner": self.owner, "summary": self.summary,
+            "time_zone": self.time_zone, "primary": self.primary, "updated": self.updated,
+            "sync_epoch": self.sync_epoch,
+            "events": [record.to_json() for record in self.events.values()],
+        }
+
+    @classmethod
+    def from_json(cls, raw):
+        calendar = cls(raw["id"], raw["owner"], raw["summary"], raw["time_zone"], raw["primary"])
+        calendar.updated = raw.get("updated")
+        calendar.sync_epoch = raw.get("sync_epoch", 0)
+        for item in raw["events"]:
+            record = StoredEvent.from_json(item)
+            calendar.events[record.data["id"]] = record
+        return calendar
+
+
+class User:
+    def __init__(self, email, time_zone="UTC", default_reminders=None):
+        self.email = email
+        self.time_zone = time_zone
+        self.default_reminders = list(default_reminders or [])
+        self.calendars = {email: Calendar(email, email, email, time_zone, primary=True)}
+
+    @property
+    def primary(self):
+        return self.calendars[self.email]
+
+    def calendar(self, calendar_id):
+        if calendar_id == "primary":
+            return self.primary
+        return self.calendars.get(calendar_id)
+
+    def to_json(self):
+        return {
+            "email": self.email, "time_zone": self.time_zone,
+            "default_reminders": self.default_reminders,
+            "calendars": [calendar.to_json() for calendar in self.calendars.values()],
+        }
+
+    @classmethod
+    def from_json(cls, raw):
+        user = cls(raw["email"], raw["time_zone"], raw["default_reminders"])
+        user.calendars = {}
+        for item in raw["calendars"]:
+            calendar = Calendar.from_json(item)
+            user.calendars[calendar.id] = calendar
+        return user
+
+
+class Store:
+    """Everything the fake remembers; see the module docstring for locking."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.clock = Clock()
+        self.clients = {}
+        self._clear_data()
+
+    def _clear_data(self):
+        self.seq = 0
+        self.created_no = 0
+        self.users = {}
+        self.codes = {}
+        self.access_tokens = {}
+        self.refresh_tokens = {}
+        # (email, client_id) pairs that consented once: later consents get no
+        # new refresh token unless the client asks for prompt=consent.
+        self.grants = set()
+        self.channels = {}
+
+    def reset(self, keep_clients=True):
+        with self.lock:
+            clients = self.clients if keep_clients else {}
+            self._clear_data()
+            self.clients = clients
+
+    def next_seq(self):
+        self.seq += 1
+        return self.seq
+
+    def next_created_no(self):
+        self.created_no += 1
+        return self.created_no
+
+    def add_user(self, email, time_zone="UTC", default_reminders=None):
+        email = email.strip().lower()
+        user = self.users.get(email)
+        if user is None:
+            user = self.users[email] = User(email, time_zone, default_reminders)
+        return user
+
+    def find_calendar(self, owner, calendar_id):
+        user = self.users.get(owner)
+        return user.calendar(calendar_id) if user else None
+
+    def to_json(self):
+        with self.lock:
+            return {
+                "seq": self.seq, "created_no": self.created_no, "clients": self.clients,
+                "users": [user.to_json() for user in self.users.values()],
+                "codes": self.codes, "access_tokens": self.access_tokens,
+                "refresh_tokens": self.refresh_tokens,
+                "grants": sorted(list(grant) for grant in self.grants),
+                "channels": self.channels,
+            }
+
+    def load_json(self, raw):
+        with self.lock:
+            self._clear_data()
+            self.seq = raw["seq"]
+            self.created_no = raw["created_no"]
+            self.clients.update(raw.get("clients") or {})
+            for item in raw["users"]:
+                user = User.from_json(item)
+                self.users[user.email] = user
+            self.codes = raw.get("codes") or {}
+            self.access_tokens = raw.get("access_tokens") or {}
+            self.refresh_tokens = raw.get("refresh_tokens") or {}
+            self.grants = {tuple(grant) for grant in raw.get("grants") or ()}
+            self.channels = raw.get("channels") or {}
