@@ -1,6 +1,10 @@
 """engine.mapping: Google event JSON <-> neutral values (plain pytest, no ORM)."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from odoo.addons.google_calendar_sync.engine.mapping import (
     InvalidEvent,
@@ -546,3 +550,49 @@ def test_google_ids():
     assert google_id_is_valid_for_insert("a" * 1024)
     for bad in ("abcd", "a" * 1025, "ABCDEF", "abcdw", "abc_def", "", None, 12345):
         assert not google_id_is_valid_for_insert(bad)
+
+
+_zones = st.sampled_from(["Europe/Brussels", "America/New_York", "Asia/Kolkata", "UTC"])
+_instants = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+).map(lambda moment: moment.replace(microsecond=0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    zone=_zones,
+    start=_instants,
+    minutes=st.integers(0, 3000),
+    allday=st.booleans(),
+    alarms=st.lists(
+        st.builds(
+            lambda method, minutes: {"method": method, "minutes": minutes},
+            st.sampled_from(["email", "popup"]),
+            st.integers(0, 40320),
+        ),
+        max_size=5,
+        unique_by=lambda alarm: (alarm["minutes"], alarm["method"]),
+    ),
+)
+def test_round_trip_any_time_zone_and_date(zone, start, minutes, allday, alarms):
+    stop = start + timedelta(minutes=minutes)
+    if allday:
+        values = normalize_values(
+            neutral(
+                allday=True,
+                timezone="",
+                start=start.date().isoformat(),
+                stop=stop.date().isoformat(),
+                alarms=alarms,
+            )
+        )
+    else:
+        values = normalize_values(
+            neutral(
+                timezone=zone,
+                start=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                stop=stop.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                alarms=alarms,
+            )
+        )
+    assert from_google(to_google(values)) == values
