@@ -5,14 +5,25 @@ import hashlib
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import requests
+
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..engine import oauth
+from ..fake_google import FakeControl, FakeGoogle
 
 PARAMS = "google_calendar_sync."
 
 
 class ConnectCase(HttpCase):
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # Odoo's test harness compares `timeout` with a number, while requests
+        # (and our Calendar client) also use a (connect, read) pair.
+        if isinstance(kw.get("timeout"), tuple):
+            kw["timeout"] = max(kw["timeout"])
+        return super()._request_handler(s, r, **kw)
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -166,3 +177,154 @@ class TestRedirectRefusals(ConnectCase):
         self.assertIn('href="/odoo/calendar"', response.text)
         self.assertNotIn("evil.example", response.text)
         self.assertEqual(self.account_of(self.ann).state, "not_connected")
+
+
+class FakeGoogleConnectCase(ConnectCase):
+    """Odoo configured for a local fake Google, on real HTTP both ways."""
+
+    client_id = "odoo-test-client.apps.googleusercontent.com"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fake = FakeGoogle(port=0).start()
+        cls.addClassCleanup(cls.fake.stop)
+        cls.fake_control = FakeControl(cls.fake.url)
+        cls.configure(root=cls.fake.url, client_id=cls.client_id)
+
+    def setUp(self):
+        super().setUp()
+        # Google sends the browser back to the redirect URI registered for the
+        # client: this test server's.
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", self.base_url())
+        self.redirect_uri = f"{self.base_url()}/google_account/authentication"
+        self.fake_control.add_client(self.client_id, "odoo-secret", [self.redirect_uri])
+
+    def consent(self, authorize_params, *, email, action="allow", **form_overrides):
+        """Answer Google's consent page as the browser would; Odoo's answer to the redirect."""
+        page = requests.get(
+            f"{self.fake.url}/o/oauth2/v2/auth", params=authorize_params, timeout=10
+        )
+        self.assertEqual(page.status_code, 200, page.text)
+        self.assertIn('id="allow"', page.text)
+        form = {**authorize_params, **form_overrides, "email": email, "action": action}
+        answer = requests.post(
+            f"{self.fake.url}/o/oauth2/v2/auth", data=form, allow_redirects=False, timeout=10
+        )
+        self.assertEqual(answer.status_code, 302, answer.text)
+        location = urlsplit(answer.headers["Location"])
+        self.assertEqual(f"{location.scheme}://{location.netloc}{location.path}", self.redirect_uri)
+        return self.url_open(f"{location.path}?{location.query}", allow_redirects=False)
+
+
+@tagged("post_install", "-at_install")
+class TestConnectThroughGoogle(FakeGoogleConnectCase):
+    def test_consent_connects_and_the_calendar_then_syncs(self):
+        response = self.consent(self.start_authorization("ann"), email="ann.g@example.com")
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(urlsplit(response.headers["Location"]).path, "/odoo/calendar")
+        account = self.account_of(self.ann)
+        self.assertEqual(account.state, "connected")
+        self.assertTrue(account.refresh_token.startswith("1//"))
+        self.assertTrue(account.access_token.startswith("ya29."))
+        self.assertTrue(account.access_token_expiry)
+        # The code and its PKCE verifier served once and are gone.
+        self.assertFalse(account.pkce_verifier)
+        self.assertFalse(account.oauth_nonce)
+
+        # Back in Calendar, the button syncs.
+        answer = self.make_jsonrpc_request("/google_calendar_sync/sync")
+        self.assertEqual(answer["status"], "synced", answer)
+        self.assertEqual(account.google_email, "ann.g@example.com")
+        self.assertTrue(account.last_sync)
+        self.assertEqual(self.ann.with_user(self.ann).google_calendar_state, "connected")
+        # The access token travelled in the Authorization header only.
+        for record in self.fake_control.log():
+            self.assertNotIn(account.access_token, f"{record['path']} {record['query']}")
+            self.assertNotIn(account.refresh_token, f"{record['path']} {record['query']}")
+
+    def test_external_return_url_is_replaced_by_the_calendar(self):
+        params = self.start_authorization("ann", return_path="https://evil.example/phish")
+        response = self.consent(params, email="ann.g@example.com")
+        self.assertEqual(response.status_code, 303)
+        location = urlsplit(response.headers["Location"])
+        self.assertEqual(location.path, "/odoo/calendar")
+        self.assertNotIn("evil.example", response.headers["Location"])
+
+    def test_deny_on_consent_page(self):
+        response = self.consent(
+            self.start_authorization("ann"), email="ann.g@example.com", action="deny"
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("did not allow Odoo", response.text)
+        self.assertFalse(self.account_of(self.ann).refresh_token)
+
+    def test_no_refresh_token_is_explained_and_nothing_kept(self):
+        # Ann granted access before; Google then answers a re-authorization
+        # without prompt=consent with an access token only.
+        self.fake_control.issue_tokens("ann.g@example.com", self.client_id)
+        response = self.consent(
+            self.start_authorization("ann"), email="ann.g@example.com", prompt=""
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("did not grant offline access", response.text)
+        account = self.account_of(self.ann)
+        self.assertEqual(account.state, "not_connected")
+        self.assertFalse(account.access_token)
+        self.assertFalse(account.refresh_token)
+
+    def test_code_from_another_authorization_is_refused_by_google(self):
+        # Bob's code replayed in Ann's session: her state is valid, but the code
+        # was issued for Bob's PKCE challenge, so the exchange fails.
+        bob_params = self.start_authorization("bob")
+        bob_page = requests.post(
+            f"{self.fake.url}/o/oauth2/v2/auth",
+            data={**bob_params, "email": "bob.g@example.com", "action": "allow"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        bob_code = parse_qs(urlsplit(bob_page.headers["Location"]).query)["code"][0]
+        ann_state = self.start_authorization("ann")["state"]
+        response = self.google_redirect(code=bob_code, state=ann_state)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("refused to complete the connection", response.text)
+        self.assertFalse(self.account_of(self.ann).refresh_token)
+
+    def test_stop_restart_disconnect(self):
+        self.consent(self.start_authorization("ann"), email="ann.g@example.com")
+        account = self.account_of(self.ann)
+        refresh_token = account.refresh_token
+        self.assertEqual(
+            self.make_jsonrpc_request("/google_calendar_sync/stop")["state"], "stopped"
+        )
+        self.assertEqual(account.refresh_token, refresh_token)
+        self.assertEqual(
+            self.make_jsonrpc_request("/google_calendar_sync/sync"), {"status": "stopped"}
+        )
+        self.assertEqual(
+            self.make_jsonrpc_request("/google_calendar_sync/restart")["state"], "connected"
+        )
+        self.assertEqual(
+            self.make_jsonrpc_request("/google_calendar_sync/sync")["status"], "synced"
+        )
+
+        status = self.make_jsonrpc_request("/google_calendar_sync/disconnect")
+        self.assertEqual(status["state"], "disconnected")
+        self.assertFalse(account.refresh_token)
+        self.assertFalse(account.access_token)
+        # Revoked at Google: the old refresh token no longer works there.
+        refused = requests.post(
+            f"{self.fake.url}/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": self.client_id,
+                "client_secret": "odoo-secret",
+            },
+            timeout=10,
+        )
+        self.assertEqual(refused.json()["error"], "invalid_grant")
+        # Clicking Google again starts a new authorization.
+        self.assertEqual(
+            self.make_jsonrpc_request("/google_calendar_sync/sync")["status"], "need_auth"
+        )
