@@ -59,7 +59,7 @@ def _empty_counts():
             "google_deleted": 0,
             "conflicts": 0,
             "errors": 0,
-            "skipped": 0,
+            "recurring_skipped": 0,
         }
     )
 
@@ -277,7 +277,9 @@ class _Run:
             if is_cancelled(item):
                 if not event:
                     continue
-                if event.user_id == self.user or not event.user_id:
+                if event.user_id == self.user or not (
+                    event.user_id or event.google_organizer_email
+                ):
                     to_delete |= event
                 else:
                     to_decline |= event
@@ -317,7 +319,7 @@ class _Run:
         return isinstance(organizer, str) and organizer.lower() == self.email
 
     def _skip_recurring(self, item, event):
-        self.counts["skipped"] += 1
+        self.counts["recurring_skipped"] += 1
         message = _(
             "Recurring Google event %(name)s is not synchronized yet: recurrences come in a "
             "later version; the series is left untouched on both sides.",

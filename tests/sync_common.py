@@ -15,24 +15,12 @@ from odoo.tests import TransactionCase, new_test_user
 from odoo.tests.common import _super_send
 
 from ..engine.client import CalendarClient
-from ..fake_google import FakeControl, FakeGoogle
+from .common import TEST_CLIENT_ID, TEST_CLIENT_SECRET, FakeGoogleMixin
+
+WRITE_OPERATIONS = ("events.insert", "events.patch", "events.update", "events.delete")
 
 
-class FakeGoogleMixin:
-    """Interim: replaced by tests/common.py's mixin once it lands."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fake = FakeGoogle(port=0)
-        cls.fake.start()
-        cls.addClassCleanup(cls.fake.stop)
-        cls.fake_control = FakeControl(cls.fake.url)
-
-    def setUp(self):
-        super().setUp()
-        self.fake_control.reset()
-
+class SyncCase(FakeGoogleMixin, TransactionCase):
     @classmethod
     def _request_handler(cls, s, r, /, **kw):
         # Odoo's guard compares the timeout with a number; the client passes
@@ -41,12 +29,6 @@ class FakeGoogleMixin:
             return _super_send(s, r, **kw)
         return super()._request_handler(s, r, **kw)
 
-CLIENT_ID = "sync-tests.apps.example"
-CLIENT_SECRET = "sync-tests-secret"
-WRITE_OPERATIONS = ("events.insert", "events.patch", "events.update", "events.delete")
-
-
-class SyncCase(FakeGoogleMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -62,8 +44,8 @@ class SyncCase(FakeGoogleMixin, TransactionCase):
             "token_endpoint": f"{cls.fake.url}/token",
             "revoke_endpoint": f"{cls.fake.url}/revoke",
             "auth_endpoint": f"{cls.fake.url}/o/oauth2/v2/auth",
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
+            "client_id": TEST_CLIENT_ID,
+            "client_secret": TEST_CLIENT_SECRET,
             "send_updates": "all",
             "paused": "",
         }.items():
@@ -71,10 +53,7 @@ class SyncCase(FakeGoogleMixin, TransactionCase):
 
     def setUp(self):
         super().setUp()
-        self.fake_control.add_client(CLIENT_ID, CLIENT_SECRET)
         self.Sync = self.env["google.calendar.sync"]
-        # Odoo would send its own mails right away; tests read the queue instead.
-        self.env["ir.config_parameter"].sudo().set_param("mail.mail_force_send_limit", 0)
 
     # -- set-up helpers ---------------------------------------------------------
 
@@ -86,7 +65,7 @@ class SyncCase(FakeGoogleMixin, TransactionCase):
             time_zone=time_zone or user.tz or "UTC",
             default_reminders=default_reminders or [],
         )
-        tokens = self.fake_control.issue_tokens(email, CLIENT_ID)
+        tokens = self.fake_control.issue_tokens(email, TEST_CLIENT_ID)
         account = self.env["google.calendar.account"].sudo().search([("user_id", "=", user.id)])
         vals = {
             "user_id": user.id,
@@ -125,7 +104,7 @@ class SyncCase(FakeGoogleMixin, TransactionCase):
         return [
             entry
             for entry in self.fake_control.log(email)
-            if entry.get("method") in ("POST", "PATCH", "PUT", "DELETE")
+            if entry.get("operation") in WRITE_OPERATIONS
         ]
 
     def event_of(self, google_id):
@@ -151,13 +130,13 @@ class SyncCase(FakeGoogleMixin, TransactionCase):
     def connect_google_only(self, email):
         """A Google user without Odoo account; returns a client acting as them."""
         self.fake_control.add_user(email, time_zone="Europe/Brussels")
-        tokens = self.fake_control.issue_tokens(email, CLIENT_ID)
+        tokens = self.fake_control.issue_tokens(email, TEST_CLIENT_ID)
         credentials = Credentials(
             token=tokens["access_token"],
             refresh_token=tokens["refresh_token"],
             token_uri=f"{self.fake.url}/token",
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
+            client_id=TEST_CLIENT_ID,
+            client_secret=TEST_CLIENT_SECRET,
         )
         return CalendarClient(self.fake.url, credentials)
 

@@ -147,7 +147,7 @@ class TestSyncFromGoogle(SyncCase):
             ANN, {**self.timed_event("Weekly", start), "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"]}
         )
         counts = self.sync(account)
-        self.assertEqual(counts["skipped"], 1)
+        self.assertEqual(counts["recurring_skipped"], 1)
         self.assertTrue(any("Weekly" in message for message in counts["messages"]))
         self.assertFalse(self.env["calendar.event"].search([("name", "=", "Weekly")]))
 

@@ -157,7 +157,7 @@ class TestSyncHooks(TransactionCase):
                 {"email": "known@example.com", "name": "Known", "status": "tentative"},
                 {"email": "new@example.com", "name": "New Person", "status": "declined"},
             ],
-            "alarms": [{"method": "email", "minutes": 1440}, {"method": "popup", "minutes": 17}],
+            "alarms": [{"method": "popup", "minutes": 17}, {"method": "email", "minutes": 1440}],
             "privacy": "confidential",
             "show_as": "free",
             "videocall": "https://meet.google.com/abc-defg-hij",
