@@ -194,6 +194,7 @@ class FakeGoogleConnectCase(ConnectCase):
 
     def setUp(self):
         super().setUp()
+        self.fake_control.reset()
         # Google sends the browser back to the redirect URI registered for the
         # client: this test server's.
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", self.base_url())
