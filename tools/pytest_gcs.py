@@ -1,4 +1,8 @@
-"""Suite-wide pytest hooks."""
+"""pytest plugin for the suite (loaded with -p pytest_gcs by tools/test.sh).
+
+It lives outside tests/ because pytest would import a tests/conftest.py under
+the folder's plain name, and Odoo refuses models imported outside odoo.addons.
+"""
 
 import re
 
