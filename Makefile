@@ -10,6 +10,9 @@ test:  ## set up, build a fresh test database, run the whole suite
 lint:  ## ruff and pylint-odoo on the whole tree
 	@bash tools/lint.sh
 
+bench:  ## performance benchmark (not part of make test)
+	@echo "bench: not written yet" && exit 1
+
 fake:  ## run the local Google fake alone (PORT=8765)
 	@bash tools/setup.sh >/dev/null && .venv/bin/python -m fake_google --port $${PORT:-8765}
 
