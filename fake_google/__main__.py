@@ -11,22 +11,34 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
-    parser.add_argument("--redirect-uri", action="append", dest="redirect_uris",
-                        help="allowed redirect URI (repeatable); default: any loopback URI")
-    parser.add_argument("--persist", metavar="FILE",
-                        help="keep the state in this JSON file across restarts")
-    parser.add_argument("--token-lifetime", type=int, default=3600,
-                        help="access token lifetime in seconds")
+    parser.add_argument(
+        "--redirect-uri",
+        action="append",
+        dest="redirect_uris",
+        help="allowed redirect URI (repeatable); default: any loopback URI",
+    )
+    parser.add_argument(
+        "--persist", metavar="FILE", help="keep the state in this JSON file across restarts"
+    )
+    parser.add_argument(
+        "--token-lifetime", type=int, default=3600, help="access token lifetime in seconds"
+    )
     args = parser.parse_args(argv)
     fake = FakeGoogle(
-        port=args.port, access_token_lifetime=args.token_lifetime, persist_path=args.persist,
-        clients={args.client_id: {"secret": args.client_secret,
-                                  "redirect_uris": args.redirect_uris}},
+        port=args.port,
+        access_token_lifetime=args.token_lifetime,
+        persist_path=args.persist,
+        clients={
+            args.client_id: {"secret": args.client_secret, "redirect_uris": args.redirect_uris}
+        },
     )
     fake.start()
     print(f"fake Google listening on {fake.url} (client_id={args.client_id})", flush=True)
-    print(f"  authorize {fake.url}/o/oauth2/v2/auth  token {fake.url}/token  "
-          f"API root {fake.url}/calendar/v3/", flush=True)
+    print(
+        f"  authorize {fake.url}/o/oauth2/v2/auth  token {fake.url}/token  "
+        f"API root {fake.url}/calendar/v3/",
+        flush=True,
+    )
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

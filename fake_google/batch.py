@@ -12,7 +12,7 @@ _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 
 
 class Part:
-    __slots__ = ("content_id", "method", "target", "headers", "body")
+    __slots__ = ("body", "content_id", "headers", "method", "target")
 
     def __init__(self, content_id, method, target, headers, body):
         self.content_id = content_id
@@ -27,7 +27,7 @@ def _split_head(blob):
     match = re.search(rb"\r?\n\r?\n", blob)
     if match is None:
         return blob.decode("utf-8", "replace").splitlines(), b""
-    return blob[: match.start()].decode("utf-8", "replace").splitlines(), blob[match.end():]
+    return blob[: match.start()].decode("utf-8", "replace").splitlines(), blob[match.end() :]
 
 
 def _headers(lines):
@@ -73,8 +73,11 @@ def parse(content_type, body):
         if "://" in target:
             split = urllib.parse.urlsplit(target)
             target = split.path + ("?" + split.query if split.query else "")
-        parts.append(Part(outer.get("content-id"), request_line[0].upper(), target,
-                          inner_headers, inner_body))
+        parts.append(
+            Part(
+                outer.get("content-id"), request_line[0].upper(), target, inner_headers, inner_body
+            )
+        )
     if not parts:
         raise bad_request("Empty batch request.")
     if len(parts) > MAX_PARTS:
@@ -84,8 +87,9 @@ def parse(content_type, body):
 
 def response_id(content_id):
     """Google answers `Content-ID: <x>` with `Content-ID: <response-x>`."""
-    inner = content_id[1:-1] if content_id.startswith("<") and content_id.endswith(">") \
-        else content_id
+    inner = (
+        content_id[1:-1] if content_id.startswith("<") and content_id.endswith(">") else content_id
+    )
     return f"<response-{inner}>"
 
 

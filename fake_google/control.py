@@ -24,10 +24,12 @@ class FakeControl:
         if query:
             target += "?" + urllib.parse.urlencode(query)
         data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(target, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        # `self.url` is the fake's own http:// root.
+        request = urllib.request.Request(  # noqa: S310
+            target, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")
@@ -39,34 +41,56 @@ class FakeControl:
 
     def add_client(self, client_id, client_secret, redirect_uris=None):
         """Register an OAuth client; `redirect_uris=None` accepts any loopback URI."""
-        return self._call("POST", "clients", {"client_id": client_id,
-                                              "client_secret": client_secret,
-                                              "redirect_uris": redirect_uris})
+        return self._call(
+            "POST",
+            "clients",
+            {
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "redirect_uris": redirect_uris,
+            },
+        )
 
     def add_user(self, email, time_zone="UTC", default_reminders=None, calendars=None):
         """Create (or update) an account; `calendars` = secondary calendars
         (summaries, or dicts with `summary`, optional `id` and `time_zone`)."""
-        return self._call("POST", "users", {"email": email, "time_zone": time_zone,
-                                            "default_reminders": default_reminders,
-                                            "calendars": calendars})
+        return self._call(
+            "POST",
+            "users",
+            {
+                "email": email,
+                "time_zone": time_zone,
+                "default_reminders": default_reminders,
+                "calendars": calendars,
+            },
+        )
 
     def users(self):
         return self._call("GET", "users")["users"]
 
     def issue_tokens(self, email, client_id, scope=DEFAULT_SCOPE, offline=True):
         """Tokens as if `email` consented in a browser: access_token, refresh_token..."""
-        return self._call("POST", "tokens", {"email": email, "client_id": client_id,
-                                             "scope": scope, "offline": offline})
+        return self._call(
+            "POST",
+            "tokens",
+            {"email": email, "client_id": client_id, "scope": scope, "offline": offline},
+        )
 
     def seed_events(self, email, events, calendar_id="primary"):
         """Insert event bodies (Calendar v3 JSON) in bulk; returns their ids."""
-        return self._call("POST", "events", {"email": email, "calendar_id": calendar_id,
-                                             "events": list(events)})["ids"]
+        return self._call(
+            "POST", "events", {"email": email, "calendar_id": calendar_id, "events": list(events)}
+        )["ids"]
 
     def events(self, email, calendar_id="primary", include_deleted=True):
         """The stored events (masters, exceptions, tombstones) as full resources."""
-        return self._call("GET", "events", email=email, calendar_id=calendar_id,
-                          include_deleted=str(include_deleted).lower())["items"]
+        return self._call(
+            "GET",
+            "events",
+            email=email,
+            calendar_id=calendar_id,
+            include_deleted=str(include_deleted).lower(),
+        )["items"]
 
     def event(self, email, event_id, calendar_id="primary"):
         """One stored event by id, or None."""
@@ -80,9 +104,21 @@ class FakeControl:
     def counters(self, email=None):
         return self._call("GET", "counters", email=email)
 
-    def inject_fault(self, status=None, reason=None, message=None, mode=None, count=None,
-                     probability=None, method=None, path=None, email=None, latency_ms=0,
-                     retry_after=None, seed=None):
+    def inject_fault(
+        self,
+        status=None,
+        reason=None,
+        message=None,
+        mode=None,
+        count=None,
+        probability=None,
+        method=None,
+        path=None,
+        email=None,
+        latency_ms=0,
+        retry_after=None,
+        seed=None,
+    ):
         """Misbehave on matching requests. `mode`: "error" (default with a status),
         "drop" (close the connection unanswered), "drop_after_apply" (do the work,
         then close), "latency" (default without a status: only delay). `path` is a
@@ -90,10 +126,24 @@ class FakeControl:
         `probability` a fault hits the next matching request only."""
         if mode is None:
             mode = "error" if status is not None else "latency"
-        return self._call("POST", "faults", {
-            "mode": mode, "status": status, "reason": reason, "message": message,
-            "count": count, "probability": probability, "method": method, "path": path,
-            "email": email, "latency_ms": latency_ms, "retry_after": retry_after, "seed": seed})
+        return self._call(
+            "POST",
+            "faults",
+            {
+                "mode": mode,
+                "status": status,
+                "reason": reason,
+                "message": message,
+                "count": count,
+                "probability": probability,
+                "method": method,
+                "path": path,
+                "email": email,
+                "latency_ms": latency_ms,
+                "retry_after": retry_after,
+                "seed": seed,
+            },
+        )
 
     def faults(self):
         return self._call("GET", "faults")["faults"]

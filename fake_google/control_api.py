@@ -74,8 +74,9 @@ class ControlApi:
         return {"reset": True}
 
     def add_client(self, params):
-        self.fake.oauth.add_client(params["client_id"], params["client_secret"],
-                                   params.get("redirect_uris"))
+        self.fake.oauth.add_client(
+            params["client_id"], params["client_secret"], params.get("redirect_uris")
+        )
         return {"client_id": params["client_id"]}
 
     def add_user(self, params):
@@ -94,19 +95,28 @@ class ControlApi:
                 if isinstance(spec, str):
                     spec = {"summary": spec}
                 calendar_id = spec.get("id") or (
-                    spec["summary"].lower().replace(" ", "-") + "-" + email.replace("@", ".")
-                    + "@group.calendar.google.com")
+                    spec["summary"].lower().replace(" ", "-")
+                    + "-"
+                    + email.replace("@", ".")
+                    + "@group.calendar.google.com"
+                )
                 if calendar_id not in user.calendars:
                     user.calendars[calendar_id] = Calendar(
-                        calendar_id, email, spec.get("summary") or calendar_id,
-                        spec.get("time_zone") or time_zone)
+                        calendar_id,
+                        email,
+                        spec.get("summary") or calendar_id,
+                        spec.get("time_zone") or time_zone,
+                    )
             return {"email": email, "calendars": list(user.calendars)}
 
     def users(self, params):
         with self.fake.store.lock:
-            return {"users": [{"email": u.email, "time_zone": u.time_zone,
-                               "calendars": list(u.calendars)}
-                              for u in self.fake.store.users.values()]}
+            return {
+                "users": [
+                    {"email": u.email, "time_zone": u.time_zone, "calendars": list(u.calendars)}
+                    for u in self.fake.store.users.values()
+                ]
+            }
 
     def issue_tokens(self, params):
         store, oauth = self.fake.store, self.fake.oauth
@@ -117,8 +127,12 @@ class ControlApi:
             email = params["email"].strip().lower()
             store.add_user(email)
             store.grants.add((email, client_id))
-            answer = oauth.issue(email, client_id, params.get("scope") or SCOPE,
-                                 with_refresh=params.get("offline", True))
+            answer = oauth.issue(
+                email,
+                client_id,
+                params.get("scope") or SCOPE,
+                with_refresh=params.get("offline", True),
+            )
         return answer
 
     def _calendar(self, params):
@@ -144,8 +158,10 @@ class ControlApi:
                     record = api.insert(None, calendar, body)
                 except ApiError as error:
                     raise ControlError(
-                        400, f"event #{index} refused ({error.status} {error.reason}): "
-                        f"{error.message}; {len(ids)} inserted before it") from error
+                        400,
+                        f"event #{index} refused ({error.status} {error.reason}): "
+                        f"{error.message}; {len(ids)} inserted before it",
+                    ) from error
                 ids.append(record.data["id"])
         return {"inserted": len(ids), "ids": ids}
 
@@ -154,9 +170,13 @@ class ControlApi:
         store, api = self.fake.store, self.fake.api
         with store.lock:
             calendar = self._calendar(params)
-            return {"items": [api.render(calendar, record)
-                              for record in calendar.events.values()
-                              if include_deleted or not record.cancelled]}
+            return {
+                "items": [
+                    api.render(calendar, record)
+                    for record in calendar.events.values()
+                    if include_deleted or not record.cancelled
+                ]
+            }
 
     def log(self, params):
         return {"records": self.fake.log.records(params.get("email"))}
@@ -167,8 +187,20 @@ class ControlApi:
         return counters
 
     def inject_fault(self, params):
-        allowed = ("mode", "status", "reason", "message", "count", "probability", "method",
-                   "path", "email", "latency_ms", "retry_after", "seed")
+        allowed = (
+            "mode",
+            "status",
+            "reason",
+            "message",
+            "count",
+            "probability",
+            "method",
+            "path",
+            "email",
+            "latency_ms",
+            "retry_after",
+            "seed",
+        )
         unknown = set(params) - set(allowed)
         if unknown:
             raise ControlError(400, f"unknown fault fields {sorted(unknown)}")

@@ -4,8 +4,16 @@
 class ApiError(Exception):
     """A Calendar API error, rendered with Google's JSON envelope."""
 
-    def __init__(self, status, reason, message, domain="global", location=None,
-                 location_type=None, headers=None):
+    def __init__(
+        self,
+        status,
+        reason,
+        message,
+        domain="global",
+        location=None,
+        location_type=None,
+        headers=None,
+    ):
         super().__init__(message)
         self.status = status
         self.reason = reason
@@ -60,10 +68,20 @@ def unauthenticated(missing):
     """401 as Google sends it for a missing or an invalid/expired access token."""
     if missing:
         return ApiError(
-            401, "required", "Login Required.", location="Authorization",
-            location_type="header", headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
+            401,
+            "required",
+            "Login Required.",
+            location="Authorization",
+            location_type="header",
+            headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
         )
     return ApiError(
-        401, "authError", "Invalid Credentials", location="Authorization",
-        location_type="header", headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'},
+        401,
+        "authError",
+        "Invalid Credentials",
+        location="Authorization",
+        location_type="header",
+        headers={
+            "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'
+        },
     )

@@ -20,8 +20,10 @@ from .store import StoredEvent, new_event_id
 from .timeutil import UTC, format_rfc3339, parse_rfc3339, zone
 
 SCOPE_ROOT = "https://www.googleapis.com/auth/"
-READ_SCOPES = {SCOPE_ROOT + name for name in (
-    "calendar", "calendar.readonly", "calendar.events", "calendar.events.readonly")}
+READ_SCOPES = {
+    SCOPE_ROOT + name
+    for name in ("calendar", "calendar.readonly", "calendar.events", "calendar.events.readonly")
+}
 WRITE_SCOPES = {SCOPE_ROOT + "calendar", SCOPE_ROOT + "calendar.events"}
 CALENDAR_SCOPES = {SCOPE_ROOT + "calendar", SCOPE_ROOT + "calendar.readonly"}
 
@@ -29,22 +31,62 @@ _EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RESPONSE_STATUSES = {"needsAction", "declined", "tentative", "accepted"}
 # Fields the server owns: whatever a client sends for them is ignored.
-READ_ONLY = {"kind", "etag", "id", "htmlLink", "created", "updated", "creator", "organizer",
-             "hangoutLink", "recurringEventId", "originalStartTime", "iCalUID", "sequence"}
+READ_ONLY = {
+    "kind",
+    "etag",
+    "id",
+    "htmlLink",
+    "created",
+    "updated",
+    "creator",
+    "organizer",
+    "hangoutLink",
+    "recurringEventId",
+    "originalStartTime",
+    "iCalUID",
+    "sequence",
+}
 BOOKKEEPING = ("created", "updated", "sequence")
 # Fields each attendee keeps for themself on their copy.
 PERSONAL = ("reminders", "colorId", "transparency")
 # An attendee may change these on their own attendee entry only.
 OWN_ATTENDEE_FIELDS = ("responseStatus", "comment", "additionalGuests")
 # Parameters Google refuses next to a syncToken.
-FORBIDDEN_WITH_SYNC = ("iCalUID", "orderBy", "privateExtendedProperty", "q",
-                       "sharedExtendedProperty", "timeMin", "timeMax", "updatedMin")
-PAGE_SIGNATURE = ("syncToken", "showDeleted", "singleEvents", "orderBy", "timeMin", "timeMax",
-                  "updatedMin", "q", "iCalUID", "privateExtendedProperty",
-                  "sharedExtendedProperty", "eventTypes")
+FORBIDDEN_WITH_SYNC = (
+    "iCalUID",
+    "orderBy",
+    "privateExtendedProperty",
+    "q",
+    "sharedExtendedProperty",
+    "timeMin",
+    "timeMax",
+    "updatedMin",
+)
+PAGE_SIGNATURE = (
+    "syncToken",
+    "showDeleted",
+    "singleEvents",
+    "orderBy",
+    "timeMin",
+    "timeMax",
+    "updatedMin",
+    "q",
+    "iCalUID",
+    "privateExtendedProperty",
+    "sharedExtendedProperty",
+    "eventTypes",
+)
 EVENT_COLORS = {
-    "1": "#a4bdfc", "2": "#7ae7bf", "3": "#dbadff", "4": "#ff887c", "5": "#fbd75b",
-    "6": "#ffb878", "7": "#46d6db", "8": "#e1e1e1", "9": "#5484ed", "10": "#51b749",
+    "1": "#a4bdfc",
+    "2": "#7ae7bf",
+    "3": "#dbadff",
+    "4": "#ff887c",
+    "5": "#fbd75b",
+    "6": "#ffb878",
+    "7": "#46d6db",
+    "8": "#e1e1e1",
+    "9": "#5484ed",
+    "10": "#51b749",
     "11": "#dc2127",
 }
 
@@ -139,9 +181,12 @@ def _full_sync_required():
 
 
 def _forbidden_for_non_organizer():
-    return ApiError(403, "forbiddenForNonOrganizer",
-                    "Shared properties can only be changed by the organizer of the event.",
-                    domain="calendar")
+    return ApiError(
+        403,
+        "forbiddenForNonOrganizer",
+        "Shared properties can only be changed by the organizer of the event.",
+        domain="calendar",
+    )
 
 
 def _merge(target, patch):
@@ -183,8 +228,14 @@ class CalendarApi:
         if operation.startswith("calendar"):
             if not call.scope & CALENDAR_SCOPES:
                 raise _insufficient_scope()
-        elif operation in ("events.list", "events.get", "events.instances", "events.watch",
-                           "channels.stop", "colors.get"):
+        elif operation in (
+            "events.list",
+            "events.get",
+            "events.instances",
+            "events.watch",
+            "channels.stop",
+            "colors.get",
+        ):
             if not call.scope & READ_SCOPES:
                 raise _insufficient_scope()
         elif not call.scope & WRITE_SCOPES:
@@ -228,32 +279,50 @@ class CalendarApi:
     def op_calendarList_list(self, call):
         user = self._user(call)
         items = [self._list_entry(user, cal) for cal in user.calendars.values()]
-        return 200, {}, {
-            "kind": "calendar#calendarList",
-            "etag": f'"p{self.store.seq:015d}"',
-            "nextSyncToken": _encode_token({"calendarList": call.email}),
-            "items": items,
-        }
+        return (
+            200,
+            {},
+            {
+                "kind": "calendar#calendarList",
+                "etag": f'"p{self.store.seq:015d}"',
+                "nextSyncToken": _encode_token({"calendarList": call.email}),
+                "items": items,
+            },
+        )
 
     def op_calendarList_get(self, call, calendar_id):
         return 200, {}, self._list_entry(self._user(call), self._calendar(call, calendar_id))
 
     def op_calendars_get(self, call, calendar_id):
         calendar = self._calendar(call, calendar_id)
-        return 200, {}, {
-            "kind": "calendar#calendar",
-            "etag": f'"{abs(hash(calendar.id)) % 10**15:015d}"',
-            "id": calendar.id,
-            "summary": calendar.summary,
-            "timeZone": calendar.time_zone,
-            "conferenceProperties": {"allowedConferenceSolutionTypes": ["hangoutsMeet"]},
-        }
+        return (
+            200,
+            {},
+            {
+                "kind": "calendar#calendar",
+                "etag": f'"{abs(hash(calendar.id)) % 10**15:015d}"',
+                "id": calendar.id,
+                "summary": calendar.summary,
+                "timeZone": calendar.time_zone,
+                "conferenceProperties": {"allowedConferenceSolutionTypes": ["hangoutsMeet"]},
+            },
+        )
 
     def op_colors_get(self, call):
-        palette = {key: {"background": color, "foreground": "#1d1d1d"}
-                   for key, color in EVENT_COLORS.items()}
-        return 200, {}, {"kind": "calendar#colors", "updated": "2012-02-14T00:00:00.000Z",
-                         "calendar": palette, "event": palette}
+        palette = {
+            key: {"background": color, "foreground": "#1d1d1d"}
+            for key, color in EVENT_COLORS.items()
+        }
+        return (
+            200,
+            {},
+            {
+                "kind": "calendar#colors",
+                "updated": "2012-02-14T00:00:00.000Z",
+                "calendar": palette,
+                "event": palette,
+            },
+        )
 
     # ---- rendering --------------------------------------------------------
 
@@ -262,7 +331,8 @@ class CalendarApi:
         out = {"kind": "calendar#event", "etag": record.etag}
         out.update(data)
         out["htmlLink"] = "https://www.google.com/calendar/event?eid=" + base64.urlsafe_b64encode(
-            f"{data['id']} {calendar.id}".encode()).decode().rstrip("=")
+            f"{data['id']} {calendar.id}".encode()
+        ).decode().rstrip("=")
         organizer_email = data["organizer"]["email"]
         out["organizer"] = dict(data["organizer"])
         if organizer_email == calendar.id:
@@ -285,8 +355,12 @@ class CalendarApi:
         return out
 
     def tombstone(self, calendar, record):
-        out = {"kind": "calendar#event", "etag": record.etag, "id": record.data["id"],
-               "status": "cancelled"}
+        out = {
+            "kind": "calendar#event",
+            "etag": record.etag,
+            "id": record.data["id"],
+            "status": "cancelled",
+        }
         master_id = record.data.get("recurringEventId")
         if master_id:
             master = calendar.events.get(master_id)
@@ -298,7 +372,9 @@ class CalendarApi:
     # ---- validation ---------------------------------------------------------
 
     def _clean_body(self, body):
-        return {k: copy.deepcopy(v) for k, v in body.items() if k not in READ_ONLY and v is not None}
+        return {
+            k: copy.deepcopy(v) for k, v in body.items() if k not in READ_ONLY and v is not None
+        }
 
     def _validate(self, calendar, data):
         """Raise a 400 for anything Google would refuse; normalize attendees."""
@@ -326,7 +402,9 @@ class CalendarApi:
                 raise bad_request("Invalid attendees.", location="attendees")
             normalized = {}
             for attendee in attendees:
-                if not isinstance(attendee, dict) or not _EMAIL.match(str(attendee.get("email", ""))):
+                if not isinstance(attendee, dict) or not _EMAIL.match(
+                    str(attendee.get("email", ""))
+                ):
                     raise bad_request("Invalid attendee email.", location="attendees")
                 clean = {k: v for k, v in attendee.items() if k not in ("self", "organizer", "id")}
                 clean["email"] = clean["email"].strip().lower()
@@ -345,15 +423,21 @@ class CalendarApi:
             raise bad_request("Invalid reminders.", location="reminders")
         overrides = reminders.get("overrides") or []
         if reminders.get("useDefault") and overrides:
-            raise bad_request("Cannot specify both default reminders and overrides at the same time.",
-                              reason="cannotUseDefaultRemindersAndSpecifyOverride")
+            raise bad_request(
+                "Cannot specify both default reminders and overrides at the same time.",
+                reason="cannotUseDefaultRemindersAndSpecifyOverride",
+            )
         if len(overrides) > 5:
-            raise bad_request("The maximum number of override reminders is 5.",
-                              reason="tooManyReminders")
+            raise bad_request(
+                "The maximum number of override reminders is 5.", reason="tooManyReminders"
+            )
         for override in overrides:
             minutes = override.get("minutes") if isinstance(override, dict) else None
-            if override.get("method") not in ("email", "popup") or not isinstance(minutes, int) \
-                    or not 0 <= minutes <= 40320:
+            if (
+                override.get("method") not in ("email", "popup")
+                or not isinstance(minutes, int)
+                or not 0 <= minutes <= 40320
+            ):
                 raise bad_request("Invalid reminder.", location="reminders.overrides")
 
     def _validate_properties(self, properties):
@@ -362,8 +446,11 @@ class CalendarApi:
         if not isinstance(properties, dict):
             raise bad_request("Invalid extended properties.", location="extendedProperties")
         for visibility, values in properties.items():
-            if visibility not in ("private", "shared") or not isinstance(values, dict) or not all(
-                    isinstance(k, str) and isinstance(v, str) for k, v in values.items()):
+            if (
+                visibility not in ("private", "shared")
+                or not isinstance(values, dict)
+                or not all(isinstance(k, str) and isinstance(v, str) for k, v in values.items())
+            ):
                 raise bad_request("Invalid extended properties.", location="extendedProperties")
 
     def _conference(self, call, data, previous=None):
@@ -382,7 +469,8 @@ class CalendarApi:
             return
         request = conference.get("createRequest")
         if previous is not None and previous.get("conferenceData", {}).get("createRequest", {}).get(
-                "requestId") == (request or {}).get("requestId"):
+            "requestId"
+        ) == (request or {}).get("requestId"):
             data["conferenceData"] = previous["conferenceData"]
             if "hangoutLink" in previous:
                 data["hangoutLink"] = previous["hangoutLink"]
@@ -396,11 +484,14 @@ class CalendarApi:
             link = f"https://meet.google.com/{code}"
             data["hangoutLink"] = link
             data["conferenceData"] = {
-                "createRequest": {"requestId": request.get("requestId", ""),
-                                  "conferenceSolutionKey": {"type": "hangoutsMeet"},
-                                  "status": {"statusCode": "success"}},
-                "entryPoints": [{"entryPointType": "video", "uri": link,
-                                 "label": link.split("//", 1)[1]}],
+                "createRequest": {
+                    "requestId": request.get("requestId", ""),
+                    "conferenceSolutionKey": {"type": "hangoutsMeet"},
+                    "status": {"statusCode": "success"},
+                },
+                "entryPoints": [
+                    {"entryPointType": "video", "uri": link, "label": link.split("//", 1)[1]}
+                ],
                 "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
                 "conferenceId": code,
             }
@@ -423,9 +514,11 @@ class CalendarApi:
             data["created"] = old["created"]
             data["sequence"] = old.get("sequence", 0) + 1
             # Google leaves `updated` alone when only the reminders changed.
-            only_reminders = {k: v for k, v in data.items() if k not in BOOKKEEPING + ("reminders",)} \
-                == {k: v for k, v in old.items() if k not in BOOKKEEPING + ("reminders",)} \
-                and data.get("reminders") != old.get("reminders")
+            only_reminders = {
+                k: v for k, v in data.items() if k not in (*BOOKKEEPING, "reminders")
+            } == {
+                k: v for k, v in old.items() if k not in (*BOOKKEEPING, "reminders")
+            } and data.get("reminders") != old.get("reminders")
             data["updated"] = old["updated"] if only_reminders else stamp
             record.data = data
             record.seq = store.next_seq()
@@ -470,8 +563,11 @@ class CalendarApi:
         """Bring every attendee's copy of this organizer record in line with it."""
         data = record.data
         attendees = {a["email"] for a in data.get("attendees") or ()}
-        targets = {email for email in attendees
-                   if email in self.store.users and email not in (calendar.owner, calendar.id)}
+        targets = {
+            email
+            for email in attendees
+            if email in self.store.users and email not in (calendar.owner, calendar.id)
+        }
         shared = shared_view(data)
         for email in sorted(targets | record.copies):
             copy_calendar = self.store.users[email].primary
@@ -491,8 +587,11 @@ class CalendarApi:
                     new.setdefault("extendedProperties", {})["private"] = private
             if not attending or (existing is not None and existing.removed_by_owner):
                 new["status"] = "cancelled"
-            if existing is not None and shared_view(existing.data) == shared_view(new) and \
-                    all(existing.data.get(f) == new.get(f) for f in PERSONAL):
+            if (
+                existing is not None
+                and shared_view(existing.data) == shared_view(new)
+                and all(existing.data.get(f) == new.get(f) for f in PERSONAL)
+            ):
                 continue
             self._write(copy_calendar, new, origin=(calendar.owner, calendar.id))
             record.copies.add(email)
@@ -513,7 +612,9 @@ class CalendarApi:
         new_view = _neutral_own_entry(shared_view(new_data), calendar.owner)
         if old_view != new_view:
             raise _forbidden_for_non_organizer()
-        own = next((a for a in new_data.get("attendees") or () if a["email"] == calendar.owner), None)
+        own = next(
+            (a for a in new_data.get("attendees") or () if a["email"] == calendar.owner), None
+        )
         personal = dict(record.data)
         for field in PERSONAL:
             personal.pop(field, None)
@@ -523,11 +624,13 @@ class CalendarApi:
         shared = (record.data.get("extendedProperties") or {}).get("shared")
         personal.pop("extendedProperties", None)
         if private or shared:
-            personal["extendedProperties"] = {k: v for k, v in (
-                ("private", private), ("shared", shared)) if v}
+            personal["extendedProperties"] = {
+                k: v for k, v in (("private", private), ("shared", shared)) if v
+            }
         personal = copy.deepcopy(personal)
         changed_response = own is not None and own != next(
-            (a for a in record.data.get("attendees") or () if a["email"] == calendar.owner), None)
+            (a for a in record.data.get("attendees") or () if a["email"] == calendar.owner), None
+        )
         record = self._write(calendar, personal, origin=record.origin)
         if changed_response:
             self._answer_organizer(call, record, own)
@@ -536,8 +639,9 @@ class CalendarApi:
     def _answer_organizer(self, call, record, own):
         organizer_calendar, organizer_record = self._organizer_record(record, record.data["id"])
         data = copy.deepcopy(organizer_record.data)
-        data["attendees"] = [dict(own) if a["email"] == own["email"] else a
-                             for a in data.get("attendees") or ()]
+        data["attendees"] = [
+            dict(own) if a["email"] == own["email"] else a for a in data.get("attendees") or ()
+        ]
         organizer_record = self._write(organizer_calendar, data)
         self._propagate(organizer_calendar, organizer_record)
         if call is not None and _send_updates(call) == "all":
@@ -581,8 +685,13 @@ class CalendarApi:
     def _check_if_match(self, call, etag):
         expected = call.headers.get("if-match")
         if expected and expected != "*" and expected != etag:
-            raise ApiError(412, "conditionNotMet", "Precondition Failed",
-                           location="If-Match", location_type="header")
+            raise ApiError(
+                412,
+                "conditionNotMet",
+                "Precondition Failed",
+                location="If-Match",
+                location_type="header",
+            )
 
     def op_events_get(self, call, calendar_id, event_id):
         calendar = self._calendar(call, calendar_id)
@@ -620,10 +729,7 @@ class CalendarApi:
             raise not_found()
         current_etag = resolved.etag if isinstance(resolved, StoredEvent) else resolved[0].etag
         self._check_if_match(call, current_etag)
-        if isinstance(resolved, StoredEvent):
-            old = resolved.data
-        else:
-            old = self._instance_data(*resolved)
+        old = resolved.data if isinstance(resolved, StoredEvent) else self._instance_data(*resolved)
         fixed = {k: old[k] for k in READ_ONLY if k in old}
         if replace:
             data = self._clean_body(body)
@@ -632,21 +738,29 @@ class CalendarApi:
                 if field not in data and resolved_origin(resolved) and field in old:
                     data[field] = old[field]
         else:
-            data = _merge(copy.deepcopy({k: v for k, v in old.items() if k not in READ_ONLY}),
-                          self._clean_body_for_patch(body))
+            data = _merge(
+                copy.deepcopy({k: v for k, v in old.items() if k not in READ_ONLY}),
+                self._clean_body_for_patch(body),
+            )
         data.update(fixed)
         self._validate(calendar, data)
         self._conference(call, data, previous=old)
         if not data.get("conferenceData"):
             data.pop("hangoutLink", None)
         if resolved_origin(resolved):
-            record = self._materialize(calendar, resolved) if not isinstance(
-                resolved, StoredEvent) else resolved
+            record = (
+                self._materialize(calendar, resolved)
+                if not isinstance(resolved, StoredEvent)
+                else resolved
+            )
             record = self._attendee_change(call, calendar, record, data)
         else:
             previous_attendees = list(old.get("attendees") or ())
-            record = self._write(calendar, data) if isinstance(resolved, StoredEvent) else \
-                self._write_instance(calendar, resolved, data)
+            record = (
+                self._write(calendar, data)
+                if isinstance(resolved, StoredEvent)
+                else self._write_instance(calendar, resolved, data)
+            )
             self._propagate(calendar, record)
             self._note_recipients(call, calendar, record.data, previous_attendees)
         return 200, {"ETag": record.etag}, self.render(calendar, record)
@@ -667,16 +781,18 @@ class CalendarApi:
             raise not_found()
         if isinstance(resolved, StoredEvent) and resolved.cancelled:
             raise ApiError(410, "deleted", "Resource has been deleted")
-        self._check_if_match(call, resolved.etag if isinstance(resolved, StoredEvent)
-                             else resolved[0].etag)
+        self._check_if_match(
+            call, resolved.etag if isinstance(resolved, StoredEvent) else resolved[0].etag
+        )
         record = self._materialize(calendar, resolved)
         if record.origin:
             # An attendee removing the meeting from their calendar declines it.
             record.removed_by_owner = True
             data = dict(record.data, status="cancelled")
             record = self._write(calendar, data, origin=record.origin)
-            own = next((a for a in data.get("attendees") or () if a["email"] == calendar.owner),
-                       None)
+            own = next(
+                (a for a in data.get("attendees") or () if a["email"] == calendar.owner), None
+            )
             if own is not None:
                 self._answer_organizer(call, record, dict(own, responseStatus="declined"))
             return 204, {}, None
@@ -690,8 +806,11 @@ class CalendarApi:
         if record.data.get("recurrence"):
             prefix = record.data["id"] + "_"
             for other in list(calendar.events.values()):
-                if other.data["id"].startswith(prefix) and not other.cancelled and \
-                        other.data.get("recurringEventId") == record.data["id"]:
+                if (
+                    other.data["id"].startswith(prefix)
+                    and not other.cancelled
+                    and other.data.get("recurringEventId") == record.data["id"]
+                ):
                     exception = self._write(calendar, dict(other.data, status="cancelled"))
                     self._propagate(calendar, exception)
 
@@ -699,8 +818,9 @@ class CalendarApi:
         calendar = self._calendar(call, calendar_id)
         destination_id = call.param("destination")
         if not destination_id:
-            raise bad_request("Required parameter: destination", reason="required",
-                              location="destination")
+            raise bad_request(
+                "Required parameter: destination", reason="required", location="destination"
+            )
         destination = self._calendar(call, destination_id)
         record = calendar.events.get(event_id)
         if record is None:
@@ -710,8 +830,10 @@ class CalendarApi:
         if record.origin:
             raise _forbidden_for_non_organizer()
         if record.data.get("recurringEventId"):
-            raise bad_request("Cannot change the organizer of an instance.",
-                              reason="cannotChangeOrganizerOfInstance")
+            raise bad_request(
+                "Cannot change the organizer of an instance.",
+                reason="cannotChangeOrganizerOfInstance",
+            )
         if destination is calendar:
             return 200, {"ETag": record.etag}, self.render(calendar, record)
         target = destination.events.get(event_id)
@@ -774,8 +896,9 @@ class CalendarApi:
         parsed = urllib.parse.urlparse(address)
         loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
         if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback):
-            raise bad_request(f"WebHook callback must be HTTPS: {address}",
-                              reason="push.webhookUrlNotHttps")
+            raise bad_request(
+                f"WebHook callback must be HTTPS: {address}", reason="push.webhookUrlNotHttps"
+            )
         if channel_id in self.store.channels:
             raise bad_request(f"Channel id {channel_id} not unique", reason="channelIdNotUnique")
         try:
@@ -787,17 +910,30 @@ class CalendarApi:
         if body.get("expiration"):
             expiration = min(expiration, int(body["expiration"]))
         resource_id = secrets.token_urlsafe(20)
-        resource_uri = (f"{self.root_url}/calendar/v3/calendars/"
-                        f"{urllib.parse.quote(calendar.id)}/events?alt=json")
+        resource_uri = (
+            f"{self.root_url}/calendar/v3/calendars/"
+            f"{urllib.parse.quote(calendar.id)}/events?alt=json"
+        )
         channel = {
-            "id": channel_id, "resourceId": resource_id, "resourceUri": resource_uri,
-            "token": body.get("token"), "expiration": expiration, "address": address,
-            "owner": calendar.owner, "calendar": calendar.id, "message_number": 0,
+            "id": channel_id,
+            "resourceId": resource_id,
+            "resourceUri": resource_uri,
+            "token": body.get("token"),
+            "expiration": expiration,
+            "address": address,
+            "owner": calendar.owner,
+            "calendar": calendar.id,
+            "message_number": 0,
         }
         self.store.channels[channel_id] = channel
         self.notifier.send(channel, "sync")
-        result = {"kind": "api#channel", "id": channel_id, "resourceId": resource_id,
-                  "resourceUri": resource_uri, "expiration": str(expiration)}
+        result = {
+            "kind": "api#channel",
+            "id": channel_id,
+            "resourceId": resource_id,
+            "resourceUri": resource_uri,
+            "expiration": str(expiration),
+        }
         if channel["token"] is not None:
             result["token"] = channel["token"]
         return 200, {}, result
@@ -805,10 +941,14 @@ class CalendarApi:
     def op_channels_stop(self, call):
         body = call.json_body()
         channel = self.store.channels.get(body.get("id"))
-        if channel is None or channel["resourceId"] != body.get("resourceId") or \
-                channel["owner"] != call.email:
-            raise ApiError(404, "notFound",
-                           f"Channel '{body.get('id')}' not found for project 'fake-project'")
+        if (
+            channel is None
+            or channel["resourceId"] != body.get("resourceId")
+            or channel["owner"] != call.email
+        ):
+            raise ApiError(
+                404, "notFound", f"Channel '{body.get('id')}' not found for project 'fake-project'"
+            )
         del self.store.channels[channel["id"]]
         return 204, {}, None
 
@@ -829,30 +969,35 @@ class EventListing:
         if sync_token is not None:
             for name in FORBIDDEN_WITH_SYNC:
                 if call.param(name) is not None:
-                    raise bad_request(f"The parameter '{name}' is not allowed with syncToken.",
-                                      location=name)
+                    raise bad_request(
+                        f"The parameter '{name}' is not allowed with syncToken.", location=name
+                    )
         self.show_deleted = call.flag("showDeleted")
         self.single = call.flag("singleEvents") or self.master is not None
         order_by = call.param("orderBy")
         if order_by not in (None, "startTime", "updated"):
             raise bad_request(f"Invalid value for orderBy: {order_by}", location="orderBy")
         if order_by == "startTime" and not self.single:
-            raise bad_request("The requested ordering is not available for the particular query.",
-                              location="orderBy")
+            raise bad_request(
+                "The requested ordering is not available for the particular query.",
+                location="orderBy",
+            )
         self.order_by = order_by
         self.time_min = self._time_param("timeMin")
         self.time_max = self._time_param("timeMax")
         if self.time_min and self.time_max and self.time_min >= self.time_max:
-            raise bad_request("The specified time range is empty.", reason="timeRangeEmpty",
-                              location="timeMax")
+            raise bad_request(
+                "The specified time range is empty.", reason="timeRangeEmpty", location="timeMax"
+            )
         self.updated_min = self._time_param("updatedMin")
         self.text = (call.param("q") or "").lower()
         self.ical_uid = call.param("iCalUID")
         self.private_props = self._property_filters("privateExtendedProperty")
         self.shared_props = self._property_filters("sharedExtendedProperty")
         self.event_types = set(call.query.get("eventTypes") or ())
-        signature = hashlib.sha1(json.dumps(
-            [call.query.get(name) for name in PAGE_SIGNATURE]).encode()).hexdigest()[:12]
+        signature = hashlib.sha256(
+            json.dumps([call.query.get(name) for name in PAGE_SIGNATURE]).encode()
+        ).hexdigest()[:12]
 
         page_token = call.param("pageToken")
         cursor = None
@@ -881,17 +1026,28 @@ class EventListing:
             "timeZone": call.param("timeZone") or self.calendar.time_zone,
             "accessRole": "owner",
             "defaultReminders": self.api.store.users[self.calendar.owner].default_reminders
-            if self.calendar.primary else [],
+            if self.calendar.primary
+            else [],
             "items": items,
         }
         if len(entries) > max_results:
             result["nextPageToken"] = _encode_token(
-                {"c": self.calendar.id, "s": snapshot, "k": list(page_entries[-1][0]),
-                 "g": signature})
+                {
+                    "c": self.calendar.id,
+                    "s": snapshot,
+                    "k": list(page_entries[-1][0]),
+                    "g": signature,
+                }
+            )
         elif self.master is None:
             result["nextSyncToken"] = _encode_token(
-                {"c": self.calendar.id, "o": self.calendar.owner, "s": snapshot,
-                 "e": self.calendar.sync_epoch})
+                {
+                    "c": self.calendar.id,
+                    "o": self.calendar.owner,
+                    "s": snapshot,
+                    "e": self.calendar.sync_epoch,
+                }
+            )
         return result
 
     def _int_param(self, name, default, low, high):
@@ -903,8 +1059,10 @@ class EventListing:
         except ValueError:
             value = None
         if value is None or not low <= value <= high:
-            raise bad_request(f"Invalid value '{raw}'. Values must be within the range: "
-                              f"[{low}, {high}]", location=name)
+            raise bad_request(
+                f"Invalid value '{raw}'. Values must be within the range: [{low}, {high}]",
+                location=name,
+            )
         return value
 
     def _time_param(self, name):
@@ -927,10 +1085,14 @@ class EventListing:
 
     def _read_sync_token(self, token):
         payload = _decode_token(token)
-        if not payload or payload.get("c") != self.calendar.id or \
-                payload.get("o") != self.calendar.owner or \
-                payload.get("e") != self.calendar.sync_epoch or \
-                not isinstance(payload.get("s"), int) or payload["s"] > self.api.store.seq:
+        if (
+            not payload
+            or payload.get("c") != self.calendar.id
+            or payload.get("o") != self.calendar.owner
+            or payload.get("e") != self.calendar.sync_epoch
+            or not isinstance(payload.get("s"), int)
+            or payload["s"] > self.api.store.seq
+        ):
             raise _full_sync_required()
         return payload["s"]
 
@@ -941,17 +1103,24 @@ class EventListing:
         records = calendar.events.values()
         if self.master is not None:
             prefix = self.master.data["id"] + "_"
-            records = [r for r in records if r.data["id"].startswith(prefix)
-                       and r.data.get("recurringEventId") == self.master.data["id"]]
-            return self._single_entries([self.master], records, expand_all=True)
+            records = [
+                r
+                for r in records
+                if r.data["id"].startswith(prefix)
+                and r.data.get("recurringEventId") == self.master.data["id"]
+            ]
+            return self._single_entries([self.master], records)
         if self.since is not None:
             records = [r for r in records if r.seq > self.since]
         if self.single:
             masters = [r for r in records if r.data.get("recurrence")]
             exceptions = [r for r in records if r.data.get("recurringEventId")]
-            others = [r for r in records if not r.data.get("recurrence")
-                      and not r.data.get("recurringEventId")]
-            entries = self._single_entries(masters, exceptions, expand_all=False)
+            others = [
+                r
+                for r in records
+                if not r.data.get("recurrence") and not r.data.get("recurringEventId")
+            ]
+            entries = self._single_entries(masters, exceptions)
             entries.extend(self._plain_entries(others))
             return entries
         return self._plain_entries(records)
@@ -963,13 +1132,17 @@ class EventListing:
 
     def _matches(self, record):
         data = record.data
-        if self.updated_min is not None and \
-                parse_rfc3339(data["updated"]) < self.updated_min:
+        if self.updated_min is not None and parse_rfc3339(data["updated"]) < self.updated_min:
             return False
         if record.cancelled:
             return self._include_deleted(record)
-        if self.text and self.text not in " ".join(
-                str(data.get(f, "")) for f in ("summary", "description", "location")).lower():
+        if (
+            self.text
+            and self.text
+            not in " ".join(
+                str(data.get(f, "")) for f in ("summary", "description", "location")
+            ).lower()
+        ):
             return False
         if self.ical_uid and data.get("iCalUID") != self.ical_uid:
             return False
@@ -980,17 +1153,13 @@ class EventListing:
         for key, value in self.shared_props:
             if (properties.get("shared") or {}).get(key) != value:
                 return False
-        if self.event_types and data.get("eventType", "default") not in self.event_types:
-            return False
-        return True
+        return not self.event_types or data.get("eventType", "default") in self.event_types
 
-    def _in_range(self, start, end, allday):
+    def _in_range(self, start, end):
         tz = self.calendar.time_zone
         if self.time_max is not None and start.instant(tz) >= self.time_max:
             return False
-        if self.time_min is not None and end.instant(tz) <= self.time_min:
-            return False
-        return True
+        return self.time_min is None or end.instant(tz) > self.time_min
 
     def _key(self, record, suffix, start_instant):
         if self.order_by == "startTime":
@@ -1006,31 +1175,42 @@ class EventListing:
             if not self._matches(record):
                 continue
             if record.cancelled:
-                entries.append((self._key(record, "", ""),
-                                lambda r=record: api.tombstone(calendar, r)))
+                entries.append(
+                    (self._key(record, "", ""), lambda r=record: api.tombstone(calendar, r))
+                )
                 continue
+            start, end = parse_span(record.data)
             if record.data.get("recurrence"):
                 if (self.time_min or self.time_max) and not Series(
-                        record.data, calendar.time_zone).expand(self.time_min, self.time_max):
+                    record.data, calendar.time_zone
+                ).expand(self.time_min, self.time_max):
                     continue
-            else:
-                start, end = parse_span(record.data)
-                if not self._in_range(start, end, start.allday):
-                    continue
-            entries.append((self._key(record, "", ""), lambda r=record: api.render(calendar, r)))
+            elif not self._in_range(start, end):
+                continue
+            start_instant = format_rfc3339(start.instant(calendar.time_zone))
+            entries.append(
+                (
+                    self._key(record, "", start_instant),
+                    lambda r=record: api.render(calendar, r),
+                )
+            )
         return entries
 
-    def _single_entries(self, masters, exceptions, expand_all):
+    def _single_entries(self, masters, exceptions):
         """Expanded instances of `masters` plus the stored exceptions given."""
         api, calendar, tz = self.api, self.calendar, self.calendar.time_zone
         entries = []
-        exception_ids = {r.data["id"] for r in calendar.events.values()
-                         if r.data.get("recurringEventId")} if masters else set()
+        exception_ids = (
+            {r.data["id"] for r in calendar.events.values() if r.data.get("recurringEventId")}
+            if masters
+            else set()
+        )
         for master in masters:
             if master.cancelled:
                 if self._matches(master):
-                    entries.append((self._key(master, "", ""),
-                                    lambda r=master: api.tombstone(calendar, r)))
+                    entries.append(
+                        (self._key(master, "", ""), lambda r=master: api.tombstone(calendar, r))
+                    )
                 continue
             if not self._matches(master):
                 continue
@@ -1040,11 +1220,14 @@ class EventListing:
                 if instance_id in exception_ids:
                     continue
                 start_instant = format_rfc3339(_instant(occurrence.start, tz))
-                entries.append((
-                    self._key(master, occurrence.suffix, start_instant),
-                    lambda m=master, o=occurrence, s=series: api.render(
-                        calendar, StoredEvent(api._instance_data(m, o, s), m.seq, m.created_no)),
-                ))
+                entries.append(
+                    (
+                        self._key(master, occurrence.suffix, start_instant),
+                        lambda m=master, o=occurrence, s=series: api.render(
+                            calendar, StoredEvent(api._instance_data(m, o, s), m.seq, m.created_no)
+                        ),
+                    )
+                )
         for record in exceptions:
             if not self._matches(record):
                 continue
@@ -1052,15 +1235,22 @@ class EventListing:
             order_record = master or record
             suffix = record.data["id"].rpartition("_")[2]
             if record.cancelled:
-                entries.append((self._key(order_record, suffix, ""),
-                                lambda r=record: api.tombstone(calendar, r)))
+                entries.append(
+                    (
+                        self._key(order_record, suffix, ""),
+                        lambda r=record: api.tombstone(calendar, r),
+                    )
+                )
                 continue
             start, end = parse_span(record.data)
-            if not expand_all or self.time_min or self.time_max:
-                if not self._in_range(start, end, start.allday):
-                    continue
-            entries.append((self._key(order_record, suffix, format_rfc3339(start.instant(tz))),
-                            lambda r=record: api.render(calendar, r)))
+            if not self._in_range(start, end):
+                continue
+            entries.append(
+                (
+                    self._key(order_record, suffix, format_rfc3339(start.instant(tz))),
+                    lambda r=record: api.render(calendar, r),
+                )
+            )
         return entries
 
 
@@ -1076,8 +1266,9 @@ def _enum(data, field, allowed):
 
 
 def _insufficient_scope():
-    return ApiError(403, "insufficientPermissions",
-                    "Request had insufficient authentication scopes.")
+    return ApiError(
+        403, "insufficientPermissions", "Request had insufficient authentication scopes."
+    )
 
 
 def _send_updates(call):

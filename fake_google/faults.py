@@ -15,8 +15,11 @@ _DEFAULTS = {
     403: ("rateLimitExceeded", "Rate Limit Exceeded", "usageLimits"),
     404: ("notFound", "Not Found", "global"),
     409: ("duplicate", "The requested identifier already exists.", "global"),
-    410: ("fullSyncRequired", "Sync token is no longer valid, a full sync is required.",
-          "calendar"),
+    410: (
+        "fullSyncRequired",
+        "Sync token is no longer valid, a full sync is required.",
+        "calendar",
+    ),
     412: ("conditionNotMet", "Precondition Failed", "global"),
     429: ("rateLimitExceeded", "Rate Limit Exceeded", "usageLimits"),
     500: ("backendError", "Backend Error", "global"),
@@ -28,9 +31,21 @@ MODES = ("error", "drop", "drop_after_apply", "latency")
 class Fault:
     """One injected misbehaviour, applied to matching requests."""
 
-    def __init__(self, mode="error", status=None, reason=None, message=None, count=None,
-                 probability=None, method=None, path=None, email=None, latency_ms=0,
-                 retry_after=None, seed=None):
+    def __init__(
+        self,
+        mode="error",
+        status=None,
+        reason=None,
+        message=None,
+        count=None,
+        probability=None,
+        method=None,
+        path=None,
+        email=None,
+        latency_ms=0,
+        retry_after=None,
+        seed=None,
+    ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         if mode == "error" and status is None:
@@ -40,7 +55,8 @@ class Fault:
         self.mode = mode
         self.status = status
         reason_default, message_default, self.domain = _DEFAULTS.get(
-            status, ("backendError", "Backend Error", "global"))
+            status, ("backendError", "Backend Error", "global")
+        )
         self.reason = reason or reason_default
         self.message = message or message_default
         # Neither count nor probability: the next request only.
@@ -52,9 +68,18 @@ class Fault:
         self.latency_ms = latency_ms or 0
         self.retry_after = retry_after
         self.rng = random.Random(seed)
-        self.spec = {"mode": mode, "status": status, "reason": self.reason, "count": count,
-                     "probability": probability, "method": method, "path": path, "email": email,
-                     "latency_ms": latency_ms, "retry_after": retry_after}
+        self.spec = {
+            "mode": mode,
+            "status": status,
+            "reason": self.reason,
+            "count": count,
+            "probability": probability,
+            "method": method,
+            "path": path,
+            "email": email,
+            "latency_ms": latency_ms,
+            "retry_after": retry_after,
+        }
 
     def matches(self, method, path, email):
         if self.method and self.method != method:
@@ -65,8 +90,7 @@ class Fault:
 
     def api_error(self):
         headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
-        return ApiError(self.status, self.reason, self.message, domain=self.domain,
-                        headers=headers)
+        return ApiError(self.status, self.reason, self.message, domain=self.domain, headers=headers)
 
 
 class Faults:
@@ -157,9 +181,14 @@ class RequestLog:
             return [dict(r) for r in self._records if email is None or r.get("email") == email]
 
     def counters(self, email=None):
-        counts = {"requests": 0, "batch_parts": 0, "by_operation": collections.Counter(),
-                  "by_status": collections.Counter(), "by_user": collections.Counter(),
-                  "by_send_updates": collections.Counter()}
+        counts = {
+            "requests": 0,
+            "batch_parts": 0,
+            "by_operation": collections.Counter(),
+            "by_status": collections.Counter(),
+            "by_user": collections.Counter(),
+            "by_send_updates": collections.Counter(),
+        }
         for record in self.records(email):
             counts["requests"] += 1
             counts["batch_parts"] += int(record["batch_part"])

@@ -23,9 +23,19 @@ _SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 _OTHER_SCOPES = {"openid", "email", "profile"}
 _LOOPBACK = re.compile(r"^http://(localhost|127\.0\.0\.1)(:\d+)?(/.*)?$")
 # Parameters the consent form carries from the authorize request to its answer.
-_CARRIED = ("client_id", "redirect_uri", "response_type", "scope", "state", "access_type",
-            "prompt", "code_challenge", "code_challenge_method", "include_granted_scopes",
-            "login_hint")
+_CARRIED = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "access_type",
+    "prompt",
+    "code_challenge",
+    "code_challenge_method",
+    "include_granted_scopes",
+    "login_hint",
+)
 
 
 class AuthorizePage(Exception):
@@ -66,9 +76,12 @@ class OAuth:
         if client is None:
             raise AuthorizePage(401, "invalid_client", "The OAuth client was not found.")
         if not self._redirect_allowed(client, params.get("redirect_uri")):
-            raise AuthorizePage(400, "redirect_uri_mismatch",
-                                "The redirect URI in the request does not match the ones "
-                                "authorized for the OAuth client.")
+            raise AuthorizePage(
+                400,
+                "redirect_uri_mismatch",
+                "The redirect URI in the request does not match the ones "
+                "authorized for the OAuth client.",
+            )
         if params.get("response_type") != "code":
             return "unsupported_response_type"
         scopes = (params.get("scope") or "").split()
@@ -95,7 +108,9 @@ class OAuth:
             return self._redirect(params, {"error": error})
         hidden = "".join(
             f'<input type="hidden" name="{name}" value="{html.escape(params[name])}">'
-            for name in _CARRIED if params.get(name) is not None)
+            for name in _CARRIED
+            if params.get(name) is not None
+        )
         email = html.escape(params.get("login_hint") or "")
         scopes = "".join(f"<li>{html.escape(s)}</li>" for s in params["scope"].split())
         page = f"""<!DOCTYPE html>
@@ -219,8 +234,11 @@ class OAuth:
         if form.get("scope"):
             asked = form["scope"].split()
             if not set(asked) <= set(scope.split()):
-                raise OAuthError(400, "invalid_scope",
-                                 "The requested scope exceeds the scope originally granted.")
+                raise OAuthError(
+                    400,
+                    "invalid_scope",
+                    "The requested scope exceeds the scope originally granted.",
+                )
             scope = " ".join(asked)
         answer = self.issue(record["email"], client_id, scope, with_refresh=False)
         self.store.access_tokens[answer["access_token"]]["refresh_token"] = token
@@ -229,16 +247,26 @@ class OAuth:
     def issue(self, email, client_id, scope, with_refresh):
         """New access (and optionally refresh) token for an account and client."""
         access = "ya29." + secrets.token_urlsafe(40)
-        answer = {"access_token": access, "expires_in": self.access_token_lifetime,
-                  "token_type": "Bearer", "scope": scope}
+        answer = {
+            "access_token": access,
+            "expires_in": self.access_token_lifetime,
+            "token_type": "Bearer",
+            "scope": scope,
+        }
         refresh = None
         if with_refresh:
             refresh = "1//" + secrets.token_urlsafe(40)
-            self.store.refresh_tokens[refresh] = {"email": email, "client_id": client_id,
-                                                  "scope": scope}
+            self.store.refresh_tokens[refresh] = {
+                "email": email,
+                "client_id": client_id,
+                "scope": scope,
+            }
             answer["refresh_token"] = refresh
         self.store.access_tokens[access] = {
-            "email": email, "client_id": client_id, "scope": scope, "refresh_token": refresh,
+            "email": email,
+            "client_id": client_id,
+            "scope": scope,
+            "refresh_token": refresh,
             "expires_at": time.time() + self.access_token_lifetime,
         }
         return answer
@@ -255,8 +283,9 @@ class OAuth:
 
     def _end_grant(self, email, client_id):
         for tokens in (self.store.access_tokens, self.store.refresh_tokens):
-            for key in [k for k, v in tokens.items()
-                        if v["email"] == email and v["client_id"] == client_id]:
+            for key in [
+                k for k, v in tokens.items() if v["email"] == email and v["client_id"] == client_id
+            ]:
                 del tokens[key]
         self.store.grants.discard((email, client_id))
 

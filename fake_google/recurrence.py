@@ -8,7 +8,7 @@ import datetime as dt
 import itertools
 import re
 
-from dateutil.rrule import rrulestr, rruleset
+from dateutil.rrule import rruleset, rrulestr
 
 from .errors import bad_request
 from .timeutil import UTC, parse_date, parse_local, parse_rfc3339, zone
@@ -23,7 +23,7 @@ _UNTIL = re.compile(r"UNTIL=([0-9TZ]+)", re.IGNORECASE)
 class EventTime:
     """One `start`/`end` value: a date (all-day) or an aware datetime in a zone."""
 
-    __slots__ = ("allday", "value", "tz_name")
+    __slots__ = ("allday", "tz_name", "value")
 
     def __init__(self, allday, value, tz_name):
         self.allday = allday
@@ -33,7 +33,9 @@ class EventTime:
     def instant(self, calendar_tz):
         """The UTC instant; a date counts from midnight in the calendar's zone."""
         if self.allday:
-            return dt.datetime.combine(self.value, dt.time(), zone(calendar_tz) or UTC).astimezone(UTC)
+            return dt.datetime.combine(self.value, dt.time(), zone(calendar_tz) or UTC).astimezone(
+                UTC
+            )
         return self.value.astimezone(UTC)
 
 
@@ -58,7 +60,9 @@ def parse_time(spec, field):
             if local is None:
                 raise bad_request(f"Invalid {field} time.")
             if not tz_name:
-                raise bad_request(f"Missing time zone definition for {field} time.", reason="required")
+                raise bad_request(
+                    f"Missing time zone definition for {field} time.", reason="required"
+                )
             moment = local.replace(tzinfo=zone(tz_name))
         elif tz_name:
             moment = moment.astimezone(zone(tz_name))
@@ -72,10 +76,8 @@ def parse_span(data):
     end = parse_time(data.get("end"), "end")
     if start.allday != end.allday:
         raise bad_request("Start and end times must either both be date or both be dateTime.")
-    if start.allday:
-        empty = end.value <= start.value
-    else:
-        empty = end.value < start.value
+    # A zero-length timed event is allowed; an all-day one must span a day.
+    empty = end.value <= start.value if start.allday else end.value < start.value
     if empty:
         raise bad_request("The specified time range is empty.", reason="timeRangeEmpty")
     return start, end
@@ -89,7 +91,7 @@ def instance_suffix(original):
 
 
 class Occurrence:
-    __slots__ = ("original", "start", "end", "suffix")
+    __slots__ = ("end", "original", "start", "suffix")
 
     def __init__(self, original, start, end, suffix):
         self.original = original
@@ -153,9 +155,11 @@ class Series:
             elif raw.endswith("Z"):
                 moment = dt.datetime.strptime(raw, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
             else:
-                moment = dt.datetime.strptime(raw, "%Y%m%dT%H%M%S").replace(tzinfo=self.dtstart.tzinfo)
+                moment = dt.datetime.strptime(raw, "%Y%m%dT%H%M%S").replace(
+                    tzinfo=self.dtstart.tzinfo
+                )
             fixed = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        return value[: match.start(1)] + fixed + value[match.end(1):]
+        return value[: match.start(1)] + fixed + value[match.end(1) :]
 
     def _parse_date_value(self, text, params):
         tzid = next((p.split("=", 1)[1] for p in params if p.upper().startswith("TZID=")), None)
@@ -164,7 +168,9 @@ class Series:
             if self.allday:
                 return day
             return day.replace(
-                hour=self.dtstart.hour, minute=self.dtstart.minute, second=self.dtstart.second,
+                hour=self.dtstart.hour,
+                minute=self.dtstart.minute,
+                second=self.dtstart.second,
                 tzinfo=self.dtstart.tzinfo,
             )
         if text.upper().endswith("Z"):

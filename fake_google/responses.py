@@ -6,7 +6,7 @@ JSON_TYPE = "application/json; charset=UTF-8"
 
 
 class Response:
-    __slots__ = ("status", "headers", "body")
+    __slots__ = ("body", "headers", "status")
 
     def __init__(self, status, headers=None, body=b""):
         self.status = status

@@ -1,5 +1,6 @@
 """FakeGoogle: the HTTP server, request dispatch, faults, log and persistence."""
 
+import contextlib
 import http.server
 import json
 import os
@@ -11,7 +12,7 @@ import urllib.parse
 from . import batch
 from .control_api import ControlApi
 from .errors import ApiError, DropConnection, OAuthError
-from .events_api import Call, CalendarApi, route
+from .events_api import CalendarApi, Call, route
 from .faults import Faults, Quota, RequestLog
 from .notifier import Notifier
 from .oauth import AuthorizePage, OAuth
@@ -19,7 +20,8 @@ from .responses import Response, json_response
 from .store import Store
 
 DEFAULT_CLIENT_ID = "fake-client-id.apps.googleusercontent.com"
-DEFAULT_CLIENT_SECRET = "fake-client-secret"
+# A published demo credential, not a secret: the fake only listens on loopback.
+DEFAULT_CLIENT_SECRET = "fake-client-secret"  # noqa: S105
 API_PREFIX = "/calendar/v3/"
 
 
@@ -61,13 +63,15 @@ class FakeGoogle:
         self.url = f"http://127.0.0.1:{self.port}"
         self.api = CalendarApi(self.store, self.notifier, self.url)
         self.notifier.start()
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="fake-google-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-google-http", daemon=True
+        )
         self._thread.start()
         if self.persist_path:
             self._stopping.clear()
-            self._saver = threading.Thread(target=self._save_loop, name="fake-google-saver",
-                                           daemon=True)
+            self._saver = threading.Thread(
+                target=self._save_loop, name="fake-google-saver", daemon=True
+            )
             self._saver.start()
         return self
 
@@ -121,11 +125,18 @@ class FakeGoogle:
         if path.startswith("/_fake/"):
             return self.control.handle(method, path, query, body)
         record = {
-            "time": time.time(), "email": None, "client_id": None, "method": method,
-            "path": path, "query": {k: v[-1] if len(v) == 1 else v for k, v in query.items()},
-            "operation": _operation(method, path), "status": None,
-            "send_updates": _send_updates(query), "notified": [],
-            "batch_part": batch_state is not None, "fault": None,
+            "time": time.time(),
+            "email": None,
+            "client_id": None,
+            "method": method,
+            "path": path,
+            "query": {k: v[-1] if len(v) == 1 else v for k, v in query.items()},
+            "operation": _operation(method, path),
+            "status": None,
+            "send_updates": _send_updates(query),
+            "notified": [],
+            "batch_part": batch_state is not None,
+            "fault": None,
         }
         email = self._peek_email(headers)
         record["email"] = email
@@ -159,8 +170,9 @@ class FakeGoogle:
 
     def _error_response(self, path, error):
         if path in ("/token", "/revoke"):
-            return json_response(error.status, {"error": error.reason,
-                                                "error_description": error.message})
+            return json_response(
+                error.status, {"error": error.reason, "error_description": error.message}
+            )
         return json_response(error.status, error.body(), error.headers)
 
     def _answer(self, method, path, query, headers, body, record):
@@ -186,8 +198,7 @@ class FakeGoogle:
                     return Response(405, {"Allow": "POST"})
                 return self._batch(headers, body, record)
             if path.startswith(API_PREFIX):
-                return self._calendar(method, path[len(API_PREFIX):], query, headers, body,
-                                      record)
+                return self._calendar(method, path[len(API_PREFIX) :], query, headers, body, record)
             raise ApiError(404, "notFound", "Not Found")
         except OAuthError as error:
             return json_response(error.status, error.body())
@@ -206,8 +217,10 @@ class FakeGoogle:
             else:
                 return Response(405, {"Allow": "GET, POST"})
         except AuthorizePage as error:
-            page = (f"<!DOCTYPE html><html><body><h1>Error {error.status}: {error.error}</h1>"
-                    f"<p>{error.description}</p></body></html>").encode()
+            page = (
+                f"<!DOCTYPE html><html><body><h1>Error {error.status}: {error.error}</h1>"
+                f"<p>{error.description}</p></body></html>"
+            ).encode()
             return Response(error.status, {"Content-Type": "text/html; charset=utf-8"}, page)
         return Response(status, response_headers, page)
 
@@ -226,17 +239,22 @@ class FakeGoogle:
 
     def _batch(self, headers, body, record):
         parts = batch.parse(headers.get("content-type"), body)
-        shared = {k: v for k, v in headers.items()
-                  if k in ("authorization", "x-goog-user-project", "user-agent")}
+        shared = {
+            k: v
+            for k, v in headers.items()
+            if k in ("authorization", "x-goog-user-project", "user-agent")
+        }
         state = {"drop": False}
         results = []
         for part in parts:
             part_headers = dict(shared)
             part_headers.update(part.headers)
-            response = self.dispatch(part.method, part.target, part_headers, part.body,
-                                     batch_state=state)
-            part_response_headers = {k: v for k, v in response.headers.items()
-                                     if k.lower() != "content-length"}
+            response = self.dispatch(
+                part.method, part.target, part_headers, part.body, batch_state=state
+            )
+            part_response_headers = {
+                k: v for k, v in response.headers.items() if k.lower() != "content-length"
+            }
             results.append((part, response.status, part_response_headers, response.body))
         if state["drop"]:
             raise DropConnection()
@@ -254,7 +272,7 @@ def _operation(method, path):
         return "batch"
     if path.startswith(API_PREFIX):
         try:
-            return route(method, path[len(API_PREFIX):])[0]
+            return route(method, path[len(API_PREFIX) :])[0]
         except ApiError:
             return "unknown"
     return "unknown"
@@ -290,7 +308,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "ESF"
     sys_version = ""
 
-    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+    def log_message(self, *args):
         """Quiet: the fake's own request log is the record."""
 
     def _serve(self):
@@ -301,10 +319,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             response = self.server.fake.dispatch(self.command, self.path, headers, body)
         except DropConnection:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self.send_response(response.status)
         for name, value in response.headers.items():

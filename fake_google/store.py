@@ -27,7 +27,7 @@ class StoredEvent:
     marks a copy its attendee deleted, which organizer updates keep deleted.
     """
 
-    __slots__ = ("data", "seq", "created_no", "origin", "copies", "removed_by_owner")
+    __slots__ = ("copies", "created_no", "data", "origin", "removed_by_owner", "seq")
 
     def __init__(self, data, seq, created_no, origin=None):
         self.data = data
@@ -47,15 +47,22 @@ class StoredEvent:
 
     def to_json(self):
         return {
-            "data": self.data, "seq": self.seq, "created_no": self.created_no,
+            "data": self.data,
+            "seq": self.seq,
+            "created_no": self.created_no,
             "origin": list(self.origin) if self.origin else None,
-            "copies": sorted(self.copies), "removed_by_owner": self.removed_by_owner,
+            "copies": sorted(self.copies),
+            "removed_by_owner": self.removed_by_owner,
         }
 
     @classmethod
     def from_json(cls, raw):
-        record = cls(raw["data"], raw["seq"], raw["created_no"],
-                     tuple(raw["origin"]) if raw.get("origin") else None)
+        record = cls(
+            raw["data"],
+            raw["seq"],
+            raw["created_no"],
+            tuple(raw["origin"]) if raw.get("origin") else None,
+        )
         record.copies = set(raw.get("copies") or ())
         record.removed_by_owner = raw.get("removed_by_owner", False)
         return record
@@ -75,8 +82,12 @@ class Calendar:
 
     def to_json(self):
         return {
-            "id": self.id, "owner": self.owner, "summary": self.summary,
-            "time_zone": self.time_zone, "primary": self.primary, "updated": self.updated,
+            "id": self.id,
+            "owner": self.owner,
+            "summary": self.summary,
+            "time_zone": self.time_zone,
+            "primary": self.primary,
+            "updated": self.updated,
             "sync_epoch": self.sync_epoch,
             "events": [record.to_json() for record in self.events.values()],
         }
@@ -110,7 +121,8 @@ class User:
 
     def to_json(self):
         return {
-            "email": self.email, "time_zone": self.time_zone,
+            "email": self.email,
+            "time_zone": self.time_zone,
             "default_reminders": self.default_reminders,
             "calendars": [calendar.to_json() for calendar in self.calendars.values()],
         }
@@ -174,9 +186,12 @@ class Store:
     def to_json(self):
         with self.lock:
             return {
-                "seq": self.seq, "created_no": self.created_no, "clients": self.clients,
+                "seq": self.seq,
+                "created_no": self.created_no,
+                "clients": self.clients,
                 "users": [user.to_json() for user in self.users.values()],
-                "codes": self.codes, "access_tokens": self.access_tokens,
+                "codes": self.codes,
+                "access_tokens": self.access_tokens,
                 "refresh_tokens": self.refresh_tokens,
                 "grants": sorted(list(grant) for grant in self.grants),
                 "channels": self.channels,

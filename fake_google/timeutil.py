@@ -4,7 +4,7 @@ import datetime as dt
 import threading
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def format_rfc3339(moment):

@@ -6,20 +6,30 @@ import urllib.parse
 
 import requests
 
-from .fake_fixtures import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE, ctl, fake  # noqa: F401
+from . import fake_fixtures
+from .fake_fixtures import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE
+
+fake, ctl = fake_fixtures.fake, fake_fixtures.ctl
 
 
 def _authorize(fake, **overrides):
-    params = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "code",
-              "scope": SCOPE, "access_type": "offline", "state": "a b&c=d/é"}
+    params = {
+        "client_id": CLIENT_ID,
+        "redirect_uri": REDIRECT_URI,
+        "response_type": "code",
+        "scope": SCOPE,
+        "access_type": "offline",
+        "state": "a b&c=d/é",
+    }
     params.update(overrides)
     return {k: v for k, v in params.items() if v is not None}
 
 
 def _consent(fake, action="allow", email="carol@example.com", **overrides):
     form = dict(_authorize(fake, **overrides), action=action, email=email)
-    response = requests.post(f"{fake.url}/o/oauth2/v2/auth", data=form, allow_redirects=False,
-                             timeout=10)
+    response = requests.post(
+        f"{fake.url}/o/oauth2/v2/auth", data=form, allow_redirects=False, timeout=10
+    )
     return response
 
 
@@ -30,34 +40,51 @@ def _query(response):
 
 
 def _exchange(fake, code, **overrides):
-    form = {"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET, "redirect_uri": REDIRECT_URI}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uri": REDIRECT_URI,
+    }
     form.update(overrides)
-    return requests.post(f"{fake.url}/token", data={k: v for k, v in form.items() if v},
-                         timeout=10)
+    return requests.post(f"{fake.url}/token", data={k: v for k, v in form.items() if v}, timeout=10)
 
 
 def test_consent_page_shows_form(fake):
-    response = requests.get(f"{fake.url}/o/oauth2/v2/auth", params=_authorize(fake,
-                            login_hint="dave@example.com"), timeout=10)
+    response = requests.get(
+        f"{fake.url}/o/oauth2/v2/auth",
+        params=_authorize(fake, login_hint="dave@example.com"),
+        timeout=10,
+    )
     assert response.status_code == 200
     assert 'value="allow"' in response.text and 'value="deny"' in response.text
     assert "dave@example.com" in response.text
 
 
 def test_authorize_rejects_unknown_client_and_redirect(fake):
-    response = requests.get(f"{fake.url}/o/oauth2/v2/auth",
-                            params=_authorize(fake, client_id="nope"), timeout=10)
+    response = requests.get(
+        f"{fake.url}/o/oauth2/v2/auth", params=_authorize(fake, client_id="nope"), timeout=10
+    )
     assert response.status_code == 401 and "invalid_client" in response.text
-    response = requests.get(f"{fake.url}/o/oauth2/v2/auth", allow_redirects=False,
-                            params=_authorize(fake, redirect_uri="http://evil/cb"), timeout=10)
+    response = requests.get(
+        f"{fake.url}/o/oauth2/v2/auth",
+        allow_redirects=False,
+        params=_authorize(fake, redirect_uri="http://evil/cb"),
+        timeout=10,
+    )
     assert response.status_code == 400 and "redirect_uri_mismatch" in response.text
-    response = requests.get(f"{fake.url}/o/oauth2/v2/auth", allow_redirects=False,
-                            params=_authorize(fake, response_type="token"), timeout=10)
+    response = requests.get(
+        f"{fake.url}/o/oauth2/v2/auth",
+        allow_redirects=False,
+        params=_authorize(fake, response_type="token"),
+        timeout=10,
+    )
     assert response.status_code == 302
     assert _query(response)["error"] == "unsupported_response_type"
-    response = requests.get(f"{fake.url}/o/oauth2/v2/auth", params=_authorize(fake, scope=None),
-                            timeout=10)
+    response = requests.get(
+        f"{fake.url}/o/oauth2/v2/auth", params=_authorize(fake, scope=None), timeout=10
+    )
     assert response.status_code == 400
 
 
@@ -72,8 +99,11 @@ def test_code_flow_creates_account_and_tokens_work(fake, ctl):
     tokens = _exchange(fake, answer["code"]).json()
     assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 3600
     assert tokens["refresh_token"].startswith("1//") and tokens["scope"] == SCOPE
-    response = requests.get(f"{fake.url}/calendar/v3/users/me/calendarList", timeout=10,
-                            headers={"Authorization": "Bearer " + tokens["access_token"]})
+    response = requests.get(
+        f"{fake.url}/calendar/v3/users/me/calendarList",
+        timeout=10,
+        headers={"Authorization": "Bearer " + tokens["access_token"]},
+    )
     assert response.status_code == 200
     assert [c["id"] for c in response.json()["items"]] == ["carol@example.com"]
     assert [u["email"] for u in ctl.users()] == ["carol@example.com"]
@@ -107,16 +137,20 @@ def test_token_endpoint_errors(fake):
 
 def test_pkce_s256_is_enforced(fake):
     verifier = "v" * 50
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()) \
-        .decode().rstrip("=")
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    )
     code = _query(_consent(fake, code_challenge=challenge, code_challenge_method="S256"))["code"]
     missing = _exchange(fake, code)
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_grant"
     wrong = _exchange(fake, code, code_verifier="w" * 50)
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
     assert _exchange(fake, code, code_verifier=verifier).status_code == 200
-    bad_method = requests.get(f"{fake.url}/o/oauth2/v2/auth", timeout=10, params=_authorize(
-        fake, code_challenge=challenge, code_challenge_method="S512"))
+    bad_method = requests.get(
+        f"{fake.url}/o/oauth2/v2/auth",
+        timeout=10,
+        params=_authorize(fake, code_challenge=challenge, code_challenge_method="S512"),
+    )
     assert bad_method.status_code == 400
 
 
@@ -131,31 +165,55 @@ def test_refresh_expiry_and_revoke(fake, ctl):
     expired = call(tokens["access_token"])
     assert expired.status_code == 401
     assert expired.json()["error"]["errors"][0]["reason"] == "authError"
-    refreshed = requests.post(f"{fake.url}/token", timeout=10, data={
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}).json()
+    refreshed = requests.post(
+        f"{fake.url}/token",
+        timeout=10,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+    ).json()
     assert "refresh_token" not in refreshed
     assert call(refreshed["access_token"]).status_code == 200
 
-    revoke = requests.post(f"{fake.url}/revoke", data={"token": tokens["refresh_token"]},
-                           timeout=10)
+    revoke = requests.post(
+        f"{fake.url}/revoke", data={"token": tokens["refresh_token"]}, timeout=10
+    )
     assert revoke.status_code == 200
     assert call(refreshed["access_token"]).status_code == 401
-    dead = requests.post(f"{fake.url}/token", timeout=10, data={
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+    dead = requests.post(
+        f"{fake.url}/token",
+        timeout=10,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+    )
     assert dead.status_code == 400
-    assert dead.json() == {"error": "invalid_grant",
-                           "error_description": "Token has been expired or revoked."}
+    assert dead.json() == {
+        "error": "invalid_grant",
+        "error_description": "Token has been expired or revoked.",
+    }
     assert requests.post(f"{fake.url}/revoke", data={"token": "x"}, timeout=10).status_code == 400
 
 
 def test_control_revoke_refresh_tokens(fake, ctl):
     tokens = ctl.issue_tokens("erin@example.com", CLIENT_ID)
     ctl.revoke_refresh_tokens("erin@example.com")
-    dead = requests.post(f"{fake.url}/token", timeout=10, data={
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
-        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+    dead = requests.post(
+        f"{fake.url}/token",
+        timeout=10,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+    )
     assert dead.json()["error"] == "invalid_grant"
 
 
@@ -172,12 +230,17 @@ def test_api_without_or_with_bad_token_gets_googles_401(fake):
 
 
 def test_read_only_scope_cannot_write(fake, ctl):
-    tokens = ctl.issue_tokens("ro@example.com", CLIENT_ID,
-                              scope="https://www.googleapis.com/auth/calendar.readonly")
+    tokens = ctl.issue_tokens(
+        "ro@example.com", CLIENT_ID, scope="https://www.googleapis.com/auth/calendar.readonly"
+    )
     headers = {"Authorization": "Bearer " + tokens["access_token"]}
     url = f"{fake.url}/calendar/v3/calendars/primary/events"
     assert requests.get(url, headers=headers, timeout=10).status_code == 200
-    write = requests.post(url, headers=headers, timeout=10, json={
-        "start": {"date": "2030-01-01"}, "end": {"date": "2030-01-02"}})
+    write = requests.post(
+        url,
+        headers=headers,
+        timeout=10,
+        json={"start": {"date": "2030-01-01"}, "end": {"date": "2030-01-02"}},
+    )
     assert write.status_code == 403
     assert write.json()["error"]["errors"][0]["reason"] == "insufficientPermissions"
