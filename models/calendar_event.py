@@ -128,7 +128,9 @@ class CalendarEvent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.context.get(FROM_GOOGLE):
-            syncing_user_ids = self._google_syncing_user_ids()
+            syncing_user_ids = self._google_syncing_user_ids(
+                {vals.get("user_id", self.env.uid) for vals in vals_list}
+            )
             for vals in vals_list:
                 organizer_id = vals.get("user_id", self.env.uid)
                 if organizer_id in syncing_user_ids and not vals.get("recurrency"):
@@ -150,36 +152,52 @@ class CalendarEvent(models.Model):
             self._google_queue_deletions()
         return super().unlink()
 
-    def _google_syncing_user_ids(self):
-        """Ids of the users whose events are in the sync's scope (one query)."""
+    def _google_syncing_user_ids(self, user_ids):
+        """Those of ``user_ids`` whose events are in the sync's scope (one query)."""
         accounts = (
             self.env["google.calendar.account"]
             .sudo()
-            .search_fetch([("state", "in", SYNCING_STATES)], ["user_id"])
+            .search_fetch(
+                [("state", "in", SYNCING_STATES), ("user_id", "in", list(user_ids))], ["user_id"]
+            )
         )
         return set(accounts.user_id.ids)
 
     def _google_mark_dirty(self):
-        """Flag the events whose synced fields changed; no Google call here."""
-        candidates = self.filtered(lambda event: not event.recurrency)
+        """Flag the events whose synced fields changed; no Google call here.
+
+        An event that has no Google id yet gets one now, in the transaction of
+        the change, so that it is stored before any insert is attempted.
+        """
+        candidates = self.filtered(
+            lambda event: not event.recurrency and not event.google_push_pending
+        )
+        without_id = candidates.filtered(lambda event: not event.google_id)
+        if without_id:
+            syncing_user_ids = self._google_syncing_user_ids(without_id.user_id.ids)
+            out_of_scope = without_id.filtered(
+                lambda event: event.user_id.id not in syncing_user_ids
+            )
+            candidates -= out_of_scope
+            without_id -= out_of_scope
         if not candidates:
             return
-        unlinked = candidates.filtered(lambda event: not event.google_id)
-        if unlinked:
-            syncing_user_ids = self._google_syncing_user_ids()
-            unlinked = unlinked.filtered(lambda event: event.user_id.id not in syncing_user_ids)
-        dirty = (candidates - unlinked).filtered(lambda event: not event.google_push_pending)
-        if not dirty:
-            return
         # Plain SQL: an ORM write would run this hook (and the mail logic of
-        # calendar.event.write) again for a purely technical flag.
-        dirty.flush_recordset(["google_push_pending"])
+        # calendar.event.write) again for purely technical fields.
+        candidates.flush_recordset(["google_push_pending", "google_id"])
         self.env.cr.execute(
             "UPDATE calendar_event SET google_push_pending = TRUE WHERE id IN %s",
-            [tuple(dirty.ids)],
+            [tuple(candidates.ids)],
         )
-        dirty.invalidate_recordset(["google_push_pending"])
-        dirty._google_push_after_commit()
+        if without_id:
+            self.env.cr.execute(
+                """UPDATE calendar_event AS event SET google_id = chosen.google_id
+                     FROM unnest(%s::int[], %s::varchar[]) AS chosen(id, google_id)
+                    WHERE event.id = chosen.id""",
+                [without_id.ids, [new_google_id() for _event in without_id]],
+            )
+        candidates.invalidate_recordset(["google_push_pending", "google_id"])
+        candidates._google_push_after_commit()
 
     def _google_queue_deletions(self):
         """Remember, durably, the Google events to delete once these are gone."""

@@ -386,7 +386,10 @@ class _Run:
             if decision.pull_fields:
                 writes[event.id] = decision.values
                 self.counts["odoo_updated"] += 1
-            state["google_push_pending"] = bool(decision.push_fields)
+            # A pending push the values cannot show (an archived event) stays.
+            state["google_push_pending"] = event.google_push_pending or bool(
+                decision.push_fields
+            )
             if decision.push_fields:
                 # The next patch sends what differs from Google's current values.
                 state["google_agreed_values"] = json.dumps(google_values, sort_keys=True)
@@ -649,8 +652,15 @@ class _Run:
 
     def _after_archive(self, event, outcome):
         if outcome is None or isinstance(outcome, NotFound | EventGone):
+            # Google never takes a deleted id again: restoring the event in
+            # Odoo gives it a new one.
             event.with_context(**{FROM_GOOGLE: True}).write(
-                {"google_etag": False, "google_agreed_values": False, "google_push_pending": False}
+                {
+                    "google_id": False,
+                    "google_etag": False,
+                    "google_agreed_values": False,
+                    "google_push_pending": False,
+                }
             )
             self.counts["google_deleted"] += 1
         else:

@@ -212,6 +212,18 @@ class TestSyncToGoogle(SyncCase):
         self.assertEqual(counts["google_deleted"], 1)
         self.assertFalse(self.env["google.calendar.outbox"].sudo().search([]))
 
+    def test_odoo_event_archived_then_restored(self):
+        event = self.create_event()
+        self.sync(self.account)
+        first_id = event.google_id
+        event.active = False
+        self.sync(self.account)
+        self.assertEqual(self.google_events(ANN)[first_id]["status"], "cancelled")
+        event.active = True
+        self.sync(self.account)
+        self.assertNotEqual(event.google_id, first_id, "Google never reuses a deleted id")
+        self.assertEqual(self.google_events(ANN)[event.google_id]["status"], "confirmed")
+
     def test_unsynced_field_edit_sends_nothing(self):
         event = self.create_event()
         self.sync(self.account)
@@ -459,6 +471,8 @@ class TestSyncConflicts(SyncCase):
         self.assertEqual(named[0]["id"], event.google_id)
         self.assertFalse(event.google_push_pending)
         self.assertEqual(event.google_etag, named[0]["etag"])
+        inserts = [w["status"] for w in self.writes(ANN) if w["operation"] == "events.insert"]
+        self.assertEqual(inserts, [200, 409], "the retry met the stored event, not a twin")
 
 
 @tagged("post_install", "-at_install")
