@@ -1,0 +1,188 @@
+"""Writes on the fake: insert ids, patch/update semantics, etags, sendUpdates, deletes."""
+
+from . import fake_fixtures
+from .fake_fixtures import timed
+
+fake, ctl, alice, bob = (
+    fake_fixtures.fake,
+    fake_fixtures.ctl,
+    fake_fixtures.alice,
+    fake_fixtures.bob,
+)
+EVENTS = "calendars/primary/events"
+
+
+def test_insert_with_client_id_is_idempotent(ctl, alice):
+    chosen = "0123456789abcdefghijklmnopqrstuv"
+    created = alice("POST", EVENTS, json=timed("mine", id=chosen))
+    assert created.status_code == 200 and created.json()["id"] == chosen
+    assert created.json()["iCalUID"] == f"{chosen}@google.com"
+    again = alice("POST", EVENTS, json=timed("twin", id=chosen))
+    assert again.status_code == 409
+    assert again.json()["error"]["errors"][0]["reason"] == "duplicate"
+    alice("DELETE", f"{EVENTS}/{chosen}")
+    after_delete = alice("POST", EVENTS, json=timed("twin", id=chosen))
+    assert after_delete.status_code == 409
+    assert [e["summary"] for e in ctl.events("alice@example.com")] == ["mine"]
+
+
+def test_insert_refuses_bad_ids_and_bad_bodies(alice):
+    for bad_id in ("abc", "UPPERCASE123", "wxyz12345", "a" * 1025):
+        response = alice("POST", EVENTS, json=timed("x", id=bad_id))
+        assert response.status_code == 400, bad_id
+    mixed = alice(
+        "POST",
+        EVENTS,
+        json={"start": {"date": "2030-01-01"}, "end": {"dateTime": "2030-01-01T10:00:00Z"}},
+    )
+    assert mixed.status_code == 400
+    assert "both be date or both be dateTime" in mixed.json()["error"]["message"]
+    no_end = alice("POST", EVENTS, json={"start": {"date": "2030-01-01"}})
+    assert no_end.status_code == 400
+    backwards = alice(
+        "POST", EVENTS, json=timed("x", "2030-01-01T10:00:00Z", "2030-01-01T09:00:00Z")
+    )
+    assert backwards.json()["error"]["errors"][0]["reason"] == "timeRangeEmpty"
+    not_json = alice("POST", EVENTS, data=b"{nope", headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 400
+    assert not_json.json()["error"]["errors"][0]["reason"] == "parseError"
+    bad_reminders = alice(
+        "POST",
+        EVENTS,
+        json=timed(
+            "x", reminders={"useDefault": True, "overrides": [{"method": "popup", "minutes": 5}]}
+        ),
+    )
+    assert bad_reminders.status_code == 400
+    assert alice.list_all()[0] == []
+
+
+def test_patch_merges_update_replaces_and_bookkeeping_moves(alice):
+    created = alice(
+        "POST",
+        EVENTS,
+        json=timed(
+            "first",
+            location="Room 1",
+            description="d",
+            extendedProperties={"private": {"odoo_id": "7"}},
+        ),
+    ).json()
+    patched = alice(
+        "PATCH",
+        f"{EVENTS}/{created['id']}",
+        json={
+            "summary": "second",
+            "description": None,
+            "extendedProperties": {"private": {"x": "1"}},
+        },
+    ).json()
+    assert patched["summary"] == "second" and patched["location"] == "Room 1"
+    assert "description" not in patched
+    assert patched["extendedProperties"]["private"] == {"odoo_id": "7", "x": "1"}
+    assert patched["sequence"] == created["sequence"] + 1
+    assert patched["etag"] != created["etag"] and patched["updated"] > created["updated"]
+    assert patched["created"] == created["created"]
+    updated = alice(
+        "PUT",
+        f"{EVENTS}/{created['id']}",
+        json=timed("third", "2030-02-01T10:00:00Z", "2030-02-01T11:00:00Z"),
+    ).json()
+    assert updated["summary"] == "third" and "location" not in updated
+    assert updated["sequence"] == patched["sequence"] + 1
+    missing_times = alice("PUT", f"{EVENTS}/{created['id']}", json={"summary": "x"})
+    assert missing_times.status_code == 400
+    # Read-only fields sent by a client are ignored.
+    ignored = alice(
+        "PATCH",
+        f"{EVENTS}/{created['id']}",
+        json={"organizer": {"email": "evil@example.com"}, "id": "other12345"},
+    ).json()
+    assert ignored["organizer"]["email"] == "alice@example.com" and ignored["id"] == created["id"]
+
+
+def test_reminders_only_change_keeps_updated(alice):
+    created = alice("POST", EVENTS, json=timed("r")).json()
+    changed = alice(
+        "PATCH",
+        f"{EVENTS}/{created['id']}",
+        json={
+            "reminders": {"useDefault": False, "overrides": [{"method": "email", "minutes": 30}]}
+        },
+    ).json()
+    assert changed["updated"] == created["updated"] and changed["etag"] != created["etag"]
+
+
+def test_etag_preconditions(alice):
+    created = alice("POST", EVENTS, json=timed("e")).json()
+    url = f"{EVENTS}/{created['id']}"
+    fresh = alice("GET", url, headers={"If-None-Match": created["etag"]})
+    assert fresh.status_code == 304 and fresh.content == b""
+    alice("PATCH", url, json={"summary": "changed elsewhere"})
+    stale = alice("PATCH", url, json={"summary": "mine"}, headers={"If-Match": created["etag"]})
+    assert stale.status_code == 412
+    assert stale.json()["error"]["errors"][0]["reason"] == "conditionNotMet"
+    assert alice("GET", url).json()["summary"] == "changed elsewhere"
+    stale_delete = alice("DELETE", url, headers={"If-Match": created["etag"]})
+    assert stale_delete.status_code == 412
+    current = alice("GET", url, headers={"If-None-Match": created["etag"]})
+    assert current.status_code == 200
+    assert alice(
+        "PATCH", url, json={"summary": "ok"}, headers={"If-Match": current.json()["etag"]}
+    ).ok
+
+
+def test_send_updates_recorded_with_recipients(ctl, alice):
+    body = timed(
+        "meeting",
+        attendees=[
+            {"email": "colleague@example.com"},
+            {"email": "guest@other.org", "displayName": "Guest"},
+        ],
+    )
+    alice("POST", EVENTS, json=body, params={"sendUpdates": "externalOnly"})
+    created = alice.list_all()[0][0]
+    alice(
+        "PATCH", f"{EVENTS}/{created['id']}", json={"summary": "m2"}, params={"sendUpdates": "all"}
+    )
+    alice(
+        "PATCH", f"{EVENTS}/{created['id']}", json={"summary": "m3"}, params={"sendUpdates": "none"}
+    )
+    alice("DELETE", f"{EVENTS}/{created['id']}", params={"sendNotifications": "true"})
+    writes = [r for r in ctl.log("alice@example.com") if r["method"] != "GET"]
+    assert [(r["operation"], r["send_updates"], r["notified"]) for r in writes] == [
+        ("events.insert", "externalOnly", ["guest@other.org"]),
+        ("events.patch", "all", ["colleague@example.com", "guest@other.org"]),
+        ("events.patch", "none", []),
+        ("events.delete", "all", ["colleague@example.com", "guest@other.org"]),
+    ]
+    assert writes[0]["query"] == {"sendUpdates": "externalOnly"}
+    assert ctl.counters("alice@example.com")["by_send_updates"] == {
+        "externalOnly": 1,
+        "all": 2,
+        "none": 1,
+    }
+
+
+def test_conference_data_needs_version_1(alice):
+    request = {
+        "createRequest": {"requestId": "r1", "conferenceSolutionKey": {"type": "hangoutsMeet"}}
+    }
+    ignored = alice("POST", EVENTS, json=timed("no meet", conferenceData=request)).json()
+    assert "hangoutLink" not in ignored and "conferenceData" not in ignored
+    meet = alice(
+        "POST",
+        EVENTS,
+        json=timed("meet", conferenceData=request),
+        params={"conferenceDataVersion": 1},
+    ).json()
+    assert meet["hangoutLink"].startswith("https://meet.google.com/")
+    assert meet["conferenceData"]["entryPoints"][0]["uri"] == meet["hangoutLink"]
+    kept = alice("PATCH", f"{EVENTS}/{meet['id']}", json={"summary": "meet 2"}).json()
+    assert kept["hangoutLink"] == meet["hangoutLink"]
+
+
+def test_unknown_event_and_method(alice):
+    assert alice("GET", f"{EVENTS}/unknown123").status_code == 404
+    assert alice("PATCH", f"{EVENTS}/unknown123", json={}).status_code == 404
+    assert alice("GET", "nonsense").status_code == 404
