@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, http
+from odoo import http
 from odoo.http import request
 
 from ..engine import oauth
@@ -66,8 +66,8 @@ class GoogleCalendarSyncController(http.Controller):
         except oauth.InvalidState as exc:
             _logger.warning("Refused a Google OAuth answer for user %s: %s", request.env.uid, exc)
             return self._result_page(
-                _("This answer from Google cannot be accepted"),
-                _(
+                request.env._("This answer from Google cannot be accepted"),
+                request.env._(
                     "The link is invalid, has expired, or was started by another user or "
                     "browser session. Click the Google button in Calendar to try again."
                 ),
@@ -77,33 +77,41 @@ class GoogleCalendarSyncController(http.Controller):
         if error or not code:
             account.write({"pkce_verifier": False, "oauth_nonce": False})
             if error == "access_denied":
-                message = _(
+                message = request.env._(
                     "You did not allow Odoo to access your Google Calendar, so nothing is "
                     "synchronized. Click the Google button in Calendar whenever you change "
                     "your mind."
                 )
             else:
-                message = _("Google answered with an error: %(error)s", error=error or "no code")
+                message = request.env._(
+                    "Google answered with an error: %(error)s", error=error or "no code"
+                )
             return self._result_page(
-                _("Google Calendar not connected"), message, return_path=return_path, status=400
+                request.env._("Google Calendar not connected"),
+                message,
+                return_path=return_path,
+                status=400,
             )
         try:
             account._complete_authorization(code)
         except oauth.TokenExchangeError as exc:
             if exc.error == "no_refresh_token":
-                message = _(
+                message = request.env._(
                     "Google did not grant offline access, which Odoo needs to keep your "
                     "calendar in sync. Remove Odoo from the third-party access of your Google "
                     "account, then click the Google button in Calendar again."
                 )
             else:
-                message = _(
+                message = request.env._(
                     "Google refused to complete the connection: %(reason)s",
                     reason=exc.description or exc.error,
                 )
             account.write({"last_error": message})
             return self._result_page(
-                _("Google Calendar not connected"), message, return_path=return_path, status=400
+                request.env._("Google Calendar not connected"),
+                message,
+                return_path=return_path,
+                status=400,
             )
         return request.redirect(return_path)
 

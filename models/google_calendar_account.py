@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 from google.oauth2.credentials import Credentials
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..engine import oauth
 from ..engine.client import CalendarClient
@@ -195,7 +195,10 @@ class GoogleCalendarAccount(models.Model):
     def _handle_invalid_grant(self):
         """Google no longer honours the refresh token: disconnect and tell the user."""
         self.ensure_one()
-        message = _(
+        user = self.user_id
+        # Written for the user to read: in their language, whoever runs the sync.
+        env = self.with_context(lang=user.lang).env
+        message = env._(
             "Google refused the access of Odoo to the calendar of %(email)s (access revoked "
             "or expired). Click the Google button in Calendar to connect again.",
             email=self.google_email or self.user_id.email or self.user_id.name,
@@ -209,19 +212,18 @@ class GoogleCalendarAccount(models.Model):
                 "last_error": message,
             }
         )
-        user = self.user_id
         user._bus_send(
             "simple_notification",
             {
                 "type": "warning",
-                "title": _("Google Calendar disconnected"),
+                "title": env._("Google Calendar disconnected"),
                 "message": message,
                 "sticky": True,
             },
         )
         user.partner_id.sudo().activity_schedule(
             "mail.mail_activity_data_todo",
-            summary=_("Reconnect Google Calendar"),
+            summary=env._("Reconnect Google Calendar"),
             note=message,
             user_id=user.id,
         )
@@ -262,7 +264,7 @@ class GoogleCalendarAccount(models.Model):
             self._handle_invalid_grant()
             return {"status": "error", "message": self.last_error}
         except GoogleApiError as exc:
-            message = _("Google Calendar answered: %(error)s", error=exc.message)
+            message = self.env._("Google Calendar answered: %(error)s", error=exc.message)
             self.write({"state": "error", "last_error": message})
             return {"status": "error", "message": message}
         return {"status": "synced", **counts}
@@ -288,7 +290,7 @@ class GoogleCalendarAccount(models.Model):
                     account.write(
                         {
                             "state": "error",
-                            "last_error": _("Unexpected error during synchronization."),
+                            "last_error": self.env._("Unexpected error during synchronization."),
                         }
                     )
 

@@ -54,4 +54,4 @@ class ResConfigSettings(models.TransientModel):
             # the Sync button asks for configuration again.
             self.google_calendar_client_id = False
             self.google_calendar_client_secret = False
-        super().set_values()
+        return super().set_values()
