@@ -641,9 +641,15 @@ class TestSyncInvitations(SyncCase):
 
 @tagged("post_install", "-at_install")
 class TestSyncOperations(SyncCase):
+    def run_cron(self):
+        """The cron as it runs: one cursor (here wrapping the test's) per account."""
+        with self.enter_registry_test_mode():
+            self.env["google.calendar.account"]._cron_sync()
+
     def test_pause_then_resume_pushes_changes_made_meanwhile(self):
         account = self.connect(self.ann)
-        account._cron_sync()
+        self.run_cron()
+        self.assertTrue(account.last_sync)
         set_param = self.env["ir.config_parameter"].sudo().set_param
         set_param("google_calendar_sync.paused", "True")
         start = self.future()
@@ -652,24 +658,26 @@ class TestSyncOperations(SyncCase):
             .with_user(self.ann)
             .create({"name": "While paused", "start": start, "stop": start + timedelta(hours=1)})
         )
-        account._cron_sync()
+        self.run_cron()
         self.assertTrue(event.google_push_pending)
         self.assertNotIn(event.google_id, self.google_events(ANN))
         set_param("google_calendar_sync.paused", "")
-        account._cron_sync()
+        self.run_cron()
         self.assertFalse(event.google_push_pending)
         self.assertEqual(self.google_events(ANN)[event.google_id]["summary"], "While paused")
 
     def test_cron_continues_past_failing_user(self):
         ann_account, bob_account = self.connect(self.ann), self.connect(self.bob)
-        self.fake_control.inject_fault(status=500, email=ANN, count=100)
+        self.fake_control.inject_fault(
+            status=403, reason="insufficientPermissions", email=ANN, count=10
+        )
         start = self.future()
         event = (
             self.env["calendar.event"]
             .with_user(self.bob)
             .create({"name": "Bob's", "start": start, "stop": start + timedelta(hours=1)})
         )
-        self.env["google.calendar.account"]._cron_sync()
+        self.run_cron()
         self.assertEqual(ann_account.state, "error")
         self.assertEqual(self.google_events(BOB)[event.google_id]["summary"], "Bob's")
         self.assertTrue(bob_account.last_sync)
