@@ -10,7 +10,7 @@ import requests
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..engine import oauth
-from ..fake_google import FakeControl, FakeGoogle
+from .common import FakeGoogleMixin
 
 PARAMS = "google_calendar_sync."
 
@@ -179,7 +179,7 @@ class TestRedirectRefusals(ConnectCase):
         self.assertEqual(self.account_of(self.ann).state, "not_connected")
 
 
-class FakeGoogleConnectCase(ConnectCase):
+class FakeGoogleConnectCase(FakeGoogleMixin, ConnectCase):
     """Odoo configured for a local fake Google, on real HTTP both ways."""
 
     client_id = "odoo-test-client.apps.googleusercontent.com"
@@ -187,14 +187,10 @@ class FakeGoogleConnectCase(ConnectCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fake = FakeGoogle(port=0).start()
-        cls.addClassCleanup(cls.fake.stop)
-        cls.fake_control = FakeControl(cls.fake.url)
         cls.configure(root=cls.fake.url, client_id=cls.client_id)
 
     def setUp(self):
         super().setUp()
-        self.fake_control.reset()
         # Google sends the browser back to the redirect URI registered for the
         # client: this test server's.
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", self.base_url())
