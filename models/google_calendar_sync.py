@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import timedelta
 from functools import partial
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.modules.registry import Registry
 
 from ..engine import reconcile
@@ -293,7 +293,7 @@ class _Run:
                     notes=notes,
                 )
             except InvalidEvent as exc:
-                self.error(_("Not imported from Google: %(error)s", error=exc), event)
+                self.error(self.env._("Not imported from Google: %(error)s", error=exc), event)
                 continue
             self.messages.extend(notes)
             if event:
@@ -320,7 +320,7 @@ class _Run:
 
     def _skip_recurring(self, item, event):
         self.counts["recurring_skipped"] += 1
-        message = _(
+        message = self.env._(
             "Recurring Google event %(name)s is not synchronized yet: recurrences come in a "
             "later version; the series is left untouched on both sides.",
             name=item.get("summary") or item["id"],
@@ -378,7 +378,7 @@ class _Run:
             if decision.lost:
                 self.counts["conflicts"] += 1
                 event._google_post_note(
-                    _(
+                    self.env._(
                         "Changed on both sides; the most recent change was kept. %(lost)s",
                         lost=" / ".join(lost.message() for lost in decision.lost),
                     )
@@ -387,9 +387,7 @@ class _Run:
                 writes[event.id] = decision.values
                 self.counts["odoo_updated"] += 1
             # A pending push the values cannot show (an archived event) stays.
-            state["google_push_pending"] = event.google_push_pending or bool(
-                decision.push_fields
-            )
+            state["google_push_pending"] = event.google_push_pending or bool(decision.push_fields)
             if decision.push_fields:
                 # The next patch sends what differs from Google's current values.
                 state["google_agreed_values"] = json.dumps(google_values, sort_keys=True)
@@ -490,7 +488,7 @@ class _Run:
             try:
                 body = to_google(values, extended_private=extended)
             except InvalidEvent as exc:
-                self._refuse(event, current, _("Not sent to Google: %(error)s", error=exc))
+                self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
                 return
             body["id"] = event.google_id
             calls.append(ApiCall.insert("primary", body, send_updates=self._send_updates(over)))
@@ -504,7 +502,7 @@ class _Run:
         try:
             body = to_google(values, changed_fields=changed)
         except InvalidEvent as exc:
-            self._refuse(event, current, _("Not sent to Google: %(error)s", error=exc))
+            self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
             return
         calls.append(
             ApiCall.patch(
@@ -558,7 +556,7 @@ class _Run:
             return
         if is_cancelled(answer):
             self.error(
-                _(
+                self.env._(
                     "Google keeps a deleted event under the id of %(name)s; it cannot "
                     "be sent again.",
                     name=event.name,
@@ -615,7 +613,7 @@ class _Run:
             self._refuse(
                 event,
                 fingerprint(values),
-                _(
+                self.env._(
                     "Google refused this change (%(reason)s): only the organizer can change this "
                     "event on Google. The change stays in Odoo only and is not sent again.",
                     reason=outcome.reason or outcome.message,
@@ -629,7 +627,9 @@ class _Run:
             and outcome.status not in (401, 403)
         ):
             self._refuse(
-                event, fingerprint(values), _("Google refused this event: %(error)s", error=outcome)
+                event,
+                fingerprint(values),
+                self.env._("Google refused this event: %(error)s", error=outcome),
             )
         else:
             self._keep_for_retry(event, outcome)
@@ -648,7 +648,9 @@ class _Run:
     def _keep_for_retry(self, event, outcome):
         self.counts["errors"] += 1
         _logger.info("Google Calendar: push of event %s kept for retry: %s", event.id, outcome)
-        self.messages.append(_("Will retry %(name)s: %(error)s", name=event.name, error=outcome))
+        self.messages.append(
+            self.env._("Will retry %(name)s: %(error)s", name=event.name, error=outcome)
+        )
 
     def _after_archive(self, event, outcome):
         if outcome is None or isinstance(outcome, NotFound | EventGone):
