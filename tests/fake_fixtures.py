@@ -4,6 +4,7 @@ import pytest
 import requests
 
 from ..fake_google import FakeControl, FakeGoogle
+from ..fake_google.control import FakeControlError  # noqa: F401 - re-exported for tests
 
 CLIENT_ID = "fixture-client.apps.googleusercontent.com"
 CLIENT_SECRET = "fixture-secret"
@@ -14,8 +15,9 @@ SCOPE = "https://www.googleapis.com/auth/calendar"
 @pytest.fixture
 def fake():
     """A started FakeGoogle with one client (CLIENT_ID, REDIRECT_URI), stopped afterwards."""
-    server = FakeGoogle(port=0, clients={CLIENT_ID: {"secret": CLIENT_SECRET,
-                                                     "redirect_uris": [REDIRECT_URI]}})
+    server = FakeGoogle(
+        port=0, clients={CLIENT_ID: {"secret": CLIENT_SECRET, "redirect_uris": [REDIRECT_URI]}}
+    )
     server.start()
     yield server
     server.stop()
@@ -38,8 +40,7 @@ class Api:
         self.session.headers["Authorization"] = "Bearer " + self.tokens["access_token"]
 
     def __call__(self, method, path, **kwargs):
-        return self.session.request(method, f"{self.root}/calendar/v3/{path}", timeout=30,
-                                    **kwargs)
+        return self.session.request(method, f"{self.root}/calendar/v3/{path}", timeout=30, **kwargs)
 
     def list_all(self, calendar="primary", **params):
         """Follow every page; returns (items, nextSyncToken, pages)."""
