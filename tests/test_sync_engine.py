@@ -8,6 +8,7 @@ from odoo import Command, fields
 from odoo.sql_db import db_connect
 from odoo.tests import new_test_user, tagged
 
+from ..models.google_calendar_sync import _Run
 from .sync_common import SyncCase
 
 ANN = "ann@example.com"
@@ -139,6 +140,30 @@ class TestSyncFromGoogle(SyncCase):
         self.assertIn("<b>Agenda</b>", description)
         self.assertIn("1. budget", description)
         self.assertNotIn("<script>", description)
+
+    def test_bad_google_event_reported_and_sync_goes_on(self):
+        # The fake refuses malformed events, as Google does; what a broken or
+        # surprising answer would carry is handed to the pull directly.
+        account = self.connect(self.ann)
+        good = self.timed_event("Good", self.future())
+        run = _Run(self.env, account.sudo(), account._get_client())
+        with self.assertLogs("odoo.addons.google_calendar_sync", "WARNING") as logged:
+            run._apply_items(
+                [
+                    {
+                        "id": "broken1",
+                        "summary": "Broken",
+                        "start": {"dateTime": "tomorrow"},
+                        "end": {"dateTime": "later"},
+                    },
+                    {**good, "id": "good1", "etag": '"1"'},
+                ]
+            )
+        self.assertIn("broken1", " ".join(logged.output))
+        self.assertTrue(self.event_of("good1"), "the other events are imported")
+        self.assertFalse(self.event_of("broken1"))
+        self.assertEqual(run.counts["errors"], 1)
+        self.assertIn("broken1", run.messages[0])
 
     def test_recurring_google_event_skipped_with_note(self):
         account = self.connect(self.ann)
