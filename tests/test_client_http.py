@@ -547,3 +547,55 @@ def test_rate_budget_paces_single_calls(fake, ctl, tokens, sleeps):  # noqa: F81
 
     assert waited == [pytest.approx(30.0)]
     assert len(api_records(ctl)) == 3
+
+
+def test_whole_batch_request_failing_transiently_is_sent_again(client, ctl, sleeps):  # noqa: F811
+    ctl.inject_fault(status=503, path=r"^/batch/")
+
+    outcomes = client.execute_batch(
+        [ApiCall.insert("primary", timed_event(f"w{n}"), send_updates="none") for n in range(3)]
+    )
+
+    assert [o["summary"] for o in outcomes] == ["w0", "w1", "w2"]
+    assert [r["status"] for r in api_records(ctl, "batch")] == [503, 200]
+    assert len(ctl.events(ALICE)) == 3
+    assert client.counters["retries"] == 1
+    assert sleeps.delays == [pytest.approx(0.02)]
+
+
+def test_whole_batch_refused_gives_every_unsent_call_that_error(fake, ctl, tokens, sleeps):  # noqa: F811
+    client = make_client(fake, tokens, sleeps, batch_size=2)
+    ctl.inject_fault(status=403, reason="quotaExceeded", path=r"^/batch/")
+    calls = [ApiCall.insert("primary", timed_event(f"q{n}"), send_updates="none") for n in range(5)]
+
+    outcomes = client.execute_batch(calls)
+
+    assert len(outcomes) == 5
+    assert all(isinstance(o, errors.QuotaExceeded) for o in outcomes)
+    # The first refusal stops the run: later chunks are not sent at all.
+    assert len(api_records(ctl, "batch")) == 1
+    assert ctl.events(ALICE) == []
+
+
+def test_batch_with_a_non_idempotent_call_is_not_resent_after_a_drop(client, ctl):  # noqa: F811
+    ctl.inject_fault(mode="drop_after_apply", path=r"^/batch/")
+    calls = [
+        ApiCall.insert(
+            "primary", timed_event("own id", event_id=new_event_id()), send_updates="none"
+        ),
+        ApiCall.insert("primary", timed_event("no id"), send_updates="none"),
+    ]
+
+    outcomes = client.execute_batch(calls)
+
+    assert all(isinstance(o, errors.TransientError) for o in outcomes)
+    assert len(api_records(ctl, "batch")) == 1
+    assert len(ctl.events(ALICE)) == 2
+
+
+def test_any_gone_answer_to_a_sync_token_means_full_sync(client, ctl):  # noqa: F811
+    token = client.list_events().next_sync_token
+    ctl.inject_fault(status=410, reason="gone", path=EVENTS_PATH)
+
+    with pytest.raises(errors.SyncTokenExpired):
+        client.list_events(sync_token=token)
