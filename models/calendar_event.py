@@ -240,23 +240,46 @@ class CalendarEvent(models.Model):
             user_ids=set(self.filtered(lambda event: not event.google_account_id).user_id.ids),
         )
 
-    def _google_stable_id(self):
-        """A Google id derived from the database and the record: the same on
-        every attempt, so an insert retried after a rollback gets 409."""
-        self.ensure_one()
+    def _google_adopt(self):
+        """Bring events that predate the sync into it: dirty, with a Google id
+        derived from the database and the record. The same id on every attempt,
+        so an insert whose transaction was rolled back after Google stored it
+        meets 409 on the next attempt instead of creating a twin."""
+        if not self:
+            return
         db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         # Hex digits are base32hex characters, as Google requires.
-        return hashlib.sha256(f"{db_uuid}:{self.id}".encode()).hexdigest()[:32]
+        google_ids = [
+            hashlib.sha256(f"{db_uuid}:{event_id}".encode()).hexdigest()[:32]
+            for event_id in self.ids
+        ]
+        self.flush_recordset(["google_id", "google_push_pending"])
+        self.env.cr.execute(
+            """UPDATE calendar_event AS event
+                  SET google_id = chosen.google_id, google_push_pending = TRUE
+                 FROM unnest(%s::int[], %s::varchar[]) AS chosen(id, google_id)
+                WHERE event.id = chosen.id""",
+            [self.ids, google_ids],
+        )
+        self.invalidate_recordset(["google_id", "google_push_pending"])
 
     def _google_store_agreed(self):
-        """Record the current values as what both sides agree on."""
-        for event, values in self._google_neutral_values().items():
-            self.browse(event).with_context(**{FROM_GOOGLE: True}).write(
-                {
-                    "google_agreed_values": json.dumps(values, sort_keys=True),
-                    "google_push_pending": False,
-                }
-            )
+        """Record the current values as what both sides agree on (one query)."""
+        if not self:
+            return
+        values = self._google_neutral_values()
+        self.flush_recordset(["google_agreed_values", "google_push_pending"])
+        self.env.cr.execute(
+            """UPDATE calendar_event AS event
+                  SET google_agreed_values = agreed.agreed_json, google_push_pending = FALSE
+                 FROM unnest(%s::int[], %s::text[]) AS agreed(id, agreed_json)
+                WHERE event.id = agreed.id""",
+            [
+                list(values),
+                [json.dumps(event_values, sort_keys=True) for event_values in values.values()],
+            ],
+        )
+        self.invalidate_recordset(["google_agreed_values", "google_push_pending"])
 
     def _google_post_note(self, message):
         """An internal note in the event's chatter (nobody is e-mailed)."""

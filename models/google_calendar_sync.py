@@ -446,16 +446,11 @@ class _Run:
             handler(outcome)
 
     def _adopt_unsynced_events(self):
-        """On the first sync, the user's own Odoo events in the window go to Google.
-
-        Their Google id is derived from the database and the record, not drawn
-        at random: if this transaction is rolled back after Google stored the
-        insert, the next attempt sends the same id and gets 409, not a twin.
-        """
+        """On the first sync, the user's own Odoo events in the window go to Google."""
         if not self.first_sync:
             return
         window = timedelta(days=self.range_days)
-        events = self.Event.with_context(active_test=True).search(
+        self.Event.with_context(active_test=True).search(
             [
                 ("user_id", "=", self.user.id),
                 ("google_id", "=", False),
@@ -463,14 +458,7 @@ class _Run:
                 ("stop", ">=", self.now - window),
                 ("start", "<=", self.now + window),
             ]
-        )
-        for event in events:
-            event.with_context(**{FROM_GOOGLE: True}).write(
-                {
-                    "google_id": event._google_stable_id(),
-                    "google_push_pending": True,
-                }
-            )
+        )._google_adopt()
 
     def _send_updates(self, over):
         if self.first_sync or over:
