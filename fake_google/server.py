@@ -301,6 +301,8 @@ def _form(headers, body):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Sync tests fire bursts of parallel requests; the default backlog of 5 is tight.
+    request_queue_size = 128
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
