@@ -6,6 +6,7 @@ the fake stored or logged. Backoff sleeps are recorded instead of slept.
 
 import datetime as dt
 import json
+import time
 
 import pytest
 from google.oauth2.credentials import Credentials
@@ -599,3 +600,46 @@ def test_any_gone_answer_to_a_sync_token_means_full_sync(client, ctl):  # noqa: 
 
     with pytest.raises(errors.SyncTokenExpired):
         client.list_events(sync_token=token)
+
+
+def test_timed_out_read_is_sent_again(fake, ctl, tokens, sleeps):  # noqa: F811
+    client = make_client(fake, tokens, sleeps, timeout=(2.0, 0.3))
+    ctl.inject_fault(mode="latency", latency_ms=800, path=EVENTS_PATH)
+
+    listed = client.list_events()
+
+    assert listed.items == []
+    assert client.counters["retries"] == 1
+    # The fake logs the slow request once it has answered it, into the void.
+    deadline = time.monotonic() + 5
+    while len(api_records(ctl, "events.list")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(api_records(ctl, "events.list")) == 2
+
+
+def test_own_budget_keeps_google_from_refusing(fake, ctl, tokens, sleeps):  # noqa: F811
+    ctl.set_quota(5)
+    bucket = TokenBucket(5, max_wait=0)
+    client = make_client(fake, tokens, sleeps, rate_limiter=bucket)
+
+    for _ in range(5):
+        client.get_calendar()
+    with pytest.raises(errors.RateBudgetExhausted) as caught:
+        client.get_calendar()
+
+    assert 0 < caught.value.retry_after <= 12
+    assert [r["status"] for r in api_records(ctl)] == [200] * 5
+
+
+def test_googles_per_user_limit_is_retried_then_reported(client, ctl, sleeps):  # noqa: F811
+    ctl.set_quota(2)
+    client.get_calendar()
+    client.get_calendar()
+
+    with pytest.raises(errors.RateLimited) as caught:
+        client.get_calendar()
+
+    assert caught.value.reason == "userRateLimitExceeded"
+    assert caught.value.attempts == 4
+    assert [r["status"] for r in api_records(ctl)] == [200, 200, 403, 403, 403, 403]
+    assert len(sleeps.delays) == 3
