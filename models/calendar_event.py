@@ -221,6 +221,7 @@ class CalendarEvent(models.Model):
                     {
                         "account_id": account.id,
                         "google_id": event.google_id,
+                        "google_etag": event.google_etag,
                         "event_name": event.name,
                         "event_over": event.stop < now,
                     }

@@ -17,6 +17,9 @@ class GoogleCalendarOutbox(models.Model):
         "google.calendar.account", required=True, index=True, ondelete="cascade"
     )
     google_id = fields.Char(required=True)
+    google_etag = fields.Char(
+        help="Etag both sides agreed on: a deletion never overwrites a newer Google edit."
+    )
     event_name = fields.Char(help="Name of the deleted event, for the logs.")
     event_over = fields.Boolean(
         help="The event had ended when deleted: attendees need no cancellation mail."

@@ -31,6 +31,7 @@ from ..engine.mapping import (
     fingerprint,
     from_google,
     is_cancelled,
+    new_google_id,
     to_google,
 )
 from .calendar_event import FROM_GOOGLE
@@ -218,6 +219,33 @@ class _Run:
             "primary", time_min=self.now - window, time_max=self.now + window
         )
 
+    def _without_pending_deletions(self, items):
+        """Leave out the events deleted in Odoo that Google still shows as agreed:
+        the push deletes them. One edited on Google since is kept (the edit wins
+        over the deletion) and its pending deletion dropped."""
+        deletions = (
+            self.env["google.calendar.outbox"]
+            .sudo()
+            .search(
+                [
+                    ("account_id", "=", self.account.id),
+                    ("google_id", "in", [i["id"] for i in items]),
+                ]
+            )
+        )
+        if not deletions:
+            return items
+        agreed_etag = {deletion.google_id: deletion.google_etag for deletion in deletions}
+        edited = {
+            item["id"]
+            for item in items
+            if item["id"] in agreed_etag
+            and not is_cancelled(item)
+            and item.get("etag") != agreed_etag[item["id"]]
+        }
+        deletions.filtered(lambda deletion: deletion.google_id in edited).unlink()
+        return [item for item in items if item["id"] not in agreed_etag or item["id"] in edited]
+
     def _match(self, items):
         """{google id: Odoo event} for the items: by id, by iCalUID, then by the
         Odoo id the module wrote into the event, so a full resync finds every
@@ -258,8 +286,10 @@ class _Run:
         return ref if isinstance(ref, str) and ref.isdigit() else None
 
     def _apply_items(self, items):
+        items = self._without_pending_deletions(items)
         matches = self._match(items)
-        to_create, to_update, to_delete, to_decline = [], {}, self.Event, self.Event
+        to_create, to_update = [], {}
+        to_delete = to_decline = to_recreate = self.Event
         for item in items:
             event = matches.get(item["id"])
             if item.get("recurrence") or item.get("recurringEventId"):
@@ -277,12 +307,15 @@ class _Run:
             if is_cancelled(item):
                 if not event:
                     continue
-                if event.user_id == self.user or not (
-                    event.user_id or event.google_organizer_email
+                if not (
+                    event.user_id == self.user
+                    or not (event.user_id or event.google_organizer_email)
                 ):
-                    to_delete |= event
-                else:
                     to_decline |= event
+                elif self._edited_in_odoo(event):
+                    to_recreate |= event
+                else:
+                    to_delete |= event
                 continue
             notes = []
             try:
@@ -302,6 +335,18 @@ class _Run:
                 to_create.append((item, values))
         self._create_from_google(to_create)
         self._reconcile_items(to_update)
+        if to_recreate:
+            # Edited in Odoo after Google deleted it: the edit wins, under a new
+            # id since Google never takes a deleted one again.
+            for event in to_recreate:
+                event.with_context(**{FROM_GOOGLE: True}).write(
+                    {
+                        "google_id": new_google_id(),
+                        "google_etag": False,
+                        "google_agreed_values": False,
+                        "google_push_pending": True,
+                    }
+                )
         if to_delete:
             to_delete.with_context(**{FROM_GOOGLE: True}).unlink()
             self.counts["odoo_deleted"] += len(to_delete)
@@ -311,6 +356,14 @@ class _Run:
             )
             attendees.with_context(**{FROM_GOOGLE: True}).write({"state": "declined"})
             self.counts["odoo_updated"] += len(to_decline)
+
+    def _edited_in_odoo(self, event):
+        agreed = event._google_agreed()
+        return bool(
+            event.google_push_pending
+            and agreed is not None
+            and diff_fields(agreed, event._google_neutral_values()[event.id])
+        )
 
     def _takes_over(self, item):
         """Whether this account becomes the one that syncs ``event``: it does
@@ -437,7 +490,14 @@ class _Run:
             self._plan_event_push(event, values_by_event[event.id], calls, handlers)
         for deletion in deletions:
             send_updates = self._send_updates(over=deletion.event_over)
-            calls.append(ApiCall.delete("primary", deletion.google_id, send_updates=send_updates))
+            calls.append(
+                ApiCall.delete(
+                    "primary",
+                    deletion.google_id,
+                    etag=deletion.google_etag or None,
+                    send_updates=send_updates,
+                )
+            )
             handlers.append(partial(self._after_delete, deletion))
         if not calls:
             return
@@ -660,6 +720,16 @@ class _Run:
         if outcome is None or isinstance(outcome, NotFound | EventGone):
             self.counts["google_deleted"] += outcome is None
             deletion.unlink()
+        elif isinstance(outcome, PreconditionFailed):
+            # Edited on Google after the deletion in Odoo: the edit wins and the
+            # event comes back to Odoo rather than being lost.
+            try:
+                item = self.client.get_event("primary", deletion.google_id)
+            except GoogleApiError as exc:
+                deletion.write({"attempts": deletion.attempts + 1, "last_error": str(exc)})
+                return
+            deletion.unlink()
+            self._apply_items([item])
         elif isinstance(outcome, Forbidden):
             _logger.info(
                 "Google Calendar: deletion of %s refused (%s)", deletion.google_id, outcome.reason

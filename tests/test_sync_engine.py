@@ -447,6 +447,41 @@ class TestSyncConflicts(SyncCase):
         notes = " ".join(self.chatter(self.event))
         self.assertIn("In Odoo: Odoo title; kept Google title", notes)
 
+    def test_google_delete_loses_to_a_later_odoo_edit(self):
+        self.event.write({"location": "Room 5"})
+        self.client.delete_event("primary", self.seeded["id"], send_updates="none")
+        self.sync(self.account)
+        self.assertTrue(self.event.exists(), "the Odoo edit is not lost")
+        self.assertNotEqual(self.event.google_id, self.seeded["id"])
+        on_google = self.google_events(ANN)[self.event.google_id]
+        self.assertEqual((on_google["summary"], on_google["location"]), ("Kick-off", "Room 5"))
+
+    def test_odoo_delete_loses_to_a_later_google_edit(self):
+        self.client.patch_event(
+            "primary", self.seeded["id"], {"summary": "Kick-off, agenda added"}, send_updates="none"
+        )
+        self.event.unlink()
+        self.sync(self.account)
+        restored = self.event_of(self.seeded["id"])
+        self.assertEqual(restored.name, "Kick-off, agenda added")
+        self.assertEqual(self.google_events(ANN)[self.seeded["id"]]["status"], "confirmed")
+        self.assertFalse(self.env["google.calendar.outbox"].sudo().search([]))
+
+    def test_odoo_delete_of_unchanged_event_is_not_undone_by_the_pull(self):
+        start = self.future(days=3)
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create({"name": "Short-lived", "start": start, "stop": start + timedelta(hours=1)})
+        )
+        self.sync(self.account)
+        google_id = event.google_id
+        event.unlink()
+        # The next incremental list still shows the insert: it must not come back.
+        self.sync(self.account)
+        self.assertFalse(self.event_of(google_id))
+        self.assertEqual(self.google_events(ANN)[google_id]["status"], "cancelled")
+
     def test_precondition_failed_on_patch_reconciled(self):
         self.event.write({"location": "Room 3"})
         self.client.patch_event(
