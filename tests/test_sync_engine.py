@@ -8,7 +8,7 @@ from odoo import Command, fields
 from odoo.sql_db import db_connect
 from odoo.tests import new_test_user, tagged
 
-from ..models.google_calendar_sync import _Run
+from ..models.google_calendar_sync import _POSTCOMMIT_KEY, _push_after_commit, _Run
 from .sync_common import SyncCase
 
 ANN = "ann@example.com"
@@ -725,6 +725,24 @@ class TestSyncOperations(SyncCase):
         self.run_cron()
         self.assertFalse(event.google_push_pending)
         self.assertEqual(self.google_events(ANN)[event.google_id]["summary"], "While paused")
+
+    def test_change_pushed_right_after_commit(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        start = self.future()
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create({"name": "Fast path", "start": start, "stop": start + timedelta(hours=1)})
+        )
+        pending = self.env.cr.postcommit.data[_POSTCOMMIT_KEY]
+        self.assertIn(self.ann.id, pending["users"], "a push is scheduled after the commit")
+        self.env.flush_all()
+        with self.enter_registry_test_mode():
+            _push_after_commit(self.env.cr.dbname, pending)
+        self.env.invalidate_all()
+        self.assertFalse(event.google_push_pending)
+        self.assertEqual(self.google_events(ANN)[event.google_id]["summary"], "Fast path")
 
     def test_cron_continues_past_failing_user(self):
         ann_account, bob_account = self.connect(self.ann), self.connect(self.bob)
