@@ -4,6 +4,7 @@ Both take their clock, sleep and randomness as arguments, so tests drive them
 with a fake clock instead of waiting.
 """
 
+import bisect
 import random
 import threading
 import time
@@ -76,11 +77,97 @@ class TokenBucket:
         self._tokens = min(self.capacity, self._tokens + elapsed * self.rate)
 
 
-class RateLimiters:
-    """One bucket per user, kept for the life of the process."""
+class MinuteWindow:
+    """A user's request budget counted as Google counts it: at most
+    ``max_requests_per_minute`` in any sliding minute.
 
-    def __init__(self, max_requests_per_minute=DEFAULT_REQUESTS_PER_MINUTE, **bucket_options):
+    Same interface as ``TokenBucket``. A continuously refilled bucket lets a
+    full bucket's burst and then a minute's refill through within one
+    minute, up to twice the quota, which Google answers with 403
+    ``userRateLimitExceeded``; here a spent request comes back only once it
+    has left the window. The window is ``margin`` seconds longer than a
+    minute because Google stamps a request when it arrives, a little after
+    it was counted here. A reservation that cannot be covered within
+    ``max_wait`` seconds raises ``RateBudgetExhausted`` and reserves nothing.
+    """
+
+    def __init__(
+        self,
+        max_requests_per_minute=DEFAULT_REQUESTS_PER_MINUTE,
+        *,
+        max_wait=60.0,
+        margin=1.0,
+        clock=time.monotonic,
+        sleep=time.sleep,
+    ):
+        if max_requests_per_minute <= 0:
+            raise ValueError("max_requests_per_minute must be positive")
+        self.capacity = int(max_requests_per_minute)
+        self.window = 60.0 + margin
+        self.max_wait = max_wait
+        self._clock = clock
+        self._sleep = sleep
+        # (moment the requests count from, how many), sorted by moment.
+        self._spent = []
+        self._in_window = 0
+        self._lock = threading.Lock()
+
+    def available(self):
+        """Requests that could be sent right now without waiting."""
+        with self._lock:
+            self._expire(self._clock())
+            return max(self.capacity - self._in_window, 0)
+
+    def acquire(self, count=1):
+        """Reserve ``count`` requests, sleeping up to ``max_wait`` if needed."""
+        if count > self.capacity:
+            raise ValueError(f"{count} requests can never fit in a budget of {self.capacity}/min")
+        with self._lock:
+            now = self._clock()
+            self._expire(now)
+            short = self._in_window + count - self.capacity
+            ready = now
+            for moment, spent in self._spent:
+                if short <= 0:
+                    break
+                short -= spent
+                ready = moment + self.window
+            wait = ready - now
+            if self.max_wait is not None and wait > self.max_wait:
+                raise RateBudgetExhausted(
+                    f"request budget of {self.capacity}/min spent: "
+                    f"{count} more request(s) possible in {wait:.1f}s",
+                    reason="localRateBudget",
+                    retry_after=wait,
+                )
+            # Reserved before sleeping, so a concurrent caller queues behind.
+            bisect.insort(self._spent, (ready, count))
+            self._in_window += count
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+    def _expire(self, now):
+        while self._spent and self._spent[0][0] + self.window <= now:
+            self._in_window -= self._spent.pop(0)[1]
+
+
+class RateLimiters:
+    """One budget per user, kept for the life of the process.
+
+    ``budget`` is the class of each user's budget (``TokenBucket`` or
+    ``MinuteWindow``), built with ``bucket_options``.
+    """
+
+    def __init__(
+        self,
+        max_requests_per_minute=DEFAULT_REQUESTS_PER_MINUTE,
+        *,
+        budget=TokenBucket,
+        **bucket_options,
+    ):
         self.max_requests_per_minute = max_requests_per_minute
+        self._budget = budget
         self._bucket_options = bucket_options
         self._buckets = {}
         self._lock = threading.Lock()
@@ -90,7 +177,7 @@ class RateLimiters:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
-                bucket = TokenBucket(self.max_requests_per_minute, **self._bucket_options)
+                bucket = self._budget(self.max_requests_per_minute, **self._bucket_options)
                 self._buckets[key] = bucket
             return bucket
 
