@@ -106,6 +106,10 @@ class RateBudgetExhausted(GoogleApiError):
     Nothing was sent: the caller keeps what it has done and tries later.
     """
 
+    def __init__(self, message, **kwargs):
+        super().__init__(message, **kwargs)
+        self.attempts = 0
+
 
 def _excerpt(raw):
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)

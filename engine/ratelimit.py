@@ -23,7 +23,8 @@ class TokenBucket:
     calls costs n); when the budget is short it sleeps until the reservation
     is covered, unless that would take longer than ``max_wait`` seconds: then
     it reserves nothing and raises ``RateBudgetExhausted`` so the caller can
-    keep what it has done and resume later (``max_wait=0`` never sleeps).
+    keep what it has done and resume later (``max_wait=0`` never sleeps,
+    ``max_wait=None`` waits as long as needed).
     """
 
     def __init__(

@@ -3,7 +3,7 @@
 import pytest
 
 from ..engine.errors import BadRequest, QuotaExceeded, RateBudgetExhausted, RateLimited
-from ..engine.ratelimit import RateLimiters, RetryPolicy, TokenBucket
+from ..engine.ratelimit import MinuteWindow, RateLimiters, RetryPolicy, TokenBucket
 
 
 class FakeClock:
@@ -80,9 +80,63 @@ def test_limiters_keep_one_bucket_per_user():
     alice = limiters.for_user("alice")
     assert limiters.for_user("alice") is alice
     alice.acquire(60)
-    with pytest.raises(RateBudgetExhausted):
+    with pytest.raises(RateBudgetExhausted) as caught:
         alice.acquire()
+    assert caught.value.attempts == 0
     assert limiters.for_user("bob").acquire(60) == 0
+
+
+def test_limiters_build_the_chosen_kind_of_budget():
+    limiters = RateLimiters(30, budget=MinuteWindow, max_wait=0)
+    assert isinstance(limiters.for_user("alice"), MinuteWindow)
+    assert limiters.for_user("alice").capacity == 30
+
+
+def test_minute_window_never_lets_more_than_the_quota_into_any_minute():
+    clock = FakeClock()
+    window = MinuteWindow(10, max_wait=None, margin=1.0, clock=clock, sleep=clock.sleep)
+    sent_at = []
+    for _ in range(35):
+        window.acquire()
+        sent_at.append(clock())
+    # Wherever a minute starts, it holds at most 10 of the requests.
+    for start in sent_at:
+        assert sum(start <= moment < start + 60 for moment in sent_at) <= 10
+    # A bucket refilled continuously would have let twice that through.
+    bucket_clock = FakeClock()
+    bucket = TokenBucket(10, max_wait=None, clock=bucket_clock, sleep=bucket_clock.sleep)
+    bucket_sent = []
+    for _ in range(20):
+        bucket.acquire()
+        bucket_sent.append(bucket_clock())
+    assert sum(moment < bucket_sent[0] + 60 for moment in bucket_sent) > 10
+
+
+def test_minute_window_gives_back_a_request_once_it_left_the_window():
+    clock = FakeClock()
+    window = MinuteWindow(3, max_wait=None, margin=1.0, clock=clock, sleep=clock.sleep)
+    window.acquire()
+    clock.now += 10
+    window.acquire(2)
+    assert window.available() == 0
+    # The first request leaves the 61 s window first.
+    assert window.acquire() == pytest.approx(51.0)
+    clock.now += 10
+    assert window.available() == 2
+
+
+def test_minute_window_refuses_long_waits_and_impossible_reservations():
+    clock = FakeClock()
+    window = MinuteWindow(5, max_wait=30, clock=clock, sleep=clock.sleep)
+    window.acquire(5)
+    with pytest.raises(RateBudgetExhausted) as caught:
+        window.acquire()
+    assert caught.value.retry_after == pytest.approx(61.0)
+    assert clock.slept == []
+    clock.now += 61
+    assert window.available() == 5
+    with pytest.raises(ValueError):
+        window.acquire(6)
 
 
 def test_rejects_nonsense_budget():
