@@ -186,3 +186,25 @@ def test_unknown_event_and_method(alice):
     assert alice("GET", f"{EVENTS}/unknown123").status_code == 404
     assert alice("PATCH", f"{EVENTS}/unknown123", json={}).status_code == 404
     assert alice("GET", "nonsense").status_code == 404
+
+
+def test_move_to_a_secondary_calendar(ctl, alice):
+    ctl.add_user(
+        "alice@example.com", calendars=[{"summary": "Team", "id": "team@group.calendar.google.com"}]
+    )
+    created = alice("POST", EVENTS, json=timed("moving")).json()
+    _items, token, _pages = alice.list_all()
+    moved = alice(
+        "POST",
+        f"{EVENTS}/{created['id']}/move",
+        params={"destination": "team@group.calendar.google.com", "sendUpdates": "none"},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["organizer"]["email"] == "team@group.calendar.google.com"
+    assert moved.json()["id"] == created["id"]
+    changes, _t, _p = alice.list_all(syncToken=token)
+    assert [(c["id"], c["status"]) for c in changes] == [(created["id"], "cancelled")]
+    team = alice.list_all(calendar="team@group.calendar.google.com")[0]
+    assert [e["summary"] for e in team] == ["moving"]
+    missing = alice("POST", f"{EVENTS}/{created['id']}/move")
+    assert missing.status_code == 400
