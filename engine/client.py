@@ -161,7 +161,8 @@ class CalendarClient:
     ``credentials`` is a ``google.oauth2.credentials.Credentials`` built
     directly with the configured ``token_uri`` (``expiry`` naive UTC).
     ``on_token_refresh(token, expiry)`` is called after each refresh so the
-    caller can store the new access token.
+    caller can store the new access token. ``rate_limiter`` is the user's
+    budget (``acquire(count)``; with a ``capacity``, batches are cut to fit it).
     """
 
     def __init__(
@@ -333,8 +334,13 @@ class CalendarClient:
         the outcome of its calls and of every call not yet sent.
         """
         outcomes = [None] * len(calls)
-        for start in range(0, len(calls), self.batch_size):
-            indexes = list(range(start, min(start + self.batch_size, len(calls))))
+        chunk_size = self.batch_size
+        # A batch of n calls costs n requests at once: it must fit the budget.
+        budget = getattr(self.rate_limiter, "capacity", None)
+        if budget:
+            chunk_size = max(1, min(chunk_size, int(budget)))
+        for start in range(0, len(calls), chunk_size):
+            indexes = list(range(start, min(start + chunk_size, len(calls))))
             failure = self._run_batch(calls, indexes, outcomes)
             if failure is not None:
                 # Whatever broke the whole request would break the next ones too.

@@ -13,7 +13,7 @@ from google.oauth2.credentials import Credentials
 
 from ..engine import errors
 from ..engine.client import ApiCall, CalendarClient, new_event_id
-from ..engine.ratelimit import RetryPolicy, TokenBucket
+from ..engine.ratelimit import MinuteWindow, RetryPolicy, TokenBucket
 from .fake_fixtures import CLIENT_ID, CLIENT_SECRET, ctl, fake  # noqa: F401 - fixtures
 
 ALICE = "alice@example.com"
@@ -643,3 +643,23 @@ def test_googles_per_user_limit_is_retried_then_reported(client, ctl, sleeps):  
     assert caught.value.attempts == 4
     assert [r["status"] for r in api_records(ctl)] == [200, 200, 403, 403, 403, 403]
     assert len(sleeps.delays) == 3
+
+
+def test_batches_are_cut_to_fit_a_budget_smaller_than_the_batch_size(fake, ctl, tokens, sleeps):  # noqa: F811
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    window = MinuteWindow(20, max_wait=None, clock=lambda: now[0], sleep=sleep)
+    client = make_client(fake, tokens, sleeps, rate_limiter=window, batch_size=50)
+    calls = [
+        ApiCall.insert("primary", timed_event(f"c{n}"), send_updates="none") for n in range(45)
+    ]
+
+    outcomes = client.execute_batch(calls)
+
+    assert [o["summary"] for o in outcomes] == [f"c{n}" for n in range(45)]
+    assert [r["batch_size"] for r in api_records(ctl, "batch")] == [20, 20, 5]
+    # The second and third requests waited for the first ones to leave the minute.
+    assert now[0] == pytest.approx(122.0)
