@@ -505,7 +505,11 @@ class CalendarClient:
                     headers=dict(headers, Authorization=f"Bearer {self.credentials.token}"),
                     timeout=self.timeout,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
                 error = TransientError(f"{kind}: no answer from Google ({type(exc).__name__})")
                 if not resend_safe:
                     # The request may have been applied: sending it again could

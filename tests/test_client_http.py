@@ -5,7 +5,9 @@ the fake stored or logged. Backoff sleeps are recorded instead of slept.
 """
 
 import datetime as dt
+import http.server
 import json
+import threading
 import time
 
 import pytest
@@ -663,3 +665,45 @@ def test_batches_are_cut_to_fit_a_budget_smaller_than_the_batch_size(fake, ctl, 
     assert [r["batch_size"] for r in api_records(ctl, "batch")] == [20, 20, 5]
     # The second and third requests waited for the first ones to leave the minute.
     assert now[0] == pytest.approx(122.0)
+
+
+class _CaptivePortal(http.server.BaseHTTPRequestHandler):
+    """What a proxy or captive portal answers in Google's place: an HTML page."""
+
+    def _page(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        page = b"<html><body>Please log in to the Wi-Fi</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    do_GET = do_POST = _page
+
+    def log_message(self, format, *args):
+        """Quiet."""
+
+
+@pytest.fixture
+def captive_portal():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CaptivePortal)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_answers_that_are_not_googles_json_are_clear_errors(captive_portal, sleeps):
+    credentials = Credentials(token="ya29.portal-test", expiry=None)
+    client = CalendarClient(
+        captive_portal, credentials, retry_policy=RetryPolicy(sleep=sleeps, jitter=lambda: 1)
+    )
+
+    with pytest.raises(errors.MalformedResponse, match="not JSON: b'<html>"):
+        client.get_event("primary", "abcde")
+    outcomes = client.execute_batch([ApiCall.get("primary", "abcde")] * 2)
+    assert [type(o) for o in outcomes] == [errors.MalformedResponse] * 2
+    assert "not multipart/mixed" in str(outcomes[0])
+    assert sleeps.delays == []
