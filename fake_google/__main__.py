@@ -1,6 +1,9 @@
 """`python -m fake_google --port N`: serve the local Google on 127.0.0.1."""
 
 import argparse
+import contextlib
+import signal
+import sys
 import threading
 
 from .server import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeGoogle
@@ -33,16 +36,18 @@ def main(argv=None):
         },
     )
     fake.start()
-    print(f"fake Google listening on {fake.url} (client_id={args.client_id})", flush=True)
-    print(
+    sys.stdout.write(
+        f"fake Google listening on {fake.url} (client_id={args.client_id})\n"
         f"  authorize {fake.url}/o/oauth2/v2/auth  token {fake.url}/token  "
-        f"API root {fake.url}/calendar/v3/",
-        flush=True,
+        f"API root {fake.url}/calendar/v3/\n"
     )
+    sys.stdout.flush()
+    # SIGTERM (e.g. from `make run` shutting down) stops cleanly, saving a persisted state.
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_args: stopping.set())
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):
+            stopping.wait()
     finally:
         fake.stop()
 

@@ -6,6 +6,7 @@ runs one incremental sync after 100 changes; prints the timings.
 
 import argparse
 import json
+import sys
 import time
 import urllib.request
 
@@ -71,11 +72,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="fake_google.bench", description=__doc__)
     parser.add_argument("--events", type=int, default=10000)
     figures = measure(parser.parse_args(argv).events)
-    print(
+    sys.stdout.write(
         f"{figures['events']} events: seeded in {figures['seed_s']:.2f} s "
         f"({figures['events'] / figures['seed_s']:.0f}/s); listed in {figures['pages']} pages "
         f"of 2500 in {figures['list_s']:.2f} s; incremental sync of 100 changes in "
-        f"{figures['incremental_s']:.3f} s"
+        f"{figures['incremental_s']:.3f} s\n"
     )
 
 

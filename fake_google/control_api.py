@@ -154,6 +154,8 @@ class ControlApi:
         with store.lock:
             calendar = self._calendar(params)
             for index, body in enumerate(events):
+                if not isinstance(body, dict):
+                    raise ControlError(400, f"event #{index} is not a JSON object")
                 try:
                     record = api.insert(None, calendar, body)
                 except ApiError as error:

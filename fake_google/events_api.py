@@ -422,6 +422,8 @@ class CalendarApi:
         if not isinstance(reminders, dict):
             raise bad_request("Invalid reminders.", location="reminders")
         overrides = reminders.get("overrides") or []
+        if not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
+            raise bad_request("Invalid reminders.", location="reminders.overrides")
         if reminders.get("useDefault") and overrides:
             raise bad_request(
                 "Cannot specify both default reminders and overrides at the same time.",

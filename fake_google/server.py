@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 import time
+import traceback
 import urllib.parse
 
 from . import batch
@@ -324,6 +325,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        except Exception as exc:  # a bug in the fake must still answer, visibly
+            traceback.print_exc()
+            error = ApiError(500, "backendError", f"fake_google internal error: {exc!r}")
+            response = json_response(500, error.body())
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)

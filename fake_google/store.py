@@ -202,7 +202,8 @@ class Store:
             self._clear_data()
             self.seq = raw["seq"]
             self.created_no = raw["created_no"]
-            self.clients.update(raw.get("clients") or {})
+            # Clients configured at start (CLI flags) win over the saved ones.
+            self.clients = {**(raw.get("clients") or {}), **self.clients}
             for item in raw["users"]:
                 user = User.from_json(item)
                 self.users[user.email] = user
