@@ -25,6 +25,21 @@ _DEFAULTS = {
     500: ("backendError", "Backend Error", "global"),
     503: ("backendError", "Service Unavailable", "global"),
 }
+# Message and domain Google sends with a reason, when a test names only the reason.
+_REASONS = {
+    "quotaExceeded": ("Calendar usage limits exceeded.", "usageLimits"),
+    "userRateLimitExceeded": ("User Rate Limit Exceeded", "usageLimits"),
+    "rateLimitExceeded": ("Rate Limit Exceeded", "usageLimits"),
+    "insufficientPermissions": ("Insufficient Permission", "global"),
+    "forbiddenForNonOrganizer": (
+        "Shared properties can only be changed by the organizer of the event.",
+        "calendar",
+    ),
+    "fullSyncRequired": ("Sync token is no longer valid, a full sync is required.", "calendar"),
+    "deleted": ("Resource has been deleted", "global"),
+    "required": ("Login Required.", "global"),
+    "authError": ("Invalid Credentials", "global"),
+}
 MODES = ("error", "drop", "drop_after_apply", "latency")
 
 
@@ -58,6 +73,8 @@ class Fault:
             status, ("backendError", "Backend Error", "global")
         )
         self.reason = reason or reason_default
+        if reason in _REASONS:
+            message_default, self.domain = _REASONS[reason]
         self.message = message or message_default
         # Neither count nor probability: the next request only.
         self.remaining = count if count is not None else (None if probability is not None else 1)

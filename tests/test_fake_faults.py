@@ -5,6 +5,7 @@ import time
 import pytest
 import requests
 
+from ..fake_google.control import FakeControlError
 from . import fake_fixtures
 from .fake_fixtures import timed
 
@@ -93,6 +94,17 @@ def test_token_endpoint_fault_and_counters(ctl, fake, alice):
     assert counters["by_user"] == {"alice@example.com": 1}
 
 
+def test_named_reason_gets_googles_message(ctl, alice):
+    ctl.inject_fault(status=403, reason="quotaExceeded", method="POST")
+    refused = alice("POST", EVENTS, json=timed("x")).json()["error"]
+    assert refused["errors"][0] == {
+        "domain": "usageLimits",
+        "reason": "quotaExceeded",
+        "message": "Calendar usage limits exceeded.",
+    }
+    assert refused["code"] == 403 and refused["status"] == "PERMISSION_DENIED"
+
+
 def test_bad_fault_spec_is_refused(ctl):
-    with pytest.raises(fake_fixtures.FakeControlError):
+    with pytest.raises(FakeControlError):
         ctl.inject_fault(mode="explode")
