@@ -16,11 +16,15 @@ from google.oauth2.credentials import Credentials
 from ..engine import errors
 from ..engine.client import ApiCall, CalendarClient, new_event_id
 from ..engine.ratelimit import MinuteWindow, RetryPolicy, TokenBucket
-from .fake_fixtures import CLIENT_ID, CLIENT_SECRET, ctl, fake  # noqa: F401 - fixtures
+from . import fake_fixtures
+from .fake_fixtures import CLIENT_ID, CLIENT_SECRET
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
 EVENTS_PATH = r"/calendar/v3/calendars/[^/]+/events"
+
+# The fake's fixtures: a started FakeGoogle, and its control API.
+fake, ctl = fake_fixtures.fake, fake_fixtures.ctl
 
 
 class RecordedSleep:
@@ -39,7 +43,7 @@ def sleeps():
 
 
 @pytest.fixture
-def tokens(ctl):  # noqa: F811 - pytest fixture
+def tokens(ctl):
     ctl.add_user(
         ALICE,
         time_zone="Europe/Brussels",
@@ -64,7 +68,7 @@ def make_client(server, tokens, sleeps, *, expiry=None, secret=CLIENT_SECRET, **
 
 
 @pytest.fixture
-def client(fake, tokens, sleeps):  # noqa: F811 - pytest fixture
+def client(fake, tokens, sleeps):
     return make_client(fake, tokens, sleeps)
 
 
@@ -79,7 +83,7 @@ def timed_event(summary, day=1, event_id=None):
     return body
 
 
-def api_records(ctl, operation=None):  # noqa: F811 - ctl is passed in, not the fixture
+def api_records(ctl, operation=None):
     records = [r for r in ctl.log() if not r["operation"].startswith("oauth")]
     return [r for r in records if operation is None or r["operation"] == operation]
 
@@ -87,7 +91,7 @@ def api_records(ctl, operation=None):  # noqa: F811 - ctl is passed in, not the 
 # -- listing, paging, sync tokens ---------------------------------------------
 
 
-def test_list_follows_every_page_and_incremental_sync_sees_only_changes(client, ctl):  # noqa: F811
+def test_list_follows_every_page_and_incremental_sync_sees_only_changes(client, ctl):
     ctl.seed_events(ALICE, [timed_event(f"seeded {n}", day=n + 1) for n in range(7)])
 
     full = client.list_events(max_results=3)
@@ -114,7 +118,7 @@ def test_list_follows_every_page_and_incremental_sync_sees_only_changes(client, 
     assert api_records(ctl, "events.list")[-1]["query"]["syncToken"] == full.next_sync_token
 
 
-def test_expired_sync_token_raises_sync_token_expired(client, ctl):  # noqa: F811
+def test_expired_sync_token_raises_sync_token_expired(client, ctl):
     token = client.list_events().next_sync_token
     ctl.expire_sync_tokens(ALICE)
 
@@ -132,7 +136,7 @@ def test_sync_token_cannot_be_combined_with_a_time_range(client):
         client.list_events(sync_token="abc", time_min="2030-01-01T00:00:00Z")
 
 
-def test_time_range_and_single_events_reach_google(client, ctl):  # noqa: F811
+def test_time_range_and_single_events_reach_google(client, ctl):
     ctl.seed_events(ALICE, [timed_event("early", 1), timed_event("late", 25)])
 
     listed = client.list_events(
@@ -151,7 +155,7 @@ def test_time_range_and_single_events_reach_google(client, ctl):  # noqa: F811
 # -- single writes and their typed errors ----------------------------------------
 
 
-def test_insert_get_patch_delete_round_trip(client, ctl):  # noqa: F811
+def test_insert_get_patch_delete_round_trip(client, ctl):
     event_id = new_event_id()
     body = timed_event("Planning", event_id=event_id)
     body["conferenceData"] = {
@@ -188,7 +192,7 @@ def test_insert_get_patch_delete_round_trip(client, ctl):  # noqa: F811
     assert client.counters["insert"] == client.counters["patch"] == client.counters["delete"] == 1
 
 
-def test_stale_etag_gives_precondition_failed_and_changes_nothing(client, ctl):  # noqa: F811
+def test_stale_etag_gives_precondition_failed_and_changes_nothing(client, ctl):
     created = client.insert_event("primary", timed_event("v1"), send_updates="none")
     client.patch_event("primary", created["id"], {"summary": "v2"}, send_updates="none")
 
@@ -202,7 +206,7 @@ def test_stale_etag_gives_precondition_failed_and_changes_nothing(client, ctl): 
     assert api_records(ctl, "events.patch")[-1]["status"] == 412
 
 
-def test_not_found_duplicate_and_gone(client, ctl):  # noqa: F811
+def test_not_found_duplicate_and_gone(client, ctl):
     with pytest.raises(errors.NotFound):
         client.get_event("primary", "nosuchevent0")
 
@@ -220,7 +224,7 @@ def test_not_found_duplicate_and_gone(client, ctl):  # noqa: F811
     assert [r["status"] for r in api_records(ctl)] == [404, 200, 409, 204, 410]
 
 
-def test_attendee_cannot_edit_the_organizers_event(fake, ctl, tokens, sleeps):  # noqa: F811
+def test_attendee_cannot_edit_the_organizers_event(fake, ctl, tokens, sleeps):
     ctl.add_user(BOB)
     body = timed_event("Bob's meeting")
     body["attendees"] = [{"email": ALICE}]
@@ -239,7 +243,7 @@ def test_attendee_cannot_edit_the_organizers_event(fake, ctl, tokens, sleeps):  
     assert sleeps.delays == []
 
 
-def test_bad_request_is_not_retried(client, ctl):  # noqa: F811
+def test_bad_request_is_not_retried(client, ctl):
     body = timed_event("mixed")
     body["end"] = {"date": "2030-01-02"}
 
@@ -252,13 +256,13 @@ def test_bad_request_is_not_retried(client, ctl):  # noqa: F811
     assert ctl.events(ALICE) == []
 
 
-def test_send_updates_must_be_chosen_from_googles_values(client, ctl):  # noqa: F811
+def test_send_updates_must_be_chosen_from_googles_values(client, ctl):
     with pytest.raises(ValueError):
         client.insert_event("primary", timed_event("x"), send_updates="yes")
     assert api_records(ctl) == []
 
 
-def test_calendar_resources_instances_and_push_channel(client, ctl):  # noqa: F811
+def test_calendar_resources_instances_and_push_channel(client, ctl):
     assert client.get_calendar()["id"] == ALICE
     assert [entry["id"] for entry in client.calendar_list()] == [ALICE]
 
@@ -282,7 +286,7 @@ def test_calendar_resources_instances_and_push_channel(client, ctl):  # noqa: F8
 # -- tokens --------------------------------------------------------------------
 
 
-def test_expired_token_is_refreshed_first_and_reported(fake, ctl, tokens, sleeps):  # noqa: F811
+def test_expired_token_is_refreshed_first_and_reported(fake, ctl, tokens, sleeps):
     refreshed = []
     past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=1)
     client = make_client(
@@ -300,7 +304,7 @@ def test_expired_token_is_refreshed_first_and_reported(fake, ctl, tokens, sleeps
     assert client.counters["token_refreshes"] == 1
 
 
-def test_refused_token_is_refreshed_once_and_the_request_sent_again(client, ctl):  # noqa: F811
+def test_refused_token_is_refreshed_once_and_the_request_sent_again(client, ctl):
     refreshed = []
     client.on_token_refresh = lambda *a: refreshed.append(a)
     ctl.expire_access_tokens(ALICE)
@@ -316,7 +320,7 @@ def test_refused_token_is_refreshed_once_and_the_request_sent_again(client, ctl)
     assert [e["summary"] for e in ctl.events(ALICE)] == ["after refresh"]
 
 
-def test_revoked_refresh_token_raises_invalid_grant_without_any_token(client, ctl, tokens):  # noqa: F811
+def test_revoked_refresh_token_raises_invalid_grant_without_any_token(client, ctl, tokens):
     ctl.revoke_refresh_tokens(ALICE)
     ctl.expire_access_tokens(ALICE)
 
@@ -330,7 +334,7 @@ def test_revoked_refresh_token_raises_invalid_grant_without_any_token(client, ct
     assert [(r["operation"], r["status"]) for r in ctl.log()][-1] == ("oauth.token", 400)
 
 
-def test_unknown_client_secret_raises_invalid_client(fake, tokens, sleeps):  # noqa: F811
+def test_unknown_client_secret_raises_invalid_client(fake, tokens, sleeps):
     past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=1)
     client = make_client(fake, tokens, sleeps, expiry=past, secret="wrong")
 
@@ -338,7 +342,7 @@ def test_unknown_client_secret_raises_invalid_client(fake, tokens, sleeps):  # n
         client.get_calendar()
 
 
-def test_token_never_travels_in_urls_or_error_text(client, ctl, tokens):  # noqa: F811
+def test_token_never_travels_in_urls_or_error_text(client, ctl, tokens):
     token = tokens["access_token"]
     ctl.inject_fault(status=400, message=f"echoing Bearer {token} back", path=EVENTS_PATH)
     with pytest.raises(errors.BadRequest) as caught:
@@ -366,7 +370,7 @@ def test_token_never_travels_in_urls_or_error_text(client, ctl, tokens):  # noqa
         ({"mode": "drop"}, [0.02, 0.04]),
     ],
 )
-def test_retryable_failures_are_sent_again(client, ctl, sleeps, fault, expected_delays):  # noqa: F811
+def test_retryable_failures_are_sent_again(client, ctl, sleeps, fault, expected_delays):
     ctl.seed_events(ALICE, [timed_event("seeded")])
     ctl.inject_fault(count=2, path=EVENTS_PATH, **fault)
 
@@ -380,7 +384,7 @@ def test_retryable_failures_are_sent_again(client, ctl, sleeps, fault, expected_
     assert client.counters["retries"] == 2
 
 
-def test_retries_are_bounded_in_attempts(client, ctl):  # noqa: F811
+def test_retries_are_bounded_in_attempts(client, ctl):
     ctl.inject_fault(status=503, count=10, path=EVENTS_PATH)
 
     with pytest.raises(errors.TransientError) as caught:
@@ -390,7 +394,7 @@ def test_retries_are_bounded_in_attempts(client, ctl):  # noqa: F811
     assert len(api_records(ctl, "events.list")) == 4
 
 
-def test_quota_exceeded_is_not_retried(client, ctl, sleeps):  # noqa: F811
+def test_quota_exceeded_is_not_retried(client, ctl, sleeps):
     ctl.inject_fault(status=403, reason="quotaExceeded", path=EVENTS_PATH)
 
     with pytest.raises(errors.QuotaExceeded):
@@ -400,7 +404,7 @@ def test_quota_exceeded_is_not_retried(client, ctl, sleeps):  # noqa: F811
     assert sleeps.delays == []
 
 
-def test_insert_lost_after_apply_is_resent_and_reported_duplicate(client, ctl):  # noqa: F811
+def test_insert_lost_after_apply_is_resent_and_reported_duplicate(client, ctl):
     event_id = new_event_id()
     ctl.inject_fault(mode="drop_after_apply", method="POST", path=EVENTS_PATH)
 
@@ -411,7 +415,7 @@ def test_insert_lost_after_apply_is_resent_and_reported_duplicate(client, ctl): 
     assert [e["id"] for e in ctl.events(ALICE)] == [event_id]
 
 
-def test_insert_without_own_id_is_not_resent_after_a_dropped_connection(client, ctl):  # noqa: F811
+def test_insert_without_own_id_is_not_resent_after_a_dropped_connection(client, ctl):
     ctl.inject_fault(mode="drop_after_apply", method="POST", path=EVENTS_PATH)
 
     with pytest.raises(errors.TransientError):
@@ -422,7 +426,7 @@ def test_insert_without_own_id_is_not_resent_after_a_dropped_connection(client, 
     assert len(ctl.events(ALICE)) == 1
 
 
-def test_schema_broken_answer_is_a_clear_error(client, ctl):  # noqa: F811
+def test_schema_broken_answer_is_a_clear_error(client, ctl):
     ctl.inject_fault(status=200, path=EVENTS_PATH)
 
     with pytest.raises(errors.MalformedResponse, match="without an id"):
@@ -432,7 +436,7 @@ def test_schema_broken_answer_is_a_clear_error(client, ctl):  # noqa: F811
 # -- batch -------------------------------------------------------------------
 
 
-def test_batch_of_120_inserts_takes_3_requests_with_results_in_order(client, ctl):  # noqa: F811
+def test_batch_of_120_inserts_takes_3_requests_with_results_in_order(client, ctl):
     ids = [new_event_id() for _ in range(120)]
     calls = [
         ApiCall.insert("primary", timed_event(f"b{n}", event_id=ids[n]), send_updates="none")
@@ -453,7 +457,7 @@ def test_batch_of_120_inserts_takes_3_requests_with_results_in_order(client, ctl
     assert client.counters["batch_call_retries"] == 1
 
 
-def test_batch_outcomes_carry_each_parts_error(client, ctl):  # noqa: F811
+def test_batch_outcomes_carry_each_parts_error(client, ctl):
     first = client.insert_event("primary", timed_event("first"), send_updates="none")
     client.patch_event("primary", first["id"], {"summary": "changed"}, send_updates="none")
     doomed = client.insert_event("primary", timed_event("doomed"), send_updates="none")
@@ -479,7 +483,7 @@ def test_batch_outcomes_carry_each_parts_error(client, ctl):  # noqa: F811
     assert [r["send_updates"] for r in parts] == ["none", "all", None, "none"]
 
 
-def test_batch_part_refused_for_its_token_is_sent_again_after_a_refresh(client, ctl):  # noqa: F811
+def test_batch_part_refused_for_its_token_is_sent_again_after_a_refresh(client, ctl):
     ctl.expire_access_tokens(ALICE)
 
     outcomes = client.execute_batch(
@@ -491,7 +495,7 @@ def test_batch_part_refused_for_its_token_is_sent_again_after_a_refresh(client, 
     assert client.counters["token_refreshes"] == 1
 
 
-def test_batch_gives_up_retrying_a_part_and_reports_it(client, ctl):  # noqa: F811
+def test_batch_gives_up_retrying_a_part_and_reports_it(client, ctl):
     ctl.inject_fault(status=503, method="PATCH", count=10, path=EVENTS_PATH)
     created = client.insert_event("primary", timed_event("x"), send_updates="none")
 
@@ -508,7 +512,7 @@ def test_batch_gives_up_retrying_a_part_and_reports_it(client, ctl):  # noqa: F8
     assert len(api_records(ctl, "events.patch")) == 4
 
 
-def test_spent_rate_budget_stops_the_batch_and_loses_no_outcome(fake, ctl, tokens, sleeps):  # noqa: F811
+def test_spent_rate_budget_stops_the_batch_and_loses_no_outcome(fake, ctl, tokens, sleeps):
     now = [0.0]
     bucket = TokenBucket(60, max_wait=0, clock=lambda: now[0])
     client = make_client(fake, tokens, sleeps, rate_limiter=bucket, batch_size=50)
@@ -534,7 +538,7 @@ def test_spent_rate_budget_stops_the_batch_and_loses_no_outcome(fake, ctl, token
     assert len(ctl.events(ALICE)) == 80
 
 
-def test_rate_budget_paces_single_calls(fake, ctl, tokens, sleeps):  # noqa: F811
+def test_rate_budget_paces_single_calls(fake, ctl, tokens, sleeps):
     now = [0.0]
     waited = []
 
@@ -552,7 +556,7 @@ def test_rate_budget_paces_single_calls(fake, ctl, tokens, sleeps):  # noqa: F81
     assert len(api_records(ctl)) == 3
 
 
-def test_whole_batch_request_failing_transiently_is_sent_again(client, ctl, sleeps):  # noqa: F811
+def test_whole_batch_request_failing_transiently_is_sent_again(client, ctl, sleeps):
     ctl.inject_fault(status=503, path=r"^/batch/")
 
     outcomes = client.execute_batch(
@@ -566,7 +570,7 @@ def test_whole_batch_request_failing_transiently_is_sent_again(client, ctl, slee
     assert sleeps.delays == [pytest.approx(0.02)]
 
 
-def test_whole_batch_refused_gives_every_unsent_call_that_error(fake, ctl, tokens, sleeps):  # noqa: F811
+def test_whole_batch_refused_gives_every_unsent_call_that_error(fake, ctl, tokens, sleeps):
     client = make_client(fake, tokens, sleeps, batch_size=2)
     ctl.inject_fault(status=403, reason="quotaExceeded", path=r"^/batch/")
     calls = [ApiCall.insert("primary", timed_event(f"q{n}"), send_updates="none") for n in range(5)]
@@ -580,7 +584,7 @@ def test_whole_batch_refused_gives_every_unsent_call_that_error(fake, ctl, token
     assert ctl.events(ALICE) == []
 
 
-def test_batch_with_a_non_idempotent_call_is_not_resent_after_a_drop(client, ctl):  # noqa: F811
+def test_batch_with_a_non_idempotent_call_is_not_resent_after_a_drop(client, ctl):
     ctl.inject_fault(mode="drop_after_apply", path=r"^/batch/")
     calls = [
         ApiCall.insert(
@@ -596,7 +600,7 @@ def test_batch_with_a_non_idempotent_call_is_not_resent_after_a_drop(client, ctl
     assert len(ctl.events(ALICE)) == 2
 
 
-def test_any_gone_answer_to_a_sync_token_means_full_sync(client, ctl):  # noqa: F811
+def test_any_gone_answer_to_a_sync_token_means_full_sync(client, ctl):
     token = client.list_events().next_sync_token
     ctl.inject_fault(status=410, reason="gone", path=EVENTS_PATH)
 
@@ -604,7 +608,7 @@ def test_any_gone_answer_to_a_sync_token_means_full_sync(client, ctl):  # noqa: 
         client.list_events(sync_token=token)
 
 
-def test_timed_out_read_is_sent_again(fake, ctl, tokens, sleeps):  # noqa: F811
+def test_timed_out_read_is_sent_again(fake, ctl, tokens, sleeps):
     client = make_client(fake, tokens, sleeps, timeout=(2.0, 0.3))
     ctl.inject_fault(mode="latency", latency_ms=800, path=EVENTS_PATH)
 
@@ -619,7 +623,7 @@ def test_timed_out_read_is_sent_again(fake, ctl, tokens, sleeps):  # noqa: F811
     assert len(api_records(ctl, "events.list")) == 2
 
 
-def test_own_budget_keeps_google_from_refusing(fake, ctl, tokens, sleeps):  # noqa: F811
+def test_own_budget_keeps_google_from_refusing(fake, ctl, tokens, sleeps):
     ctl.set_quota(5)
     bucket = TokenBucket(5, max_wait=0)
     client = make_client(fake, tokens, sleeps, rate_limiter=bucket)
@@ -633,7 +637,7 @@ def test_own_budget_keeps_google_from_refusing(fake, ctl, tokens, sleeps):  # no
     assert [r["status"] for r in api_records(ctl)] == [200] * 5
 
 
-def test_googles_per_user_limit_is_retried_then_reported(client, ctl, sleeps):  # noqa: F811
+def test_googles_per_user_limit_is_retried_then_reported(client, ctl, sleeps):
     ctl.set_quota(2)
     client.get_calendar()
     client.get_calendar()
@@ -647,7 +651,7 @@ def test_googles_per_user_limit_is_retried_then_reported(client, ctl, sleeps):  
     assert len(sleeps.delays) == 3
 
 
-def test_batches_are_cut_to_fit_a_budget_smaller_than_the_batch_size(fake, ctl, tokens, sleeps):  # noqa: F811
+def test_batches_are_cut_to_fit_a_budget_smaller_than_the_batch_size(fake, ctl, tokens, sleeps):
     now = [0.0]
 
     def sleep(seconds):
@@ -681,7 +685,7 @@ class _CaptivePortal(http.server.BaseHTTPRequestHandler):
 
     do_GET = do_POST = _page
 
-    def log_message(self, format, *args):
+    def log_message(self, *args):
         """Quiet."""
 
 
