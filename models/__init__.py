@@ -1,6 +1,7 @@
 from . import (
     calendar_attendee,
     calendar_event,
+    calendar_recurrence,
     google_calendar_account,
     google_calendar_outbox,
     google_calendar_sync,

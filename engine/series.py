@@ -1,0 +1,184 @@
+"""A recurring series as a whole: its neutral values, its occurrences, their plan.
+
+Pure functions on neutral values (see docs/architecture.md). On Google a series
+is one master event (with ``recurrence`` lines) plus exceptions; in Odoo it is a
+``calendar.recurrence`` with one event per occurrence. The unit both sides agree
+on is the *series values*: the neutral values of the master (first occurrence's
+times, recurrence lines including one EXDATE per deleted occurrence). Each
+occurrence is then either exactly :func:`occurrence_values` of the series at its
+original start (a plain instance) or an exception, synced on its own.
+"""
+
+from collections import Counter
+
+from . import recurrence
+from .mapping import NEUTRAL_KEYS, normalize_values
+
+# Keys an occurrence takes from its own times rather than from the series.
+TIME_KEYS = ("allday", "start", "stop", "timezone")
+
+
+def _shift(values, new_start):
+    """``values`` moved to start at ``new_start`` (neutral), keeping the duration.
+
+    A timed event keeps its duration in real time; an all-day one its number of days.
+    """
+    allday = values["allday"]
+    first = recurrence.parse_neutral_start(values["start"], allday)
+    last = recurrence.parse_neutral_start(values["stop"], allday)
+    moved = recurrence.parse_neutral_start(new_start, allday)
+    return {
+        **values,
+        "start": recurrence.format_neutral_start(moved),
+        "stop": recurrence.format_neutral_start(moved + (last - first)),
+    }
+
+
+def occurrence_values(series, original_start):
+    """The neutral values a plain (unmodified) occurrence of ``series`` has."""
+    return {**_shift(series, original_start), "recurrence": []}
+
+
+def occurrence_starts(series, *, limit=recurrence.MAX_OCCURRENCES):
+    """Neutral starts of the occurrences of ``series`` (EXDATEs applied)."""
+    return recurrence.neutral_occurrences(
+        series["recurrence"],
+        start=series["start"],
+        timezone_name=series["timezone"],
+        allday=series["allday"],
+        limit=limit,
+    )
+
+
+def with_cancelled(series, cancelled_starts):
+    """``series`` whose lines also exclude ``cancelled_starts`` (cancelled instances).
+
+    Google keeps a cancelled occurrence as a cancelled instance, not as an EXDATE of
+    the master; Odoo simply has no event for it. Writing both as EXDATEs lets the two
+    sides compare a series by plain equality.
+    """
+    if not cancelled_starts:
+        return series
+    allday = series["allday"]
+    if allday:
+        extra = [f"EXDATE;VALUE=DATE:{start.replace('-', '')}" for start in cancelled_starts]
+    else:
+        extra = [
+            "EXDATE:" + recurrence.parse_neutral_start(start, False).strftime("%Y%m%dT%H%M%SZ")
+            for start in cancelled_starts
+        ]
+    return normalize_values({**series, "recurrence": list(series["recurrence"]) + extra})
+
+
+def _local_time(neutral_start, timezone_name, allday):
+    if allday:
+        return None
+    moment = recurrence.parse_neutral_start(neutral_start, False)
+    return moment.astimezone(recurrence.zone(timezone_name)).time()
+
+
+def series_from_occurrences(
+    occurrences, *, rule_lines, exception_originals=(), agreed=None, limit=None
+):
+    """Series values from the Odoo side: its plain occurrences and its rule.
+
+    ``occurrences`` are the neutral values of the occurrences that follow the rule
+    (not moved on their own), each at its own start; ``rule_lines`` the Google lines
+    of the Odoo rule (no EXDATE); ``exception_originals`` the original starts of the
+    moved occurrences. Every non-time field takes the value most occurrences hold
+    (so one occurrence renamed alone does not rename the series); times come from
+    the first occurrence. The series keeps the ``agreed`` first start when that is
+    still an occurrence of the rule at the same local time, so a deleted first
+    occurrence becomes an EXDATE rather than a moved series; each expected start
+    that no occurrence holds becomes an EXDATE.
+    """
+    if not occurrences:
+        return None
+    occurrences = sorted(occurrences, key=lambda values: values["start"])
+    first = occurrences[0]
+    series = dict(first)
+    for key in NEUTRAL_KEYS:
+        if key in TIME_KEYS or key == "recurrence":
+            continue
+        counts = Counter(_frozen(values[key]) for values in occurrences)
+        best = max(counts.values())
+        # Ties go to the earliest occurrence holding a most common value.
+        series[key] = next(v[key] for v in occurrences if counts[_frozen(v[key])] == best)
+    timezone_name, allday = first["timezone"], first["allday"]
+    anchor = first["start"]
+    if (
+        agreed
+        and agreed["allday"] == allday
+        and agreed["start"] < anchor
+        and _local_time(agreed["start"], timezone_name, allday)
+        == _local_time(anchor, timezone_name, allday)
+    ):
+        candidates = recurrence.neutral_occurrences(
+            rule_lines,
+            start=agreed["start"],
+            timezone_name=timezone_name,
+            allday=allday,
+            limit=limit or recurrence.MAX_OCCURRENCES,
+        )
+        if anchor in candidates:
+            anchor = agreed["start"]
+    expected = recurrence.neutral_occurrences(
+        rule_lines,
+        start=anchor,
+        timezone_name=timezone_name,
+        allday=allday,
+        limit=limit or recurrence.MAX_OCCURRENCES,
+    )
+    present = {values["start"] for values in occurrences} | set(exception_originals)
+    missing = [start for start in expected if start not in present]
+    series = _shift(series, anchor)
+    series["recurrence"] = list(rule_lines)
+    return with_cancelled(normalize_values(series), missing)
+
+
+def _frozen(value):
+    """A hashable stand-in for a neutral value (lists of dicts included)."""
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    return value
+
+
+def plan_occurrences(wanted, existing, *, timezone_name, allday):
+    """Which existing occurrences become which wanted ones.
+
+    ``wanted``: neutral starts the series must have; ``existing``: {key: original
+    neutral start} of the occurrences there are. Returns ``(keep, create, delete)``:
+    ``keep`` {key: wanted start} (same start, or same local day when the series'
+    time moved, so records survive a time change), ``create`` the wanted starts
+    nobody holds, ``delete`` the keys left over.
+    """
+    wanted_set = set(wanted)
+    keep = {key: start for key, start in existing.items() if start in wanted_set}
+    taken = set(keep.values())
+    local_zone = recurrence.zone(timezone_name)
+
+    def day(start):
+        moment = recurrence.parse_neutral_start(start, allday)
+        return moment if allday else moment.astimezone(local_zone).date()
+
+    free_by_day = {}
+    for start in wanted:
+        if start not in taken:
+            free_by_day.setdefault(day(start), []).append(start)
+    for key, start in sorted(existing.items(), key=lambda item: item[1]):
+        if key in keep:
+            continue
+        candidates = free_by_day.get(day(start))
+        if candidates:
+            keep[key] = candidates.pop(0)
+    taken = set(keep.values())
+    create = [start for start in wanted if start not in taken]
+    delete = [key for key in existing if key not in keep]
+    return keep, create, delete
+
+
+def is_time_change(a, b):
+    """Whether two values of one occurrence differ in their times."""
+    return any(a[key] != b[key] for key in TIME_KEYS)

@@ -1,0 +1,325 @@
+"""Google sync state of a recurring series, and the hooks that mark it dirty.
+
+A Google recurring event (master + exceptions) maps to one ``calendar.recurrence``
+and its occurrence events. The series is the unit of sync: the recurrence keeps
+the Google id of the master, its etag and the *series values* both sides last
+agreed on (see ``engine.series``). Each occurrence carries the Google id of its
+instance (``<series id>_<original start>``), which is how an occurrence keeps its
+original start when it is moved; an occurrence edited on its own (an exception)
+keeps its own agreed values.
+"""
+
+import json
+import logging
+
+from odoo import api, fields, models
+
+from ..engine import recurrence as rec_engine
+from ..engine import series as series_engine
+from ..engine.mapping import InvalidEvent
+from .calendar_event import FROM_GOOGLE, SYNCING_STATES
+
+_logger = logging.getLogger(__name__)
+
+# Set while Odoo rewrites a series into a new recurrence record ("all events" with a
+# new time or rule): the old record's Google series passes to the new one.
+KEEP_SERIES = "google_calendar_sync_keep_series"
+
+# Recurrence fields whose change changes the rule sent to Google.
+RULE_FIELDS = frozenset(
+    {
+        "rrule_type",
+        "interval",
+        "count",
+        "end_type",
+        "until",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+        "month_by",
+        "day",
+        "weekday",
+        "byday",
+        "event_tz",
+    }
+)
+_GOOGLE_STATE_FIELDS = (
+    "google_id",
+    "google_etag",
+    "google_account_id",
+    "google_agreed_values",
+    "google_cancelled_starts",
+)
+
+
+class CalendarRecurrence(models.Model):
+    _inherit = "calendar.recurrence"
+
+    google_id = fields.Char("Google Series ID", copy=False, index="btree_not_null", readonly=True)
+    google_etag = fields.Char(copy=False, readonly=True)
+    google_account_id = fields.Many2one(
+        "google.calendar.account",
+        "Synced through",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    google_agreed_values = fields.Text(
+        copy=False, readonly=True, help="Series values both sides last agreed on (JSON)."
+    )
+    google_cancelled_starts = fields.Text(
+        copy=False,
+        readonly=True,
+        help="Original starts of the occurrences cancelled on Google as instances "
+        "rather than as EXDATE lines of the master (JSON list).",
+    )
+    google_push_pending = fields.Boolean(copy=False, readonly=True, index=True)
+
+    # ------------------------------------------------------------------
+    # Hooks
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        recurrences = super().create(vals_list)
+        if not self.env.context.get(FROM_GOOGLE):
+            recurrences._google_mark_dirty()
+        return recurrences
+
+    def write(self, vals):
+        result = super().write(vals)
+        if not self.env.context.get(FROM_GOOGLE) and RULE_FIELDS.intersection(vals):
+            self._google_mark_dirty()
+        return result
+
+    def unlink(self):
+        if not self.env.context.get(FROM_GOOGLE) and not self.env.context.get(KEEP_SERIES):
+            self._google_queue_deletions()
+        return super().unlink()
+
+    def _google_mark_dirty(self):
+        """Flag the series whose Google master must be written; no Google call here."""
+        recurrences = self.exists().filtered(lambda rec: not rec.google_push_pending)
+        if not recurrences:
+            return
+        new = recurrences.filtered(lambda rec: not rec.google_account_id)
+        if new:
+            syncing = set(
+                self.env["google.calendar.account"]
+                .sudo()
+                .search(
+                    [
+                        ("state", "in", SYNCING_STATES),
+                        ("user_id", "in", new.base_event_id.user_id.ids),
+                    ]
+                )
+                .user_id.ids
+            )
+            recurrences -= new.filtered(lambda rec: rec.base_event_id.user_id.id not in syncing)
+        if not recurrences:
+            return
+        # Plain SQL: a technical flag must not run the write hooks again.
+        recurrences.flush_recordset(["google_push_pending"])
+        self.env.cr.execute(
+            "UPDATE calendar_recurrence SET google_push_pending = TRUE WHERE id IN %s",
+            [tuple(recurrences.ids)],
+        )
+        recurrences.invalidate_recordset(["google_push_pending"])
+        self.env["google.calendar.sync"]._schedule_push(
+            account_ids=set(recurrences.google_account_id.ids),
+            user_ids=set(
+                recurrences.filtered(
+                    lambda rec: not rec.google_account_id
+                ).base_event_id.user_id.ids
+            ),
+        )
+
+    def _google_queue_deletions(self):
+        """Remember, durably, the Google masters to delete once these series are gone."""
+        on_google = self.filtered(lambda rec: rec.google_id and rec.google_etag)
+        vals_list = [
+            {
+                "account_id": rec.google_account_id.id,
+                "google_id": rec.google_id,
+                "google_etag": rec.google_etag,
+                "event_name": rec.base_event_id.name or rec.name,
+                "event_over": rec._is_event_over(),
+            }
+            for rec in on_google
+            if rec.google_account_id
+        ]
+        if not vals_list:
+            return
+        self.env["google.calendar.outbox"].sudo().create(vals_list)
+        self.env["google.calendar.sync"]._schedule_push(
+            account_ids={vals["account_id"] for vals in vals_list}
+        )
+
+    # ------------------------------------------------------------------
+    # Odoo side -> series values
+    # ------------------------------------------------------------------
+
+    def _google_agreed(self):
+        self.ensure_one()
+        return json.loads(self.google_agreed_values) if self.google_agreed_values else None
+
+    def _google_cancelled(self):
+        self.ensure_one()
+        return json.loads(self.google_cancelled_starts or "[]")
+
+    def _google_occurrences(self):
+        """The live occurrence events of the series."""
+        self.ensure_one()
+        return self.calendar_event_ids.with_context(active_test=True).filtered("active")
+
+    def _google_timezone(self, values):
+        """The series' zone: the recurrence's own, else the occurrence's."""
+        self.ensure_one()
+        if values["allday"]:
+            return ""
+        return self.event_tz or values["timezone"] or "UTC"
+
+    def _google_original_start(self, event, values):
+        """The start an occurrence has in the rule, whether or not it was moved.
+
+        An occurrence synced once carries its instance id, whose suffix is that
+        original start; one never synced is where Odoo's rule put it.
+        """
+        parsed = rec_engine.parse_instance_id(event.google_id)
+        if parsed and self.google_id and parsed[0] == self.google_id:
+            return parsed[1]
+        return values["start"]
+
+    def _google_occurrence_values(self):
+        """{event id: neutral values} of the live occurrences, in the series' zone."""
+        events = self.calendar_event_ids.with_context(active_test=True).filtered("active")
+        values_by_event = events._google_neutral_values()
+        result = {}
+        for recurrence in self:
+            for event in recurrence._google_occurrences():
+                values = dict(values_by_event[event.id])
+                values["timezone"] = recurrence._google_timezone(values)
+                result[event.id] = values
+        return result
+
+    def _google_series_values(self, occurrence_values=None):
+        """{recurrence id: series values or None} from the Odoo side.
+
+        None means the series has no live occurrence left. Raises
+        ``InvalidEvent`` when the rule cannot be expressed for Google.
+        """
+        occurrence_values = occurrence_values or self._google_occurrence_values()
+        result = {}
+        for recurrence in self:
+            events = recurrence._google_occurrences()
+            following = events.filtered("follow_recurrence")
+            if not following:
+                result[recurrence.id] = None
+                continue
+            first = occurrence_values[following.sorted("start")[0].id]
+            try:
+                rule_lines = rec_engine.odoo_to_google(
+                    recurrence.rrule or "",
+                    timezone_name=first["timezone"],
+                    allday=first["allday"],
+                    endless=recurrence.end_type == "forever",
+                )
+                result[recurrence.id] = series_engine.series_from_occurrences(
+                    [occurrence_values[event.id] for event in following],
+                    rule_lines=rule_lines,
+                    exception_originals=[
+                        recurrence._google_original_start(event, occurrence_values[event.id])
+                        for event in events - following
+                    ],
+                    agreed=recurrence._google_agreed(),
+                )
+            except rec_engine.InvalidRecurrence as error:
+                raise InvalidEvent(f"series {recurrence.name!r}: {error}") from error
+        return result
+
+    # ------------------------------------------------------------------
+    # Series values -> Odoo rule
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _google_rule_vals(self, series):
+        """``calendar.recurrence`` values for the rule of neutral ``series`` values."""
+        rule = rec_engine.google_to_odoo(
+            series["recurrence"],
+            start=series["start"],
+            timezone_name=series["timezone"] or "UTC",
+            allday=series["allday"],
+        )
+        first = rec_engine.parse_neutral_start(series["start"], series["allday"])
+        if not series["allday"]:
+            first = first.astimezone(rec_engine.zone(series["timezone"])).replace(tzinfo=None)
+        parsed = self._rrule_parse(rule.rrule, first)
+        vals = {
+            **dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), False),
+            **{key: value for key, value in parsed.items() if value is not None},
+            "event_tz": series["timezone"] or False,
+        }
+        if vals.get("until"):
+            vals["until"] = fields.Date.to_date(vals["until"])
+        if vals["end_type"] == "forever":
+            vals.pop("count", None)
+        return vals
+
+
+class CalendarEvent(models.Model):
+    _inherit = "calendar.event"
+
+    def _google_mark_dirty(self):
+        """Occurrences are synced through their series: mark the series instead."""
+        occurrences = self.filtered("recurrence_id")
+        occurrences.recurrence_id._google_mark_dirty()
+        return super(CalendarEvent, self - occurrences)._google_mark_dirty()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        if not self.env.context.get(FROM_GOOGLE):
+            events.recurrence_id._google_mark_dirty()
+        return events
+
+    def unlink(self):
+        recurrences = self.recurrence_id
+        result = super().unlink()
+        if not self.env.context.get(FROM_GOOGLE):
+            # A deleted occurrence becomes an EXDATE of the master.
+            recurrences.exists()._google_mark_dirty()
+        return result
+
+    def write(self, vals):
+        detached_from = (
+            self.recurrence_id if "recurrence_id" in vals else self.env["calendar.recurrence"]
+        )
+        result = super().write(vals)
+        if detached_from and not self.env.context.get(FROM_GOOGLE):
+            detached_from._google_mark_dirty()
+        return result
+
+    def _rewrite_recurrence(self, values, time_values, recurrence_values):
+        """Odoo replaces the recurrence record on an "all events" change of time or
+        rule; on Google it stays the same series, so its identity moves over."""
+        old = self.recurrence_id
+        base_event = old.base_event_id or old._get_first_event(include_outliers=False)
+        state = {name: old[name] for name in _GOOGLE_STATE_FIELDS}
+        state["google_account_id"] = old.google_account_id.id
+        result = super(CalendarEvent, self.with_context(**{KEEP_SERIES: True}))._rewrite_recurrence(
+            values, time_values, recurrence_values
+        )
+        new = base_event.recurrence_id
+        if old.exists() or not new or not state["google_id"] or new.google_id:
+            return result
+        new.with_context(**{FROM_GOOGLE: True}).write(state)
+        # The occurrences Odoo made anew hold no instance id yet: until the push
+        # gives them one, they are where the rule puts them.
+        new.google_push_pending = False
+        new._google_mark_dirty()
+        return result

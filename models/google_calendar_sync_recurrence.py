@@ -1,0 +1,687 @@
+"""The recurring part of one sync run: series, exceptions, cancelled occurrences.
+
+``_Run`` (google_calendar_sync.py) hands the recurring items it pulls to
+:class:`RecurringSync` and lets it push the dirty series before its own batch.
+Decisions come from ``engine`` (series, recurrence, reconcile); this class reads
+the records they need and applies them.
+"""
+
+import json
+import logging
+
+from odoo import Command
+
+from ..engine import reconcile
+from ..engine import recurrence as rec_engine
+from ..engine import series as series_engine
+from ..engine.client import ApiCall
+from ..engine.errors import Duplicate, EventGone, Forbidden, GoogleApiError, NotFound
+from ..engine.mapping import (
+    InvalidEvent,
+    diff_fields,
+    from_google,
+    is_cancelled,
+    new_google_id,
+    original_start,
+    to_google,
+)
+from .calendar_event import FROM_GOOGLE
+
+_logger = logging.getLogger(__name__)
+
+
+def _dumps(values):
+    return json.dumps(values, sort_keys=True)
+
+
+class RecurringSync:
+    """Recurring series of one account, for one ``_Run``."""
+
+    def __init__(self, run):
+        self.run = run
+        self.env = run.env
+        self.Recurrence = self.env["calendar.recurrence"].sudo()
+        self.Event = run.Event
+
+    # ------------------------------------------------------------------
+    # Pull
+    # ------------------------------------------------------------------
+
+    def take(self, items):
+        """Split listed items into (recurring ones, the others).
+
+        A deleted master comes back as a bare tombstone (id and status only): it
+        is recognised by the id of a series the module knows.
+        """
+        tombstone_ids = [
+            item["id"] for item in items if is_cancelled(item) and not item.get("recurringEventId")
+        ]
+        known = set(
+            self.Recurrence.search([("google_id", "in", tombstone_ids)]).mapped("google_id")
+            if tombstone_ids
+            else ()
+        )
+        recurring, others = [], []
+        for item in items:
+            is_recurring = (
+                item.get("recurrence") or item.get("recurringEventId") or item["id"] in known
+            )
+            (recurring if is_recurring else others).append(item)
+        return recurring, others
+
+    def pull(self, items):
+        """Apply recurring items: masters first, then deleted masters, then instances."""
+        if not items:
+            return
+        masters = [item for item in items if item.get("recurrence") and not is_cancelled(item)]
+        instances = [item for item in items if item.get("recurringEventId")]
+        deleted = [
+            item for item in items if is_cancelled(item) and not item.get("recurringEventId")
+        ]
+        existing = self._series_by_google_id(item["id"] for item in masters + deleted)
+        to_create = []
+        for item in masters:
+            recurrence = existing.get(item["id"])
+            if recurrence and not self._ours(recurrence, item):
+                continue
+            google = self._google_series(item, recurrence)
+            if google is None:
+                continue
+            if recurrence:
+                self._reconcile_series(recurrence, item, google)
+            else:
+                to_create.append((item, google))
+        self._create_series(to_create)
+        for item in deleted:
+            recurrence = existing.get(item["id"])
+            if recurrence and self._ours(recurrence, item):
+                self._delete_series(recurrence)
+        self._pull_instances(instances)
+
+    def _series_by_google_id(self, google_ids):
+        google_ids = list(set(google_ids))
+        if not google_ids:
+            return {}
+        return {
+            rec.google_id: rec for rec in self.Recurrence.search([("google_id", "in", google_ids)])
+        }
+
+    def _ours(self, recurrence, item):
+        """Whether this account keeps ``recurrence`` in step (one account per series)."""
+        account = recurrence.google_account_id
+        return not account or account == self.run.account or self.run._takes_over(item)
+
+    def _google_series(self, item, recurrence):
+        """Series values of a master as Odoo would store them, or None (error told)."""
+        notes = []
+        try:
+            values = from_google(
+                item,
+                default_reminders=self.run.default_reminders,
+                calendar_tz=self.run.calendar_tz,
+                notes=notes,
+            )
+            # Read through Odoo's rule, so that e.g. an UNTIL one second before a split
+            # compares equal to Odoo's "until that day".
+            rule = rec_engine.google_to_odoo(
+                values["recurrence"],
+                start=values["start"],
+                timezone_name=values["timezone"] or "UTC",
+                allday=values["allday"],
+            )
+            values["recurrence"] = rec_engine.odoo_to_google(
+                rule.rrule,
+                timezone_name=values["timezone"] or "UTC",
+                allday=values["allday"],
+                endless=rule.endless,
+                excluded=rule.excluded,
+            )
+            cancelled = recurrence._google_cancelled() if recurrence else []
+            series = series_engine.with_cancelled(values, cancelled)
+        except (InvalidEvent, rec_engine.InvalidRecurrence) as error:
+            self.run.error(
+                self.env._(
+                    "Recurring event %(name)s not synchronized: %(error)s. Nothing was "
+                    "changed on either side.",
+                    name=item.get("summary") or item["id"],
+                    error=error,
+                ),
+                recurrence.base_event_id if recurrence else None,
+            )
+            return None
+        self.run.messages.extend(notes)
+        return series
+
+    def _state(self, item, series):
+        return {
+            "google_id": item["id"],
+            "google_etag": item.get("etag") or False,
+            "google_account_id": self.run.account.id,
+            "google_agreed_values": _dumps(series),
+        }
+
+    def _create_series(self, to_create):
+        """One batch create for the occurrences of every new series, one for the series."""
+        if not to_create:
+            return
+        # A single event that became recurring on Google is replaced by the series.
+        singles = self.Event.search(
+            [
+                ("google_id", "in", [item["id"] for item, _series in to_create]),
+                ("recurrence_id", "=", False),
+            ]
+        )
+        singles.with_context(**{FROM_GOOGLE: True}).unlink()
+        occurrence_items, rule_vals = [], []
+        for item, series in to_create:
+            try:
+                rule_vals.append(self.Recurrence._google_rule_vals(series))
+            except rec_engine.InvalidRecurrence as error:
+                self.run.error(
+                    self.env._(
+                        "Recurring event %(name)s not imported: %(error)s",
+                        name=series["name"],
+                        error=error,
+                    )
+                )
+                rule_vals.append(None)
+                continue
+            for start in series_engine.occurrence_starts(series):
+                occurrence_items.append(
+                    (
+                        series_engine.occurrence_values(series, start),
+                        self._occurrence_extra(item["id"], start),
+                    )
+                )
+        events = self.Event._google_create_from_values(occurrence_items)
+        by_series = {}
+        for event in events:
+            by_series.setdefault(rec_engine.parse_instance_id(event.google_id)[0], []).append(
+                event.id
+            )
+        vals_list = []
+        for (item, series), rule in zip(to_create, rule_vals, strict=True):
+            event_ids = by_series.get(item["id"])
+            if rule is None or not event_ids:
+                continue
+            vals_list.append(
+                {
+                    **rule,
+                    **self._state(item, series),
+                    "base_event_id": event_ids[0],
+                    "calendar_event_ids": [Command.set(event_ids)],
+                }
+            )
+        self.Recurrence.with_context(**{FROM_GOOGLE: True}).create(vals_list)
+        self.run.counts["odoo_created"] += len(events)
+
+    def _occurrence_extra(self, series_id, start):
+        return {
+            "recurrency": True,
+            "follow_recurrence": True,
+            "google_id": rec_engine.instance_id(series_id, start),
+            "google_account_id": self.run.account.id,
+            "google_push_pending": False,
+        }
+
+    def _reconcile_series(self, recurrence, item, google):
+        agreed = recurrence._google_agreed()
+        if agreed is not None and item.get("etag") == recurrence.google_etag:
+            google = agreed  # Google did not change since we agreed
+        try:
+            odoo = recurrence._google_series_values()[recurrence.id]
+        except InvalidEvent as error:
+            self.run.error(str(error), recurrence.base_event_id)
+            return
+        if odoo is None:
+            # Every occurrence was deleted in Odoo: the push deletes the master.
+            recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = True
+            return
+        decision = reconcile.reconcile(
+            agreed,
+            odoo,
+            google,
+            odoo_changed_at=recurrence.write_date,
+            google_changed_at=item.get("updated"),
+        )
+        if decision.lost:
+            self.run.counts["conflicts"] += 1
+            recurrence.base_event_id._google_post_note(
+                self.env._(
+                    "Series changed on both sides; the most recent change was kept. %(lost)s",
+                    lost=" / ".join(lost.message() for lost in decision.lost),
+                )
+            )
+        if decision.pull_fields:
+            self._apply_series(recurrence, item["id"], decision.values)
+            self.run.counts["odoo_updated"] += 1
+        state = self._state(item, decision.values)
+        state["google_push_pending"] = recurrence.google_push_pending or bool(decision.push_fields)
+        if decision.push_fields:
+            # The push sends what differs from Google's current series.
+            state["google_agreed_values"] = _dumps(google)
+        changed = {
+            key: value
+            for key, value in state.items()
+            if (recurrence[key].id if key == "google_account_id" else recurrence[key]) != value
+        }
+        if changed:
+            recurrence.with_context(**{FROM_GOOGLE: True}).write(changed)
+
+    def _apply_series(self, recurrence, series_id, series):
+        """Bring the Odoo series to ``series``: rule, then occurrences, keeping records."""
+        quiet = recurrence.with_context(**{FROM_GOOGLE: True})
+        quiet.write(self.Recurrence._google_rule_vals(series))
+        wanted = series_engine.occurrence_starts(series)
+        wanted_set = set(wanted)
+        values_by_event = recurrence._google_occurrence_values()
+        events = recurrence._google_occurrences()
+        following = events.filtered("follow_recurrence")
+        exceptions = events - following
+        originals = {
+            event.id: recurrence._google_original_start(event, values_by_event[event.id])
+            for event in events
+        }
+        gone = exceptions.filtered(lambda event: originals[event.id] not in wanted_set)
+        kept_exception_starts = {originals[event.id] for event in exceptions - gone}
+        keep, create, delete = series_engine.plan_occurrences(
+            [start for start in wanted if start not in kept_exception_starts],
+            {event.id: originals[event.id] for event in following},
+            timezone_name=series["timezone"] or "UTC",
+            allday=series["allday"],
+        )
+        writes, extras = {}, {}
+        for event_id, start in keep.items():
+            target = series_engine.occurrence_values(series, start)
+            extra = {
+                "google_id": rec_engine.instance_id(series_id, start),
+                "follow_recurrence": True,
+            }
+            event = self.Event.browse(event_id)
+            if (
+                diff_fields(values_by_event[event_id], target)
+                or event.google_id != extra["google_id"]
+            ):
+                writes[event_id] = target
+                extras[event_id] = extra
+        self.Event.browse(list(writes))._google_write_values(writes, extras)
+        if create:
+            created = self.Event._google_create_from_values(
+                [
+                    (
+                        series_engine.occurrence_values(series, start),
+                        {
+                            **self._occurrence_extra(series_id, start),
+                            "recurrence_id": recurrence.id,
+                        },
+                    )
+                    for start in create
+                ]
+            )
+            self.run.counts["odoo_created"] += len(created)
+        to_delete = gone | self.Event.browse(delete)
+        if to_delete:
+            to_delete.with_context(**{FROM_GOOGLE: True}).unlink()
+            self.run.counts["odoo_deleted"] += len(to_delete)
+        if not recurrence.base_event_id:
+            recurrence._select_new_base_event()
+
+    def _delete_series(self, recurrence):
+        events = recurrence.calendar_event_ids.with_context(active_test=False)
+        self.run.counts["odoo_deleted"] += len(events.filtered("active"))
+        events.with_context(**{FROM_GOOGLE: True}).unlink()
+        recurrence.with_context(**{FROM_GOOGLE: True}).unlink()
+
+    def _pull_instances(self, items):
+        """Exceptions and cancelled occurrences, each applied to its occurrence."""
+        located = []
+        for item in items:
+            try:
+                series_id, original = original_start(item, calendar_tz=self.run.calendar_tz)
+            except InvalidEvent as error:
+                self.run.error(
+                    self.env._("Occurrence not imported from Google: %(error)s", error=error)
+                )
+                continue
+            located.append((item, series_id, original))
+        series = self._series_by_google_id(series_id for _item, series_id, _start in located)
+        for item, series_id, original in located:
+            recurrence = series.get(series_id)
+            if not recurrence or not self._ours(recurrence, item):
+                # A series this account does not keep (another account does, or the
+                # master could not be imported): nothing to attach the occurrence to.
+                continue
+            by_instance = {event.google_id: event for event in recurrence._google_occurrences()}
+            event = by_instance.get(item["id"]) or by_instance.get(
+                rec_engine.instance_id(series_id, original)
+            )
+            if is_cancelled(item):
+                self._cancel_occurrence(recurrence, event, original)
+            else:
+                self._pull_exception(recurrence, event, item, series_id, original)
+
+    def _cancel_occurrence(self, recurrence, event, original):
+        cancelled = recurrence._google_cancelled()
+        vals = {}
+        if original not in cancelled:
+            vals["google_cancelled_starts"] = json.dumps(sorted([*cancelled, original]))
+            agreed = recurrence._google_agreed()
+            if agreed is not None:
+                vals["google_agreed_values"] = _dumps(
+                    series_engine.with_cancelled(agreed, [original])
+                )
+        if vals:
+            recurrence.with_context(**{FROM_GOOGLE: True}).write(vals)
+        if event:
+            event.with_context(**{FROM_GOOGLE: True}).unlink()
+            self.run.counts["odoo_deleted"] += 1
+
+    def _pull_exception(self, recurrence, event, item, series_id, original):
+        notes = []
+        try:
+            google = from_google(
+                item,
+                default_reminders=self.run.default_reminders,
+                calendar_tz=self.run.calendar_tz,
+                notes=notes,
+            )
+        except InvalidEvent as error:
+            self.run.error(
+                self.env._("Occurrence not imported from Google: %(error)s", error=error), event
+            )
+            return
+        self.run.messages.extend(notes)
+        series = recurrence._google_agreed()
+        plain = series_engine.occurrence_values(series, original) if series else None
+        if not event:
+            # Edited on Google, deleted (or never made) in Odoo: Google's edit wins.
+            self.Event._google_create_from_values(
+                [
+                    (
+                        google,
+                        {
+                            **self._occurrence_extra(series_id, original),
+                            "google_id": item["id"],
+                            "google_etag": item.get("etag") or False,
+                            "google_agreed_values": _dumps(google),
+                            "recurrence_id": recurrence.id,
+                            "follow_recurrence": not (
+                                plain and series_engine.is_time_change(plain, google)
+                            ),
+                        },
+                    )
+                ]
+            )
+            self.run.counts["odoo_created"] += 1
+            return
+        agreed = event._google_agreed() or plain
+        odoo = recurrence._google_occurrence_values()[event.id]
+        if agreed is not None and item.get("etag") == event.google_etag:
+            google = agreed
+        decision = reconcile.reconcile(
+            agreed,
+            odoo,
+            google,
+            odoo_changed_at=event.write_date,
+            google_changed_at=item.get("updated"),
+        )
+        if decision.lost:
+            self.run.counts["conflicts"] += 1
+            event._google_post_note(
+                self.env._(
+                    "Changed on both sides; the most recent change was kept. %(lost)s",
+                    lost=" / ".join(lost.message() for lost in decision.lost),
+                )
+            )
+        extra = {
+            "google_id": item["id"],
+            "google_etag": item.get("etag") or False,
+            # Google's state of this instance, which the push compares with.
+            "google_agreed_values": _dumps(google),
+            "follow_recurrence": not (
+                plain and series_engine.is_time_change(plain, decision.values)
+            ),
+        }
+        if decision.pull_fields:
+            event._google_write_values({event.id: decision.values}, {event.id: extra})
+            self.run.counts["odoo_updated"] += 1
+        else:
+            event.with_context(**{FROM_GOOGLE: True}).write(extra)
+        if decision.push_fields:
+            recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = True
+
+    # ------------------------------------------------------------------
+    # Push
+    # ------------------------------------------------------------------
+
+    def push(self):
+        """Write the dirty series of this account: masters first, then exceptions.
+
+        Two batches, because an exception can only be written once its master
+        exists on Google with the right start.
+        """
+        run = self.run
+        if run.first_sync:
+            # Series made in Odoo before the user connected go to Google too.
+            self.Recurrence.search(
+                [("google_id", "=", False), ("base_event_id.user_id", "=", run.user.id)]
+            )._google_mark_dirty()
+        recurrences = self.Recurrence.search(
+            [
+                ("google_push_pending", "=", True),
+                "|",
+                ("google_account_id", "=", run.account.id),
+                "&",
+                ("google_account_id", "=", False),
+                ("base_event_id.user_id", "=", run.user.id),
+            ]
+        )
+        if not recurrences:
+            return
+        occurrence_values = recurrences._google_occurrence_values()
+        calls, handlers, written = [], [], []
+        for recurrence in recurrences:
+            try:
+                series = recurrence._google_series_values(occurrence_values)[recurrence.id]
+            except InvalidEvent as error:
+                self._refuse(recurrence, self.env._("Not sent to Google: %(error)s", error=error))
+                continue
+            self._plan_master(recurrence, series, calls, handlers, written)
+        self._execute(calls, handlers)
+        calls, handlers = [], []
+        for recurrence, series in written:
+            if recurrence.exists() and recurrence.google_etag:
+                self._plan_exceptions(recurrence, series, calls, handlers)
+        self._execute(calls, handlers)
+
+    def _execute(self, calls, handlers):
+        if not calls:
+            return
+        for handler, outcome in zip(handlers, self.run.client.execute_batch(calls), strict=True):
+            handler(outcome)
+
+    def _over(self, recurrence):
+        return recurrence._is_event_over()
+
+    def _plan_master(self, recurrence, series, calls, handlers, written):
+        run = self.run
+        send_updates = run._send_updates(over=self._over(recurrence))
+        if series is None:
+            if recurrence.google_etag:
+                calls.append(
+                    ApiCall.delete("primary", recurrence.google_id, send_updates=send_updates)
+                )
+                handlers.append(lambda outcome: self._after_master_delete(recurrence, outcome))
+            else:
+                recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = False
+            return
+        if not recurrence.google_etag:
+            self._adopt_single_event(recurrence)
+        if not recurrence.google_etag:
+            if not recurrence.google_id:
+                # Stored before the insert: a retried insert meets a 409, not a twin.
+                recurrence.with_context(**{FROM_GOOGLE: True}).google_id = new_google_id()
+            body = to_google(series)
+            body["id"] = recurrence.google_id
+            calls.append(ApiCall.insert("primary", body, send_updates=send_updates))
+            handlers.append(
+                lambda outcome: self._after_master_write(recurrence, series, outcome, True)
+            )
+            written.append((recurrence, series))
+            return
+        agreed = recurrence._google_agreed()
+        changed = diff_fields(agreed, series) if agreed else None
+        written.append((recurrence, series))
+        if agreed is not None and not changed:
+            recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = False
+            return
+        calls.append(
+            ApiCall.patch(
+                "primary",
+                recurrence.google_id,
+                to_google(series, changed_fields=changed),
+                etag=recurrence.google_etag,
+                send_updates=send_updates,
+            )
+        )
+        handlers.append(
+            lambda outcome: self._after_master_write(recurrence, series, outcome, False)
+        )
+
+    def _adopt_single_event(self, recurrence):
+        """A synced single event made recurring in Odoo becomes a series on Google
+        under its own id (a patch adds the rule), instead of a second event."""
+        base = recurrence.base_event_id
+        if (
+            base.google_id
+            and base.google_etag
+            and not rec_engine.parse_instance_id(base.google_id)
+            and base._google_agreed()
+        ):
+            recurrence.with_context(**{FROM_GOOGLE: True}).write(
+                {
+                    "google_id": base.google_id,
+                    "google_etag": base.google_etag,
+                    "google_account_id": self.run.account.id,
+                    "google_agreed_values": base.google_agreed_values,
+                }
+            )
+            # From now on the base event is a plain occurrence of that series.
+            base.with_context(**{FROM_GOOGLE: True}).write(
+                {"google_etag": False, "google_agreed_values": False}
+            )
+
+    def _after_master_write(self, recurrence, series, outcome, created):
+        if isinstance(outcome, Duplicate):
+            # An earlier attempt was stored before its answer got lost: it holds
+            # what was sent, so it is this series.
+            try:
+                outcome = self.run.client.get_event("primary", recurrence.google_id)
+            except GoogleApiError as error:
+                outcome = error
+        if not isinstance(outcome, dict):
+            self._failed(recurrence, outcome)
+            return
+        quiet = recurrence.with_context(**{FROM_GOOGLE: True})
+        quiet.write(
+            {
+                "google_etag": outcome.get("etag") or False,
+                "google_account_id": self.run.account.id,
+                "google_agreed_values": _dumps(series),
+                "google_push_pending": False,
+            }
+        )
+        # Plain occurrences are named after the instance they are: their start.
+        values_by_event = recurrence._google_occurrence_values()
+        for event in recurrence._google_occurrences():
+            if event.follow_recurrence:
+                wanted = rec_engine.instance_id(
+                    recurrence.google_id, values_by_event[event.id]["start"]
+                )
+            else:
+                wanted = rec_engine.instance_id(
+                    recurrence.google_id,
+                    recurrence._google_original_start(event, values_by_event[event.id]),
+                )
+            if event.google_id != wanted or event.google_account_id != self.run.account:
+                event.with_context(**{FROM_GOOGLE: True}).write(
+                    {"google_id": wanted, "google_account_id": self.run.account.id}
+                )
+        self.run.counts["google_created" if created else "google_updated"] += 1
+
+    def _after_master_delete(self, recurrence, outcome):
+        if outcome is None or isinstance(outcome, NotFound | EventGone):
+            recurrence.with_context(**{FROM_GOOGLE: True}).write(
+                {
+                    "google_id": False,
+                    "google_etag": False,
+                    "google_agreed_values": False,
+                    "google_push_pending": False,
+                }
+            )
+            self.run.counts["google_deleted"] += 1
+        else:
+            self._failed(recurrence, outcome)
+
+    def _plan_exceptions(self, recurrence, series, calls, handlers):
+        """Patch each instance whose Odoo occurrence differs from Google's."""
+        values_by_event = recurrence._google_occurrence_values()
+        send_updates = self.run._send_updates(over=self._over(recurrence))
+        for event in recurrence._google_occurrences():
+            current = values_by_event[event.id]
+            original = recurrence._google_original_start(event, current)
+            plain = series_engine.occurrence_values(series, original)
+            on_google = event._google_agreed() or plain
+            changed = diff_fields(on_google, current)
+            if not changed:
+                continue
+            calls.append(
+                ApiCall.patch(
+                    "primary",
+                    rec_engine.instance_id(recurrence.google_id, original),
+                    to_google(current, changed_fields=changed),
+                    send_updates=send_updates,
+                )
+            )
+            handlers.append(
+                lambda outcome, event=event, current=current, plain=plain: self._after_exception(
+                    event, current, plain, outcome
+                )
+            )
+
+    def _after_exception(self, event, current, plain, outcome):
+        if not isinstance(outcome, dict):
+            self._failed(event.recurrence_id, outcome)
+            return
+        event.with_context(**{FROM_GOOGLE: True}).write(
+            {
+                "google_id": outcome.get("id") or event.google_id,
+                "google_etag": outcome.get("etag") or False,
+                # Back to the series' values: a plain instance again.
+                "google_agreed_values": False if current == plain else _dumps(current),
+            }
+        )
+        self.run.counts["google_updated"] += 1
+
+    def _failed(self, recurrence, outcome):
+        if isinstance(outcome, Forbidden) or (
+            isinstance(outcome, GoogleApiError)
+            and not outcome.retryable
+            and outcome.status
+            and 400 <= outcome.status < 500
+            and outcome.status != 401
+        ):
+            self._refuse(
+                recurrence, self.env._("Google refused this series: %(error)s", error=outcome)
+            )
+            return
+        self.run.counts["errors"] += 1
+        _logger.info("Google Calendar: series %s kept for retry: %s", recurrence.id, outcome)
+        self.run.messages.append(
+            self.env._("Will retry %(name)s: %(error)s", name=recurrence.name, error=outcome)
+        )
+
+    def _refuse(self, recurrence, message):
+        """Tell the user, in the series' first event, and stop sending it until it changes."""
+        self.run.error(message, recurrence.base_event_id)
+        recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = False
