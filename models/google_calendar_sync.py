@@ -35,6 +35,7 @@ from ..engine.mapping import (
     to_google,
 )
 from .calendar_event import FROM_GOOGLE
+from .google_calendar_sync_recurrence import RecurringSync
 
 _logger = logging.getLogger(__name__)
 
@@ -60,7 +61,6 @@ def _empty_counts():
             "google_deleted": 0,
             "conflicts": 0,
             "errors": 0,
-            "recurring_skipped": 0,
         }
     )
 
@@ -184,6 +184,7 @@ class _Run:
         self.db_uuid = env["ir.config_parameter"].sudo().get_param("database.uuid")
         self.default_reminders = []
         self.calendar_tz = self.user.tz or "UTC"
+        self.recurring = RecurringSync(self)
 
     def result(self):
         return {**self.counts, "messages": self.messages}
@@ -287,14 +288,13 @@ class _Run:
 
     def _apply_items(self, items):
         items = self._without_pending_deletions(items)
+        recurring, items = self.recurring.take(items)
+        self.recurring.pull(recurring)
         matches = self._match(items)
         to_create, to_update = [], {}
         to_delete = to_decline = to_recreate = self.Event
         for item in items:
             event = matches.get(item["id"])
-            if item.get("recurrence") or item.get("recurringEventId"):
-                self._skip_recurring(item, event)
-                continue
             if (
                 event
                 and event.google_account_id
@@ -370,17 +370,6 @@ class _Run:
         when its user organizes the meeting on Google."""
         organizer = (item.get("organizer") or {}).get("email", "")
         return isinstance(organizer, str) and organizer.lower() == self.email
-
-    def _skip_recurring(self, item, event):
-        self.counts["recurring_skipped"] += 1
-        message = self.env._(
-            "Recurring Google event %(name)s is not synchronized yet: recurrences come in a "
-            "later version; the series is left untouched on both sides.",
-            name=item.get("summary") or item["id"],
-        )
-        if message not in self.messages:
-            self.messages.append(message)
-        _logger.info("Google Calendar sync of %s: skipped recurring %s", self.email, item["id"])
 
     def _google_state(self, item, values):
         return {
@@ -465,6 +454,7 @@ class _Run:
 
     def push(self):
         self._adopt_unsynced_events()
+        self.recurring.push()
         events = self.Event.search(
             [
                 ("google_push_pending", "=", True),

@@ -165,16 +165,17 @@ class TestSyncFromGoogle(SyncCase):
         self.assertEqual(run.counts["errors"], 1)
         self.assertIn("broken1", run.messages[0])
 
-    def test_recurring_google_event_skipped_with_note(self):
+    def test_recurring_google_event_imported_as_series(self):
+        # The recurring cases themselves are in test_recurrence_sync.py.
         account = self.connect(self.ann)
         start = self.future()
-        self.seed(
+        [master] = self.seed(
             ANN, {**self.timed_event("Weekly", start), "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"]}
         )
         counts = self.sync(account)
-        self.assertEqual(counts["recurring_skipped"], 1)
-        self.assertTrue(any("Weekly" in message for message in counts["messages"]))
-        self.assertFalse(self.env["calendar.event"].search([("name", "=", "Weekly")]))
+        recurrence = self.env["calendar.recurrence"].search([("google_id", "=", master["id"])])
+        self.assertEqual(len(recurrence.calendar_event_ids), 3)
+        self.assertEqual(counts["odoo_created"], 3)
 
 
 @tagged("post_install", "-at_install")
