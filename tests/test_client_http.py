@@ -609,8 +609,8 @@ def test_any_gone_answer_to_a_sync_token_means_full_sync(client, ctl):
 
 
 def test_timed_out_read_is_sent_again(fake, ctl, tokens, sleeps):
-    client = make_client(fake, tokens, sleeps, timeout=(2.0, 0.3))
-    ctl.inject_fault(mode="latency", latency_ms=800, path=EVENTS_PATH)
+    client = make_client(fake, tokens, sleeps, timeout=(5.0, 1.0))
+    ctl.inject_fault(mode="latency", latency_ms=2500, path=EVENTS_PATH)
 
     listed = client.list_events()
 
