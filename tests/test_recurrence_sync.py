@@ -153,9 +153,7 @@ class TestRecurrenceFromGoogle(RecurrenceCase):
         self.assertEqual(recurrence.event_tz, BRUSSELS)
         self.assertFalse(recurrence.google_push_pending)
         self.assertEqual(self.writes(ANN), [], "an import writes nothing to Google")
-        self.assert_idle_resync(
-            [master["id"], autumn_master["id"]], [spring_rows, autumn_rows]
-        )
+        self.assert_idle_resync([master["id"], autumn_master["id"]], [spring_rows, autumn_rows])
 
     def test_monthly_last_friday_series(self):
         year = upcoming_year()
@@ -198,3 +196,151 @@ class TestRecurrenceFromGoogle(RecurrenceCase):
         self.assertEqual(self.google_rows(master["id"]), expected)
         self.assertTrue(all(self.series(master["id"]).calendar_event_ids.mapped("allday")))
         self.assert_idle_resync([master["id"]], [expected])
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceEditedOnGoogle(RecurrenceCase):
+    def setUp(self):
+        super().setUp()
+        self.first = datetime.combine(
+            date.today() + timedelta(days=7 - date.today().weekday() + 7), datetime.min.time()
+        ).replace(hour=10)  # a Monday at least a week ahead, 10:00 Brussels
+        self.master = self.seed_series(
+            "Standup", self.first, ["RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO"]
+        )
+        self.sync(self.account)
+        self.starts = [self.first + timedelta(weeks=n) for n in range(4)]
+        self.event_ids = self.series(self.master["id"]).calendar_event_ids.ids
+
+    def instance(self, n):
+        return f"{self.master['id']}_{self.stamp(self.starts[n])}"
+
+    def test_occurrence_moved_on_google_moves_that_occurrence(self):
+        moved = self.starts[1] + timedelta(days=1, hours=4)  # Tuesday 14:00
+        self.google_client().patch_event(
+            "primary",
+            self.instance(1),
+            {
+                "start": local_spec(moved),
+                "end": local_spec(moved + timedelta(hours=1)),
+                "summary": "Standup (moved)",
+            },
+            send_updates="none",
+        )
+        self.sync(self.account)
+        expected = (
+            rows([self.starts[0]], "Standup")
+            + [(moved.strftime("%Y-%m-%d %H:%M"), "Standup (moved)")]
+            + rows(self.starts[2:], "Standup")
+        )
+        self.assert_both(self.master["id"], expected)
+        recurrence = self.series(self.master["id"])
+        self.assertEqual(
+            sorted(recurrence.calendar_event_ids.ids), sorted(self.event_ids), "no new event"
+        )
+        moved_event = recurrence.calendar_event_ids.filtered(lambda e: e.name == "Standup (moved)")
+        self.assertFalse(moved_event.follow_recurrence)
+        self.assertEqual(moved_event.google_id, self.instance(1))
+        self.assert_idle_resync([self.master["id"]], [expected])
+
+    def test_occurrence_cancelled_on_google_disappears_in_odoo(self):
+        self.google_client().delete_event("primary", self.instance(2), send_updates="none")
+        counts = self.sync(self.account)
+        self.assertEqual(counts["odoo_deleted"], 1)
+        expected = rows([self.starts[n] for n in (0, 1, 3)], "Standup")
+        self.assert_both(self.master["id"], expected)
+        self.assertFalse(self.env["google.calendar.outbox"].sudo().search([]))
+        self.assert_idle_resync([self.master["id"]], [expected])
+
+    def test_all_events_edit_on_google_reaches_every_occurrence(self):
+        bob = {"email": BOB, "responseStatus": "needsAction"}
+        self.google_client().patch_event(
+            "primary",
+            self.master["id"],
+            {"summary": "Weekly standup", "location": "Room 2", "attendees": [bob]},
+            send_updates="none",
+        )
+        self.sync(self.account)
+        expected = rows(self.starts, "Weekly standup")
+        self.assert_both(self.master["id"], expected)
+        events = self.series(self.master["id"]).calendar_event_ids
+        self.assertEqual(sorted(events.ids), sorted(self.event_ids), "the series was not recreated")
+        self.assertEqual(set(events.mapped("location")), {"Room 2"})
+        self.assertTrue(all(BOB in e.partner_ids.mapped("email") for e in events))
+        self.assert_idle_resync([self.master["id"]], [expected])
+
+    def test_series_time_change_on_google_keeps_records(self):
+        later = self.first.replace(hour=11)
+        self.google_client().patch_event(
+            "primary",
+            self.master["id"],
+            {"start": local_spec(later), "end": local_spec(later + timedelta(hours=1))},
+            send_updates="none",
+        )
+        self.sync(self.account)
+        expected = rows([start.replace(hour=11) for start in self.starts], "Standup")
+        self.assert_both(self.master["id"], expected)
+        events = self.series(self.master["id"]).calendar_event_ids
+        self.assertEqual(sorted(events.ids), sorted(self.event_ids))
+        self.assert_idle_resync([self.master["id"]], [expected])
+
+    def test_this_and_following_split_on_google(self):
+        client = self.google_client()
+        split_at = self.starts[2]
+        until = pytz.timezone(BRUSSELS).localize(split_at).astimezone(pytz.utc) - timedelta(
+            seconds=1
+        )
+        client.patch_event(
+            "primary",
+            self.master["id"],
+            {"recurrence": [f"RRULE:FREQ=WEEKLY;UNTIL={until:%Y%m%dT%H%M%SZ};BYDAY=MO"]},
+            send_updates="none",
+        )
+        new_start = split_at.replace(hour=15)
+        new_id = f"{self.master['id']}r{split_at:%Y%m%d}"
+        client.insert_event(
+            "primary",
+            {
+                "id": new_id,
+                "summary": "Standup (afternoon)",
+                "start": local_spec(new_start),
+                "end": local_spec(new_start + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+            },
+            send_updates="none",
+        )
+        self.sync(self.account)
+        old_rows = rows(self.starts[:2], "Standup")
+        new_rows = rows([new_start, new_start + timedelta(weeks=1)], "Standup (afternoon)")
+        self.assert_both(self.master["id"], old_rows)
+        self.assert_both(new_id, new_rows)
+        standups = self.env["calendar.event"].search([("name", "like", "Standup")])
+        self.assertEqual(len(standups), 4, "no leftover occurrence after the split")
+        self.assert_idle_resync([self.master["id"], new_id], [old_rows, new_rows])
+
+    def test_series_deleted_on_google_deleted_in_odoo(self):
+        self.google_client().delete_event("primary", self.master["id"], send_updates="none")
+        writes_before = len(self.writes(ANN))
+        self.sync(self.account)
+        self.assertFalse(self.series(self.master["id"]))
+        self.assertFalse(self.env["calendar.event"].browse(self.event_ids).exists())
+        self.assertFalse(self.env["google.calendar.outbox"].sudo().search([]))
+        self.assertEqual(len(self.writes(ANN)), writes_before, "nothing sent back to Google")
+
+    def test_full_resync_after_410_keeps_one_series(self):
+        moved = self.starts[3] + timedelta(hours=2)
+        self.google_client().patch_event(
+            "primary",
+            self.instance(3),
+            {"start": local_spec(moved), "end": local_spec(moved + timedelta(hours=1))},
+            send_updates="none",
+        )
+        self.sync(self.account)
+        self.fake_control.expire_sync_tokens(ANN)
+        self.sync(self.account)
+        expected = rows(self.starts[:3], "Standup") + rows([moved], "Standup")
+        self.assert_both(self.master["id"], expected)
+        self.assertEqual(len(self.env["calendar.recurrence"].search([])), 1)
+        self.assertEqual(len(self.env["calendar.event"].search([("name", "=", "Standup")])), 4)
+        self.fake_control.expire_sync_tokens(ANN)
+        self.assert_idle_resync([self.master["id"]], [expected])
