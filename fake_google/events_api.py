@@ -13,6 +13,7 @@ import json
 import re
 import secrets
 import urllib.parse
+import zlib
 
 from .errors import ApiError, bad_request, not_found
 from .recurrence import Series, parse_span
@@ -260,7 +261,7 @@ class CalendarApi:
     def _list_entry(self, user, calendar):
         entry = {
             "kind": "calendar#calendarListEntry",
-            "etag": f'"{abs(hash(calendar.id)) % 10**15:015d}"',
+            "etag": _stable_etag(calendar.id),
             "id": calendar.id,
             "summary": calendar.summary,
             "timeZone": calendar.time_zone,
@@ -300,7 +301,7 @@ class CalendarApi:
             {},
             {
                 "kind": "calendar#calendar",
-                "etag": f'"{abs(hash(calendar.id)) % 10**15:015d}"',
+                "etag": _stable_etag(calendar.id),
                 "id": calendar.id,
                 "summary": calendar.summary,
                 "timeZone": calendar.time_zone,
@@ -457,22 +458,26 @@ class CalendarApi:
 
     def _conference(self, call, data, previous=None):
         """Honour conferenceData only with conferenceDataVersion=1, as Google does."""
+        previous = previous or {}
         if call.param("conferenceDataVersion", "0") != "1":
-            data.pop("conferenceData", None)
-            data.pop("hangoutLink", None)
-            if previous is not None and "conferenceData" in previous:
-                data["conferenceData"] = previous["conferenceData"]
-                if "hangoutLink" in previous:
-                    data["hangoutLink"] = previous["hangoutLink"]
+            for field in ("conferenceData", "hangoutLink"):
+                data.pop(field, None)
+                if field in previous:
+                    data[field] = previous[field]
             return
         conference = data.get("conferenceData")
         if not conference:
             data.pop("conferenceData", None)
+            data.pop("hangoutLink", None)
             return
         request = conference.get("createRequest")
-        if previous is not None and previous.get("conferenceData", {}).get("createRequest", {}).get(
-            "requestId"
-        ) == (request or {}).get("requestId"):
+        previous_request = (previous.get("conferenceData") or {}).get("createRequest") or {}
+        if (
+            request
+            and previous_request
+            and request.get("requestId") == previous_request.get("requestId")
+        ):
+            # The same request id asks for the conference already created.
             data["conferenceData"] = previous["conferenceData"]
             if "hangoutLink" in previous:
                 data["hangoutLink"] = previous["hangoutLink"]
@@ -528,10 +533,13 @@ class CalendarApi:
         self.notifier.calendar_changed(calendar)
         return record
 
-    def _new_event_data(self, call, calendar, body, event_id=None):
+    def _new_event_data(self, calendar, body, event_id):
         data = self._clean_body(body)
         data["id"] = event_id
-        data["iCalUID"] = body.get("iCalUID") or f"{event_id}@google.com"
+        ical_uid = body.get("iCalUID")
+        if ical_uid is not None and not isinstance(ical_uid, str):
+            raise bad_request("Invalid iCalUID.", location="iCalUID")
+        data["iCalUID"] = ical_uid or f"{event_id}@google.com"
         data.setdefault("status", "confirmed")
         organizer = {"email": calendar.id}
         if not calendar.primary:
@@ -539,6 +547,30 @@ class CalendarApi:
         data["organizer"] = organizer
         data["creator"] = {"email": calendar.owner}
         return data
+
+    def _seeded_invitation(self, calendar, body, data):
+        """Seeding only: an event organized outside the fake, as its invitee sees it.
+
+        Returns the record origin to use (None for the calendar's own event).
+        """
+        organizer = body.get("organizer")
+        if not organizer or not isinstance(organizer, dict):
+            return None
+        email = str(organizer.get("email") or "").strip().lower()
+        if not _EMAIL.match(email):
+            raise bad_request("Invalid organizer email.", location="organizer")
+        if email == calendar.id:
+            return None
+        if email in self.store.users:
+            raise bad_request(
+                f"{email} is a fake user: seed the event in their calendar, the attendees' "
+                "copies follow.",
+                location="organizer",
+            )
+        data["organizer"] = {k: v for k, v in organizer.items() if k != "self"}
+        data["organizer"]["email"] = email
+        data["creator"] = {"email": email}
+        return (email, email)
 
     def insert(self, call, calendar, body):
         """events.insert, also used by the control API's bulk seeding."""
@@ -549,12 +581,19 @@ class CalendarApi:
             raise bad_request("Invalid resource id value.", location="id")
         if event_id in calendar.events:
             raise ApiError(409, "duplicate", "The requested identifier already exists.")
-        data = self._new_event_data(call, calendar, body, event_id)
+        data = self._new_event_data(calendar, body, event_id)
+        origin = None
+        if call is None:
+            # Seeding may store what a client cannot send: a Meet link, an outside organizer.
+            if "hangoutLink" in body:
+                data["hangoutLink"] = body["hangoutLink"]
+            origin = self._seeded_invitation(calendar, body, data)
         self._validate(calendar, data)
         if call is not None:
             self._conference(call, data)
-        record = self._write(calendar, data)
-        self._propagate(calendar, record)
+        record = self._write(calendar, data, origin=origin)
+        if origin is None:
+            self._propagate(calendar, record)
         if call is not None:
             self._note_recipients(call, calendar, data, None)
         return record
@@ -598,16 +637,6 @@ class CalendarApi:
             self._write(copy_calendar, new, origin=(calendar.owner, calendar.id))
             record.copies.add(email)
 
-    def _organizer_record(self, record, event_id):
-        """The organizer's calendar and record behind an attendee's copy."""
-        calendar = self.store.find_calendar(*record.origin)
-        if calendar is None:
-            raise _forbidden_for_non_organizer()
-        resolved = self._resolve(calendar, event_id)
-        if resolved is None:
-            raise _forbidden_for_non_organizer()
-        return calendar, self._materialize(calendar, resolved)
-
     def _attendee_change(self, call, calendar, record, new_data):
         """An attendee edits their copy: only their response and personal fields."""
         old_view = _neutral_own_entry(shared_view(record.data), calendar.owner)
@@ -633,21 +662,28 @@ class CalendarApi:
         changed_response = own is not None and own != next(
             (a for a in record.data.get("attendees") or () if a["email"] == calendar.owner), None
         )
+        if changed_response:
+            personal["attendees"] = _with_answer(personal["attendees"], own)
         record = self._write(calendar, personal, origin=record.origin)
         if changed_response:
             self._answer_organizer(call, record, own)
         return record
 
     def _answer_organizer(self, call, record, own):
-        organizer_calendar, organizer_record = self._organizer_record(record, record.data["id"])
+        """Carry an attendee's answer to the organizer's event and the other copies."""
+        if call is not None and _send_updates(call) == "all":
+            call.notified.append(record.data["organizer"]["email"])
+        organizer_calendar = self.store.find_calendar(*record.origin)
+        if organizer_calendar is None:
+            return  # organized outside the fake: only the e-mail would tell them
+        resolved = self._resolve(organizer_calendar, record.data["id"])
+        if resolved is None:
+            return
+        organizer_record = self._materialize(organizer_calendar, resolved)
         data = copy.deepcopy(organizer_record.data)
-        data["attendees"] = [
-            dict(own) if a["email"] == own["email"] else a for a in data.get("attendees") or ()
-        ]
+        data["attendees"] = _with_answer(data.get("attendees") or [], own)
         organizer_record = self._write(organizer_calendar, data)
         self._propagate(organizer_calendar, organizer_record)
-        if call is not None and _send_updates(call) == "all":
-            call.notified.append(organizer_record.data["organizer"]["email"])
 
     # ---- single events ---------------------------------------------------------
 
@@ -729,15 +765,15 @@ class CalendarApi:
         resolved = self._resolve(calendar, event_id)
         if resolved is None:
             raise not_found()
-        current_etag = resolved.etag if isinstance(resolved, StoredEvent) else resolved[0].etag
-        self._check_if_match(call, current_etag)
+        base = _base_record(resolved)
+        self._check_if_match(call, base.etag)
         old = resolved.data if isinstance(resolved, StoredEvent) else self._instance_data(*resolved)
         fixed = {k: old[k] for k in READ_ONLY if k in old}
         if replace:
             data = self._clean_body(body)
             for field in PERSONAL:
                 # An attendee's update that omits personal fields keeps them.
-                if field not in data and resolved_origin(resolved) and field in old:
+                if field not in data and base.origin and field in old:
                     data[field] = old[field]
         else:
             data = _merge(
@@ -747,22 +783,13 @@ class CalendarApi:
         data.update(fixed)
         self._validate(calendar, data)
         self._conference(call, data, previous=old)
-        if not data.get("conferenceData"):
-            data.pop("hangoutLink", None)
-        if resolved_origin(resolved):
-            record = (
-                self._materialize(calendar, resolved)
-                if not isinstance(resolved, StoredEvent)
-                else resolved
-            )
+        if base.origin:
+            record = self._materialize(calendar, resolved)
             record = self._attendee_change(call, calendar, record, data)
         else:
             previous_attendees = list(old.get("attendees") or ())
-            record = (
-                self._write(calendar, data)
-                if isinstance(resolved, StoredEvent)
-                else self._write_instance(calendar, resolved, data)
-            )
+            # Writing an unmodified instance stores it as an exception.
+            record = self._write(calendar, data)
             self._propagate(calendar, record)
             self._note_recipients(call, calendar, record.data, previous_attendees)
         return 200, {"ETag": record.etag}, self.render(calendar, record)
@@ -771,11 +798,6 @@ class CalendarApi:
         # In a patch, an explicit null clears a field; read-only fields are ignored.
         return {k: v for k, v in body.items() if k not in READ_ONLY}
 
-    def _write_instance(self, calendar, resolved, data):
-        master, _occurrence, _series = resolved
-        record = self._write(calendar, data, origin=master.origin)
-        return record
-
     def op_events_delete(self, call, calendar_id, event_id):
         calendar = self._calendar(call, calendar_id)
         resolved = self._resolve(calendar, event_id)
@@ -783,20 +805,21 @@ class CalendarApi:
             raise not_found()
         if isinstance(resolved, StoredEvent) and resolved.cancelled:
             raise ApiError(410, "deleted", "Resource has been deleted")
-        self._check_if_match(
-            call, resolved.etag if isinstance(resolved, StoredEvent) else resolved[0].etag
-        )
+        self._check_if_match(call, _base_record(resolved).etag)
         record = self._materialize(calendar, resolved)
         if record.origin:
             # An attendee removing the meeting from their calendar declines it.
             record.removed_by_owner = True
             data = dict(record.data, status="cancelled")
-            record = self._write(calendar, data, origin=record.origin)
             own = next(
                 (a for a in data.get("attendees") or () if a["email"] == calendar.owner), None
             )
             if own is not None:
-                self._answer_organizer(call, record, dict(own, responseStatus="declined"))
+                own = dict(own, responseStatus="declined")
+                data["attendees"] = _with_answer(data["attendees"], own)
+            record = self._write(calendar, data, origin=record.origin)
+            if own is not None:
+                self._answer_organizer(call, record, own)
             return 204, {}, None
         self._note_recipients(call, calendar, record.data, None)
         self._cancel(calendar, record)
@@ -1290,6 +1313,15 @@ def _neutral_own_entry(view, owner):
     return view
 
 
-def resolved_origin(resolved):
-    record = resolved if isinstance(resolved, StoredEvent) else resolved[0]
-    return record.origin
+def _stable_etag(text):
+    return f'"{zlib.crc32(text.encode()):015d}"'
+
+
+def _with_answer(attendees, own):
+    """The attendee list with one attendee's entry replaced by their answer."""
+    return [dict(own) if a["email"] == own["email"] else a for a in attendees]
+
+
+def _base_record(resolved):
+    """The stored record behind a resolved id: itself, or its series master."""
+    return resolved if isinstance(resolved, StoredEvent) else resolved[0]

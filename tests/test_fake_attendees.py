@@ -1,5 +1,8 @@
 """Shared meetings on the fake: attendee copies, responses, organizer-only changes."""
 
+import pytest
+
+from ..fake_google.control import FakeControlError
 from . import fake_fixtures
 from .fake_fixtures import timed
 
@@ -126,3 +129,45 @@ def test_recurring_meeting_occurrence_answer(alice, bob):
     assert organizer_view["attendees"][0]["responseStatus"] == "declined"
     other = alice("GET", f"{EVENTS}/{series['id']}_20300121T100000Z").json()
     assert other["attendees"][0]["responseStatus"] == "needsAction"
+
+
+def test_seeded_invitation_from_outside(ctl, bob):
+    [invitation] = ctl.seed_events(
+        BOB,
+        [
+            timed(
+                "outside",
+                organizer={"email": "Boss@Other.org", "displayName": "Boss"},
+                attendees=[{"email": "boss@other.org"}, {"email": BOB}],
+                hangoutLink="https://meet.google.com/abc-defg-hij",
+            )
+        ],
+    )
+    seen = bob("GET", f"{EVENTS}/{invitation}").json()
+    assert seen["organizer"] == {"email": "boss@other.org", "displayName": "Boss"}
+    assert seen["hangoutLink"] == "https://meet.google.com/abc-defg-hij"
+    assert bob("PATCH", f"{EVENTS}/{invitation}", json={"summary": "mine"}).status_code == 403
+    answered = bob(
+        "PATCH",
+        f"{EVENTS}/{invitation}",
+        params={"sendUpdates": "all"},
+        json={
+            "attendees": [
+                {"email": "boss@other.org"},
+                {"email": BOB, "responseStatus": "tentative"},
+            ]
+        },
+    )
+    assert answered.status_code == 200, answered.text
+    statuses = {a["email"]: a["responseStatus"] for a in answered.json()["attendees"]}
+    assert statuses == {"boss@other.org": "needsAction", BOB: "tentative"}
+    assert ctl.log(BOB)[-1]["notified"] == ["boss@other.org"]
+    assert bob("DELETE", f"{EVENTS}/{invitation}").status_code == 204
+    gone = bob("GET", f"{EVENTS}/{invitation}").json()
+    assert gone["status"] == "cancelled"
+    assert {a["email"]: a["responseStatus"] for a in gone["attendees"]}[BOB] == "declined"
+
+
+def test_seeding_a_fake_users_meeting_in_an_attendee_calendar_is_refused(ctl, alice, bob):
+    with pytest.raises(FakeControlError):
+        ctl.seed_events(BOB, [timed("x", organizer={"email": "alice@example.com"})])

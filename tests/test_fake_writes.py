@@ -180,6 +180,20 @@ def test_conference_data_needs_version_1(alice):
     assert meet["conferenceData"]["entryPoints"][0]["uri"] == meet["hangoutLink"]
     kept = alice("PATCH", f"{EVENTS}/{meet['id']}", json={"summary": "meet 2"}).json()
     assert kept["hangoutLink"] == meet["hangoutLink"]
+    same_request = alice(
+        "PATCH",
+        f"{EVENTS}/{meet['id']}",
+        json={"conferenceData": request},
+        params={"conferenceDataVersion": 1},
+    ).json()
+    assert same_request["hangoutLink"] == meet["hangoutLink"]
+    removed = alice(
+        "PATCH",
+        f"{EVENTS}/{meet['id']}",
+        json={"conferenceData": None},
+        params={"conferenceDataVersion": 1},
+    ).json()
+    assert "hangoutLink" not in removed and "conferenceData" not in removed
 
 
 def test_unknown_event_and_method(alice):
