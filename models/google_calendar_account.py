@@ -1,13 +1,14 @@
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from google.oauth2.credentials import Credentials
 
 from odoo import api, fields, models
 
 from ..engine import oauth
-from ..engine.client import CalendarClient
-from ..engine.errors import GoogleApiError, InvalidGrant
+from ..engine.client import DEFAULT_BATCH_SIZE, CalendarClient
+from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
+from ..engine.ratelimit import DEFAULT_REQUESTS_PER_MINUTE, MinuteWindow, RateLimiters
 
 _logger = logging.getLogger(__name__)
 
@@ -21,6 +22,10 @@ DEFAULT_ENDPOINTS = {
     "api_root": "https://www.googleapis.com",
 }
 REDIRECT_PATH = "/google_account/authentication"
+# Google counts its quota per user over a sliding minute, whichever worker
+# sends: one budget per (database, account) for the life of the process,
+# rebuilt when the system parameter changes.
+_RATE_LIMITERS = {}
 ACCOUNT_STATES = [
     ("not_connected", "Not Connected"),
     ("connected", "Connected"),
@@ -184,9 +189,40 @@ class GoogleCalendarAccount(models.Model):
             scopes=[oauth.CALENDAR_SCOPE],
             expiry=self.access_token_expiry,
         )
+        per_minute = self._max_requests_per_minute()
         return CalendarClient(
-            config["api_root"], credentials, on_token_refresh=self._store_refreshed_token
+            config["api_root"],
+            credentials,
+            on_token_refresh=self._store_refreshed_token,
+            rate_limiter=_BudgetWatch(self._rate_budget(per_minute)),
+            # A batch is paid for in full before it is sent: it must fit in the budget.
+            batch_size=min(DEFAULT_BATCH_SIZE, per_minute),
         )
+
+    @api.model
+    def _max_requests_per_minute(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(PARAM_PREFIX + "max_requests_per_minute")
+        )
+        try:
+            per_minute = int(value or DEFAULT_REQUESTS_PER_MINUTE)
+        except ValueError:
+            _logger.warning("Ignored %smax_requests_per_minute=%r", PARAM_PREFIX, value)
+            per_minute = DEFAULT_REQUESTS_PER_MINUTE
+        return max(per_minute, 1)
+
+    def _rate_budget(self, per_minute):
+        """This account's request budget, shared by every sync of the process."""
+        limiters = _RATE_LIMITERS.get(per_minute)
+        if limiters is None:
+            # A sync may wait out one full window; past that it stops and the
+            # cron resumes it.
+            limiters = _RATE_LIMITERS[per_minute] = RateLimiters(
+                per_minute, budget=MinuteWindow, max_wait=65.0
+            )
+        return limiters.for_user((self.env.cr.dbname, self.id))
 
     def _store_refreshed_token(self, token, expiry):
         # google-auth keeps expiry as a naive UTC datetime, like Odoo.
@@ -237,18 +273,24 @@ class GoogleCalendarAccount(models.Model):
         """
         self.ensure_one()
         client = self._get_client()
-        # Proves that the tokens still open the user's primary calendar,
-        # whose id is the address of the Google account.
-        primary = client.get_calendar("primary")
-        self.write(
-            {
-                "google_email": primary.get("id") or self.google_email,
-                "last_sync": fields.Datetime.now(),
-                "last_error": False,
-                "state": "connected",
-            }
-        )
-        return {"from_google": 0, "to_google": 0}
+        if not self.google_email:
+            # The id of the primary calendar is the address of the Google
+            # account; later syncs need no request for it.
+            self.google_email = client.get_calendar("primary").get("id") or False
+        counts = self.env["google.calendar.sync"]._sync_account(self, client)
+        if counts.get("skipped"):
+            return counts
+        self.write({"last_sync": fields.Datetime.now(), "last_error": False, "state": "connected"})
+        if client.rate_limiter.retry_after is not None:
+            # The budget ran out: what is done is kept, the cron resumes the rest.
+            self._resume_later(client.rate_limiter.retry_after)
+        return counts
+
+    @api.model
+    def _resume_later(self, seconds):
+        cron = self.env.ref("google_calendar_sync.ir_cron_sync", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger(fields.Datetime.now() + timedelta(seconds=seconds))
 
     def _run_sync(self):
         """``_sync`` with its failures recorded: the answer of the Sync route.
@@ -263,6 +305,10 @@ class GoogleCalendarAccount(models.Model):
         except InvalidGrant:
             self._handle_invalid_grant()
             return {"status": "error", "message": self.last_error}
+        except RateBudgetExhausted as exc:
+            # Not an error of the account: nothing was sent, the cron resumes.
+            self._resume_later(exc.retry_after or 60)
+            return {"status": "deferred", "message": exc.message}
         except GoogleApiError as exc:
             message = self.env._("Google Calendar answered: %(error)s", error=exc.message)
             self.write({"state": "error", "last_error": message})
@@ -278,10 +324,22 @@ class GoogleCalendarAccount(models.Model):
         """
         if self._get_google_config()["paused"] or not self._is_configured():
             return
-        account_ids = self.sudo().search([("state", "in", ("connected", "error"))]).ids
+        started = fields.Datetime.now()
+        # Least recently synced first, so that no account waits behind the others.
+        account_ids = (
+            self.sudo()
+            .search(
+                [("state", "in", ("connected", "error"))], order="last_sync ASC NULLS FIRST, id"
+            )
+            .ids
+        )
         for account_id in account_ids:
             with self.env.registry.cursor() as cr:
                 account = self.with_env(self.env(cr=cr, su=True)).browse(account_id)
+                if account.last_sync and account.last_sync > started:
+                    # Another cron worker synced it meanwhile; one that is
+                    # syncing it now holds its lock and makes the sync skip.
+                    continue
                 try:
                     account._run_sync()
                 except Exception:
@@ -334,6 +392,29 @@ class GoogleCalendarAccount(models.Model):
             "last_sync": fields.Datetime.to_string(self.last_sync) if self.last_sync else False,
             "last_error": self.last_error or "",
         }
+
+
+class _BudgetWatch:
+    """A request budget that remembers when it ran out, so that the sync
+    knows to schedule its own continuation."""
+
+    def __init__(self, budget):
+        self.budget = budget
+        self.retry_after = None
+
+    def acquire(self, count=1):
+        try:
+            return self.budget.acquire(count)
+        except RateBudgetExhausted as exc:
+            self.retry_after = exc.retry_after
+            raise
+
+    @property
+    def capacity(self):
+        return self.budget.capacity
+
+    def available(self):
+        return self.budget.available()
 
 
 def str2bool(value):
