@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 
 import pytz
 
-from odoo import fields
 from odoo.tests import tagged
 
 from .sync_common import SyncCase
@@ -228,11 +227,11 @@ class TestRecurrenceEditedOnGoogle(RecurrenceCase):
             send_updates="none",
         )
         self.sync(self.account)
-        expected = (
-            rows([self.starts[0]], "Standup")
-            + [(moved.strftime("%Y-%m-%d %H:%M"), "Standup (moved)")]
-            + rows(self.starts[2:], "Standup")
-        )
+        expected = [
+            *rows([self.starts[0]], "Standup"),
+            (moved.strftime("%Y-%m-%d %H:%M"), "Standup (moved)"),
+            *rows(self.starts[2:], "Standup"),
+        ]
         self.assert_both(self.master["id"], expected)
         recurrence = self.series(self.master["id"])
         self.assertEqual(
@@ -344,3 +343,168 @@ class TestRecurrenceEditedOnGoogle(RecurrenceCase):
         self.assertEqual(len(self.env["calendar.event"].search([("name", "=", "Standup")])), 4)
         self.fake_control.expire_sync_tokens(ANN)
         self.assert_idle_resync([self.master["id"]], [expected])
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceFromOdoo(RecurrenceCase):
+    def setUp(self):
+        super().setUp()
+        # Mondays at 10:00 Brussels across the October change to winter time.
+        autumn = last_weekday(upcoming_year(), 10, 6)
+        self.first = datetime.combine(autumn - timedelta(days=13), datetime.min.time()).replace(
+            hour=10
+        )
+        self.starts = [self.first + timedelta(weeks=n) for n in range(4)]
+        self.base = self.create_series("Sprint review", self.first, count=4)
+        self.recurrence = self.base.recurrence_id
+        self.sync(self.account)
+
+    def create_series(self, name, first_local, **rule):
+        start = pytz.timezone(BRUSSELS).localize(first_local).astimezone(pytz.utc)
+        start = start.replace(tzinfo=None)
+        return (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create(
+                {
+                    "name": name,
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "recurrency": True,
+                    "rrule_type": "weekly",
+                    "mon": True,
+                    "interval": 1,
+                    "end_type": "count",
+                    "event_tz": BRUSSELS,
+                    **rule,
+                }
+            )
+        )
+
+    def occurrence(self, n):
+        return self.recurrence.calendar_event_ids.sorted("start")[n]
+
+    def masters(self):
+        return [
+            event
+            for event in self.google_events(ANN).values()
+            if event.get("recurrence") and event.get("status") != "cancelled"
+        ]
+
+    def test_series_created_in_odoo_is_one_google_master(self):
+        [master] = self.masters()
+        self.assertEqual(master["id"], self.recurrence.google_id)
+        self.assertEqual(master["start"]["timeZone"], BRUSSELS)
+        self.assertEqual(master["recurrence"], ["RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO"])
+        expected = rows(self.starts, "Sprint review")
+        self.assert_both(master["id"], expected)
+        inserts = [w for w in self.writes(ANN) if w["operation"] == "events.insert"]
+        self.assertEqual(len(inserts), 1, "one insert for the whole series")
+        self.assertEqual(
+            sorted(self.recurrence.calendar_event_ids.mapped("google_id")),
+            sorted(f"{master['id']}_{self.stamp(start)}" for start in self.starts),
+        )
+        self.assert_idle_resync([master["id"]], [expected])
+
+    def test_occurrence_deleted_in_odoo_cancelled_on_google(self):
+        self.occurrence(2).unlink()
+        self.sync(self.account)
+        expected = rows([self.starts[n] for n in (0, 1, 3)], "Sprint review")
+        self.assert_both(self.recurrence.google_id, expected)
+        self.assertEqual(
+            self.google_events(ANN)[self.recurrence.google_id]["recurrence"],
+            [
+                "RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO",
+                f"EXDATE:{self.stamp(self.starts[2])}",
+            ],
+        )
+        self.assert_idle_resync([self.recurrence.google_id], [expected])
+
+    def test_this_event_edits_in_odoo_become_google_exceptions(self):
+        self.occurrence(1).write({"name": "Sprint demo", "recurrence_update": "self_only"})
+        moved = self.starts[2] + timedelta(hours=3)
+        moved_utc = pytz.timezone(BRUSSELS).localize(moved).astimezone(pytz.utc)
+        moved_utc = moved_utc.replace(tzinfo=None)
+        self.occurrence(2).write(
+            {
+                "start": moved_utc,
+                "stop": moved_utc + timedelta(hours=1),
+                "recurrence_update": "self_only",
+            }
+        )
+        self.sync(self.account)
+        expected = (
+            rows(self.starts[:1], "Sprint review")
+            + rows(self.starts[1:2], "Sprint demo")
+            + rows([moved], "Sprint review")
+            + rows(self.starts[3:], "Sprint review")
+        )
+        self.assert_both(self.recurrence.google_id, expected)
+        stored = self.google_events(ANN)
+        self.assertEqual(stored[self.recurrence.google_id]["summary"], "Sprint review")
+        exceptions = [e for e in stored.values() if e.get("recurringEventId")]
+        self.assertEqual(
+            sorted(e["id"] for e in exceptions),
+            sorted(f"{self.recurrence.google_id}_{self.stamp(self.starts[n])}" for n in (1, 2)),
+        )
+        self.assert_idle_resync([self.recurrence.google_id], [expected])
+
+    def test_all_events_edit_in_odoo_patches_the_master(self):
+        series_id = self.recurrence.google_id
+        self.occurrence(1).write({"name": "Sprint retro", "recurrence_update": "all_events"})
+        self.sync(self.account)
+        expected = rows(self.starts, "Sprint retro")
+        self.assert_both(series_id, expected)
+        self.assertEqual(len(self.masters()), 1, "the same Google series, not a new one")
+        self.assertEqual(self.masters()[0]["id"], series_id)
+        self.assert_idle_resync([series_id], [expected])
+
+    def test_all_events_time_change_in_odoo_keeps_the_google_series(self):
+        series_id = self.recurrence.google_id
+        new_start = self.base.start + timedelta(hours=1)
+        self.base.write(
+            {
+                "start": new_start,
+                "stop": new_start + timedelta(hours=1),
+                "recurrence_update": "all_events",
+            }
+        )
+        recurrence = self.series(series_id)
+        self.assertTrue(recurrence, "the new recurrence took the Google series over")
+        self.sync(self.account)
+        expected = rows([start.replace(hour=11) for start in self.starts], "Sprint review")
+        self.assert_both(series_id, expected)
+        self.assertEqual([m["id"] for m in self.masters()], [series_id])
+        deletes = [w for w in self.writes(ANN) if w["operation"] == "events.delete"]
+        self.assertEqual(deletes, [])
+        self.assert_idle_resync([series_id], [expected])
+
+    def test_this_and_following_in_odoo_splits_the_google_series(self):
+        old_id = self.recurrence.google_id
+        self.occurrence(2).write({"name": "Sprint review v2", "recurrence_update": "future_events"})
+        self.sync(self.account)
+        new_recurrence = self.env["calendar.recurrence"].search(
+            [("google_id", "!=", False), ("google_id", "!=", old_id)]
+        )
+        self.assertEqual(len(new_recurrence), 1)
+        old_rows = rows(self.starts[:2], "Sprint review")
+        new_rows = rows(self.starts[2:], "Sprint review v2")
+        self.assert_both(old_id, old_rows)
+        self.assert_both(new_recurrence.google_id, new_rows)
+        self.assertEqual(
+            sorted(m["id"] for m in self.masters()), sorted([old_id, new_recurrence.google_id])
+        )
+        self.assert_idle_resync([old_id, new_recurrence.google_id], [old_rows, new_rows])
+
+    def test_series_deleted_in_odoo_deleted_on_google(self):
+        series_id = self.recurrence.google_id
+        self.base.action_mass_deletion("all_events")
+        self.sync(self.account)
+        self.assertEqual(self.google_events(ANN)[series_id]["status"], "cancelled")
+        live = [e for e in self.google_events(ANN).values() if e.get("status") != "cancelled"]
+        self.assertEqual(live, [])
+        self.assertFalse(self.env["calendar.event"].search([("name", "=", "Sprint review")]))
+        self.assertFalse(self.env["google.calendar.outbox"].sudo().search([]))
+        before = len(self.writes(ANN))
+        self.sync(self.account)
+        self.assertEqual(len(self.writes(ANN)), before)
