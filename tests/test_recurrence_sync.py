@@ -508,3 +508,219 @@ class TestRecurrenceFromOdoo(RecurrenceCase):
         before = len(self.writes(ANN))
         self.sync(self.account)
         self.assertEqual(len(self.writes(ANN)), before)
+
+
+CAROL = "carol@external.example"
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceAnswersAndSharing(RecurrenceCase):
+    def setUp(self):
+        super().setUp()
+        self.carol = self.connect_google_only(CAROL)
+        self.first = datetime.combine(
+            date.today() + timedelta(days=7 - date.today().weekday() + 7), datetime.min.time()
+        ).replace(hour=14)
+        self.starts = [self.first + timedelta(weeks=n) for n in range(3)]
+        self.master = self.seed_series(
+            "Client call",
+            self.first,
+            ["RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO"],
+            attendees=[
+                {"email": ANN, "responseStatus": "accepted"},
+                {"email": CAROL, "responseStatus": "needsAction"},
+            ],
+        )
+        self.sync(self.account)
+        self.expected = rows(self.starts, "Client call")
+
+    def carol_states(self):
+        """Carol's answer per occurrence, in Odoo and on Ann's Google calendar."""
+        events = self.series(self.master["id"]).calendar_event_ids.sorted("start")
+        odoo = [
+            e.attendee_ids.filtered(lambda a: a.partner_id.email == CAROL).state for e in events
+        ]
+        horizon = datetime.now() + timedelta(days=3660)
+        google = [
+            next(a["responseStatus"] for a in i["attendees"] if a["email"] == CAROL)
+            for i in self.google_client().instances("primary", self.master["id"], time_max=horizon)
+        ]
+        return odoo, google
+
+    def test_answer_on_one_occurrence_on_google(self):
+        instance = f"{self.master['id']}_{self.stamp(self.starts[1])}"
+        mine = self.carol.get_event("primary", instance)
+        attendees = [
+            dict(a, responseStatus="accepted") if a["email"] == CAROL else a
+            for a in mine["attendees"]
+        ]
+        self.carol.patch_event("primary", instance, {"attendees": attendees}, send_updates="none")
+        self.sync(self.account)
+        answers = ["needsAction", "accepted", "needsAction"]
+        self.assertEqual(self.carol_states(), (answers, answers))
+        self.assert_idle_resync([self.master["id"]], [self.expected])
+        self.assertEqual(self.carol_states(), (answers, answers))
+
+    def test_answer_on_the_series_on_google(self):
+        mine = self.carol.get_event("primary", self.master["id"])
+        attendees = [
+            dict(a, responseStatus="declined") if a["email"] == CAROL else a
+            for a in mine["attendees"]
+        ]
+        self.carol.patch_event(
+            "primary", self.master["id"], {"attendees": attendees}, send_updates="none"
+        )
+        self.sync(self.account)
+        answers = ["declined"] * 3
+        self.assertEqual(self.carol_states(), (answers, answers))
+        self.assert_idle_resync([self.master["id"]], [self.expected])
+
+    def test_answer_on_one_occurrence_in_odoo(self):
+        event = self.series(self.master["id"]).calendar_event_ids.sorted("start")[2]
+        event.attendee_ids.filtered(lambda a: a.partner_id.email == CAROL).write(
+            {"state": "tentative"}
+        )
+        self.sync(self.account)
+        answers = ["needsAction", "needsAction", "tentative"]
+        self.assertEqual(self.carol_states(), (answers, answers))
+        self.assertEqual(
+            self.google_events(ANN)[self.master["id"]]["attendees"][1]["responseStatus"],
+            "needsAction",
+            "the series itself is unchanged",
+        )
+        self.assert_idle_resync([self.master["id"]], [self.expected])
+
+    def test_answer_on_the_series_in_odoo(self):
+        # Carol's answer recorded on every occurrence at once.
+        self.series(self.master["id"]).calendar_event_ids.attendee_ids.filtered(
+            lambda a: a.partner_id.email == CAROL
+        ).write({"state": "accepted"})
+        self.sync(self.account)
+        answers = ["accepted"] * 3
+        self.assertEqual(self.carol_states(), (answers, answers))
+        master = self.google_events(ANN)[self.master["id"]]
+        self.assertEqual(
+            {a["email"]: a["responseStatus"] for a in master["attendees"]}[CAROL], "accepted"
+        )
+        exceptions = [e for e in self.google_events(ANN).values() if e.get("recurringEventId")]
+        self.assertEqual(exceptions, [], "one patch of the master, no per-occurrence exception")
+        self.assert_idle_resync([self.master["id"]], [self.expected])
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceScope(RecurrenceCase):
+    def test_series_straddling_the_window_is_synced_whole_once(self):
+        # Mondays since 58 weeks ago, until 10 weeks ahead: much of it is outside
+        # the sync window (365 days back), and still one series.
+        first = datetime.combine(
+            date.today() - timedelta(weeks=58, days=date.today().weekday()), datetime.min.time()
+        ).replace(hour=8)
+        count = 58 + 10
+        master = self.seed_series(
+            "Long runner", first, [f"RRULE:FREQ=WEEKLY;COUNT={count};BYDAY=MO"]
+        )
+        self.sync(self.account)
+        expected = rows([first + timedelta(weeks=n) for n in range(count)], "Long runner")
+        self.assert_both(master["id"], expected)
+        self.assertEqual(len(self.env["calendar.recurrence"].search([])), 1)
+        self.fake_control.expire_sync_tokens(ANN)
+        self.assert_idle_resync([master["id"]], [expected])
+        self.assertEqual(
+            len(self.env["calendar.event"].search([("name", "=", "Long runner")])), count
+        )
+
+    def test_organizer_and_attendee_both_syncing_share_one_series(self):
+        self.bob_account = self.connect(self.bob)
+        first = datetime.combine(
+            date.today() + timedelta(days=7 - date.today().weekday() + 7), datetime.min.time()
+        ).replace(hour=9)
+        master = self.seed_series(
+            "Shared weekly",
+            first,
+            ["RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO"],
+            attendees=[{"email": ANN}, {"email": BOB}],
+        )
+        # The attendee syncs first, then the organizer, then both again.
+        for account in (self.bob_account, self.account, self.bob_account, self.account):
+            self.sync(account)
+        expected = rows([first + timedelta(weeks=n) for n in range(3)], "Shared weekly")
+        self.assert_both(master["id"], expected)
+        self.assertEqual(len(self.env["calendar.recurrence"].search([])), 1)
+        self.assertEqual(
+            len(self.env["calendar.event"].search([("name", "=", "Shared weekly")])), 3
+        )
+        self.assertEqual(self.series(master["id"]).google_account_id, self.account)
+        self.assertEqual(self.google_rows(master["id"], email=BOB), expected)
+        self.assertEqual(self.writes(BOB), [], "the attendee's sync writes nothing to Google")
+        self.assert_idle_resync([master["id"]], [expected])
+
+    def test_series_odoo_cannot_hold_is_reported_and_the_rest_syncs(self):
+        first = datetime.combine(date.today() + timedelta(days=20), datetime.min.time()).replace(
+            hour=9
+        )
+        bad = self.seed_series("Odd rule", first, ["RRULE:FREQ=MONTHLY;COUNT=4;BYDAY=1MO,3MO"])
+        [single] = self.seed(ANN, self.timed_event("Plain meeting", first))
+        counts = self.sync(self.account)
+        self.assertEqual(counts["errors"], 1)
+        self.assertTrue(any("Odd rule" in message for message in counts["messages"]))
+        self.assertFalse(self.series(bad["id"]))
+        self.assertTrue(self.event_of(single["id"]))
+        self.assertEqual(self.google_events(ANN)[bad["id"]]["recurrence"], bad["recurrence"])
+        self.assertEqual([w for w in self.writes(ANN) if w["operation"] != "events.insert"], [])
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceRulesFromOdoo(RecurrenceCase):
+    def test_monthly_last_friday_and_allday_yearly_from_odoo(self):
+        year = upcoming_year()
+        friday = last_weekday(year, 1, 4)
+        start = pytz.timezone(BRUSSELS).localize(
+            datetime.combine(friday, datetime.min.time()).replace(hour=16)
+        )
+        start = start.astimezone(pytz.utc).replace(tzinfo=None)
+        Event = self.env["calendar.event"].with_user(self.ann)
+        monthly = Event.create(
+            {
+                "name": "Monthly review",
+                "start": start,
+                "stop": start + timedelta(hours=1),
+                "recurrency": True,
+                "rrule_type": "monthly",
+                "month_by": "day",
+                "weekday": "FRI",
+                "byday": "-1",
+                "end_type": "count",
+                "count": 4,
+                "event_tz": BRUSSELS,
+            }
+        )
+        yearly = Event.create(
+            {
+                "name": "Anniversary",
+                "allday": True,
+                "start_date": date(year, 2, 14),
+                "stop_date": date(year, 2, 14),
+                "start": datetime(year, 2, 14),
+                "stop": datetime(year, 2, 14),
+                "recurrency": True,
+                "rrule_type": "yearly",
+                "end_type": "count",
+                "count": 3,
+            }
+        )
+        self.sync(self.account)
+        monthly_id, yearly_id = monthly.recurrence_id.google_id, yearly.recurrence_id.google_id
+        stored = self.google_events(ANN)
+        self.assertEqual(
+            stored[monthly_id]["recurrence"], ["RRULE:FREQ=MONTHLY;COUNT=4;BYDAY=-1FR"]
+        )
+        self.assertEqual(stored[yearly_id]["recurrence"], ["RRULE:FREQ=YEARLY;COUNT=3"])
+        self.assertEqual(stored[yearly_id]["start"], {"date": f"{year}-02-14"})
+        monthly_rows = [
+            (f"{last_weekday(year, month, 4):%Y-%m-%d} 16:00", "Monthly review")
+            for month in (1, 2, 3, 4)
+        ]
+        yearly_rows = [(f"{y}-02-14", "Anniversary") for y in (year, year + 1, year + 2)]
+        self.assert_both(monthly_id, monthly_rows)
+        self.assert_both(yearly_id, yearly_rows)
+        self.assert_idle_resync([monthly_id, yearly_id], [monthly_rows, yearly_rows])
