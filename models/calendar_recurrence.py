@@ -242,6 +242,40 @@ class CalendarRecurrence(models.Model):
                 raise InvalidEvent(f"series {recurrence.name!r}: {error}") from error
         return result
 
+    def _google_name_occurrences(self, account):
+        """Give each live occurrence the id of the Google instance it is, in one query.
+
+        A plain occurrence is the instance at its own start (which changes when the
+        series' time does); a moved one keeps the instance of its original start.
+        """
+        self.ensure_one()
+        values_by_event = self._google_occurrence_values()
+        events = self._google_occurrences()
+        wanted = {
+            event.id: rec_engine.instance_id(
+                self.google_id,
+                values_by_event[event.id]["start"]
+                if event.follow_recurrence
+                else self._google_original_start(event, values_by_event[event.id]),
+            )
+            for event in events
+        }
+        renamed = events.filtered(
+            lambda event: event.google_id != wanted[event.id] or event.google_account_id != account
+        )
+        if not renamed:
+            return
+        # Plain SQL: technical fields, one statement for a series of any length.
+        renamed.flush_recordset(["google_id", "google_account_id"])
+        self.env.cr.execute(
+            """UPDATE calendar_event AS event
+                  SET google_id = named.google_id, google_account_id = %s
+                 FROM unnest(%s::int[], %s::varchar[]) AS named(id, google_id)
+                WHERE event.id = named.id""",
+            [account.id, renamed.ids, [wanted[event_id] for event_id in renamed.ids]],
+        )
+        renamed.invalidate_recordset(["google_id", "google_account_id"])
+
     # ------------------------------------------------------------------
     # Series values -> Odoo rule
     # ------------------------------------------------------------------

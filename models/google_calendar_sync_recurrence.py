@@ -345,20 +345,25 @@ class RecurringSync:
                 continue
             located.append((item, series_id, original))
         series = self._series_by_google_id(series_id for _item, series_id, _start in located)
+        by_recurrence = {}
         for item, series_id, original in located:
             recurrence = series.get(series_id)
-            if not recurrence or not self._ours(recurrence, item):
-                # A series this account does not keep (another account does, or the
-                # master could not be imported): nothing to attach the occurrence to.
-                continue
+            if recurrence and self._ours(recurrence, item):
+                by_recurrence.setdefault(recurrence, []).append((item, series_id, original))
+            # Otherwise another account keeps the series, or its master could not be
+            # imported: there is nothing to attach the occurrence to.
+        for recurrence, entries in by_recurrence.items():
+            values_by_event = recurrence._google_occurrence_values()
             by_instance = {event.google_id: event for event in recurrence._google_occurrences()}
-            event = by_instance.get(item["id"]) or by_instance.get(
-                rec_engine.instance_id(series_id, original)
-            )
-            if is_cancelled(item):
-                self._cancel_occurrence(recurrence, event, original)
-            else:
-                self._pull_exception(recurrence, event, item, series_id, original)
+            for item, series_id, original in entries:
+                event = by_instance.get(item["id"]) or by_instance.get(
+                    rec_engine.instance_id(series_id, original)
+                )
+                if is_cancelled(item):
+                    self._cancel_occurrence(recurrence, event, original)
+                else:
+                    odoo = values_by_event.get(event.id) if event else None
+                    self._pull_exception(recurrence, event, odoo, item, series_id, original)
 
     def _cancel_occurrence(self, recurrence, event, original):
         cancelled = recurrence._google_cancelled()
@@ -376,7 +381,7 @@ class RecurringSync:
             event.with_context(**{FROM_GOOGLE: True}).unlink()
             self.run.counts["odoo_deleted"] += 1
 
-    def _pull_exception(self, recurrence, event, item, series_id, original):
+    def _pull_exception(self, recurrence, event, odoo, item, series_id, original):
         notes = []
         try:
             google = from_google(
@@ -415,7 +420,6 @@ class RecurringSync:
             self.run.counts["odoo_created"] += 1
             return
         agreed = event._google_agreed() or plain
-        odoo = recurrence._google_occurrence_values()[event.id]
         if agreed is not None and item.get("etag") == event.google_etag:
             google = agreed
         decision = reconcile.reconcile(
@@ -591,22 +595,7 @@ class RecurringSync:
                 "google_push_pending": False,
             }
         )
-        # Plain occurrences are named after the instance they are: their start.
-        values_by_event = recurrence._google_occurrence_values()
-        for event in recurrence._google_occurrences():
-            if event.follow_recurrence:
-                wanted = rec_engine.instance_id(
-                    recurrence.google_id, values_by_event[event.id]["start"]
-                )
-            else:
-                wanted = rec_engine.instance_id(
-                    recurrence.google_id,
-                    recurrence._google_original_start(event, values_by_event[event.id]),
-                )
-            if event.google_id != wanted or event.google_account_id != self.run.account:
-                event.with_context(**{FROM_GOOGLE: True}).write(
-                    {"google_id": wanted, "google_account_id": self.run.account.id}
-                )
+        recurrence._google_name_occurrences(self.run.account)
         self.run.counts["google_created" if created else "google_updated"] += 1
 
     def _after_master_delete(self, recurrence, outcome):
