@@ -317,6 +317,20 @@ class TestRecurrenceEditedOnGoogle(RecurrenceCase):
         self.assertEqual(len(standups), 4, "no leftover occurrence after the split")
         self.assert_idle_resync([self.master["id"], new_id], [old_rows, new_rows])
 
+    def test_rule_extended_on_google_adds_occurrences(self):
+        self.google_client().patch_event(
+            "primary",
+            self.master["id"],
+            {"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=6;BYDAY=MO"]},
+            send_updates="none",
+        )
+        self.sync(self.account)
+        expected = rows([self.first + timedelta(weeks=n) for n in range(6)], "Standup")
+        self.assert_both(self.master["id"], expected)
+        events = self.series(self.master["id"]).calendar_event_ids
+        self.assertTrue(set(self.event_ids) <= set(events.ids), "the first four are kept")
+        self.assert_idle_resync([self.master["id"]], [expected])
+
     def test_series_deleted_on_google_deleted_in_odoo(self):
         self.google_client().delete_event("primary", self.master["id"], send_updates="none")
         writes_before = len(self.writes(ANN))
@@ -495,6 +509,39 @@ class TestRecurrenceFromOdoo(RecurrenceCase):
             sorted(m["id"] for m in self.masters()), sorted([old_id, new_recurrence.google_id])
         )
         self.assert_idle_resync([old_id, new_recurrence.google_id], [old_rows, new_rows])
+
+    def test_this_and_following_time_change_in_odoo(self):
+        old_id = self.recurrence.google_id
+        third = self.occurrence(2)
+        third.write(
+            {
+                "start": third.start + timedelta(hours=2),
+                "stop": third.stop + timedelta(hours=2),
+                "recurrence_update": "future_events",
+            }
+        )
+        self.sync(self.account)
+        new_recurrence = self.env["calendar.recurrence"].search(
+            [("google_id", "!=", False), ("google_id", "!=", old_id)]
+        )
+        self.assertEqual(len(new_recurrence), 1)
+        old_rows = rows(self.starts[:2], "Sprint review")
+        new_rows = rows([start.replace(hour=12) for start in self.starts[2:]], "Sprint review")
+        self.assert_both(old_id, old_rows)
+        self.assert_both(new_recurrence.google_id, new_rows)
+        self.assert_idle_resync([old_id, new_recurrence.google_id], [old_rows, new_rows])
+
+    def test_rule_change_for_all_events_in_odoo(self):
+        series_id = self.recurrence.google_id
+        self.occurrence(0).write({"count": 6, "recurrence_update": "all_events"})
+        self.sync(self.account)
+        expected = rows([self.first + timedelta(weeks=n) for n in range(6)], "Sprint review")
+        self.assert_both(series_id, expected)
+        self.assertEqual([m["id"] for m in self.masters()], [series_id])
+        self.assertEqual(
+            self.google_events(ANN)[series_id]["recurrence"], ["RRULE:FREQ=WEEKLY;COUNT=6;BYDAY=MO"]
+        )
+        self.assert_idle_resync([series_id], [expected])
 
     def test_series_deleted_in_odoo_deleted_on_google(self):
         series_id = self.recurrence.google_id
