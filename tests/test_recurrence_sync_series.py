@@ -1,0 +1,126 @@
+"""engine.series: series values from occurrences, occurrence values, the occurrence plan."""
+
+from odoo.addons.google_calendar_sync.engine.mapping import normalize_values
+from odoo.addons.google_calendar_sync.engine.series import (
+    is_time_change,
+    occurrence_starts,
+    occurrence_values,
+    plan_occurrences,
+    series_from_occurrences,
+    with_cancelled,
+)
+
+BRUSSELS = "Europe/Brussels"
+# Tuesdays at 09:00 Brussels across the 2026 spring change (Sunday 29 March).
+SERIES = normalize_values(
+    {
+        "name": "Weekly",
+        "allday": False,
+        "start": "2026-03-17T08:00:00Z",
+        "stop": "2026-03-17T09:00:00Z",
+        "timezone": BRUSSELS,
+        "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=TU"],
+    }
+)
+STARTS = [
+    "2026-03-17T08:00:00Z",
+    "2026-03-24T08:00:00Z",
+    "2026-03-31T07:00:00Z",
+    "2026-04-07T07:00:00Z",
+]
+RULE = ["RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=TU"]
+
+
+def occurrences(starts=STARTS, **changes):
+    return [{**occurrence_values(SERIES, start), **changes} for start in starts]
+
+
+def test_occurrences_keep_wall_clock_time_across_dst():
+    assert occurrence_starts(SERIES) == STARTS
+    third = occurrence_values(SERIES, STARTS[2])
+    assert (third["start"], third["stop"], third["recurrence"]) == (
+        "2026-03-31T07:00:00Z",
+        "2026-03-31T08:00:00Z",
+        [],
+    )
+
+
+def test_series_rebuilt_from_its_occurrences_is_the_series():
+    assert series_from_occurrences(occurrences(), rule_lines=RULE) == SERIES
+
+
+def test_one_renamed_occurrence_does_not_rename_the_series():
+    values = occurrences()
+    values[0] = {**values[0], "name": "Special"}
+    assert series_from_occurrences(values, rule_lines=RULE)["name"] == "Weekly"
+
+
+def test_missing_occurrences_become_exdates_and_moved_ones_do_not():
+    series = series_from_occurrences(
+        occurrences([STARTS[0], STARTS[3]]),
+        rule_lines=RULE,
+        exception_originals=[STARTS[1]],
+    )
+    assert series["recurrence"] == [*RULE, "EXDATE:20260331T070000Z"]
+
+
+def test_deleted_first_occurrence_keeps_the_agreed_start():
+    series = series_from_occurrences(occurrences(STARTS[1:]), rule_lines=RULE, agreed=SERIES)
+    assert series["start"] == STARTS[0]
+    assert series["recurrence"] == [*RULE, "EXDATE:20260317T080000Z"]
+    assert occurrence_starts(series) == STARTS[1:]
+
+
+def test_series_time_change_is_not_taken_for_deletions():
+    later = [start.replace("T08:", "T09:").replace("T07:", "T08:") for start in STARTS]
+    series = series_from_occurrences(occurrences(later), rule_lines=RULE, agreed=SERIES)
+    assert series["start"] == later[0]
+    assert series["recurrence"] == RULE
+
+
+def test_no_occurrence_left_means_no_series():
+    assert series_from_occurrences([], rule_lines=RULE) is None
+
+
+def test_cancelled_instances_written_as_exdates():
+    assert with_cancelled(SERIES, [STARTS[2]])["recurrence"] == [*RULE, "EXDATE:20260331T070000Z"]
+    allday = normalize_values(
+        {
+            "name": "Day",
+            "allday": True,
+            "start": "2026-02-14",
+            "stop": "2026-02-14",
+            "recurrence": ["RRULE:FREQ=YEARLY;COUNT=3"],
+        }
+    )
+    assert with_cancelled(allday, ["2027-02-14"])["recurrence"] == [
+        "RRULE:FREQ=YEARLY;COUNT=3",
+        "EXDATE;VALUE=DATE:20270214",
+    ]
+    assert with_cancelled(SERIES, []) is SERIES
+
+
+def test_plan_keeps_records_when_the_series_time_moves():
+    later = ["2026-03-17T09:00:00Z", "2026-03-24T09:00:00Z", "2026-03-31T08:00:00Z"]
+    keep, create, delete = plan_occurrences(
+        [*later, "2026-04-14T08:00:00Z"],
+        {1: STARTS[0], 2: STARTS[1], 3: STARTS[2], 4: STARTS[3]},
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
+    assert keep == {1: later[0], 2: later[1], 3: later[2]}
+    assert create == ["2026-04-14T08:00:00Z"]
+    assert delete == [4]
+
+
+def test_plan_matches_exact_starts_first():
+    keep, create, delete = plan_occurrences(
+        STARTS[:2], {7: STARTS[1], 8: STARTS[0]}, timezone_name=BRUSSELS, allday=False
+    )
+    assert (keep, create, delete) == ({7: STARTS[1], 8: STARTS[0]}, [], [])
+
+
+def test_time_change_detection():
+    first = occurrence_values(SERIES, STARTS[0])
+    assert not is_time_change(first, {**first, "name": "Other"})
+    assert is_time_change(first, occurrence_values(SERIES, STARTS[1]))
