@@ -215,13 +215,23 @@ class CalendarEvent(models.Model):
         now = fields.Datetime.now()
         outbox_vals = []
         for event in on_google:
-            account = event.google_account_id or account_by_user.get(event.user_id.id)
+            organizer_account = account_by_user.get(event.user_id.id)
+            if organizer_account and organizer_account.state in SYNCING_STATES:
+                # The organizer's calendar deletes the meeting for everyone; an
+                # attendee's calendar (the one that happened to sync it first)
+                # would only decline it, and the meeting would come back.
+                account = organizer_account
+            else:
+                account = event.google_account_id or organizer_account
             if account:
                 outbox_vals.append(
                     {
                         "account_id": account.id,
                         "google_id": event.google_id,
-                        "google_etag": event.google_etag,
+                        # An etag is only valid in the calendar it was read from.
+                        "google_etag": event.google_etag
+                        if account == event.google_account_id
+                        else False,
                         "event_name": event.name,
                         "event_over": event.stop < now,
                     }
