@@ -562,7 +562,9 @@ class CalendarEvent(models.Model):
                 ]
             if vals:
                 event.write(vals)
-            if attendees_changed:
+            # Odoo resets the organizer's answer when someone else moves the
+            # event (the sync is someone else); Google's answers stand.
+            if attendees_changed or "start" in vals:
                 event._google_set_attendee_states(partners, values["attendees"])
 
     def _google_set_attendee_states(self, partners, attendees):
