@@ -1,5 +1,7 @@
 """events.list on the fake: paging, sync tokens, filters, 410 fullSyncRequired."""
 
+import threading
+
 from . import fake_fixtures
 from .fake_fixtures import timed
 
@@ -181,3 +183,26 @@ def test_calendar_list_and_secondary_calendars(ctl, alice):
     listed = alice("GET", "calendars/primary/events").json()
     assert listed["defaultReminders"] == [{"method": "popup", "minutes": 10}]
     assert alice("GET", "calendars/nobody@example.com/events").status_code == 404
+
+
+def test_parallel_writers_lose_nothing(ctl, fake, alice):
+    _items, token, _pages = alice.list_all()
+    errors = []
+
+    def writer(worker):
+        api = fake_fixtures.Api(fake, ctl, "alice@example.com")
+        for index in range(25):
+            response = api("POST", "calendars/primary/events", json=timed(f"w{worker}-{index}"))
+            if response.status_code != 200:
+                errors.append(response.text)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    changes, _token, _pages = alice.list_all(syncToken=token, maxResults=7)
+    assert len({c["id"] for c in changes}) == 150
+    etags = [e["etag"] for e in ctl.events("alice@example.com")]
+    assert len(set(etags)) == 150
