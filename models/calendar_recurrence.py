@@ -351,9 +351,8 @@ class CalendarEvent(models.Model):
         new = base_event.recurrence_id
         if old.exists() or not new or not state["google_id"] or new.google_id:
             return result
-        new.with_context(**{FROM_GOOGLE: True}).write(state)
         # The occurrences Odoo made anew hold no instance id yet: until the push
-        # gives them one, they are where the rule puts them.
-        new.google_push_pending = False
+        # names them, they are where the rule puts them.
+        new.with_context(**{FROM_GOOGLE: True}).write({**state, "google_push_pending": False})
         new._google_mark_dirty()
         return result

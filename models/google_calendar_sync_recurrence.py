@@ -8,6 +8,7 @@ the records they need and applies them.
 
 import json
 import logging
+from datetime import timedelta
 
 from odoo import Command
 
@@ -466,9 +467,14 @@ class RecurringSync:
         """
         run = self.run
         if run.first_sync:
-            # Series made in Odoo before the user connected go to Google too.
+            # Series made in Odoo before the user connected go to Google too, when
+            # they reach into the sync window.
             self.Recurrence.search(
-                [("google_id", "=", False), ("base_event_id.user_id", "=", run.user.id)]
+                [
+                    ("google_id", "=", False),
+                    ("base_event_id.user_id", "=", run.user.id),
+                    ("calendar_event_ids.stop", ">=", run.now - timedelta(days=run.range_days)),
+                ]
             )._google_mark_dirty()
         recurrences = self.Recurrence.search(
             [
