@@ -242,7 +242,11 @@ class CalendarApi:
         elif not call.scope & WRITE_SCOPES:
             raise _insufficient_scope()
         handler = getattr(self, "op_" + operation.replace(".", "_"))
-        return handler(call, *call.args)
+        status, headers, payload = handler(call, *call.args)
+        limit = call.param("maxAttendees")
+        if limit is not None and payload is not None and operation.startswith("events."):
+            _limit_attendees(payload, limit)
+        return status, headers, payload
 
     def _user(self, call):
         user = self.store.users.get(call.email)
@@ -1037,6 +1041,10 @@ class EventListing:
             snapshot, cursor = page["s"], tuple(page["k"])
 
         entries = self._entries()
+        original_start = call.param("originalStart") if self.master is not None else None
+        if original_start is not None:
+            suffix = _suffix_of(original_start)
+            entries = [entry for entry in entries if entry[0][-1] == suffix]
         if cursor is not None:
             entries = [entry for entry in entries if entry[0] > cursor]
         entries.sort(key=lambda entry: entry[0])
@@ -1311,6 +1319,34 @@ def _neutral_own_entry(view, owner):
             for field in OWN_ATTENDEE_FIELDS:
                 attendee.pop(field, None)
     return view
+
+
+def _suffix_of(original_start):
+    """The instance id suffix for an `originalStart` parameter (RFC 3339 or a date)."""
+    moment = parse_rfc3339(original_start)
+    if moment is not None:
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        return dt.date.fromisoformat(original_start).strftime("%Y%m%d")
+    except ValueError as exc:
+        raise bad_request("Invalid originalStart.", location="originalStart") from exc
+
+
+def _limit_attendees(payload, limit):
+    """maxAttendees: keep the first attendees (and always the viewer), flag the rest."""
+    try:
+        limit = int(limit)
+    except ValueError as exc:
+        raise bad_request(f"Invalid value '{limit}'.", location="maxAttendees") from exc
+    for event in payload.get("items", [payload]):
+        attendees = event.get("attendees") or []
+        if len(attendees) > limit:
+            kept = attendees[:limit]
+            own = next((a for a in attendees[limit:] if a.get("self")), None)
+            if own is not None and kept:
+                kept[-1] = own
+            event["attendees"] = kept
+            event["attendeesOmitted"] = True
 
 
 def _stable_etag(text):

@@ -161,3 +161,20 @@ def test_until_ends_series_and_time_window(alice):
     assert [i["id"] for i in window] == [f"{master['id']}_20300325T080000Z"]
     outside, _t, _p = alice.list_all(timeMin="2030-06-01T00:00:00Z")
     assert outside == []
+
+
+def test_instances_original_start_and_max_attendees(alice):
+    master = alice(
+        "POST",
+        EVENTS,
+        json=_weekly() | {"attendees": [{"email": f"guest{n}@example.org"} for n in range(4)]},
+    ).json()
+    picked = alice(
+        "GET",
+        f"{EVENTS}/{master['id']}/instances",
+        params={"originalStart": "2030-04-01T09:00:00+02:00", "maxAttendees": 2},
+    ).json()["items"]
+    assert [i["id"] for i in picked] == [f"{master['id']}_20300401T070000Z"]
+    assert len(picked[0]["attendees"]) == 2 and picked[0]["attendeesOmitted"] is True
+    full = alice("GET", f"{EVENTS}/{master['id']}").json()
+    assert len(full["attendees"]) == 4 and "attendeesOmitted" not in full
