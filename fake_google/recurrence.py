@@ -91,10 +91,11 @@ def instance_suffix(original):
 
 
 class Occurrence:
-    __slots__ = ("end", "original", "start", "suffix")
+    """One occurrence: its start and end (local, or naive for all-day) and id suffix."""
 
-    def __init__(self, original, start, end, suffix):
-        self.original = original
+    __slots__ = ("end", "start", "suffix")
+
+    def __init__(self, start, end, suffix):
         self.start = start
         self.end = end
         self.suffix = suffix
@@ -190,7 +191,7 @@ class Series:
         return moment.astimezone(UTC)
 
     def _occurrence(self, moment):
-        return Occurrence(moment, moment, moment + self.duration, self._suffix(moment))
+        return Occurrence(moment, moment + self.duration, self._suffix(moment))
 
     def _suffix(self, moment):
         return instance_suffix(moment.date() if self.allday else moment)

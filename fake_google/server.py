@@ -104,17 +104,23 @@ class FakeGoogle:
 
     def save(self):
         """Write the store to `persist_path` atomically."""
-        state = self.store.to_json()
+        # Serialized under the lock: the state must not change while it is written out.
+        with self.store.lock:
+            text = json.dumps(self.store.to_json())
         temporary = self.persist_path + ".tmp"
         with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(state, handle)
+            handle.write(text)
         os.replace(temporary, self.persist_path)
 
     def _save_loop(self):
         while not self._stopping.is_set():
             if self._dirty.wait(timeout=0.5):
                 self._dirty.clear()
-                self.save()
+                try:
+                    self.save()
+                except OSError:
+                    # A full disk must not stop the server; the next change retries.
+                    traceback.print_exc()
 
     # ---- dispatch -------------------------------------------------------------------
 
