@@ -771,3 +771,91 @@ class TestRecurrenceRulesFromOdoo(RecurrenceCase):
         self.assert_both(monthly_id, monthly_rows)
         self.assert_both(yearly_id, yearly_rows)
         self.assert_idle_resync([monthly_id, yearly_id], [monthly_rows, yearly_rows])
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceConversions(RecurrenceCase):
+    def next_monday(self, hour):
+        return datetime.combine(
+            date.today() + timedelta(days=7 - date.today().weekday() + 7), datetime.min.time()
+        ).replace(hour=hour)
+
+    def test_series_made_before_connecting_goes_to_google_on_first_sync(self):
+        self.account.unlink()
+        first = self.next_monday(8)
+        start = pytz.timezone(BRUSSELS).localize(first).astimezone(pytz.utc).replace(tzinfo=None)
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create(
+                {
+                    "name": "Old habit",
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "recurrency": True,
+                    "rrule_type": "weekly",
+                    "mon": True,
+                    "end_type": "count",
+                    "count": 3,
+                    "event_tz": BRUSSELS,
+                }
+            )
+        )
+        self.assertFalse(event.recurrence_id.google_push_pending, "nobody syncs it yet")
+        self.account = self.connect(self.ann)
+        self.sync(self.account)
+        series_id = event.recurrence_id.google_id
+        expected = rows([first + timedelta(weeks=n) for n in range(3)], "Old habit")
+        self.assert_both(series_id, expected)
+        self.assert_idle_resync([series_id], expected_by_series=[expected])
+
+    def test_single_event_made_recurring_in_odoo_keeps_its_google_event(self):
+        first = self.next_monday(9)
+        start = pytz.timezone(BRUSSELS).localize(first).astimezone(pytz.utc).replace(tzinfo=None)
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create({"name": "Coffee", "start": start, "stop": start + timedelta(hours=1)})
+        )
+        self.sync(self.account)
+        google_id = event.google_id
+        event.write(
+            {
+                "recurrency": True,
+                "rrule_type": "weekly",
+                "mon": True,
+                "end_type": "count",
+                "count": 3,
+                "event_tz": BRUSSELS,
+            }
+        )
+        self.sync(self.account)
+        self.assertEqual(event.recurrence_id.google_id, google_id)
+        expected = rows([first + timedelta(weeks=n) for n in range(3)], "Coffee")
+        self.assert_both(google_id, expected)
+        # (Odoo writes its "Organized by" text twice into the occurrences it adds, so
+        # the first occurrence differs from the others by its description: that
+        # one is an exception on Google, faithfully.)
+        events = [
+            e
+            for e in self.google_events(ANN).values()
+            if e.get("status") != "cancelled" and not e.get("recurringEventId")
+        ]
+        self.assertEqual([e["id"] for e in events], [google_id], "no second Google event")
+        self.assert_idle_resync([google_id], [expected])
+
+    def test_single_event_made_recurring_on_google_becomes_one_series(self):
+        first = self.next_monday(9)
+        [single] = self.seed(ANN, self.timed_event("Coffee", first))
+        self.sync(self.account)
+        self.google_client().patch_event(
+            "primary",
+            single["id"],
+            {"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO"]},
+            send_updates="none",
+        )
+        self.sync(self.account)
+        expected = rows([first + timedelta(weeks=n) for n in range(3)], "Coffee")
+        self.assert_both(single["id"], expected)
+        self.assertEqual(len(self.env["calendar.event"].search([("name", "=", "Coffee")])), 3)
+        self.assert_idle_resync([single["id"]], [expected])
