@@ -859,3 +859,62 @@ class TestRecurrenceConversions(RecurrenceCase):
         self.assert_both(single["id"], expected)
         self.assertEqual(len(self.env["calendar.event"].search([("name", "=", "Coffee")])), 3)
         self.assert_idle_resync([single["id"]], [expected])
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceRuleShapes(RecurrenceCase):
+    def test_interval_monthly_by_date_first_monday_and_daily_until(self):
+        year = upcoming_year()
+        tuesday = date(year, 3, 2) + timedelta(days=(1 - date(year, 3, 2).weekday()) % 7)
+        first_monday = date(year, 2, 1) + timedelta(days=(0 - date(year, 2, 1).weekday()) % 7)
+        at = datetime.min.time()
+        shapes = {
+            "Fortnightly": (
+                datetime.combine(tuesday, at).replace(hour=9),
+                ["RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,TH"],
+                [
+                    datetime.combine(tuesday + timedelta(days=d), at).replace(hour=9)
+                    for d in (0, 2, 14, 16)
+                ],
+            ),
+            "Rent": (
+                datetime(year, 1, 15, 12),
+                ["RRULE:FREQ=MONTHLY;BYMONTHDAY=15;COUNT=3"],
+                [datetime(year, month, 15, 12) for month in (1, 2, 3)],
+            ),
+            "Board": (
+                datetime.combine(first_monday, at).replace(hour=18),
+                ["RRULE:FREQ=MONTHLY;COUNT=3;BYDAY=1MO"],
+                [
+                    datetime.combine(
+                        date(year, m, 1) + timedelta(days=(0 - date(year, m, 1).weekday()) % 7),
+                        at,
+                    ).replace(hour=18)
+                    for m in (2, 3, 4)
+                ],
+            ),
+            "Sprint": (
+                datetime(year, 3, 26, 9, 30),
+                [f"RRULE:FREQ=DAILY;UNTIL={year}0329T235959Z"],
+                [datetime(year, 3, day, 9, 30) for day in (26, 27, 28, 29)],
+            ),
+        }
+        masters = {
+            name: self.seed_series(name, first, lines)
+            for name, (first, lines, _expected) in shapes.items()
+        }
+        self.sync(self.account)
+        expected = {name: rows(starts, name) for name, (_f, _l, starts) in shapes.items()}
+        for name, master in masters.items():
+            self.assert_both(master["id"], expected[name])
+        self.assert_idle_resync(
+            [masters[name]["id"] for name in shapes], [expected[name] for name in shapes]
+        )
+        # An "all events" edit in Odoo goes back as the same rules.
+        for name, master in masters.items():
+            self.series(master["id"]).calendar_event_ids[:1].write(
+                {"name": f"{name}!", "recurrence_update": "all_events"}
+            )
+        self.sync(self.account)
+        for name, master in masters.items():
+            self.assert_both(master["id"], [(when, f"{name}!") for when, _n in expected[name]])
