@@ -241,6 +241,11 @@ class CalendarApi:
                 raise _insufficient_scope()
         elif not call.scope & WRITE_SCOPES:
             raise _insufficient_scope()
+        send_updates = call.param("sendUpdates")
+        if send_updates is not None and send_updates not in ("all", "externalOnly", "none"):
+            raise bad_request(
+                f"Invalid value for sendUpdates: {send_updates}", location="sendUpdates"
+            )
         handler = getattr(self, "op_" + operation.replace(".", "_"))
         status, headers, payload = handler(call, *call.args)
         limit = call.param("maxAttendees")

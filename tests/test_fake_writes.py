@@ -164,6 +164,12 @@ def test_send_updates_recorded_with_recipients(ctl, alice):
     }
 
 
+def test_send_updates_value_is_checked(ctl, alice):
+    refused = alice("POST", EVENTS, json=timed("x"), params={"sendUpdates": "everyone"})
+    assert refused.status_code == 400
+    assert ctl.events("alice@example.com") == []
+
+
 def test_conference_data_needs_version_1(alice):
     request = {
         "createRequest": {"requestId": "r1", "conferenceSolutionKey": {"type": "hangoutsMeet"}}
