@@ -182,3 +182,22 @@ def plan_occurrences(wanted, existing, *, timezone_name, allday):
 def is_time_change(a, b):
     """Whether two values of one occurrence differ in their times."""
     return any(a[key] != b[key] for key in TIME_KEYS)
+
+
+def carry_series_change(current, old_plain, new_plain):
+    """An occurrence's values after its series changed from ``old_plain`` to ``new_plain``.
+
+    ``old_plain``/``new_plain`` are the occurrence's plain values before and after
+    (see :func:`occurrence_values`). Only what the series change touched moves; a
+    field the occurrence holds on its own (e.g. renamed for this event only, not
+    yet sent) stays. Times move as one block.
+    """
+    result = dict(current)
+    time_changed = any(old_plain[key] != new_plain[key] for key in TIME_KEYS)
+    for key in NEUTRAL_KEYS:
+        if key in TIME_KEYS:
+            if time_changed:
+                result[key] = new_plain[key]
+        elif old_plain[key] != new_plain[key]:
+            result[key] = new_plain[key]
+    return result

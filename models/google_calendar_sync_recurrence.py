@@ -242,7 +242,10 @@ class RecurringSync:
             agreed,
             odoo,
             google,
-            odoo_changed_at=recurrence.write_date,
+            # An edit of the series in Odoo is an edit of its occurrences.
+            odoo_changed_at=max(
+                [recurrence.write_date, *recurrence._google_occurrences().mapped("write_date")]
+            ),
             google_changed_at=item.get("updated"),
         )
         if decision.lost:
@@ -254,7 +257,7 @@ class RecurringSync:
                 )
             )
         if decision.pull_fields:
-            self._apply_series(recurrence, item["id"], decision.values)
+            self._apply_series(recurrence, item["id"], agreed, decision.values)
             self.run.counts["odoo_updated"] += 1
         state = self._state(item, decision.values)
         state["google_push_pending"] = recurrence.google_push_pending or bool(decision.push_fields)
@@ -269,15 +272,23 @@ class RecurringSync:
         if changed:
             recurrence.with_context(**{FROM_GOOGLE: True}).write(changed)
 
-    def _apply_series(self, recurrence, series_id, series):
-        """Bring the Odoo series to ``series``: rule, then occurrences, keeping records."""
+    def _apply_series(self, recurrence, series_id, before, series):
+        """Bring the Odoo series from ``before`` to ``series``: rule, then occurrences.
+
+        Occurrence records are kept (moved onto the wanted starts); each takes only
+        what the series change touched. Exceptions (moved, or holding their own
+        agreed values) are Google's separate instances and are left alone unless
+        their original start is gone.
+        """
         quiet = recurrence.with_context(**{FROM_GOOGLE: True})
         quiet.write(self.Recurrence._google_rule_vals(series))
         wanted = series_engine.occurrence_starts(series)
         wanted_set = set(wanted)
         values_by_event = recurrence._google_occurrence_values()
         events = recurrence._google_occurrences()
-        following = events.filtered("follow_recurrence")
+        following = events.filtered(
+            lambda event: event.follow_recurrence and not event.google_agreed_values
+        )
         exceptions = events - following
         originals = {
             event.id: recurrence._google_original_start(event, values_by_event[event.id])
@@ -293,7 +304,11 @@ class RecurringSync:
         )
         writes, extras = {}, {}
         for event_id, start in keep.items():
-            target = series_engine.occurrence_values(series, start)
+            target = series_engine.carry_series_change(
+                values_by_event[event_id],
+                series_engine.occurrence_values(before or series, originals[event_id]),
+                series_engine.occurrence_values(series, start),
+            )
             extra = {
                 "google_id": rec_engine.instance_id(series_id, start),
                 "follow_recurrence": True,

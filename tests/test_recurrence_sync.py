@@ -358,6 +358,53 @@ class TestRecurrenceEditedOnGoogle(RecurrenceCase):
         self.fake_control.expire_sync_tokens(ANN)
         self.assert_idle_resync([self.master["id"]], [expected])
 
+    def test_google_series_edit_keeps_an_odoo_edit_of_one_occurrence(self):
+        events = self.series(self.master["id"]).calendar_event_ids.sorted("start")
+        events[1].write({"name": "Standup with guests", "recurrence_update": "self_only"})
+        self.google_client().patch_event(
+            "primary", self.master["id"], {"location": "Room 9"}, send_updates="none"
+        )
+        self.sync(self.account)
+        expected = [
+            *rows(self.starts[:1], "Standup"),
+            *rows(self.starts[1:2], "Standup with guests"),
+            *rows(self.starts[2:], "Standup"),
+        ]
+        self.assert_both(self.master["id"], expected)
+        self.assertEqual(set(events.mapped("location")), {"Room 9"})
+        self.assert_idle_resync([self.master["id"]], [expected])
+
+    def test_series_renamed_on_both_sides_keeps_the_latest(self):
+        events = self.series(self.master["id"]).calendar_event_ids
+        events[0].write({"name": "Odoo title", "recurrence_update": "all_events"})
+        self.google_client().patch_event(
+            "primary", self.master["id"], {"summary": "Google title"}, send_updates="none"
+        )
+        counts = self.sync(self.account)
+        self.assertEqual(counts["conflicts"], 1)
+        expected = rows(self.starts, "Google title")
+        self.assert_both(self.master["id"], expected)
+        base = self.series(self.master["id"]).base_event_id
+        self.assertTrue(any("Odoo title" in body for body in self.chatter(base)))
+        self.assert_idle_resync([self.master["id"]], [expected])
+
+    def test_occurrence_moved_on_google_then_deleted_in_odoo(self):
+        moved = self.starts[1] + timedelta(hours=5)
+        self.google_client().patch_event(
+            "primary",
+            self.instance(1),
+            {"start": local_spec(moved), "end": local_spec(moved + timedelta(hours=1))},
+            send_updates="none",
+        )
+        self.sync(self.account)
+        self.event_of(self.instance(1)).unlink()
+        self.sync(self.account)
+        expected = rows([self.starts[n] for n in (0, 2, 3)], "Standup")
+        self.assert_both(self.master["id"], expected)
+        self.assertEqual(self.google_events(ANN)[self.instance(1)]["status"], "cancelled")
+        self.assertFalse(self.env["google.calendar.outbox"].sudo().search([]))
+        self.assert_idle_resync([self.master["id"]], [expected])
+
 
 @tagged("post_install", "-at_install")
 class TestRecurrenceFromOdoo(RecurrenceCase):

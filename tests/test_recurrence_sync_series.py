@@ -2,6 +2,7 @@
 
 from odoo.addons.google_calendar_sync.engine.mapping import normalize_values
 from odoo.addons.google_calendar_sync.engine.series import (
+    carry_series_change,
     is_time_change,
     occurrence_starts,
     occurrence_values,
@@ -124,3 +125,17 @@ def test_time_change_detection():
     first = occurrence_values(SERIES, STARTS[0])
     assert not is_time_change(first, {**first, "name": "Other"})
     assert is_time_change(first, occurrence_values(SERIES, STARTS[1]))
+
+
+def test_series_change_carries_only_what_the_series_changed():
+    old_plain = occurrence_values(SERIES, STARTS[1])
+    renamed_here = {**old_plain, "name": "Just this once"}
+    moved_series = {**SERIES, "location": "Room 9"}
+    new_plain = occurrence_values(moved_series, STARTS[1])
+    assert carry_series_change(renamed_here, old_plain, new_plain) == {
+        **renamed_here,
+        "location": "Room 9",
+    }
+    later = occurrence_values(SERIES, "2026-03-24T09:00:00Z")
+    carried = carry_series_change(renamed_here, old_plain, later)
+    assert (carried["start"], carried["name"]) == ("2026-03-24T09:00:00Z", "Just this once")
