@@ -237,10 +237,13 @@ class _Run:
         if not deletions:
             return items
         agreed_etag = {deletion.google_id: deletion.google_etag for deletion in deletions}
+        # Without an agreed etag (an insert whose answer was lost, or a deletion
+        # sent through the organizer's calendar) nothing shows an edit on Google:
+        # the deletion stands.
         edited = {
             item["id"]
             for item in items
-            if item["id"] in agreed_etag
+            if agreed_etag.get(item["id"])
             and not is_cancelled(item)
             and item.get("etag") != agreed_etag[item["id"]]
         }
