@@ -2,10 +2,12 @@
 
 import base64
 import hashlib
+import time
 import urllib.parse
 
 import requests
 
+from ..fake_google import FakeControl, FakeGoogle
 from . import fake_fixtures
 from .fake_fixtures import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE
 
@@ -244,3 +246,16 @@ def test_read_only_scope_cannot_write(fake, ctl):
     )
     assert write.status_code == 403
     assert write.json()["error"]["errors"][0]["reason"] == "insufficientPermissions"
+
+
+def test_access_tokens_expire_after_the_configured_lifetime():
+    with FakeGoogle(port=0, access_token_lifetime=1) as short_lived:
+        control = FakeControl(short_lived.url)
+        control.add_client("c", "s")
+        tokens = control.issue_tokens("fast@example.com", "c")
+        assert tokens["expires_in"] == 1
+        url = f"{short_lived.url}/calendar/v3/users/me/calendarList"
+        headers = {"Authorization": "Bearer " + tokens["access_token"]}
+        assert requests.get(url, headers=headers, timeout=10).status_code == 200
+        time.sleep(1.1)
+        assert requests.get(url, headers=headers, timeout=10).status_code == 401
