@@ -23,9 +23,15 @@ class FakeGoogleMixin:
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fake = FakeGoogle(port=0, clients={
-            cls.fake_client_id: {"secret": cls.fake_client_secret,
-                                 "redirect_uris": cls.fake_redirect_uris}})
+        cls.fake = FakeGoogle(
+            port=0,
+            clients={
+                cls.fake_client_id: {
+                    "secret": cls.fake_client_secret,
+                    "redirect_uris": cls.fake_redirect_uris,
+                }
+            },
+        )
         cls.fake.start()
         cls.addClassCleanup(cls.fake.stop)
         cls.fake_control = FakeControl(cls.fake.url)

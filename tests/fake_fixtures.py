@@ -4,7 +4,6 @@ import pytest
 import requests
 
 from ..fake_google import FakeControl, FakeGoogle
-from ..fake_google.control import FakeControlError  # noqa: F401 - re-exported for tests
 
 CLIENT_ID = "fixture-client.apps.googleusercontent.com"
 CLIENT_SECRET = "fixture-secret"
