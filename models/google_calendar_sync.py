@@ -183,8 +183,14 @@ class _Run:
         self.Event = env["calendar.event"].sudo().with_context(active_test=False)
         self.db_uuid = env["ir.config_parameter"].sudo().get_param("database.uuid")
         self.default_reminders = []
-        self.calendar_tz = self.user.tz or "UTC"
+        self.listed_tz = None
         self.recurring = RecurringSync(self)
+
+    @property
+    def calendar_tz(self):
+        """The calendar's zone as Google listed it, else the user's: read only
+        when an event needs it, so that an idle sync does not load the user."""
+        return self.listed_tz or self.user.tz or "UTC"
 
     def result(self):
         return {**self.counts, "messages": self.messages}
@@ -204,7 +210,7 @@ class _Run:
     def pull(self):
         listing = self._list()
         self.default_reminders = listing.default_reminders
-        self.calendar_tz = listing.time_zone or self.calendar_tz
+        self.listed_tz = listing.time_zone
         items = [item for item in listing.items if isinstance(item, dict) and item.get("id")]
         self._apply_items(items)
         self.account.sync_token = listing.next_sync_token or False
