@@ -13,6 +13,9 @@ lint:  ## ruff and pylint-odoo on the whole tree
 bench:  ## performance benchmark (not part of make test)
 	@echo "bench: not written yet" && exit 1
 
+soak:  ## convergence property test, long and random (EXAMPLES=200 STEPS=40), prints figures
+	@python3 tools/soak.py --examples $${EXAMPLES:-200} --steps $${STEPS:-40}
+
 fake:  ## run the local Google fake alone (PORT=8765)
 	@bash tools/setup.sh >/dev/null && .venv/bin/python -m fake_google --port $${PORT:-8765}
 
