@@ -11,7 +11,7 @@ lint:  ## ruff and pylint-odoo on the whole tree
 	@bash tools/lint.sh
 
 bench:  ## performance benchmark (not part of make test)
-	@echo "bench: not written yet" && exit 1
+	@bash tools/bench.sh
 
 soak:  ## convergence property test, long and random (EXAMPLES=200 STEPS=40), prints figures
 	@python3 tools/soak.py --examples $${EXAMPLES:-200} --steps $${STEPS:-40}

@@ -1,0 +1,137 @@
+"""Query-count guards of the sync on small fixed workloads (issue 7).
+
+Speed itself is measured by ``tools/bench.py``; these tests only make sure
+that the number of SQL queries does not grow back: importing or pushing 20
+events costs a fixed number of queries, not one round of queries per event,
+and a sync with nothing to do stays idle whatever the calendar holds.
+Counts are taken with a cold ORM cache, so they do not depend on what an
+earlier step of the test happened to read.
+"""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .sync_common import SyncCase
+
+API_OPERATIONS_PREFIXES = ("events.", "calendars.", "batch")
+
+# Queries of one sync, measured on this module; raise them only knowingly.
+IMPORT_20_QUERIES = 67
+PUSH_20_QUERIES = 27
+IDLE_QUERIES = 7
+
+
+@tagged("post_install", "-at_install")
+class TestSyncQueryCounts(SyncCase):
+    def setUp(self):
+        super().setUp()
+        self.account = self.connect(self.ann)
+
+    def google_bodies(self, count, tag):
+        """``count`` Google events: timed ones with 2 guests, every fifth all-day."""
+        bodies = []
+        for index in range(count):
+            start = self.future(days=1 + index, hour=9)
+            if index % 5 == 4:
+                day = start.date()
+                bodies.append(
+                    {
+                        "summary": f"{tag} day {index}",
+                        "start": {"date": day.isoformat()},
+                        "end": {"date": (day + timedelta(days=1)).isoformat()},
+                    }
+                )
+                continue
+            body = self.timed_event(f"{tag} meeting {index}", start)
+            body["attendees"] = [
+                {"email": f"guest{(index + n) % 7}@example.com", "responseStatus": "accepted"}
+                for n in (0, 1)
+            ]
+            bodies.append(body)
+        return bodies
+
+    def api_requests(self):
+        """HTTP requests to the Calendar API the fake received (batch parts excluded)."""
+        return [
+            record
+            for record in self.fake_control.log(self.ann.email)
+            if not record["batch_part"] and record["operation"].startswith(API_OPERATIONS_PREFIXES)
+        ]
+
+    def run_sync(self):
+        self.env.invalidate_all()
+        answer = self.account._run_sync()
+        self.assertEqual(answer["status"], "synced", answer)
+        return answer
+
+    def synced_events(self):
+        return self.env["calendar.event"].search([("google_account_id", "=", self.account.id)])
+
+    def import_events(self, count, tag="Imported"):
+        self.seed(self.ann.email, *self.google_bodies(count, tag))
+        return self.run_sync()
+
+    def test_import_20_events(self):
+        self.seed(self.ann.email, *self.google_bodies(20, "Imported"))
+
+        with self.assertQueryCount(IMPORT_20_QUERIES):
+            answer = self.run_sync()
+
+        self.assertEqual(answer["odoo_created"], 20)
+        events = self.synced_events()
+        self.assertEqual(len(events), 20)
+        self.assertEqual(len(events.filtered("allday")), 4)
+        self.assertEqual({len(event.partner_ids) for event in events.filtered("allday")}, {0})
+        self.assertEqual(
+            {len(event.attendee_ids) for event in events - events.filtered("allday")}, {2}
+        )
+
+    def test_push_20_events(self):
+        self.account.last_sync = fields.Datetime.now()
+        start = self.future()
+        self.env["calendar.event"].with_user(self.ann).create(
+            [
+                {
+                    "name": f"Pushed {index}",
+                    "start": start + timedelta(days=index),
+                    "stop": start + timedelta(days=index, hours=1),
+                }
+                for index in range(20)
+            ]
+        )
+
+        with self.assertQueryCount(PUSH_20_QUERIES):
+            answer = self.run_sync()
+
+        self.assertEqual(answer["google_created"], 20)
+        on_google = [
+            e for e in self.fake_control.events(self.ann.email) if e["status"] != "cancelled"
+        ]
+        self.assertEqual(
+            sorted(e["summary"] for e in on_google),
+            sorted(f"Pushed {index}" for index in range(20)),
+        )
+        self.assertFalse(self.synced_events().filtered("google_push_pending"))
+        # One batch for the 20 inserts, one list: nothing per event.
+        operations = [record["operation"] for record in self.api_requests()]
+        self.assertEqual(sorted(operations), ["batch", "events.list"])
+
+    def test_idle_sync_costs_one_request_and_few_queries_whatever_the_size(self):
+        self.import_events(5, "Small")
+        requests_before = len(self.api_requests())
+        with self.assertQueryCount(IDLE_QUERIES):
+            answer = self.run_sync()
+        self.assertFalse(
+            answer["odoo_created"] or answer["odoo_updated"] or answer["google_updated"]
+        )
+        self.assertEqual(len(self.api_requests()) - requests_before, 1)
+
+        self.import_events(40, "Large")
+        self.assertEqual(len(self.synced_events()), 45)
+        requests_before = len(self.api_requests())
+        with self.assertQueryCount(IDLE_QUERIES):
+            self.run_sync()
+        self.assertEqual(len(self.api_requests()) - requests_before, 1)
+        self.assertLessEqual(IDLE_QUERIES, 10)
