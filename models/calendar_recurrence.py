@@ -276,6 +276,14 @@ class CalendarRecurrence(models.Model):
         )
         renamed.invalidate_recordset(["google_id", "google_account_id"])
 
+    def _google_store_agreed(self):
+        """Record what Odoo holds now as the series both sides agree on."""
+        for recurrence_id, series in self._google_series_values().items():
+            if series is not None:
+                self.browse(recurrence_id).with_context(**{FROM_GOOGLE: True}).write(
+                    {"google_agreed_values": json.dumps(series, sort_keys=True)}
+                )
+
     # ------------------------------------------------------------------
     # Series values -> Odoo rule
     # ------------------------------------------------------------------

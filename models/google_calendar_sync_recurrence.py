@@ -213,7 +213,8 @@ class RecurringSync:
                     "calendar_event_ids": [Command.set(event_ids)],
                 }
             )
-        self.Recurrence.with_context(**{FROM_GOOGLE: True}).create(vals_list)
+        created = self.Recurrence.with_context(**{FROM_GOOGLE: True}).create(vals_list)
+        created._google_store_agreed()
         self.run.counts["odoo_created"] += len(events)
 
     def _occurrence_extra(self, series_id, start):
@@ -264,6 +265,11 @@ class RecurringSync:
         if decision.push_fields:
             # The push sends what differs from Google's current series.
             state["google_agreed_values"] = _dumps(google)
+        elif decision.pull_fields:
+            # What Odoo now holds, in its own words (attendee names, sanitized text).
+            state["google_agreed_values"] = _dumps(
+                recurrence._google_series_values()[recurrence.id] or decision.values
+            )
         changed = {
             key: value
             for key, value in state.items()
@@ -469,6 +475,10 @@ class RecurringSync:
             event.with_context(**{FROM_GOOGLE: True}).write(extra)
         if decision.push_fields:
             recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = True
+        else:
+            # Agreed: what Odoo now holds, in its own words.
+            held = recurrence._google_occurrence_values()[event.id]
+            event.with_context(**{FROM_GOOGLE: True}).google_agreed_values = _dumps(held)
 
     # ------------------------------------------------------------------
     # Push
