@@ -23,6 +23,7 @@ from ..engine.mapping import (
     from_google,
     is_cancelled,
     new_google_id,
+    normalize_email,
     original_start,
     to_google,
 )
@@ -521,6 +522,9 @@ class RecurringSync:
             except InvalidEvent as error:
                 self._refuse(recurrence, self.env._("Not sent to Google: %(error)s", error=error))
                 continue
+            if series is not None and recurrence.google_etag and not self._organizes(series):
+                self._answer_as_attendee(recurrence, series)
+                continue
             self._plan_master(recurrence, series, calls, handlers, written)
         self._execute(calls, handlers)
         calls, handlers = [], []
@@ -642,6 +646,82 @@ class RecurringSync:
             self.run.counts["google_deleted"] += 1
         else:
             self._failed(recurrence, outcome)
+
+    def _organizes(self, series):
+        return series["organizer"] in ("", self.run.email)
+
+    def _own_status(self, values):
+        return next(
+            (a["status"] for a in values["attendees"] if a["email"] == self.run.email), None
+        )
+
+    def _answer_as_attendee(self, recurrence, series):
+        """Someone else's series: Google lets this user change only their own answer.
+
+        The answer goes to the master (the whole series) or to one instance, written
+        onto the attendee list Google holds right now (read first: Odoo's list may
+        word names differently, and Google refuses any other change). Rare enough
+        to be sent one by one. Other edits stay in Odoo, told once in the chatter.
+        """
+        agreed = recurrence._google_agreed() or series
+        state = {"google_agreed_values": _dumps(series), "google_push_pending": False}
+        if self._own_status(series) != self._own_status(agreed):
+            answer = self._send_answer(recurrence, recurrence.google_id, self._own_status(series))
+            if answer is None:
+                return
+            state["google_etag"] = answer.get("etag") or False
+        others = diff_fields(agreed, series) - {"attendees"}
+        if others:
+            recurrence.base_event_id._google_post_note(
+                self.env._(
+                    "Only the organizer can change %(fields)s of this series on Google: the "
+                    "change stays in Odoo.",
+                    fields=", ".join(sorted(others)),
+                )
+            )
+        values_by_event = recurrence._google_occurrence_values()
+        for event in recurrence._google_occurrences():
+            current = values_by_event[event.id]
+            original = recurrence._google_original_start(event, current)
+            on_google = event._google_agreed() or series_engine.occurrence_values(series, original)
+            status = self._own_status(current)
+            if status == self._own_status(on_google):
+                continue
+            instance = rec_engine.instance_id(recurrence.google_id, original)
+            answer = self._send_answer(recurrence, instance, status)
+            if answer is not None:
+                event.with_context(**{FROM_GOOGLE: True}).write(
+                    {
+                        "google_id": instance,
+                        "google_etag": answer.get("etag") or False,
+                        "google_agreed_values": _dumps(current),
+                    }
+                )
+        recurrence.with_context(**{FROM_GOOGLE: True}).write(state)
+
+    def _send_answer(self, recurrence, google_id, status):
+        """The event as Google holds it after the answer, or None (failure told)."""
+        client = self.run.client
+        try:
+            held = client.get_event("primary", google_id)
+            attendees = [
+                dict(attendee, responseStatus=status)
+                if normalize_email(attendee.get("email")) == self.run.email
+                else attendee
+                for attendee in held.get("attendees") or ()
+            ]
+            answer = client.patch_event(
+                "primary",
+                google_id,
+                {"attendees": attendees},
+                etag=held.get("etag"),
+                send_updates=self.run._send_updates(over=self._over(recurrence)),
+            )
+        except GoogleApiError as error:
+            self._failed(recurrence, error)
+            return None
+        self.run.counts["google_updated"] += 1
+        return answer
 
     def _plan_exceptions(self, recurrence, series, calls, handlers):
         """Patch each instance whose Odoo occurrence differs from Google's."""

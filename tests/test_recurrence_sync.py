@@ -965,3 +965,105 @@ class TestRecurrenceRuleShapes(RecurrenceCase):
         self.sync(self.account)
         for name, master in masters.items():
             self.assert_both(master["id"], [(when, f"{name}!") for when, _n in expected[name]])
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceInvitations(RecurrenceCase):
+    def next_monday(self, hour):
+        return datetime.combine(
+            date.today() + timedelta(days=7 - date.today().weekday() + 7), datetime.min.time()
+        ).replace(hour=hour)
+
+    def answers_of(self, client, calendar_owner, series_id, email):
+        horizon = datetime.now() + timedelta(days=3660)
+        return [
+            next(a["responseStatus"] for a in i["attendees"] if a["email"] == email)
+            for i in client.instances("primary", series_id, time_max=horizon)
+        ]
+
+    def test_invited_to_a_series_answering_one_occurrence_in_odoo(self):
+        carol = self.connect_google_only(CAROL)
+        first = self.next_monday(15)
+        master = carol.insert_event(
+            "primary",
+            {
+                "summary": "Carol's weekly",
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO"],
+                "attendees": [{"email": CAROL}, {"email": ANN}],
+            },
+            send_updates="none",
+        )
+        self.sync(self.account)
+        expected = rows([first + timedelta(weeks=n) for n in range(3)], "Carol's weekly")
+        self.assert_both(master["id"], expected)
+        event = self.series(master["id"]).calendar_event_ids.sorted("start")[1]
+        event.attendee_ids.filtered(lambda a: a.partner_id == self.ann.partner_id).write(
+            {"state": "accepted"}
+        )
+        self.sync(self.account)
+        answers = ["needsAction", "accepted", "needsAction"]
+        self.assertEqual(self.answers_of(carol, CAROL, master["id"], ANN), answers)
+        self.assertEqual(self.answers_of(self.google_client(), ANN, master["id"], ANN), answers)
+        self.assert_idle_resync([master["id"]], [expected])
+
+    def test_invited_to_a_series_answering_the_series_in_odoo(self):
+        carol = self.connect_google_only(CAROL)
+        first = self.next_monday(16)
+        master = carol.insert_event(
+            "primary",
+            {
+                "summary": "Carol's weekly",
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO"],
+                "attendees": [{"email": CAROL}, {"email": ANN}],
+            },
+            send_updates="none",
+        )
+        self.sync(self.account)
+        events = self.series(master["id"]).calendar_event_ids
+        events.attendee_ids.filtered(lambda a: a.partner_id == self.ann.partner_id).write(
+            {"state": "declined"}
+        )
+        self.sync(self.account)
+        answers = ["declined"] * 3
+        self.assertEqual(self.answers_of(carol, CAROL, master["id"], ANN), answers)
+        organizer_master = carol.get_event("primary", master["id"])
+        self.assertEqual(
+            {a["email"]: a["responseStatus"] for a in organizer_master["attendees"]}[ANN],
+            "declined",
+        )
+        patched = [w["path"] for w in self.writes(ANN) if w["operation"] == "events.patch"]
+        self.assertEqual(len(patched), 1, "one answer for the whole series")
+        expected = rows([first + timedelta(weeks=n) for n in range(3)], "Carol's weekly")
+        self.assert_idle_resync([master["id"]], [expected])
+
+    def test_attendee_answer_in_odoo_when_both_sync(self):
+        self.bob_account = self.connect(self.bob)
+        first = self.next_monday(11)
+        master = self.seed_series(
+            "Shared weekly",
+            first,
+            ["RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO"],
+            attendees=[{"email": ANN}, {"email": BOB}],
+        )
+        self.sync(self.account)
+        self.sync(self.bob_account)
+        event = self.series(master["id"]).calendar_event_ids.sorted("start")[0]
+        event.attendee_ids.filtered(lambda a: a.partner_id == self.bob.partner_id).write(
+            {"state": "declined"}
+        )
+        for account in (self.bob_account, self.account, self.bob_account):
+            self.sync(account)
+        answers = ["declined", "needsAction", "needsAction"]
+        self.assertEqual(self.answers_of(self.google_client(), ANN, master["id"], BOB), answers)
+        self.assertEqual(
+            self.answers_of(self.bob_account._get_client(), BOB, master["id"], BOB), answers
+        )
+        expected = rows([first + timedelta(weeks=n) for n in range(3)], "Shared weekly")
+        self.assertEqual(
+            len(self.env["calendar.event"].search([("name", "=", "Shared weekly")])), 3
+        )
+        self.assert_idle_resync([master["id"]], [expected])
