@@ -107,3 +107,18 @@ class TestTokensStayOnTheServer(HttpCase):
         self.assertEqual(status["email"], "ann@gmail.example")
         self.assertNotIn(ACCESS_TOKEN, str(status))
         self.assertNotIn(REFRESH_TOKEN, str(status))
+
+    def test_user_forms_show_the_connection_without_tokens(self):
+        for view in ("base.view_users_form", "base.view_users_form_simple_modif"):
+            with self.subTest(view=view):
+                arch = self.env["res.users"].get_views([(self.env.ref(view).id, "form")])["views"][
+                    "form"
+                ]["arch"]
+                for field in (
+                    "google_calendar_state",
+                    "google_calendar_email",
+                    "google_calendar_last_sync",
+                    "google_calendar_last_error",
+                ):
+                    self.assertIn(f'name="{field}"', arch)
+                self.assertNotIn("token", arch.lower())
