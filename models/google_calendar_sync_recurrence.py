@@ -16,7 +16,14 @@ from ..engine import reconcile
 from ..engine import recurrence as rec_engine
 from ..engine import series as series_engine
 from ..engine.client import ApiCall
-from ..engine.errors import Duplicate, EventGone, Forbidden, GoogleApiError, NotFound
+from ..engine.errors import (
+    Duplicate,
+    EventGone,
+    Forbidden,
+    GoogleApiError,
+    NotFound,
+    PreconditionFailed,
+)
 from ..engine.mapping import (
     InvalidEvent,
     diff_fields,
@@ -350,6 +357,27 @@ class RecurringSync:
             recurrence._select_new_base_event()
 
     def _delete_series(self, recurrence):
+        """Google deleted the series: so does Odoo, unless Odoo edited it since.
+
+        An Odoo edit wins over Google's deletion (as for single events): the
+        series goes back to Google as a new one, Google never reusing an id.
+        """
+        agreed = recurrence._google_agreed()
+        try:
+            odoo = recurrence._google_series_values()[recurrence.id]
+        except InvalidEvent:
+            odoo = None
+        if odoo is not None and agreed is not None and diff_fields(agreed, odoo):
+            recurrence.with_context(**{FROM_GOOGLE: True}).write(
+                {
+                    "google_id": False,
+                    "google_etag": False,
+                    "google_agreed_values": False,
+                    "google_cancelled_starts": False,
+                    "google_push_pending": True,
+                }
+            )
+            return
         events = recurrence.calendar_event_ids.with_context(active_test=False)
         self.run.counts["odoo_deleted"] += len(events.filtered("active"))
         events.with_context(**{FROM_GOOGLE: True}).unlink()
@@ -718,7 +746,7 @@ class RecurringSync:
                 send_updates=self.run._send_updates(over=self._over(recurrence)),
             )
         except GoogleApiError as error:
-            self._failed(recurrence, error)
+            self._failed(recurrence, error, master=google_id == recurrence.google_id)
             return None
         self.run.counts["google_updated"] += 1
         return answer
@@ -751,7 +779,7 @@ class RecurringSync:
 
     def _after_exception(self, event, current, plain, outcome):
         if not isinstance(outcome, dict):
-            self._failed(event.recurrence_id, outcome)
+            self._failed(event.recurrence_id, outcome, master=False)
             return
         event.with_context(**{FROM_GOOGLE: True}).write(
             {
@@ -763,7 +791,19 @@ class RecurringSync:
         )
         self.run.counts["google_updated"] += 1
 
-    def _failed(self, recurrence, outcome):
+    def _failed(self, recurrence, outcome, *, master=True):
+        if isinstance(outcome, PreconditionFailed):
+            # Changed on Google meanwhile: the next pull reconciles, then this is sent.
+            self._keep_for_retry(recurrence, outcome)
+            return
+        if master and isinstance(outcome, NotFound | EventGone) and recurrence.google_etag:
+            # Deleted on Google while edited in Odoo: the edit wins, as a new series
+            # (Google never takes a deleted id again).
+            recurrence.with_context(**{FROM_GOOGLE: True}).write(
+                {"google_id": False, "google_etag": False, "google_agreed_values": False}
+            )
+            self._keep_for_retry(recurrence, outcome)
+            return
         if isinstance(outcome, Forbidden) or (
             isinstance(outcome, GoogleApiError)
             and not outcome.retryable
@@ -775,6 +815,9 @@ class RecurringSync:
                 recurrence, self.env._("Google refused this series: %(error)s", error=outcome)
             )
             return
+        self._keep_for_retry(recurrence, outcome)
+
+    def _keep_for_retry(self, recurrence, outcome):
         self.run.counts["errors"] += 1
         _logger.info("Google Calendar: series %s kept for retry: %s", recurrence.id, outcome)
         self.run.messages.append(

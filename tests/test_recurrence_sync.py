@@ -1067,3 +1067,43 @@ class TestRecurrenceInvitations(RecurrenceCase):
             len(self.env["calendar.event"].search([("name", "=", "Shared weekly")])), 3
         )
         self.assert_idle_resync([master["id"]], [expected])
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceRaces(RecurrenceCase):
+    def setUp(self):
+        super().setUp()
+        self.first = datetime.combine(
+            date.today() + timedelta(days=7 - date.today().weekday() + 7), datetime.min.time()
+        ).replace(hour=10)
+        self.starts = [self.first + timedelta(weeks=n) for n in range(3)]
+        self.master = self.seed_series("Review", self.first, ["RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO"])
+        self.sync(self.account)
+
+    def test_odoo_edit_wins_over_a_google_deletion_of_the_series(self):
+        events = self.series(self.master["id"]).calendar_event_ids
+        events[0].write({"name": "Review (kept)", "recurrence_update": "all_events"})
+        self.google_client().delete_event("primary", self.master["id"], send_updates="none")
+        self.sync(self.account)
+        recurrence = events[0].recurrence_id
+        self.assertTrue(recurrence.google_id)
+        self.assertNotEqual(recurrence.google_id, self.master["id"], "a deleted id is not reused")
+        expected = rows(self.starts, "Review (kept)")
+        self.assert_both(recurrence.google_id, expected)
+        self.assert_idle_resync([recurrence.google_id], [expected])
+
+    def test_series_changed_on_google_between_pull_and_push_is_not_overwritten(self):
+        events = self.series(self.master["id"]).calendar_event_ids
+        events[0].write({"location": "Room 1", "recurrence_update": "all_events"})
+        # Google changes the series after the pull (simulated: before a push only).
+        self.google_client().patch_event(
+            "primary", self.master["id"], {"summary": "Review!"}, send_updates="none"
+        )
+        counts = self.Sync._push_account(self.account, self.account._get_client())
+        self.assertEqual(counts["errors"], 1, "412: kept for the next sync")
+        self.assertEqual(self.google_events(ANN)[self.master["id"]]["summary"], "Review!")
+        self.sync(self.account)
+        expected = rows(self.starts, "Review!")
+        self.assert_both(self.master["id"], expected)
+        self.assertEqual(self.google_events(ANN)[self.master["id"]]["location"], "Room 1")
+        self.assert_idle_resync([self.master["id"]], [expected])
