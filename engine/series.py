@@ -39,14 +39,13 @@ def occurrence_values(series, original_start):
     return {**_shift(series, original_start), "recurrence": []}
 
 
-def occurrence_starts(series, *, limit=recurrence.MAX_OCCURRENCES):
+def occurrence_starts(series):
     """Neutral starts of the occurrences of ``series`` (EXDATEs applied)."""
     return recurrence.neutral_occurrences(
         series["recurrence"],
         start=series["start"],
         timezone_name=series["timezone"],
         allday=series["allday"],
-        limit=limit,
     )
 
 
@@ -77,9 +76,7 @@ def _local_time(neutral_start, timezone_name, allday):
     return moment.astimezone(recurrence.zone(timezone_name)).time()
 
 
-def series_from_occurrences(
-    occurrences, *, rule_lines, exception_originals=(), agreed=None, limit=None
-):
+def series_from_occurrences(occurrences, *, rule_lines, exception_originals=(), agreed=None):
     """Series values from the Odoo side: its plain occurrences and its rule.
 
     ``occurrences`` are the neutral values of the occurrences that follow the rule
@@ -118,7 +115,6 @@ def series_from_occurrences(
             start=agreed["start"],
             timezone_name=timezone_name,
             allday=allday,
-            limit=limit or recurrence.MAX_OCCURRENCES,
         )
         if anchor in candidates:
             anchor = agreed["start"]
@@ -127,7 +123,6 @@ def series_from_occurrences(
         start=anchor,
         timezone_name=timezone_name,
         allday=allday,
-        limit=limit or recurrence.MAX_OCCURRENCES,
     )
     present = {values["start"] for values in occurrences} | set(exception_originals)
     missing = [start for start in expected if start not in present]

@@ -10,7 +10,6 @@ keeps its own agreed values.
 """
 
 import json
-import logging
 
 from odoo import api, fields, models
 
@@ -18,8 +17,6 @@ from ..engine import recurrence as rec_engine
 from ..engine import series as series_engine
 from ..engine.mapping import InvalidEvent
 from .calendar_event import FROM_GOOGLE, SYNCING_STATES
-
-_logger = logging.getLogger(__name__)
 
 # Set while Odoo rewrites a series into a new recurrence record ("all events" with a
 # new time or rule): the old record's Google series passes to the new one.

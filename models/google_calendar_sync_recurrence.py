@@ -567,12 +567,9 @@ class RecurringSync:
         for handler, outcome in zip(handlers, self.run.client.execute_batch(calls), strict=True):
             handler(outcome)
 
-    def _over(self, recurrence):
-        return recurrence._is_event_over()
-
     def _plan_master(self, recurrence, series, calls, handlers, written):
         run = self.run
-        send_updates = run._send_updates(over=self._over(recurrence))
+        send_updates = run._send_updates(over=recurrence._is_event_over())
         if series is None:
             if recurrence.google_etag:
                 calls.append(
@@ -743,7 +740,7 @@ class RecurringSync:
                 google_id,
                 {"attendees": attendees},
                 etag=held.get("etag"),
-                send_updates=self.run._send_updates(over=self._over(recurrence)),
+                send_updates=self.run._send_updates(over=recurrence._is_event_over()),
             )
         except GoogleApiError as error:
             self._failed(recurrence, error, master=google_id == recurrence.google_id)
@@ -754,7 +751,7 @@ class RecurringSync:
     def _plan_exceptions(self, recurrence, series, calls, handlers):
         """Patch each instance whose Odoo occurrence differs from Google's."""
         values_by_event = recurrence._google_occurrence_values()
-        send_updates = self.run._send_updates(over=self._over(recurrence))
+        send_updates = self.run._send_updates(over=recurrence._is_event_over())
         for event in recurrence._google_occurrences():
             current = values_by_event[event.id]
             original = recurrence._google_original_start(event, current)
