@@ -118,6 +118,14 @@ export class GoogleCalendarSyncButton extends Component {
                 break;
             case "synced":
                 await this.props.onSynced();
+                for (const message of (result.messages || []).filter(Boolean)) {
+                    this.notification.add(message, { title: _t("Google Calendar"), type: "warning" });
+                }
+                break;
+            case "deferred":
+                // Google's request budget ran out: the rest follows in the background.
+                await this.props.onSynced();
+                this.notification.add(result.message, { title: _t("Google Calendar"), type: "info" });
                 break;
             case "error":
                 this.notification.add(result.message, {
