@@ -1,7 +1,7 @@
 import json
 from unittest.mock import patch
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import ChromeBrowser
 
 from .test_connect import FakeGoogleConnectCase
@@ -22,6 +22,10 @@ if (location.origin === %(origin)s && location.pathname === "/o/oauth2/v2/auth")
 class TestTourNeedConfig(HttpCase):
     def test_admin_is_offered_the_settings(self):
         self.start_tour("/odoo/calendar", "google_calendar_sync_need_config", login="admin")
+
+    def test_user_is_told_to_ask_an_administrator(self):
+        new_test_user(self.env, "ann", groups="base.group_user")
+        self.start_tour("/odoo/calendar", "google_calendar_sync_need_config_user", login="ann")
 
 
 @tagged("post_install", "-at_install")

@@ -81,3 +81,18 @@ registry.category("web_tour.tours").add("google_calendar_sync_need_config", {
         },
     ],
 });
+
+/** Not configured yet: a user who is not an administrator is told to ask one. */
+registry.category("web_tour.tours").add("google_calendar_sync_need_config_user", {
+    steps: () => [
+        {
+            content: "Click Google before any configuration",
+            trigger: ".o_google_calendar_sync_button[data-state=not_connected]",
+            run: "click",
+        },
+        {
+            content: "Told to ask an administrator, with no way into the settings",
+            trigger: ".modal:contains(An administrator must set up Google Calendar):not(:has(button:contains(Open Settings)))",
+        },
+    ],
+});
