@@ -61,6 +61,8 @@ export class GoogleCalendarSyncButton extends Component {
                 return _t("stopped");
             case "error":
                 return _t("error");
+            case "disconnected":
+                return _t("disconnected");
             default:
                 return _t("not connected");
         }
