@@ -257,3 +257,16 @@ def deletion_ratio_exceeds(total_synced, to_delete, threshold):
     if total_synced <= 0:
         return True  # deleting what was never synced is always suspicious
     return to_delete / total_synced > threshold
+
+
+def deletion_needs_confirmation(total_synced, to_delete, *, threshold, minimum):
+    """Whether a sync must stop and ask an administrator before deleting ``to_delete``
+    of a user's ``total_synced`` events.
+
+    Only a mass deletion is held: at least ``minimum`` events *and* more than
+    ``threshold`` of them. A user deleting two of their three meetings is not an
+    incident; Google suddenly reporting most of a calendar gone is.
+    """
+    if minimum < 1:
+        raise ValueError(f"minimum must be at least 1, got {minimum!r}")
+    return to_delete >= minimum and deletion_ratio_exceeds(total_synced, to_delete, threshold)

@@ -4,11 +4,13 @@ from datetime import UTC, datetime, timedelta
 from google.oauth2.credentials import Credentials
 
 from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..engine import oauth
 from ..engine.client import DEFAULT_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
 from ..engine.ratelimit import DEFAULT_REQUESTS_PER_MINUTE, MinuteWindow, RateLimiters
+from .google_calendar_sync import DeletionHeld
 
 _logger = logging.getLogger(__name__)
 
@@ -62,10 +64,47 @@ class GoogleCalendarAccount(models.Model):
     sync_token = fields.Char(copy=False, help="Google's nextSyncToken of the last full list.")
     pkce_verifier = fields.Char(copy=False)
     oauth_nonce = fields.Char(copy=False, help="Nonce of the authorization under way.")
+    # Safety guard: a sync that would delete a large share of the user's
+    # synced events stops before deleting anything, until an administrator
+    # confirms (engine.reconcile.deletion_needs_confirmation decides).
+    deletion_hold = fields.Boolean(copy=False, readonly=True)
+    deletion_hold_count = fields.Integer(
+        copy=False, readonly=True, help="Deletions waiting for an administrator's confirmation."
+    )
+    deletions_confirmed = fields.Boolean(
+        copy=False, readonly=True, help="Confirmed by an administrator: the next sync applies them."
+    )
+    writes_paused_until = fields.Datetime(
+        copy=False,
+        readonly=True,
+        help="Google's usage limits for this calendar were exceeded (quotaExceeded): "
+        "nothing is written to Google before this time; reading goes on.",
+    )
+    pending_change_count = fields.Integer(
+        compute="_compute_pending_change_count", help="Odoo changes Google does not know yet."
+    )
 
     _user_unique = models.Constraint(
         "UNIQUE(user_id)", "A user has one Google Calendar account at most."
     )
+
+    def _compute_pending_change_count(self):
+        Event = self.env["calendar.event"].sudo().with_context(active_test=False)
+        Outbox = self.env["google.calendar.outbox"].sudo()
+        for account in self:
+            dirty = Event.search_count(
+                [
+                    ("google_push_pending", "=", True),
+                    "|",
+                    ("google_account_id", "=", account.id),
+                    "&",
+                    ("google_account_id", "=", False),
+                    ("user_id", "=", account.user_id.id),
+                ]
+            )
+            account.pending_change_count = dirty + Outbox.search_count(
+                [("account_id", "=", account.id)]
+            )
 
     # -- configuration -------------------------------------------------------
 
@@ -280,7 +319,16 @@ class GoogleCalendarAccount(models.Model):
         counts = self.env["google.calendar.sync"]._sync_account(self, client)
         if counts.get("skipped"):
             return counts
-        self.write({"last_sync": fields.Datetime.now(), "last_error": False, "state": "connected"})
+        now = fields.Datetime.now()
+        # Writes paused by Google's usage limits are still news for the user.
+        paused = self.writes_paused_until and self.writes_paused_until > now
+        self.write(
+            {
+                "last_sync": now,
+                "last_error": self.last_error if paused else False,
+                "state": "connected",
+            }
+        )
         if client.rate_limiter.retry_after is not None:
             # The budget ran out: what is done is kept, the cron resumes the rest.
             self._resume_later(client.rate_limiter.retry_after)
@@ -305,6 +353,11 @@ class GoogleCalendarAccount(models.Model):
         except InvalidGrant:
             self._handle_invalid_grant()
             return {"status": "error", "message": self.last_error}
+        except DeletionHeld as held:
+            # The savepoint undid the pull, sync token included: once an
+            # administrator confirms, the next sync lists the same deletions.
+            self._hold_deletions(held.count, held.total)
+            return {"status": "held", "message": self.last_error}
         except RateBudgetExhausted as exc:
             # Not an error of the account: nothing was sent, the cron resumes.
             self._resume_later(exc.retry_after or 60)
@@ -313,6 +366,8 @@ class GoogleCalendarAccount(models.Model):
             message = self.env._("Google Calendar answered: %(error)s", error=exc.message)
             self.write({"state": "error", "last_error": message})
             return {"status": "error", "message": message}
+        if counts.get("skipped") == "deletion_hold":
+            return {"status": "held", "message": self.last_error}
         return {"status": "synced", **counts}
 
     @api.model
@@ -336,12 +391,22 @@ class GoogleCalendarAccount(models.Model):
         for account_id in account_ids:
             with self.env.registry.cursor() as cr:
                 account = self.with_env(self.env(cr=cr, su=True)).browse(account_id)
+                # The account's lock before anything is read: the snapshot of
+                # this transaction then holds what a worker that has just
+                # finished the account wrote.
+                if not account.env["google.calendar.sync"]._try_lock(account):
+                    continue  # another cron worker is syncing it
                 if account.last_sync and account.last_sync > started:
-                    # Another cron worker synced it meanwhile; one that is
-                    # syncing it now holds its lock and makes the sync skip.
-                    continue
+                    continue  # another cron worker synced it since this run started
                 try:
                     account._run_sync()
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    # A concurrent transaction changed the same rows: nothing
+                    # is wrong with the account, the next run syncs it.
+                    _logger.info(
+                        "Google Calendar sync of account %s met a concurrent update", account_id
+                    )
+                    cr.rollback()
                 except Exception:
                     _logger.exception("Google Calendar sync failed for account %s", account_id)
                     cr.rollback()
@@ -391,7 +456,51 @@ class GoogleCalendarAccount(models.Model):
             "email": self.google_email or "",
             "last_sync": fields.Datetime.to_string(self.last_sync) if self.last_sync else False,
             "last_error": self.last_error or "",
+            "pending_changes": self.pending_change_count,
+            "deletion_hold": self.deletion_hold,
         }
+
+    # -- safety guard and usage limits -----------------------------------------
+
+    def _hold_deletions(self, count, total):
+        """A sync found ``count`` of ``total`` synced events deleted: stop and ask."""
+        self.ensure_one()
+        message = self.env._(
+            "Synchronization halted: Google reports %(count)s of the %(total)s synchronized "
+            "events of this calendar as deleted. Nothing was deleted on either side; an "
+            "administrator must confirm these deletions (Settings, Users, Google Calendar) "
+            "before the synchronization resumes.",
+            count=count,
+            total=total,
+        )
+        _logger.warning(
+            "Google Calendar: account %s held, %s of %s synced events to delete",
+            self.id,
+            count,
+            total,
+        )
+        self.write({"deletion_hold": True, "deletion_hold_count": count, "last_error": message})
+
+    def _confirm_deletions(self):
+        """An administrator's go-ahead: the next sync applies the held deletions."""
+        self.filtered("deletion_hold").write(
+            {
+                "deletion_hold": False,
+                "deletion_hold_count": 0,
+                "deletions_confirmed": True,
+                "last_error": False,
+            }
+        )
+
+    def _pause_writes(self, until):
+        """Google answered quotaExceeded: write nothing before ``until``, keep reading."""
+        self.ensure_one()
+        message = self.env._(
+            "Google's usage limits for this calendar are exceeded: changes made in Odoo are "
+            "kept and sent to Google after %(until)s UTC.",
+            until=fields.Datetime.to_string(until),
+        )
+        self.write({"writes_paused_until": until, "last_error": message})
 
 
 class _BudgetWatch:

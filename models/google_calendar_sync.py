@@ -7,6 +7,7 @@ the plans to the ORM, and sends the resulting writes to Google in batches.
 
 import json
 import logging
+import time
 from collections import Counter
 from datetime import timedelta
 from functools import partial
@@ -23,6 +24,7 @@ from ..engine.errors import (
     GoogleApiError,
     NotFound,
     PreconditionFailed,
+    QuotaExceeded,
     SyncTokenExpired,
 )
 from ..engine.mapping import (
@@ -48,6 +50,27 @@ _LOCK_NAMESPACE = 0x6763_7331  # "gcs1"
 _EXT_DB = "odoo_db"
 _EXT_EVENT_ID = "odoo_event_id"
 _POSTCOMMIT_KEY = "google_calendar_sync.push_accounts"
+# Safety guard defaults (system parameters deletion_guard_ratio and
+# deletion_guard_minimum): a pull deleting at least 10 events and more than
+# half of the account's synced ones waits for an administrator.
+DELETION_GUARD_RATIO = 0.5
+DELETION_GUARD_MINIMUM = 10
+# How long writes stop after Google's quotaExceeded: Google says "hours" and
+# publishes no figure; an hour, then one try tells whether it lifted.
+QUOTA_PAUSE = timedelta(hours=1)
+
+
+class DeletionHeld(Exception):
+    """The pull would delete more than the safety guard lets through.
+
+    Raised out of ``_sync_account`` with the pull half applied: the caller
+    rolls its transaction (or savepoint) back, then holds the account.
+    """
+
+    def __init__(self, count, total):
+        super().__init__(f"{count} of {total} synced events to delete")
+        self.count = count
+        self.total = total
 
 
 def _empty_counts():
@@ -80,14 +103,23 @@ class GoogleCalendarSync(models.AbstractModel):
         Returns the counts of what changed on each side, plus ``messages``:
         the readable errors and notes for the user. When another transaction
         is syncing the same account, returns ``{"skipped": "running"}`` at
-        once and sends nothing.
+        once and sends nothing; ``{"skipped": "deletion_hold"}`` while the
+        safety guard holds the account. Raises ``DeletionHeld`` when the pull
+        would delete too much (see ``google.calendar.account._run_sync``).
         """
         account = account.sudo()
         if not self._try_lock(account):
             return {"skipped": "running"}
+        if account.deletion_hold:
+            # Nothing moves either way until an administrator confirms.
+            return {"skipped": "deletion_hold", "messages": [account.last_error]}
+        started = time.monotonic()
         run = _Run(self.env, account, client)
         run.pull()
+        if account.deletions_confirmed:
+            account.deletions_confirmed = False
         run.push()
+        run.log(time.monotonic() - started)
         return run.result()
 
     @api.model
@@ -96,6 +128,8 @@ class GoogleCalendarSync(models.AbstractModel):
         account = account.sudo()
         if not self._try_lock(account):
             return {"skipped": "running"}
+        if account.deletion_hold:
+            return {"skipped": "deletion_hold", "messages": [account.last_error]}
         run = _Run(self.env, account, client)
         run.push()
         return run.result()
@@ -195,6 +229,25 @@ class _Run:
     def result(self):
         return {**self.counts, "messages": self.messages}
 
+    def log(self, seconds):
+        """The one line per sync an operator reads: what moved each way, how fast."""
+        counts = self.counts
+        _logger.info(
+            "Google Calendar sync of account %s: Odoo +%d ~%d -%d, Google +%d ~%d -%d, "
+            "%d conflict(s), %d error(s), %d recurring skipped, %.2fs",
+            self.account.id,
+            counts["odoo_created"],
+            counts["odoo_updated"],
+            counts["odoo_deleted"],
+            counts["google_created"],
+            counts["google_updated"],
+            counts["google_deleted"],
+            counts["conflicts"],
+            counts["errors"],
+            counts["recurring_skipped"],
+            seconds,
+        )
+
     def error(self, message, event=None):
         """A problem with one event: logged, told to the user, and the sync goes on."""
         _logger.warning("Google Calendar sync of %s: %s", self.email, message)
@@ -212,7 +265,7 @@ class _Run:
         self.default_reminders = listing.default_reminders
         self.listed_tz = listing.time_zone
         items = [item for item in listing.items if isinstance(item, dict) and item.get("id")]
-        self._apply_items(items)
+        self._apply_items(items, guard=True)
         self.account.sync_token = listing.next_sync_token or False
 
     def _list(self):
@@ -295,7 +348,9 @@ class _Run:
         ref = private.get(_EXT_EVENT_ID)
         return ref if isinstance(ref, str) and ref.isdigit() else None
 
-    def _apply_items(self, items):
+    def _apply_items(self, items, guard=False):
+        """Apply Google's ``items``; with ``guard``, raise ``DeletionHeld``
+        before a mass deletion (the pull's listing, not a single re-read)."""
         items = self._without_pending_deletions(items)
         recurring, items = self.recurring.take(items)
         self.recurring.pull(recurring)
@@ -342,6 +397,8 @@ class _Run:
                 to_update[event] = (item, values)
             else:
                 to_create.append((item, values))
+        if guard and to_delete:
+            self._guard_deletions(len(to_delete))
         self._create_from_google(to_create)
         self._reconcile_items(to_update)
         if to_recreate:
@@ -365,6 +422,18 @@ class _Run:
             )
             attendees.with_context(**{FROM_GOOGLE: True}).write({"state": "declined"})
             self.counts["odoo_updated"] += len(to_decline)
+
+    def _guard_deletions(self, count):
+        if self.account.deletions_confirmed:
+            return
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        ratio = float(get_param(PARAM_PREFIX + "deletion_guard_ratio") or DELETION_GUARD_RATIO)
+        minimum = int(get_param(PARAM_PREFIX + "deletion_guard_minimum") or DELETION_GUARD_MINIMUM)
+        total = self.Event.search_count(
+            [("google_account_id", "=", self.account.id), ("google_etag", "!=", False)]
+        )
+        if reconcile.deletion_needs_confirmation(total, count, threshold=ratio, minimum=minimum):
+            raise DeletionHeld(count, total)
 
     def _edited_in_odoo(self, event):
         agreed = event._google_agreed()
@@ -462,6 +531,10 @@ class _Run:
     # ------------------------------------------------------------------
 
     def push(self):
+        paused_until = self.account.writes_paused_until
+        if paused_until and paused_until > self.now:
+            self.messages.append(self.account.last_error)
+            return
         self._adopt_unsynced_events()
         self.recurring.push()
         events = self.Event.search(
@@ -503,6 +576,11 @@ class _Run:
         outcomes = self.client.execute_batch(calls)
         for handler, outcome in zip(handlers, outcomes, strict=True):
             handler(outcome)
+        if any(isinstance(outcome, QuotaExceeded) for outcome in outcomes):
+            # The calendar is read-only at Google for hours: sending more
+            # would only be refused. The changes stay pending meanwhile.
+            self.account._pause_writes(self.now + QUOTA_PAUSE)
+            self.messages.append(self.account.last_error)
 
     def _adopt_unsynced_events(self):
         """On the first sync, the user's own Odoo events in the window go to Google."""

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import AccessError
 
 from .google_calendar_account import ACCOUNT_STATES
 
@@ -23,6 +24,17 @@ class ResUsers(models.Model):
     google_calendar_last_error = fields.Text(
         string="Last Synchronization Error", compute="_compute_google_calendar_status"
     )
+    google_calendar_pending_changes = fields.Integer(
+        string="Changes Waiting for Google",
+        compute="_compute_google_calendar_status",
+        help="Changes made in Odoo that Google does not know yet.",
+    )
+    google_calendar_deletion_hold = fields.Boolean(
+        string="Deletions Held",
+        compute="_compute_google_calendar_status",
+        help="The synchronization stopped before deleting many events at once; it resumes "
+        "once an administrator confirms the deletions.",
+    )
 
     @property
     def SELF_READABLE_FIELDS(self):
@@ -32,6 +44,8 @@ class ResUsers(models.Model):
             "google_calendar_email",
             "google_calendar_last_sync",
             "google_calendar_last_error",
+            "google_calendar_pending_changes",
+            "google_calendar_deletion_hold",
         ]
 
     def _compute_google_calendar_status(self):
@@ -50,8 +64,22 @@ class ResUsers(models.Model):
                 user.google_calendar_email = False
                 user.google_calendar_last_sync = False
                 user.google_calendar_last_error = False
+                user.google_calendar_pending_changes = 0
+                user.google_calendar_deletion_hold = False
                 continue
             user.google_calendar_state = account.state
             user.google_calendar_email = account.google_email
             user.google_calendar_last_sync = account.last_sync
             user.google_calendar_last_error = account.last_error
+            user.google_calendar_pending_changes = account.pending_change_count
+            user.google_calendar_deletion_hold = account.deletion_hold
+
+    def action_google_calendar_confirm_deletions(self):
+        """The administrator's confirmation that the held deletions are wanted."""
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._("Only an administrator can confirm deletions held by the safety guard.")
+            )
+        accounts = self.env["google.calendar.account"].sudo().search([("user_id", "in", self.ids)])
+        accounts._confirm_deletions()
+        return True
