@@ -49,6 +49,7 @@ from odoo.tests import new_test_user, tagged
 from ..engine.client import CalendarClient
 from ..engine.errors import GoogleApiError
 from ..engine.ratelimit import RetryPolicy
+from ..models.google_calendar_sync import DeletionHeld
 from .common import TEST_CLIENT_ID, TEST_CLIENT_SECRET
 from .sync_common import WRITE_OPERATIONS, SyncCase
 
@@ -89,6 +90,7 @@ class Figures:
     syncs: int = 0
     failed_syncs: int = 0
     killed_syncs: int = 0
+    guard_holds: int = 0
     settles: int = 0
     divergences: list = field(default_factory=list)
 
@@ -102,6 +104,7 @@ class Figures:
             "syncs": self.syncs,
             "failed_syncs": self.failed_syncs,
             "killed_syncs": self.killed_syncs,
+            "guard_holds": self.guard_holds,
             "settles": self.settles,
             "divergences": len(self.divergences),
             "divergence_details": self.divergences[:20],
@@ -220,6 +223,15 @@ class ConvergenceMachine(RuleBasedStateMachine):
             savepoint.close(rollback=True)
             self.figures.failed_syncs += 1
             return None
+        except DeletionHeld as held:
+            # The safety guard: the scenario deleted most of a calendar. As
+            # _run_sync does, the pull is undone and the account held; the
+            # administrator confirms, since these deletions are wanted.
+            savepoint.close(rollback=True)
+            account._hold_deletions(held.count, held.total)
+            account._confirm_deletions()
+            self.figures.guard_holds += 1
+            return {"held": True}
         if killed:
             savepoint.close(rollback=True)
             self.figures.killed_syncs += 1
@@ -539,7 +551,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
                     return
                 changed |= any(
                     counts.get(key)
-                    for key in ("odoo_created", "odoo_updated", "odoo_deleted", "errors")
+                    for key in ("held", "odoo_created", "odoo_updated", "odoo_deleted", "errors")
                 )
             if not changed and self._google_writes() == writes_before:
                 break

@@ -58,6 +58,7 @@ def print_figures(figures):
         ("syncs", figures["syncs"]),
         ("  failed (then resumed)", figures["failed_syncs"]),
         ("  killed before commit", figures["killed_syncs"]),
+        ("  held by the safety guard", figures["guard_holds"]),
         ("settle-and-compare checks", figures["settles"]),
         ("divergences found", figures["divergences"]),
         ("seconds", figures["seconds"]),
