@@ -77,6 +77,36 @@ PAGE_SIGNATURE = (
     "sharedExtendedProperty",
     "eventTypes",
 )
+# JSON types of the writable fields the fake interprets or stores.
+FIELD_TYPES = {
+    **dict.fromkeys(
+        (
+            "summary",
+            "description",
+            "location",
+            "colorId",
+            "status",
+            "visibility",
+            "transparency",
+            "eventType",
+        ),
+        str,
+    ),
+    **dict.fromkeys(
+        ("start", "end", "reminders", "extendedProperties", "conferenceData", "source"), dict
+    ),
+    **dict.fromkeys(("recurrence", "attendees", "attachments"), list),
+    **dict.fromkeys(
+        (
+            "guestsCanModify",
+            "guestsCanInviteOthers",
+            "guestsCanSeeOtherGuests",
+            "anyoneCanAddSelf",
+            "locked",
+        ),
+        bool,
+    ),
+}
 EVENT_COLORS = {
     "1": "#a4bdfc",
     "2": "#7ae7bf",
@@ -388,9 +418,9 @@ class CalendarApi:
 
     def _validate(self, calendar, data):
         """Raise a 400 for anything Google would refuse; normalize attendees."""
-        for field in ("summary", "description", "location", "colorId"):
-            if field in data and not isinstance(data[field], str):
-                raise bad_request(f"Invalid value for: {field}")
+        for field, expected in FIELD_TYPES.items():
+            if field in data and not isinstance(data[field], expected):
+                raise bad_request(f"Invalid value for: {field}", location=field)
         _enum(data, "status", ("confirmed", "tentative", "cancelled"))
         _enum(data, "visibility", ("default", "public", "private", "confidential"))
         _enum(data, "transparency", ("opaque", "transparent"))
@@ -480,6 +510,8 @@ class CalendarApi:
             data.pop("hangoutLink", None)
             return
         request = conference.get("createRequest")
+        if request is not None and not isinstance(request, dict):
+            raise bad_request("Invalid conference create request.", location="conferenceData")
         previous_request = (previous.get("conferenceData") or {}).get("createRequest") or {}
         if (
             request
@@ -492,7 +524,8 @@ class CalendarApi:
                 data["hangoutLink"] = previous["hangoutLink"]
             return
         if request:
-            kind = (request.get("conferenceSolutionKey") or {}).get("type")
+            key = request.get("conferenceSolutionKey")
+            kind = key.get("type") if isinstance(key, dict) else None
             if kind != "hangoutsMeet":
                 raise bad_request("Invalid conference type value.", location="conferenceData")
             letters = "abcdefghijklmnopqrstuvwxyz"

@@ -63,9 +63,16 @@ class Fault:
     ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
+        if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
+            raise ValueError("status must be an HTTP error code (400-599)")
+        for name, value in (("count", count), ("latency_ms", latency_ms)):
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise ValueError(f"{name} must be a non-negative integer")
         if mode == "error" and status is None:
             raise ValueError("an error fault needs a status")
-        if probability is not None and not 0 <= probability <= 1:
+        if probability is not None and (
+            not isinstance(probability, (int, float)) or not 0 <= probability <= 1
+        ):
             raise ValueError("probability must be between 0 and 1")
         self.mode = mode
         self.status = status
@@ -80,7 +87,10 @@ class Fault:
         self.remaining = count if count is not None else (None if probability is not None else 1)
         self.probability = probability
         self.method = method.upper() if method else None
-        self.path = re.compile(path) if path else None
+        try:
+            self.path = re.compile(path) if path else None
+        except re.error as exc:
+            raise ValueError(f"path is not a valid regular expression: {exc}") from exc
         self.email = email
         self.latency_ms = latency_ms or 0
         self.retry_after = retry_after
@@ -158,6 +168,10 @@ class Quota:
         self._seen = collections.defaultdict(collections.deque)
 
     def configure(self, per_minute, status=403):
+        if per_minute is not None and (not isinstance(per_minute, int) or per_minute < 1):
+            raise ValueError("per_minute must be a positive integer or None")
+        if status not in (403, 429):
+            raise ValueError("quota status must be 403 or 429")
         with self._lock:
             self.per_minute = per_minute
             self.status = status

@@ -256,9 +256,13 @@ class FakeGoogle:
         for part in parts:
             part_headers = dict(shared)
             part_headers.update(part.headers)
-            response = self.dispatch(
-                part.method, part.target, part_headers, part.body, batch_state=state
-            )
+            if part.target.startswith(API_PREFIX):
+                response = self.dispatch(
+                    part.method, part.target, part_headers, part.body, batch_state=state
+                )
+            else:
+                # The Calendar batch route carries Calendar calls only.
+                response = json_response(404, ApiError(404, "notFound", "Not Found").body())
             part_response_headers = {
                 k: v for k, v in response.headers.items() if k.lower() != "content-length"
             }

@@ -108,3 +108,19 @@ def test_named_reason_gets_googles_message(ctl, alice):
 def test_bad_fault_spec_is_refused(ctl):
     with pytest.raises(FakeControlError):
         ctl.inject_fault(mode="explode")
+
+
+def test_control_api_refuses_bad_input_clearly(ctl):
+    for call in (
+        lambda: ctl.inject_fault(status=200),
+        lambda: ctl.inject_fault(status=500, path="("),
+        lambda: ctl.inject_fault(status=500, probability=2),
+        lambda: ctl.set_quota(0),
+        lambda: ctl.seed_events("nobody@example.com", []),
+        lambda: ctl.add_user("tz@example.com", time_zone="Mars/Base"),
+    ):
+        with pytest.raises(FakeControlError):
+            call()
+    ctl.add_user("seed@example.com")
+    with pytest.raises(FakeControlError, match="event #1 refused"):
+        ctl.seed_events("seed@example.com", [timed("ok"), {"summary": "no times"}])

@@ -228,3 +228,36 @@ def test_move_to_a_secondary_calendar(ctl, alice):
     assert [e["summary"] for e in team] == ["moving"]
     missing = alice("POST", f"{EVENTS}/{created['id']}/move")
     assert missing.status_code == 400
+
+
+BAD_FIELDS = [
+    ("summary", 5),
+    ("start", "2030-01-01"),
+    ("end", {"dateTime": 5}),
+    ("start", {"dateTime": "2030-01-01T10:00:00", "timeZone": "Mars/Base"}),
+    ("attendees", {"email": "a@example.com"}),
+    ("attendees", [{"email": "not an address"}]),
+    ("attendees", [{"email": "a@example.com", "responseStatus": "maybe"}]),
+    ("reminders", {"useDefault": False, "overrides": "x"}),
+    ("reminders", {"useDefault": False, "overrides": [{"method": "sms", "minutes": 5}]}),
+    ("extendedProperties", {"private": {"a": 1}}),
+    ("recurrence", "RRULE:FREQ=DAILY"),
+    ("conferenceData", [1]),
+    ("visibility", "secret"),
+    ("colorId", "99"),
+]
+
+
+def test_malformed_bodies_get_a_400_and_store_nothing(ctl, alice):
+    for field, value in BAD_FIELDS:
+        body = dict(timed("bad"), **{field: value})
+        for params in ({}, {"conferenceDataVersion": 1}):
+            response = alice("POST", EVENTS, json=body, params=params)
+            assert response.status_code == 400, (field, value, response.text)
+            assert response.json()["error"]["code"] == 400
+    assert ctl.events("alice@example.com") == []
+    created = alice("POST", EVENTS, json=timed("good")).json()
+    for field, value in BAD_FIELDS:
+        response = alice("PATCH", f"{EVENTS}/{created['id']}", json={field: value})
+        assert response.status_code == 400, (field, value, response.text)
+    assert alice("GET", f"{EVENTS}/{created['id']}").json()["etag"] == created["etag"]
