@@ -69,6 +69,20 @@ def with_cancelled(series, cancelled_starts):
     return normalize_values({**series, "recurrence": list(series["recurrence"]) + extra})
 
 
+def local_day(neutral_start, timezone_name, allday):
+    """The local date of a neutral start (all-day: the date itself)."""
+    moment = recurrence.parse_neutral_start(neutral_start, allday)
+    return moment if allday else moment.astimezone(recurrence.zone(timezone_name)).date()
+
+
+def rule_start_by_day(series):
+    """{local day: neutral start} of the occurrences of ``series``."""
+    return {
+        local_day(start, series["timezone"], series["allday"]): start
+        for start in occurrence_starts(series)
+    }
+
+
 def _local_time(neutral_start, timezone_name, allday):
     if allday:
         return None
@@ -124,8 +138,13 @@ def series_from_occurrences(occurrences, *, rule_lines, exception_originals=(), 
         timezone_name=timezone_name,
         allday=allday,
     )
-    present = {values["start"] for values in occurrences} | set(exception_originals)
-    missing = [start for start in expected if start not in present]
+    # Compared by local day: calendars repeat at most daily, and Odoo computes
+    # times with pytz, whose zone rules stop in 2037 (an hour off after that).
+    present = {local_day(start, timezone_name, allday) for start in exception_originals}
+    present.update(local_day(values["start"], timezone_name, allday) for values in occurrences)
+    missing = [
+        start for start in expected if local_day(start, timezone_name, allday) not in present
+    ]
     series = _shift(series, anchor)
     series["recurrence"] = list(rule_lines)
     return with_cancelled(normalize_values(series), missing)
@@ -152,11 +171,9 @@ def plan_occurrences(wanted, existing, *, timezone_name, allday):
     wanted_set = set(wanted)
     keep = {key: start for key, start in existing.items() if start in wanted_set}
     taken = set(keep.values())
-    local_zone = recurrence.zone(timezone_name)
 
     def day(start):
-        moment = recurrence.parse_neutral_start(start, allday)
-        return moment if allday else moment.astimezone(local_zone).date()
+        return local_day(start, timezone_name, allday)
 
     free_by_day = {}
     for start in wanted:

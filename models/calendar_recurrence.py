@@ -192,6 +192,18 @@ class CalendarRecurrence(models.Model):
             return parsed[1]
         return values["start"]
 
+    def _google_endless(self):
+        """Whether the series never ends.
+
+        Odoo turns "forever" into ``COUNT=720`` (its cap) as soon as the rule is
+        recomputed, so 720 repetitions mean endless: sending the cap to Google
+        would end a series that never ends there.
+        """
+        self.ensure_one()
+        return self.end_type == "forever" or (
+            self.end_type == "count" and self.count >= rec_engine.MAX_OCCURRENCES
+        )
+
     def _google_occurrence_values(self):
         """{event id: neutral values} of the live occurrences, in the series' zone."""
         events = self.calendar_event_ids.with_context(active_test=True).filtered("active")
@@ -224,7 +236,7 @@ class CalendarRecurrence(models.Model):
                     recurrence.rrule or "",
                     timezone_name=first["timezone"],
                     allday=first["allday"],
-                    endless=recurrence.end_type == "forever",
+                    endless=recurrence._google_endless(),
                 )
                 result[recurrence.id] = series_engine.series_from_occurrences(
                     [occurrence_values[event.id] for event in following],
@@ -239,22 +251,27 @@ class CalendarRecurrence(models.Model):
                 raise InvalidEvent(f"series {recurrence.name!r}: {error}") from error
         return result
 
-    def _google_name_occurrences(self, account):
+    def _google_name_occurrences(self, account, series):
         """Give each live occurrence the id of the Google instance it is, in one query.
 
-        A plain occurrence is the instance at its own start (which changes when the
-        series' time does); a moved one keeps the instance of its original start.
+        A plain occurrence is the instance of ``series`` on its local day (which
+        changes when the series' time does); a moved one keeps the instance of its
+        original start.
         """
         self.ensure_one()
         values_by_event = self._google_occurrence_values()
         events = self._google_occurrences()
+        rule_start = series_engine.rule_start_by_day(series)
+
+        def instance_start(event):
+            values = values_by_event[event.id]
+            if not event.follow_recurrence:
+                return self._google_original_start(event, values)
+            day = series_engine.local_day(values["start"], series["timezone"], series["allday"])
+            return rule_start.get(day, values["start"])
+
         wanted = {
-            event.id: rec_engine.instance_id(
-                self.google_id,
-                values_by_event[event.id]["start"]
-                if event.follow_recurrence
-                else self._google_original_start(event, values_by_event[event.id]),
-            )
+            event.id: rec_engine.instance_id(self.google_id, instance_start(event))
             for event in events
         }
         renamed = events.filtered(

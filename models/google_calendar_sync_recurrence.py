@@ -655,7 +655,7 @@ class RecurringSync:
                 "google_push_pending": False,
             }
         )
-        recurrence._google_name_occurrences(self.run.account)
+        recurrence._google_name_occurrences(self.run.account, series)
         self.run.counts["google_created" if created else "google_updated"] += 1
 
     def _after_master_delete(self, recurrence, outcome):
@@ -757,6 +757,10 @@ class RecurringSync:
             original = recurrence._google_original_start(event, current)
             plain = series_engine.occurrence_values(series, original)
             on_google = event._google_agreed() or plain
+            if event.follow_recurrence:
+                # Odoo keeps it where the rule puts it: a time that differs is Odoo's
+                # arithmetic (pytz past 2037), not a move to send.
+                current = {**current, **{key: plain[key] for key in series_engine.TIME_KEYS}}
             changed = diff_fields(on_google, current)
             if not changed:
                 continue

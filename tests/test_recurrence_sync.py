@@ -1107,3 +1107,66 @@ class TestRecurrenceRaces(RecurrenceCase):
         self.assert_both(self.master["id"], expected)
         self.assertEqual(self.google_events(ANN)[self.master["id"]]["location"], "Room 1")
         self.assert_idle_resync([self.master["id"]], [expected])
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceEndless(RecurrenceCase):
+    def test_endless_daily_series_stays_endless_and_idle(self):
+        first = datetime.combine(date.today() + timedelta(days=3), datetime.min.time()).replace(
+            hour=7, minute=30
+        )
+        master = self.seed_series("Daily", first, ["RRULE:FREQ=DAILY"])
+        self.sync(self.account)
+        recurrence = self.series(master["id"])
+        # Odoo holds as many occurrences as it does for its own endless series
+        # (which it stores as 720 repetitions).
+        self.assertEqual(len(recurrence.calendar_event_ids), 720)
+        local_times = {row[0][11:] for row in self.odoo_series_rows(master["id"])}
+        self.assertEqual(local_times, {"07:30"}, "every occurrence at 07:30 Brussels time")
+        before = len(self.writes(ANN))
+        counts = self.sync(self.account)
+        self.assertEqual(len(self.writes(ANN)), before)
+        self.assertEqual((counts["odoo_created"], counts["odoo_updated"]), (0, 0))
+        # A rename of all events in Odoo goes back as one patch of an endless rule.
+        recurrence.calendar_event_ids[:1].write(
+            {"name": "Daily sync", "recurrence_update": "all_events"}
+        )
+        self.sync(self.account)
+        stored = self.google_events(ANN)[master["id"]]
+        self.assertEqual(
+            (stored["summary"], stored["recurrence"]), ("Daily sync", ["RRULE:FREQ=DAILY"])
+        )
+        patches = [w for w in self.writes(ANN) if w["operation"] == "events.patch"]
+        self.assertEqual(len(patches), 1)
+
+    def test_forever_series_from_odoo_is_endless_on_google(self):
+        first = datetime.combine(
+            date.today() + timedelta(days=7 - date.today().weekday()), datetime.min.time()
+        ).replace(hour=9)
+        start = pytz.timezone(BRUSSELS).localize(first).astimezone(pytz.utc).replace(tzinfo=None)
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create(
+                {
+                    "name": "Forever",
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "recurrency": True,
+                    "rrule_type": "weekly",
+                    "mon": True,
+                    "end_type": "forever",
+                    "event_tz": BRUSSELS,
+                }
+            )
+        )
+        self.sync(self.account)
+        series_id = event.recurrence_id.google_id
+        self.assertEqual(
+            self.google_events(ANN)[series_id]["recurrence"], ["RRULE:FREQ=WEEKLY;BYDAY=MO"]
+        )
+        before = len(self.writes(ANN))
+        counts = self.sync(self.account)
+        self.assertEqual(len(self.writes(ANN)), before)
+        self.assertEqual((counts["odoo_created"], counts["odoo_deleted"]), (0, 0))
+        self.assertEqual(len(event.recurrence_id.calendar_event_ids), 720)
