@@ -139,3 +139,10 @@ def test_series_change_carries_only_what_the_series_changed():
     later = occurrence_values(SERIES, "2026-03-24T09:00:00Z")
     carried = carry_series_change(renamed_here, old_plain, later)
     assert (carried["start"], carried["name"]) == ("2026-03-24T09:00:00Z", "Just this once")
+
+
+def test_an_occurrence_an_hour_off_still_holds_its_day():
+    # Odoo's pytz arithmetic is an hour off past 2037: not a deleted occurrence.
+    drifted = occurrences()
+    drifted[3] = {**drifted[3], "start": "2026-04-07T08:00:00Z", "stop": "2026-04-07T09:00:00Z"}
+    assert series_from_occurrences(drifted, rule_lines=RULE)["recurrence"] == RULE
