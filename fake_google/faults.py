@@ -63,8 +63,9 @@ class Fault:
     ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
-        if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
-            raise ValueError("status must be an HTTP error code (400-599)")
+        # A 2xx "error" is allowed on purpose: it answers with a body no client expects.
+        if status is not None and (not isinstance(status, int) or not 200 <= status <= 599):
+            raise ValueError("status must be an HTTP status code (200-599)")
         for name, value in (("count", count), ("latency_ms", latency_ms)):
             if value is not None and (not isinstance(value, int) or value < 0):
                 raise ValueError(f"{name} must be a non-negative integer")
