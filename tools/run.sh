@@ -46,7 +46,8 @@ if [[ ${GCS_REAL_GOOGLE:-0} != 1 ]]; then
     pids+=($!)
     # Point the module at the fake: the same system parameters an
     # administrator would change to switch between Google and the fake.
-    odoo shell -d "$db" --no-http >/dev/null <<EOF
+    "$GCS_VENV/bin/python" "$ODOO_SRC_DIR/odoo-bin" shell -c "$GCS_BUILD/odoo.conf" -d "$db" \
+        --no-http >/dev/null <<EOF
 params = env["ir.config_parameter"].sudo()
 for key, value in {
     "web.base.url": "$odoo_url",
