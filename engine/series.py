@@ -101,7 +101,8 @@ def series_from_occurrences(occurrences, *, rule_lines, exception_originals=(), 
     the first occurrence. The series keeps the ``agreed`` first start when that is
     still an occurrence of the rule at the same local time, so a deleted first
     occurrence becomes an EXDATE rather than a moved series; each expected start
-    that no occurrence holds becomes an EXDATE.
+    that no occurrence holds becomes an EXDATE, except a run of them at the end,
+    which ends the rule instead.
     """
     if not occurrences:
         return None
@@ -145,9 +146,26 @@ def series_from_occurrences(occurrences, *, rule_lines, exception_originals=(), 
     missing = [
         start for start in expected if local_day(start, timezone_name, allday) not in present
     ]
+    held = [start for start in expected if start not in set(missing)]
+    if held and missing and missing[-1] == expected[-1]:
+        # Odoo deletes "this and following" occurrences one by one: a series that
+        # stops early is a rule that ends, not hundreds of EXDATEs.
+        rule_lines = _ending_on(rule_lines, held[-1], timezone_name, allday)
+        missing = [start for start in missing if start < held[-1]]
     series = _shift(series, anchor)
     series["recurrence"] = list(rule_lines)
     return with_cancelled(normalize_values(series), missing)
+
+
+def _ending_on(rule_lines, last_start, timezone_name, allday):
+    """``rule_lines`` ending with the occurrence at ``last_start``, as Odoo says it
+    ("until that local day"), so both sides write the same lines."""
+    parts = recurrence.parse_rule(rule_lines[0])
+    parts.pop("COUNT", None)
+    parts["UNTIL"] = local_day(last_start, timezone_name, allday).strftime("%Y%m%d")
+    return recurrence.odoo_to_google(
+        recurrence.format_rule(parts, prefix=""), timezone_name=timezone_name, allday=allday
+    )
 
 
 def _frozen(value):

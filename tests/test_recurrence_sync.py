@@ -1170,3 +1170,39 @@ class TestRecurrenceEndless(RecurrenceCase):
         self.assertEqual(len(self.writes(ANN)), before)
         self.assertEqual((counts["odoo_created"], counts["odoo_deleted"]), (0, 0))
         self.assertEqual(len(event.recurrence_id.calendar_event_ids), 720)
+
+    def test_this_and_following_deleted_in_odoo_ends_the_google_rule(self):
+        first = datetime.combine(
+            date.today() + timedelta(days=7 - date.today().weekday()), datetime.min.time()
+        ).replace(hour=9)
+        start = pytz.timezone(BRUSSELS).localize(first).astimezone(pytz.utc).replace(tzinfo=None)
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create(
+                {
+                    "name": "Until further notice",
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "recurrency": True,
+                    "rrule_type": "weekly",
+                    "mon": True,
+                    "end_type": "forever",
+                    "event_tz": BRUSSELS,
+                }
+            )
+        )
+        recurrence = event.recurrence_id
+        self.sync(self.account)
+        recurrence.calendar_event_ids.sorted("start")[2].action_mass_deletion("future_events")
+        self.sync(self.account)
+        last = first + timedelta(weeks=1)
+        until = self.stamp(last.replace(hour=23, minute=59, second=59))
+        self.assertEqual(
+            self.google_events(ANN)[recurrence.google_id]["recurrence"],
+            [f"RRULE:FREQ=WEEKLY;UNTIL={until};BYDAY=MO"],
+            "a rule that ends, not hundreds of EXDATEs",
+        )
+        expected = rows([first, last], "Until further notice")
+        self.assert_both(recurrence.google_id, expected)
+        self.assert_idle_resync([recurrence.google_id], [expected])

@@ -146,3 +146,15 @@ def test_an_occurrence_an_hour_off_still_holds_its_day():
     drifted = occurrences()
     drifted[3] = {**drifted[3], "start": "2026-04-07T08:00:00Z", "stop": "2026-04-07T09:00:00Z"}
     assert series_from_occurrences(drifted, rule_lines=RULE)["recurrence"] == RULE
+
+
+def test_deleted_tail_ends_the_rule_instead_of_exdates():
+    series = series_from_occurrences(occurrences(STARTS[:2]), rule_lines=RULE)
+    # Until the local day of the last occurrence kept, as Odoo stores "until".
+    assert series["recurrence"] == ["RRULE:FREQ=WEEKLY;UNTIL=20260324T225959Z;BYDAY=TU"]
+    assert occurrence_starts(series) == STARTS[:2]
+    holes_and_tail = series_from_occurrences(occurrences([STARTS[0], STARTS[2]]), rule_lines=RULE)
+    assert holes_and_tail["recurrence"] == [
+        "RRULE:FREQ=WEEKLY;UNTIL=20260331T215959Z;BYDAY=TU",
+        "EXDATE:20260324T080000Z",
+    ]
