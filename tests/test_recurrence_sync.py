@@ -1206,3 +1206,30 @@ class TestRecurrenceEndless(RecurrenceCase):
         expected = rows([first, last], "Until further notice")
         self.assert_both(recurrence.google_id, expected)
         self.assert_idle_resync([recurrence.google_id], [expected])
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceForeignZone(RecurrenceCase):
+    def test_new_york_series_keeps_its_zone_for_a_brussels_user(self):
+        new_york = "America/New_York"
+        year = upcoming_year()
+        # Second Sunday of March: the US change, two weeks before Europe's.
+        march_first = date(year, 3, 1)
+        us_change = march_first + timedelta(days=(6 - march_first.weekday()) % 7 + 7)
+        first = datetime.combine(us_change - timedelta(days=6), datetime.min.time()).replace(hour=9)
+        master = self.seed_series(
+            "NY standup", first, ["RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO"], tz=new_york
+        )
+        self.sync(self.account)
+        expected = rows([first + timedelta(weeks=n) for n in range(4)], "NY standup")
+        self.assert_both(master["id"], expected, tz=new_york)
+        self.assertEqual(self.series(master["id"]).event_tz, new_york)
+        self.series(master["id"]).calendar_event_ids[:1].write(
+            {"name": "NY sync", "recurrence_update": "all_events"}
+        )
+        self.sync(self.account)
+        stored = self.google_events(ANN)[master["id"]]
+        self.assertEqual(stored["start"]["timeZone"], new_york)
+        renamed = [(when, "NY sync") for when, _name in expected]
+        self.assert_both(master["id"], renamed, tz=new_york)
+        self.assert_idle_resync([master["id"]], [renamed], tz=new_york)
