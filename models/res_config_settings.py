@@ -17,8 +17,12 @@ class ResConfigSettings(models.TransientModel):
     google_calendar_client_id = fields.Char(
         string="Client ID", config_parameter=PARAM_PREFIX + "client_id"
     )
+    # Hidden from the views and reads of anyone but administrators (and left
+    # out of default_get for them, below).
     google_calendar_client_secret = fields.Char(
-        string="Client Secret", config_parameter=PARAM_PREFIX + "client_secret"
+        string="Client Secret",
+        config_parameter=PARAM_PREFIX + "client_secret",
+        groups="base.group_system",
     )
     google_calendar_paused = fields.Boolean(
         string="Pause Synchronization", config_parameter=PARAM_PREFIX + "paused"
@@ -47,6 +51,15 @@ class ResConfigSettings(models.TransientModel):
         redirect_uri = self.env["google.calendar.account"]._get_google_config()["redirect_uri"]
         for settings in self:
             settings.google_calendar_redirect_uri = redirect_uri
+
+    @api.model
+    def default_get(self, fields):
+        values = super().default_get(fields)
+        if not self.env.is_system():
+            # default_get reads every config parameter with sudo, and any
+            # internal user may call it over RPC: the secret is for administrators.
+            values.pop("google_calendar_client_secret", None)
+        return values
 
     def set_values(self):
         if not self.google_calendar_sync_enabled:
