@@ -78,8 +78,12 @@ class RecurringSync:
             (recurring if is_recurring else others).append(item)
         return recurring, others
 
-    def pull(self, items):
-        """Apply recurring items: masters first, then deleted masters, then instances."""
+    def pull(self, items, guard=False):
+        """Apply recurring items: masters first, then deleted masters, then instances.
+
+        With ``guard``, the run's safety guard sees the series Google deleted (one
+        series counts as one event, as it is one on Google) before any is deleted.
+        """
         if not items:
             return
         masters = [item for item in items if item.get("recurrence") and not is_cancelled(item)]
@@ -101,10 +105,19 @@ class RecurringSync:
             else:
                 to_create.append((item, google))
         self._create_series(to_create)
+        doomed = []
         for item in deleted:
             recurrence = existing.get(item["id"])
-            if recurrence and self._ours(recurrence, item):
-                self._delete_series(recurrence)
+            if not recurrence or not self._ours(recurrence, item):
+                continue
+            if self._edited_in_odoo(recurrence):
+                self._send_again_as_new(recurrence)
+            else:
+                doomed.append(recurrence)
+        if guard and doomed:
+            self.run._guard_deletions(len(doomed))
+        for recurrence in doomed:
+            self._delete_series(recurrence)
         self._pull_instances(instances)
 
     def _series_by_google_id(self, google_ids):
@@ -356,28 +369,28 @@ class RecurringSync:
         if not recurrence.base_event_id:
             recurrence._select_new_base_event()
 
-    def _delete_series(self, recurrence):
-        """Google deleted the series: so does Odoo, unless Odoo edited it since.
-
-        An Odoo edit wins over Google's deletion (as for single events): the
-        series goes back to Google as a new one, Google never reusing an id.
-        """
+    def _edited_in_odoo(self, recurrence):
         agreed = recurrence._google_agreed()
         try:
             odoo = recurrence._google_series_values()[recurrence.id]
         except InvalidEvent:
-            odoo = None
-        if odoo is not None and agreed is not None and diff_fields(agreed, odoo):
-            recurrence.with_context(**{FROM_GOOGLE: True}).write(
-                {
-                    "google_id": False,
-                    "google_etag": False,
-                    "google_agreed_values": False,
-                    "google_cancelled_starts": False,
-                    "google_push_pending": True,
-                }
-            )
-            return
+            return False
+        return odoo is not None and agreed is not None and bool(diff_fields(agreed, odoo))
+
+    def _send_again_as_new(self, recurrence):
+        """Google deleted a series Odoo edited since: the edit wins, as for single
+        events, and the series goes back as a new one (Google never reuses an id)."""
+        recurrence.with_context(**{FROM_GOOGLE: True}).write(
+            {
+                "google_id": False,
+                "google_etag": False,
+                "google_agreed_values": False,
+                "google_cancelled_starts": False,
+                "google_push_pending": True,
+            }
+        )
+
+    def _delete_series(self, recurrence):
         events = recurrence.calendar_event_ids.with_context(active_test=False)
         self.run.counts["odoo_deleted"] += len(events.filtered("active"))
         events.with_context(**{FROM_GOOGLE: True}).unlink()

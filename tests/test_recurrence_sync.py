@@ -1233,3 +1233,29 @@ class TestRecurrenceForeignZone(RecurrenceCase):
         renamed = [(when, "NY sync") for when, _name in expected]
         self.assert_both(master["id"], renamed, tz=new_york)
         self.assert_idle_resync([master["id"]], [renamed], tz=new_york)
+
+
+@tagged("post_install", "-at_install")
+class TestRecurrenceSafetyGuard(RecurrenceCase):
+    def test_series_deleted_on_google_at_once_wait_for_an_administrator(self):
+        set_param = self.env["ir.config_parameter"].sudo().set_param
+        set_param("google_calendar_sync.deletion_guard_ratio", "0.5")
+        set_param("google_calendar_sync.deletion_guard_minimum", "2")
+        first = datetime.combine(date.today() + timedelta(days=5), datetime.min.time())
+        masters = [
+            self.seed_series(f"Series {n}", first.replace(hour=8 + n), ["RRULE:FREQ=DAILY;COUNT=5"])
+            for n in range(3)
+        ]
+        self.sync(self.account)
+        client = self.google_client()
+        for master in masters:
+            client.delete_event("primary", master["id"], send_updates="none")
+        answer = self.account._run_sync()
+        self.assertEqual(answer["status"], "held")
+        self.assertTrue(self.account.deletion_hold)
+        self.assertEqual(len(self.env["calendar.recurrence"].search([])), 3, "nothing deleted")
+        self.assertEqual(len(self.env["calendar.event"].search([("name", "like", "Series")])), 15)
+        self.account._confirm_deletions()
+        self.sync(self.account)
+        self.assertFalse(self.env["calendar.recurrence"].search([]))
+        self.assertFalse(self.env["calendar.event"].search([("name", "like", "Series")]))
