@@ -353,7 +353,7 @@ class _Run:
         before a mass deletion (the pull's listing, not a single re-read)."""
         items = self._without_pending_deletions(items)
         recurring, items = self.recurring.take(items)
-        self.recurring.pull(recurring)
+        self.recurring.pull(recurring, guard=guard)
         matches = self._match(items)
         to_create, to_update = [], {}
         to_delete = to_decline = to_recreate = self.Event
