@@ -1,6 +1,7 @@
 """FakeGoogle: the HTTP server, request dispatch, faults, log and persistence."""
 
 import contextlib
+import html
 import http.server
 import json
 import os
@@ -200,7 +201,7 @@ class FakeGoogle:
                 self.oauth.revoke(token)
                 self.mark_dirty()
                 return json_response(200, {})
-            if path == "/batch/calendar/v3" or path == "/batch":
+            if path == "/batch/calendar/v3":
                 if method != "POST":
                     return Response(405, {"Allow": "POST"})
                 return self._batch(headers, body, record)
@@ -226,7 +227,7 @@ class FakeGoogle:
         except AuthorizePage as error:
             page = (
                 f"<!DOCTYPE html><html><body><h1>Error {error.status}: {error.error}</h1>"
-                f"<p>{error.description}</p></body></html>"
+                f"<p>{html.escape(error.description)}</p></body></html>"
             ).encode()
             return Response(error.status, {"Content-Type": "text/html; charset=utf-8"}, page)
         return Response(status, response_headers, page)
@@ -279,7 +280,7 @@ def _operation(method, path):
         return "oauth.authorize"
     if path in ("/token", "/revoke"):
         return "oauth" + path.replace("/", ".")
-    if path in ("/batch/calendar/v3", "/batch"):
+    if path == "/batch/calendar/v3":
         return "batch"
     if path.startswith(API_PREFIX):
         try:
