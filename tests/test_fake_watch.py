@@ -2,6 +2,7 @@
 
 import http.server
 import threading
+import time
 
 import pytest
 
@@ -114,3 +115,16 @@ def test_changes_by_another_path_notify_too(ctl, alice, receiver):
     assert delivered[1]["state"] == "exists"
     # Changes coalesce: fifty inserts do not mean fifty notifications.
     assert len(ctl.notifications()) < 50
+
+
+def test_expired_channel_gets_nothing(ctl, alice, receiver):
+    assert _watch(alice, receiver, params={"ttl": "1"}).status_code == 200
+    ctl.wait_notifications(1)
+    time.sleep(1.1)
+    alice("POST", EVENTS, json=timed("after expiry"))
+    _watch(alice, receiver, channel_id="chan-2")
+    delivered = ctl.wait_notifications(2)
+    assert [(n["channel_id"], n["state"]) for n in delivered] == [
+        ("chan-1", "sync"),
+        ("chan-2", "sync"),
+    ]
