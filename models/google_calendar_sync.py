@@ -234,7 +234,7 @@ class _Run:
         counts = self.counts
         _logger.info(
             "Google Calendar sync of account %s: Odoo +%d ~%d -%d, Google +%d ~%d -%d, "
-            "%d conflict(s), %d error(s), %d recurring skipped, %.2fs",
+            "%d conflict(s), %d error(s), %.2fs",
             self.account.id,
             counts["odoo_created"],
             counts["odoo_updated"],
@@ -244,7 +244,6 @@ class _Run:
             counts["google_deleted"],
             counts["conflicts"],
             counts["errors"],
-            counts["recurring_skipped"],
             seconds,
         )
 

@@ -115,7 +115,7 @@ class TestObservability(SyncCase):
         self.assertRegex(
             lines[0],
             rf"^Google Calendar sync of account {account.id}: Odoo \+1 ~0 -0, Google \+1 ~0 -0, "
-            r"0 conflict\(s\), 0 error\(s\), 0 recurring skipped, \d+\.\d\ds$",
+            r"0 conflict\(s\), 0 error\(s\), \d+\.\d\ds$",
         )
         self.assertNotIn(account.access_token, lines[0])
 
