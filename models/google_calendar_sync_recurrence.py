@@ -777,11 +777,19 @@ class RecurringSync:
             changed = diff_fields(on_google, current)
             if not changed:
                 continue
+            try:
+                body = to_google(current, changed_fields=changed)
+            except InvalidEvent as error:
+                # Only this occurrence stays behind; the series and the others go on.
+                self.run.error(
+                    self.env._("Occurrence not sent to Google: %(error)s", error=error), event
+                )
+                continue
             calls.append(
                 ApiCall.patch(
                     "primary",
                     rec_engine.instance_id(recurrence.google_id, original),
-                    to_google(current, changed_fields=changed),
+                    body,
                     send_updates=send_updates,
                 )
             )
