@@ -363,6 +363,9 @@ class _Run:
                 and event.google_account_id
                 and event.google_account_id != self.account
                 and not self._takes_over(item)
+                # A tombstone names no organizer: one in the organizer's own
+                # calendar is the meeting deleted for everyone.
+                and not (is_cancelled(item) and event.user_id == self.user)
             ):
                 # Another synced user's calendar holds this meeting: that account
                 # keeps it in step; one Odoo event per Google event.
