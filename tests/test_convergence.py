@@ -701,3 +701,25 @@ class TestConvergence(SyncCase):
                 json.dump(report, out, indent=2)
         self.assertEqual(figures.divergences, [], json.dumps(report, indent=2))
         self.assertGreater(sum(figures.faults_injected.values()), 0, "no fault was injected")
+
+    # Regressions the property test found, kept as plain scenarios.
+
+    def test_meeting_deleted_on_google_by_its_organizer_after_a_guest_synced_it(self):
+        ann, bob = self.connect(self.ann), self.connect(self.bob)
+        self.sync(ann)
+        self.sync(bob)
+        [meeting] = self.seed(
+            "ann@example.com",
+            {
+                **self.timed_event("Ann's meeting", self.future()),
+                "attendees": [{"email": "ann@example.com"}, {"email": "bob@example.com"}],
+            },
+        )
+        self.sync(bob)  # Bob's calendar brings the meeting in first
+        self.assertEqual(self.event_of(meeting["id"]).google_account_id, bob)
+        self.connect_google_only("ann@example.com").delete_event(
+            "primary", meeting["id"], send_updates="none"
+        )
+        self.sync(bob)
+        self.sync(ann)
+        self.assertFalse(self.event_of(meeting["id"]), "deleted for everyone, not declined")
