@@ -131,7 +131,14 @@ class RecurringSync:
     def _ours(self, recurrence, item):
         """Whether this account keeps ``recurrence`` in step (one account per series)."""
         account = recurrence.google_account_id
-        return not account or account == self.run.account or self.run._takes_over(item)
+        return (
+            not account
+            or account == self.run.account
+            or self.run._takes_over(item)
+            # A tombstone names no organizer: in the organizer's own calendar it is
+            # the series deleted for everyone.
+            or (is_cancelled(item) and recurrence.base_event_id.user_id == self.run.user)
+        )
 
     def _google_series(self, item, recurrence):
         """Series values of a master as Odoo would store them, or None (error told)."""

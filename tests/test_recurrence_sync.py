@@ -748,6 +748,26 @@ class TestRecurrenceScope(RecurrenceCase):
         self.assertEqual(self.writes(BOB), [], "the attendee's sync writes nothing to Google")
         self.assert_idle_resync([master["id"]], [expected])
 
+    def test_organizer_deleting_a_series_an_attendee_imported_first(self):
+        self.bob_account = self.connect(self.bob)
+        first = datetime.combine(
+            date.today() + timedelta(days=7 - date.today().weekday() + 7), datetime.min.time()
+        ).replace(hour=13)
+        master = self.seed_series(
+            "Short-lived",
+            first,
+            ["RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO"],
+            attendees=[{"email": ANN}, {"email": BOB}],
+        )
+        self.sync(self.bob_account)
+        self.assertEqual(self.series(master["id"]).google_account_id, self.bob_account)
+        self.google_client().delete_event("primary", master["id"], send_updates="none")
+        self.sync(self.account)
+        self.assertFalse(self.series(master["id"]))
+        self.assertFalse(self.env["calendar.event"].search([("name", "=", "Short-lived")]))
+        self.sync(self.bob_account)
+        self.assertFalse(self.env["calendar.event"].search([("name", "=", "Short-lived")]))
+
     def test_series_odoo_cannot_hold_is_reported_and_the_rest_syncs(self):
         first = datetime.combine(date.today() + timedelta(days=20), datetime.min.time()).replace(
             hour=9
