@@ -490,12 +490,18 @@ class _Run:
                 # Google refused this user's edits: what Google holds is the truth.
                 agreed = odoo_values[event.id]
                 state["google_refused_fingerprint"] = False
+            google_changed_at = item.get("updated")
+            if agreed is None and self._odoo_ref(item) == str(event.id):
+                # Odoo's own insert whose answer was lost (the sync that sent it
+                # was rolled back): Google holds what Odoo sent, so the values
+                # Odoo holds now are the newer ones, whatever Google's stamp.
+                google_changed_at = None
             decision = reconcile.reconcile(
                 agreed,
                 odoo_values[event.id],
                 google_values,
                 odoo_changed_at=event.write_date,
-                google_changed_at=item.get("updated"),
+                google_changed_at=google_changed_at,
             )
             if decision.lost:
                 self.counts["conflicts"] += 1
