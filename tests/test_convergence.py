@@ -127,7 +127,7 @@ class Meeting:
     deleted_by: set = field(default_factory=set)
     edited_by: set = field(default_factory=set)  # sides that changed it after creating it
 
-    def write(self, side, key, value):
+    def note_write(self, side, key, value):
         self.written.setdefault(key, {})[side] = value
         self.edited_by.add(side)
 
@@ -314,7 +314,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
         organizer = self.users[meeting.organizer]
         self._transaction(lambda: event.with_user(organizer).write({key: value}))
         self.figures.operations["odoo_edit"] += 1
-        meeting.write("odoo", key, value)
+        meeting.note_write("odoo", key, value)
 
     @rule(index=st.integers(0, 50), shift=st.integers(-24, 24).filter(bool))
     def odoo_move(self, index, shift):
@@ -329,7 +329,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
             )
         )
         self.figures.operations["odoo_move"] += 1
-        meeting.write("odoo", "start", start)
+        meeting.note_write("odoo", "start", start)
 
     @rule(index=st.integers(0, 50))
     def odoo_delete(self, index):
@@ -356,7 +356,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
             return
         self._transaction(lambda: attendee.with_user(self.users[login]).write({"state": status}))
         self.figures.operations["odoo_answer"] += 1
-        meeting.write("odoo", ("status", login), status)
+        meeting.note_write("odoo", ("status", login), status)
 
     # -- Google side ------------------------------------------------------------
 
@@ -406,7 +406,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
             send_updates="none",
         )
         self.figures.operations["google_edit"] += 1
-        meeting.write("google", key, value)
+        meeting.note_write("google", key, value)
 
     @rule(index=st.integers(0, 50), shift=st.integers(-24, 24).filter(bool))
     def google_move(self, index, shift):
@@ -425,7 +425,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
             send_updates="none",
         )
         self.figures.operations["google_move"] += 1
-        meeting.write("google", "start", start)
+        meeting.note_write("google", "start", start)
 
     @rule(index=st.integers(0, 50))
     def google_delete(self, index):
@@ -457,7 +457,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
             "primary", meeting.google_id, {"attendees": answered}, send_updates="none"
         )
         self.figures.operations["google_answer"] += 1
-        meeting.write("google", ("status", login), status)
+        meeting.note_write("google", ("status", login), status)
 
     # -- syncs and faults -------------------------------------------------------
 
