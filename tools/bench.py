@@ -21,6 +21,7 @@ Usage (see readme/PERFORMANCE.rst):
 """
 
 import argparse
+import logging
 import os
 import resource
 import statistics
@@ -113,6 +114,33 @@ class Measure:
         self.quota_errors = sum(
             1 for record in records if record["status"] in (403, 429) and not record.get("fault")
         )
+
+
+class SyncLog(logging.Handler):
+    """The sync's one log line per account, kept as (worker thread, seconds)."""
+
+    LOGGER = "odoo.addons.google_calendar_sync.models.google_calendar_sync"
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.records = []
+
+    def emit(self, record):
+        if record.msg.startswith("Google Calendar sync of account"):
+            self.records.append((record.threadName, record.args[-1]))
+
+    def __enter__(self):
+        logger = logging.getLogger(self.LOGGER)
+        self._saved = logger.level, logger.propagate
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        logger = logging.getLogger(self.LOGGER)
+        logger.removeHandler(self)
+        logger.level, logger.propagate = self._saved
 
 
 # ---------------------------------------------------------------------------
@@ -537,26 +565,29 @@ def run_many_users(bench, latency, state, workers=2):
         bench.control.seed_events(
             email, google_events(f"w5{bench.serial}", per_user - per_user // 10, per_user // 10, 0)
         )
-    finished = {}
 
     def worker():
         with bench.registry.cursor() as cr:
             bench.env(cr)["google.calendar.account"]._cron_sync()
 
-    with Measure(bench.fake) as measure:
-        started = time.perf_counter()
-        threads = [threading.Thread(target=worker) for _ in range(workers)]
+    with Measure(bench.fake) as measure, SyncLog() as syncs:
+        threads = [threading.Thread(target=worker, name=f"cron{n}") for n in range(workers)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        finished["all"] = time.perf_counter() - started
     with bench.registry.cursor() as cr:
         env = bench.env(cr)
         for account in env["google.calendar.account"].browse(account_ids):
             check_sides(bench, cr, account, expect_count=per_user)
     measure.per_event = measure.queries / (users * per_user)
-    return measure, f"{users} users x {per_user} events, {workers} cron workers"
+    by_worker = Counter(thread for thread, _seconds in syncs.records)
+    shares = " + ".join(str(by_worker[thread.name]) for thread in threads)
+    slowest = max((seconds for _thread, seconds in syncs.records), default=0)
+    return measure, (
+        f"{users} users x {per_user} events; accounts synced per worker {shares}, "
+        f"longest account {slowest:.1f}s"
+    )
 
 
 WORKLOADS = {
