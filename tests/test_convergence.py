@@ -116,6 +116,7 @@ class Meeting:
     """The model of one meeting: what both sides agreed on, what each wrote since."""
 
     google_id: str
+    number: int  # creation order: what the rules' indexes pick by (ids are random)
     organizer: str
     attendees: tuple
     agreed: dict  # field -> value at the last agreement (None before the first)
@@ -254,7 +255,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
     def _pick(self, index, *, predicate=None):
         candidates = [
             meeting
-            for meeting in sorted(self.meetings.values(), key=lambda m: m.google_id)
+            for meeting in sorted(self.meetings.values(), key=lambda m: m.number)
             if not meeting.deleted_by and (predicate is None or predicate(meeting))
         ]
         return candidates[index % len(candidates)] if candidates else None
@@ -296,6 +297,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
         self.figures.operations["odoo_create"] += 1
         self.meetings[event.google_id] = Meeting(
             event.google_id,
+            self.counter,
             organizer,
             attendees,
             odoo_id=event.id,
@@ -382,6 +384,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
         self.figures.operations["google_create"] += 1
         self.meetings[created["id"]] = Meeting(
             created["id"],
+            self.counter,
             organizer,
             attendees,
             agreed={"name": None, "location": None, "start": None},
