@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..engine import oauth
-from ..engine.client import DEFAULT_BATCH_SIZE, CalendarClient
+from ..engine.client import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
 from ..engine.ratelimit import DEFAULT_REQUESTS_PER_MINUTE, MinuteWindow, RateLimiters
 from .google_calendar_sync import DeletionHeld
@@ -228,29 +228,28 @@ class GoogleCalendarAccount(models.Model):
             scopes=[oauth.CALENDAR_SCOPE],
             expiry=self.access_token_expiry,
         )
-        per_minute = self._max_requests_per_minute()
+        per_minute = self._int_param("max_requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE)
+        batch_size = self._int_param("batch_size", DEFAULT_BATCH_SIZE, high=MAX_BATCH_SIZE)
         return CalendarClient(
             config["api_root"],
             credentials,
             on_token_refresh=self._store_refreshed_token,
             rate_limiter=_BudgetWatch(self._rate_budget(per_minute)),
             # A batch is paid for in full before it is sent: it must fit in the budget.
-            batch_size=min(DEFAULT_BATCH_SIZE, per_minute),
+            batch_size=min(batch_size, per_minute),
         )
 
     @api.model
-    def _max_requests_per_minute(self):
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param(PARAM_PREFIX + "max_requests_per_minute")
-        )
+    def _int_param(self, key, default, high=None):
+        """A positive integer system parameter; a missing or wrong value gives ``default``."""
+        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
         try:
-            per_minute = int(value or DEFAULT_REQUESTS_PER_MINUTE)
+            number = int(value or default)
         except ValueError:
-            _logger.warning("Ignored %smax_requests_per_minute=%r", PARAM_PREFIX, value)
-            per_minute = DEFAULT_REQUESTS_PER_MINUTE
-        return max(per_minute, 1)
+            _logger.warning("Ignored %s%s=%r", PARAM_PREFIX, key, value)
+            number = default
+        number = max(number, 1)
+        return min(number, high) if high else number
 
     def _rate_budget(self, per_minute):
         """This account's request budget, shared by every sync of the process."""
