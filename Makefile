@@ -1,5 +1,5 @@
 # The two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test lint bench soak fake setup clean
+.PHONY: run test lint bench soak fake pot setup clean
 
 run:  ## set up, then serve Odoo (with the local Google fake) on http://localhost:8069
 	@bash tools/run.sh
@@ -18,6 +18,9 @@ soak:  ## convergence property test, long and random (EXAMPLES=200 STEPS=40), pr
 
 fake:  ## run the local Google fake alone (PORT=8765)
 	@bash tools/setup.sh >/dev/null && .venv/bin/python -m fake_google --port $${PORT:-8765}
+
+pot:  ## regenerate the translation template i18n/google_calendar_sync.pot
+	@bash tools/pot.sh
 
 setup:  ## only the set-up (virtualenv, PostgreSQL, Chromium, config)
 	@bash tools/setup.sh --browser
