@@ -306,7 +306,13 @@ class _Run:
             and item.get("etag") != agreed_etag[item["id"]]
         }
         deletions.filtered(lambda deletion: deletion.google_id in edited).unlink()
-        return [item for item in items if item["id"] not in agreed_etag or item["id"] in edited]
+        # Tombstones stay: if another account's pull brought the event back
+        # into Odoo meanwhile, Google's deletion is what removes it again.
+        return [
+            item
+            for item in items
+            if item["id"] not in agreed_etag or item["id"] in edited or is_cancelled(item)
+        ]
 
     def _match(self, items):
         """{google id: Odoo event} for the items: by id, by iCalUID, then by the
