@@ -729,3 +729,28 @@ class TestConvergence(SyncCase):
         self.sync(bob)
         self.sync(ann)
         self.assertFalse(self.event_of(meeting["id"]), "deleted for everyone, not declined")
+
+    def test_meeting_deleted_in_odoo_and_brought_back_by_a_guests_pull_goes(self):
+        ann, carol = self.connect(self.ann), self.connect(self.carol)
+        self.sync(ann)
+        self.sync(carol)
+        [meeting] = self.seed(
+            "carol@example.com",
+            {
+                **self.timed_event("Carol's meeting", self.future()),
+                "attendees": [{"email": "carol@example.com"}, {"email": "ann@example.com"}],
+            },
+        )
+        self.sync(ann)  # Ann's calendar brings the meeting in
+        self.event_of(meeting["id"]).with_user(self.carol).unlink()
+        # Ann's full resync finds the meeting still on Google and brings it back.
+        self.fake_control.expire_sync_tokens("ann@example.com")
+        self.sync(ann)
+        self.assertTrue(self.event_of(meeting["id"]))
+        # Carol's deletion reaches Google, but her worker dies before its commit.
+        killed = self.env.cr.savepoint()
+        self.sync(carol)
+        killed.close(rollback=True)
+        self.sync(carol)
+        self.sync(ann)
+        self.assertFalse(self.event_of(meeting["id"]), "Google's tombstone removes it")
