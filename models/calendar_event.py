@@ -251,6 +251,18 @@ class CalendarEvent(models.Model):
             user_ids=set(self.filtered(lambda event: not event.google_account_id).user_id.ids),
         )
 
+    def _google_successor_id(self):
+        """The Google id this event takes once Google deleted its current one.
+
+        Derived from the current id rather than drawn at random: when the
+        transaction that re-created the event is lost after Google stored the
+        insert, the next attempt sends the same id and meets 409, not a twin.
+        """
+        self.ensure_one()
+        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        seed = f"{db_uuid}:{self.id}:{self.google_id}"
+        return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
     def _google_adopt(self):
         """Bring events that predate the sync into it: dirty, with a Google id
         derived from the database and the record. The same id on every attempt,

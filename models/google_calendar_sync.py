@@ -33,7 +33,6 @@ from ..engine.mapping import (
     fingerprint,
     from_google,
     is_cancelled,
-    new_google_id,
     to_google,
 )
 from .calendar_event import FROM_GOOGLE
@@ -415,7 +414,7 @@ class _Run:
             for event in to_recreate:
                 event.with_context(**{FROM_GOOGLE: True}).write(
                     {
-                        "google_id": new_google_id(),
+                        "google_id": event._google_successor_id(),
                         "google_etag": False,
                         "google_agreed_values": False,
                         "google_push_pending": True,
