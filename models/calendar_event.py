@@ -536,16 +536,25 @@ class CalendarEvent(models.Model):
         organizers = self._google_resolve_organizers(values_list)
         vals_list = []
         for values, extra in items:
-            attendees = values["attendees"]
+            attendees = [partners[a["email"]] for a in values["attendees"]]
+            scalar = self._google_scalar_vals(values, organizers, alarms)
             vals_list.append(
                 {
-                    **self._google_scalar_vals(values, organizers, alarms),
-                    "partner_ids": [Command.set([partners[a["email"]].id for a in attendees])],
+                    **scalar,
+                    # Stored computed fields given their value now, as their
+                    # computes would: Odoo otherwise computes them after the
+                    # insert and updates every row again (a fifth of an import).
+                    "duration": self._get_duration(scalar["start"], scalar["stop"]),
+                    "partner_ids": [Command.set([partner.id for partner in attendees])],
                     "attendee_ids": [
                         Command.create(
-                            {"partner_id": partners[a["email"]].id, "state": a["status"]}
+                            {
+                                "partner_id": partner.id,
+                                "state": attendee["status"],
+                                "common_name": partner.name or partner.email,
+                            }
                         )
-                        for a in attendees
+                        for partner, attendee in zip(attendees, values["attendees"], strict=True)
                     ],
                     **extra,
                 }
