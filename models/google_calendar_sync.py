@@ -531,8 +531,8 @@ class _Run:
             changed = {
                 key: value
                 for key, value in extras[event.id].items()
-                if event[key] != value
-                and not (key == "google_account_id" and event[key].id == value)
+                # The account is a record and the state holds its id.
+                if (event[key].id if key == "google_account_id" else event[key]) != value
             }
             if changed:
                 event.with_context(**{FROM_GOOGLE: True}).write(changed)
