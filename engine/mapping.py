@@ -464,7 +464,7 @@ def _google_conference(link):
     }
 
 
-def to_google(values, *, changed_fields=None, extended_private=None, notes=None):
+def to_google(values, *, changed_fields=None, extended_shared=None, notes=None):
     """A Google event body: for insert (``changed_fields=None``: everything) or patch.
 
     ``values`` are full neutral values (normalized on the way). For a patch only the
@@ -472,7 +472,9 @@ def to_google(values, *, changed_fields=None, extended_private=None, notes=None)
     ``organizer`` on a patch (Google changes it only with ``move``) and Meet links
     (``https://meet.google.com/...``: Google owns them). Other video links go to
     ``conferenceData``, so the request needs ``conferenceDataVersion=1``.
-    ``extended_private`` (str -> str) goes to ``extendedProperties.private``.
+    ``extended_shared`` (str -> str) goes to ``extendedProperties.shared``, which
+    Google shows on every attendee's copy of the event (``private`` would stay on
+    the organizer's copy only).
     """
     values = normalize_values(values, notes=notes)
     if changed_fields is None:
@@ -513,8 +515,8 @@ def to_google(values, *, changed_fields=None, extended_private=None, notes=None)
             for key, value in body.items()
             if value not in (None, []) and value != {"email": ""}
         }
-    if extended_private:
+    if extended_shared:
         body["extendedProperties"] = {
-            "private": {str(key): str(value) for key, value in extended_private.items()}
+            "shared": {str(key): str(value) for key, value in extended_shared.items()}
         }
     return body

@@ -45,7 +45,7 @@ DEFAULT_RANGE_DAYS = 365
 # Key of the transaction-scoped advisory lock that lets one sync of an account
 # run at a time (second key: the account id).
 _LOCK_NAMESPACE = 0x6763_7331  # "gcs1"
-# Extended private properties the module writes on the Google events it creates.
+# Extended shared properties the module writes on the Google events it creates.
 _EXT_DB = "odoo_db"
 _EXT_EVENT_ID = "odoo_event_id"
 _POSTCOMMIT_KEY = "google_calendar_sync.push_accounts"
@@ -345,11 +345,13 @@ class _Run:
         return matches
 
     def _odoo_ref(self, item):
+        # Shared, not private: a guest's copy must name the Odoo event too, or a
+        # guest's pull would take a meeting re-created on Google for a new one.
         extended = item.get("extendedProperties")
-        private = extended.get("private") if isinstance(extended, dict) else None
-        if not isinstance(private, dict) or private.get(_EXT_DB) != self.db_uuid:
+        shared = extended.get("shared") if isinstance(extended, dict) else None
+        if not isinstance(shared, dict) or shared.get(_EXT_DB) != self.db_uuid:
             return None
-        ref = private.get(_EXT_EVENT_ID)
+        ref = shared.get(_EXT_EVENT_ID)
         return ref if isinstance(ref, str) and ref.isdigit() else None
 
     def _apply_items(self, items, guard=False):
@@ -359,6 +361,15 @@ class _Run:
         recurring, items = self.recurring.take(items)
         self.recurring.pull(recurring, guard=guard)
         matches = self._match(items)
+        # When the sync that re-created a meeting under a successor id was lost
+        # before its commit, the next listing holds both the old id's tombstone
+        # and the live successor, matched to the same event: the live copy wins,
+        # or the tombstone would re-create the meeting once more.
+        live = {
+            matches[item["id"]].id
+            for item in items
+            if item["id"] in matches and not is_cancelled(item)
+        }
         to_create, to_update = [], {}
         to_delete = to_decline = to_recreate = self.Event
         for item in items:
@@ -376,7 +387,7 @@ class _Run:
                 # keeps it in step; one Odoo event per Google event.
                 continue
             if is_cancelled(item):
-                if not event:
+                if not event or event.id in live:
                     continue
                 if not (
                     event.user_id == self.user
@@ -624,7 +635,7 @@ class _Run:
         if not event.google_etag:
             extended = {_EXT_DB: self.db_uuid, _EXT_EVENT_ID: str(event.id)}
             try:
-                body = to_google(values, extended_private=extended)
+                body = to_google(values, extended_shared=extended)
             except InvalidEvent as exc:
                 self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
                 return

@@ -335,7 +335,7 @@ def test_is_cancelled_and_original_start():
 
 
 def test_to_google_insert_timed_local_offset_and_zone():
-    body = to_google(neutral(), extended_private={"odoo_id": 7})
+    body = to_google(neutral(), extended_shared={"odoo_id": 7})
     assert body["start"] == {"dateTime": "2026-03-24T09:00:00+01:00", "timeZone": "Europe/Brussels"}
     assert body["end"] == {"dateTime": "2026-03-24T10:00:00+01:00", "timeZone": "Europe/Brussels"}
     assert body["summary"] == "Weekly sync"
@@ -349,7 +349,7 @@ def test_to_google_insert_timed_local_offset_and_zone():
     }
     assert body["visibility"] == "private" and body["transparency"] == "transparent"
     assert body["conferenceData"]["entryPoints"][0]["uri"] == "https://video.example.com/room/42"
-    assert body["extendedProperties"] == {"private": {"odoo_id": "7"}}
+    assert body["extendedProperties"] == {"shared": {"odoo_id": "7"}}
     assert "recurrence" not in body  # nothing to say on insert
 
 

@@ -29,8 +29,9 @@ fi
 odoo -d "$db" -i google_calendar_sync --stop-after-init
 
 cd "$GCS_BUILD"
-# shellcheck disable=SC2086
+# PYTEST_ARGS is split like a shell command line, so -k "a or b" works.
+eval "extra_args=(${PYTEST_ARGS:-})"
 PYTHONPATH="$GCS_REPO/tools${PYTHONPATH:+:$PYTHONPATH}" \
     exec "$GCS_VENV/bin/python" -m pytest -p no:cacheprovider -p pytest_gcs \
     --odoo-config="$GCS_BUILD/odoo.conf" --odoo-database="$db" --odoo-http \
-    ${PYTEST_ARGS:-} "$GCS_BUILD/addons/google_calendar_sync/tests"
+    "${extra_args[@]}" "$GCS_BUILD/addons/google_calendar_sync/tests"
