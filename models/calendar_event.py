@@ -322,6 +322,8 @@ class CalendarEvent(models.Model):
         organizers of all events are fetched in a handful of queries.
         """
         result = {}
+        # Each organizer's address parsed once, not once per event.
+        organizer_emails = {user.id: email_normalize(user.email or "") for user in self.user_id}
         for event in self:
             if event.allday:
                 start = event.start_date.isoformat() if event.start_date else ""
@@ -352,7 +354,7 @@ class CalendarEvent(models.Model):
                 ),
                 key=lambda alarm: (alarm["method"], alarm["minutes"]),
             )
-            organizer = email_normalize(event.user_id.email or "") or (
+            organizer = organizer_emails.get(event.user_id.id) or (
                 event.google_organizer_email or ""
             )
             result[event.id] = values = {
@@ -411,9 +413,13 @@ class CalendarEvent(models.Model):
             by_email[user.partner_id.email_normalized] = user.partner_id
         missing = [email for email in emails if email not in by_email]
         if missing:
-            created = Partner.create(
+            # No "contact created" note on each: the sync creates them in bulk.
+            created = Partner.with_context(mail_create_nolog=True).create(
                 [{"name": names[email] or email, "email": email} for email in missing]
             )
+            # Their (empty) meetings are in the cache: left there, Odoo would
+            # update that list for every event these partners attend below.
+            created.invalidate_recordset(["meeting_ids"])
             by_email.update(zip(missing, created, strict=True))
         return by_email
 
@@ -501,8 +507,10 @@ class CalendarEvent(models.Model):
             }
         return {
             "allday": False,
-            "start": datetime.strptime(values["start"], "%Y-%m-%dT%H:%M:%SZ"),
-            "stop": datetime.strptime(values["stop"], "%Y-%m-%dT%H:%M:%SZ"),
+            # Neutral stamps are "YYYY-MM-DDTHH:MM:SSZ": fromisoformat without
+            # the Z is several times faster than strptime on a large import.
+            "start": datetime.fromisoformat(values["start"][:-1]),
+            "stop": datetime.fromisoformat(values["stop"][:-1]),
         }
 
     @api.model
@@ -559,7 +567,12 @@ class CalendarEvent(models.Model):
                     **extra,
                 }
             )
-        return self._google_quiet().create(vals_list)
+        # Odoo's create schedules the reminders while gathering the events one
+        # union at a time, quadratic in a bulk import; the same events (timed
+        # ones with reminders) are handed to the same scheduling in one go.
+        events = self._google_quiet().with_context(dont_notify=True).create(vals_list)
+        events.filtered(lambda event: not event.allday and event.alarm_ids)._setup_alarms()
+        return events
 
     def _google_write_values(self, values_by_event, extra_by_event=None):
         """Bring each event to its neutral values, writing only what differs."""
@@ -620,6 +633,10 @@ class CalendarEvent(models.Model):
     # ------------------------------------------------------------------
 
     def _skip_send_mail_status_update(self):
+        if self.env.context.get(FROM_GOOGLE):
+            # What the sync writes came from Google, which told the attendees:
+            # asked first, since it costs nothing and an import asks per event.
+            return True
         if super()._skip_send_mail_status_update():
             return True
         # When Google sends the invitations of this event, Odoo sending its
