@@ -10,11 +10,10 @@ from ..engine import oauth
 from ..engine.client import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
 from ..engine.ratelimit import DEFAULT_REQUESTS_PER_MINUTE, MinuteWindow, RateLimiters
-from .google_calendar_sync import DeletionHeld
+from .google_calendar_sync import PARAM_PREFIX, DeletionHeld
 
 _logger = logging.getLogger(__name__)
 
-PARAM_PREFIX = "google_calendar_sync."
 # Google's real endpoints; each one is a system parameter so that tests and
 # the demo can point the module at the local fake.
 DEFAULT_ENDPOINTS = {

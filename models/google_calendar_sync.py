@@ -41,6 +41,7 @@ from .google_calendar_sync_recurrence import RecurringSync
 _logger = logging.getLogger(__name__)
 
 PARAM_PREFIX = "google_calendar_sync."
+
 DEFAULT_RANGE_DAYS = 365
 # Key of the transaction-scoped advisory lock that lets one sync of an account
 # run at a time (second key: the account id).
