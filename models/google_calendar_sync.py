@@ -504,9 +504,14 @@ class _Run:
                 # Google did not change since we agreed: compare nothing on its side.
                 google_values = agreed
             if event.google_refused_fingerprint:
-                # Google refused this user's edits: what Google holds is the truth.
-                agreed = odoo_values[event.id]
                 state["google_refused_fingerprint"] = False
+                # Google refused this calendar's edits (a guest's copy takes only
+                # the guest's own answer): what Google holds is the truth. When
+                # the organizer's calendar takes the meeting over, that refusal
+                # is not its own: the agreed values stand, and it sends the
+                # edits (another attendee's answer) the guest's copy could not.
+                if event.google_account_id == self.account:
+                    agreed = odoo_values[event.id]
             google_changed_at = item.get("updated")
             if agreed is None and self._odoo_ref(item) == str(event.id):
                 # Odoo's own insert whose answer was lost (the sync that sent it

@@ -754,3 +754,35 @@ class TestConvergence(SyncCase):
         self.sync(carol)
         self.sync(ann)
         self.assertFalse(self.event_of(meeting["id"]), "Google's tombstone removes it")
+
+    def _answers(self, event, google_id, organizer):
+        """{e-mail: answer} of ``event`` in Odoo and in its organizer's calendar."""
+        odoo = {a.partner_id.email: a.state for a in event.attendee_ids}
+        copy = self.google_events(organizer)[google_id]
+        return odoo, {a["email"]: a["responseStatus"] for a in copy["attendees"]}
+
+    def test_answer_a_guests_calendar_could_not_send_goes_through_the_organizers(self):
+        ann, bob, carol = (self.connect(user) for user in (self.ann, self.bob, self.carol))
+        for account in (ann, bob, carol):
+            self.sync(account)
+        [meeting] = self.seed(
+            "bob@example.com",
+            {
+                **self.timed_event("Bob's meeting", self.future()),
+                "attendees": [
+                    {"email": "ann@example.com"},
+                    {"email": "bob@example.com"},
+                    {"email": "carol@example.com"},
+                ],
+            },
+        )
+        self.sync(ann)  # Ann's calendar brings the meeting in first
+        event = self.event_of(meeting["id"])
+        event.attendee_ids.filtered(lambda a: a.partner_id == self.carol.partner_id).with_user(
+            self.carol
+        ).write({"state": "tentative"})
+        self.sync(ann)  # Google refuses Carol's answer in Ann's copy
+        self.sync(bob)  # the organizer's calendar takes the meeting over
+        odoo, google = self._answers(event, meeting["id"], "bob@example.com")
+        self.assertEqual(odoo["carol@example.com"], "tentative")
+        self.assertEqual(google["carol@example.com"], "tentative")

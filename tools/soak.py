@@ -5,14 +5,18 @@ real PostgreSQL, the local Google fake over HTTP) with many more examples
 and steps than ``make test``, then prints its figures: operations run,
 faults injected, syncs, divergences found (must be 0).
 
-    python tools/soak.py [--examples 200] [--steps 40] [--db gcs_soak] [--fixed-seed]
+    python tools/soak.py [--examples 200] [--steps 40] [--db gcs_soak] [--fixed-seed | --seed N]
 
-Exit status: 0 when the run found no divergence, 1 otherwise.
+Exit status: 0 when the run found no divergence, 1 otherwise. A divergence is
+printed with the command that replays the run's seed and stops at the first
+divergence, printing the steps that led to it.
 """
 
 import argparse
 import json
 import os
+import random
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -31,14 +35,40 @@ def parse_args(argv):
         action="store_true",
         help="replay make test's fixed seed instead of drawing new scenarios",
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=random.getrandbits(32),
+        help="Hypothesis seed of the scenarios (default: a fresh one, printed on a divergence)",
+    )
     return parser.parse_args(argv)
+
+
+def pytest_args(args, test="TestConvergence"):
+    # The seed only matters when Hypothesis draws at random (not derandomized).
+    seed = "" if args.fixed_seed else f" --hypothesis-seed={args.seed}"
+    return f"-q -k {test}{seed}"
+
+
+def replay_command(args):
+    """Without a report path the test stops at the first divergence and prints its steps."""
+    env = {
+        "GCS_TEST_DB": args.db,
+        "PYTEST_ARGS": pytest_args(args, test="converge_under"),
+        "GCS_CONVERGENCE_EXAMPLES": args.examples,
+        "GCS_CONVERGENCE_STEPS": args.steps,
+    }
+    if not args.fixed_seed:
+        env["GCS_CONVERGENCE_RANDOM"] = 1
+    assignments = " ".join(f"{name}={shlex.quote(str(value))}" for name, value in env.items())
+    return f"{assignments} bash tools/test.sh"
 
 
 def run(args, report_path):
     env = dict(
         os.environ,
         GCS_TEST_DB=args.db,
-        PYTEST_ARGS="-q -k TestConvergence",
+        PYTEST_ARGS=pytest_args(args),
         GCS_CONVERGENCE_EXAMPLES=str(args.examples),
         GCS_CONVERGENCE_STEPS=str(args.steps),
         GCS_CONVERGENCE_REPORT=str(report_path),
@@ -84,6 +114,10 @@ def main(argv=None):
             return 1
         figures = json.loads(report_path.read_text(encoding="utf-8"))
     print_figures(figures)
+    if figures["divergences"]:
+        print(
+            f"\nreplay (stops at the first divergence, prints its steps):\n  {replay_command(args)}"
+        )
     return 0 if result.returncode == 0 and figures["divergences"] == 0 else 1
 
 
