@@ -15,3 +15,24 @@ drop_db() {
     psql -q -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$1'" >/dev/null
     dropdb --if-exists "$1"
 }
+
+# A fresh database with the module installed. The base modules are installed
+# once into a template database, so a fresh database costs a copy, not a
+# full install.
+fresh_module_db() {
+    local db=$1 template
+    template=gcs_template_$(echo "$ODOO_SRC_DIR" | sha256sum | cut -c1-8)
+    if ! db_exists "$template"; then
+        echo "[setup] building template database $template (calendar, base_setup)"
+        odoo -d "$template" -i calendar,base_setup --stop-after-init
+    fi
+    echo "[setup] fresh database $db with google_calendar_sync installed"
+    drop_db "$db"
+    createdb -T "$template" "$db"
+    rm -rf "$GCS_BUILD/data/filestore/$db"
+    if [[ -d $GCS_BUILD/data/filestore/$template ]]; then
+        mkdir -p "$GCS_BUILD/data/filestore"
+        cp -r "$GCS_BUILD/data/filestore/$template" "$GCS_BUILD/data/filestore/$db"
+    fi
+    odoo -d "$db" -i google_calendar_sync --stop-after-init
+}
