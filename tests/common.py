@@ -1,5 +1,7 @@
 """Test helpers shared by the module's Odoo tests: a real local Google per class."""
 
+from odoo.tests.common import _super_send
+
 from ..fake_google import FakeControl, FakeGoogle
 
 TEST_CLIENT_ID = "test-client-id.apps.googleusercontent.com"
@@ -19,6 +21,15 @@ class FakeGoogleMixin:
     fake_client_secret = TEST_CLIENT_SECRET
     # None accepts any loopback redirect URI (Odoo's test server port varies).
     fake_redirect_uris = None
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # Odoo's test guard on outgoing HTTP compares the timeout with a
+        # number, while our client passes (connect, read): requests to the
+        # local fake go straight through, anything else meets the guard.
+        if r.url.startswith(cls.fake.url):
+            return _super_send(s, r, **kw)
+        return super()._request_handler(s, r, **kw)
 
     @classmethod
     def setUpClass(cls):

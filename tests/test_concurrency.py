@@ -15,7 +15,6 @@ import psycopg2.errors
 
 from odoo import api, fields
 from odoo.tests import TransactionCase, tagged
-from odoo.tests.common import _super_send
 
 from .common import TEST_CLIENT_ID, TEST_CLIENT_SECRET, FakeGoogleMixin
 
@@ -25,12 +24,6 @@ JOIN_TIMEOUT = 60  # seconds; a thread still running after this is a deadlock
 
 @tagged("post_install", "-at_install")
 class TestConcurrency(FakeGoogleMixin, TransactionCase):
-    @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        if r.url.startswith(cls.fake.url):
-            return _super_send(s, r, **kw)
-        return super()._request_handler(s, r, **kw)
-
     def setUp(self):
         super().setUp()
         self.registry = self.env.registry
