@@ -9,6 +9,7 @@ original start when it is moved; an occurrence edited on its own (an exception)
 keeps its own agreed values.
 """
 
+import hashlib
 import json
 
 from odoo import api, fields, models
@@ -160,6 +161,19 @@ class CalendarRecurrence(models.Model):
     # ------------------------------------------------------------------
     # Odoo side -> series values
     # ------------------------------------------------------------------
+
+    def _google_next_id(self):
+        """The Google id this series is (re)inserted under.
+
+        Derived from the database, the record and the id Google deleted (if
+        any), never drawn at random: when the transaction of an insert is lost
+        after Google stored it, the retry sends the same id and meets 409, not
+        a twin series; and a series Google deleted gets an id Google never saw.
+        """
+        self.ensure_one()
+        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        seed = f"{db_uuid}:recurrence:{self.id}:{self.google_id or ''}"
+        return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
     def _google_agreed(self):
         self.ensure_one()

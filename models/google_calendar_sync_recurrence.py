@@ -29,7 +29,6 @@ from ..engine.mapping import (
     diff_fields,
     from_google,
     is_cancelled,
-    new_google_id,
     normalize_email,
     original_start,
     to_google,
@@ -389,7 +388,7 @@ class RecurringSync:
         events, and the series goes back as a new one (Google never reuses an id)."""
         recurrence.with_context(**{FROM_GOOGLE: True}).write(
             {
-                "google_id": False,
+                "google_id": recurrence._google_next_id(),
                 "google_etag": False,
                 "google_agreed_values": False,
                 "google_cancelled_starts": False,
@@ -603,8 +602,9 @@ class RecurringSync:
             self._adopt_single_event(recurrence)
         if not recurrence.google_etag:
             if not recurrence.google_id:
-                # Stored before the insert: a retried insert meets a 409, not a twin.
-                recurrence.with_context(**{FROM_GOOGLE: True}).google_id = new_google_id()
+                recurrence.with_context(
+                    **{FROM_GOOGLE: True}
+                ).google_id = recurrence._google_next_id()
             body = to_google(series)
             body["id"] = recurrence.google_id
             calls.append(ApiCall.insert("primary", body, send_updates=send_updates))
@@ -829,7 +829,11 @@ class RecurringSync:
             # Deleted on Google while edited in Odoo: the edit wins, as a new series
             # (Google never takes a deleted id again).
             recurrence.with_context(**{FROM_GOOGLE: True}).write(
-                {"google_id": False, "google_etag": False, "google_agreed_values": False}
+                {
+                    "google_id": recurrence._google_next_id(),
+                    "google_etag": False,
+                    "google_agreed_values": False,
+                }
             )
             self._keep_for_retry(recurrence, outcome)
             return

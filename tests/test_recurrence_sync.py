@@ -467,6 +467,26 @@ class TestRecurrenceFromOdoo(RecurrenceCase):
         )
         self.assert_idle_resync([master["id"]], [expected])
 
+    def test_series_insert_lost_before_commit_creates_no_twin(self):
+        second = self.create_series("Retro", self.first + timedelta(hours=3), count=2)
+
+        class WorkerKilled(Exception):
+            pass
+
+        # Google stores the series, then the sync's transaction is lost.
+        with self.assertRaises(WorkerKilled), self.env.cr.savepoint():
+            self.sync(self.account)
+            self.assertEqual([m["summary"] for m in self.masters()].count("Retro"), 1)
+            raise WorkerKilled
+        self.env.invalidate_all()
+        self.assertFalse(second.recurrence_id.google_etag)
+
+        self.sync(self.account)
+        retros = [m for m in self.masters() if m["summary"] == "Retro"]
+        self.assertEqual(len(retros), 1, "the retried insert met 409 instead of a twin")
+        self.assertEqual(retros[0]["id"], second.recurrence_id.google_id)
+        self.assertFalse(second.recurrence_id.google_push_pending)
+
     def test_occurrence_deleted_in_odoo_cancelled_on_google(self):
         self.occurrence(2).unlink()
         self.sync(self.account)
