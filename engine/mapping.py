@@ -464,7 +464,9 @@ def _google_conference(link):
     }
 
 
-def to_google(values, *, changed_fields=None, extended_shared=None, notes=None):
+def to_google(
+    values, *, changed_fields=None, extended_shared=None, extended_private=None, notes=None
+):
     """A Google event body: for insert (``changed_fields=None``: everything) or patch.
 
     ``values`` are full neutral values (normalized on the way). For a patch only the
@@ -473,8 +475,8 @@ def to_google(values, *, changed_fields=None, extended_shared=None, notes=None):
     (``https://meet.google.com/...``: Google owns them). Other video links go to
     ``conferenceData``, so the request needs ``conferenceDataVersion=1``.
     ``extended_shared`` (str -> str) goes to ``extendedProperties.shared``, which
-    Google shows on every attendee's copy of the event (``private`` would stay on
-    the organizer's copy only).
+    Google shows on every attendee's copy of the event; ``extended_private`` to
+    ``extendedProperties.private``, which stays on the organizer's copy only.
     """
     values = normalize_values(values, notes=notes)
     if changed_fields is None:
@@ -515,8 +517,11 @@ def to_google(values, *, changed_fields=None, extended_shared=None, notes=None):
             for key, value in body.items()
             if value not in (None, []) and value != {"email": ""}
         }
-    if extended_shared:
-        body["extendedProperties"] = {
-            "shared": {str(key): str(value) for key, value in extended_shared.items()}
-        }
+    properties = {
+        visibility: {str(key): str(value) for key, value in extended.items()}
+        for visibility, extended in (("shared", extended_shared), ("private", extended_private))
+        if extended
+    }
+    if properties:
+        body["extendedProperties"] = properties
     return body

@@ -49,6 +49,9 @@ Outcome: ``CONFLICT`` if a value was lost, else ``MERGE`` if both sides receive
 fields, ``PUSH``/``PULL`` if one does, else ``NOOP``.
 """
 
+import hashlib
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -270,3 +273,92 @@ def deletion_needs_confirmation(total_synced, to_delete, *, threshold, minimum):
     if minimum < 1:
         raise ValueError(f"minimum must be at least 1, got {minimum!r}")
     return to_delete >= minimum and deletion_ratio_exceeds(total_synced, to_delete, threshold)
+
+
+# --- the base of an insert whose answer was lost -------------------------------------
+#
+# An insert stores its agreed values in Odoo only when Google's answer comes back
+# in the same transaction. When that transaction is lost (the worker killed, the
+# connection dropped after Google applied the write), Odoo has no base for the next
+# three-way merge and Google may meanwhile hold an answer given by a guest. The
+# insert therefore also writes a digest of what it sent onto the Google event (a
+# private extended property, which stays on the organizer's copy): enough to tell,
+# field by field and attendee by attendee, which side changed what since.
+
+DIGEST_MAX_LENGTH = 1024  # Google's limit for one extended property value
+_HASH_LENGTH = 8
+_DIGEST_HASH = re.compile(r"^[0-9a-f]{%d}$" % _HASH_LENGTH)
+
+
+class _Unknown:
+    """A base value equal to neither side: both changed it, a tie."""
+
+    def __repr__(self):
+        return "UNKNOWN"
+
+
+_UNKNOWN = _Unknown()
+
+
+def _short_hash(value):
+    payload = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:_HASH_LENGTH]
+
+
+def sent_digest(values):
+    """The digest of the neutral ``values`` an insert sends, as a string for an
+    extended property; None when it would exceed Google's limit (hundreds of
+    attendees): such an insert, if lost, falls back to Odoo winning the ties."""
+    digest = {key: _short_hash(values.get(key)) for key in NEUTRAL_KEYS if key != "attendees"}
+    digest["attendees"] = "".join(
+        sorted(_short_hash(attendee) for attendee in values.get("attendees") or ())
+    )
+    text = json.dumps(digest, sort_keys=True, separators=(",", ":"))
+    return text if len(text) <= DIGEST_MAX_LENGTH else None
+
+
+def _parse_digest(text):
+    try:
+        digest = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(digest, dict):
+        return None
+    attendees = digest.get("attendees")
+    if not isinstance(attendees, str) or len(attendees) % _HASH_LENGTH:
+        return None
+    hashes = {key: digest.get(key) for key in NEUTRAL_KEYS if key != "attendees"}
+    if not all(isinstance(value, str) and _DIGEST_HASH.match(value) for value in hashes.values()):
+        return None
+    hashes["attendees"] = {
+        attendees[i : i + _HASH_LENGTH] for i in range(0, len(attendees), _HASH_LENGTH)
+    }
+    return hashes
+
+
+def base_from_digest(text, odoo, google):
+    """The agreed values a lost insert would have stored, rebuilt from its digest
+    ``text`` and both sides' current values: per field (and per attendee) the side
+    still holding what was sent shows the base; a field both sides changed gets a
+    base equal to neither, a tie for :func:`reconcile`. None when ``text`` is not a
+    digest (absent or damaged): the caller has no base."""
+    digest = _parse_digest(text)
+    if digest is None:
+        return None
+    base = {}
+    for key in NEUTRAL_KEYS:
+        if key == "attendees":
+            continue
+        sent = digest[key]
+        if _short_hash(google.get(key)) == sent:
+            base[key] = google.get(key)
+        elif _short_hash(odoo.get(key)) == sent:
+            base[key] = odoo.get(key)
+        else:
+            base[key] = _UNKNOWN
+    by_email = {}
+    for attendee in [*(odoo.get("attendees") or ()), *(google.get("attendees") or ())]:
+        if _short_hash(attendee) in digest["attendees"]:
+            by_email[attendee["email"]] = attendee
+    base["attendees"] = [by_email[email] for email in sorted(by_email)]
+    return base

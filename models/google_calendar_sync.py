@@ -35,7 +35,7 @@ from ..engine.mapping import (
     is_cancelled,
     to_google,
 )
-from .calendar_event import FROM_GOOGLE
+from .calendar_event import FROM_GOOGLE, SYNCING_STATES
 from .google_calendar_sync_recurrence import RecurringSync
 
 _logger = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ _LOCK_NAMESPACE = 0x6763_7331  # "gcs1"
 # Extended shared properties the module writes on the Google events it creates.
 _EXT_DB = "odoo_db"
 _EXT_EVENT_ID = "odoo_event_id"
+_EXT_SENT = "odoo_sent"
 _POSTCOMMIT_KEY = "google_calendar_sync.push_accounts"
 # Safety guard defaults (system parameters deletion_guard_ratio and
 # deletion_guard_minimum): a pull deleting at least 10 events and more than
@@ -345,6 +346,12 @@ class _Run:
                 matches[item["id"]] = event
         return matches
 
+    @staticmethod
+    def _sent_digest(item):
+        extended = item.get("extendedProperties")
+        private = extended.get("private") if isinstance(extended, dict) else None
+        return private.get(_EXT_SENT) if isinstance(private, dict) else None
+
     def _odoo_ref(self, item):
         # Shared, not private: a guest's copy must name the Odoo event too, or a
         # guest's pull would take a meeting re-created on Google for a new one.
@@ -371,14 +378,14 @@ class _Run:
             for item in items
             if item["id"] in matches and not is_cancelled(item)
         }
+        keepers = self._keepers(matches.values())
         to_create, to_update = [], {}
         to_delete = to_decline = to_recreate = self.Event
         for item in items:
             event = matches.get(item["id"])
             if (
                 event
-                and event.google_account_id
-                and event.google_account_id != self.account
+                and keepers[event.id] not in (None, self.account)
                 and not self._takes_over(item)
                 # A tombstone names no organizer: one in the organizer's own
                 # calendar is the meeting deleted for everyone.
@@ -441,6 +448,33 @@ class _Run:
             )
             attendees.with_context(**{FROM_GOOGLE: True}).write({"state": "declined"})
             self.counts["odoo_updated"] += len(to_decline)
+
+    def _keepers(self, events):
+        """{event id: the account that keeps it in step, or None}: the calendar it
+        was agreed with, else its organizer's when the organizer syncs, as the push
+        has it. A meeting whose insert Google stored before the organizer's sync
+        lost its transaction has no calendar yet: a guest's pull must not take it,
+        or the guest's copy, which takes only the guest's own answer, would become
+        the one that sends the organizer's edits and the other guests' answers."""
+        account_of = self._organizer_accounts(
+            event.user_id for event in events if not event.google_account_id
+        )
+        return {
+            event.id: event.google_account_id or account_of.get(event.user_id.id)
+            for event in events
+        }
+
+    def _organizer_accounts(self, organizers):
+        """{user id: syncing account} of the ``organizers`` other than this user."""
+        user_ids = {user.id for user in organizers if user and user != self.user}
+        if not user_ids:
+            return {}
+        accounts = (
+            self.env["google.calendar.account"]
+            .sudo()
+            .search([("state", "in", SYNCING_STATES), ("user_id", "in", list(user_ids))])
+        )
+        return {account.user_id.id: account for account in accounts}
 
     def _guard_deletions(self, count):
         if self.account.deletions_confirmed:
@@ -515,9 +549,17 @@ class _Run:
             google_changed_at = item.get("updated")
             if agreed is None and self._odoo_ref(item) == str(event.id):
                 # Odoo's own insert whose answer was lost (the sync that sent it
-                # was rolled back): Google holds what Odoo sent, so the values
-                # Odoo holds now are the newer ones, whatever Google's stamp.
-                google_changed_at = None
+                # was rolled back). The digest it left on the event tells which
+                # side changed what since: an answer a guest gave on Google
+                # meanwhile stays, Odoo's later edits go.
+                if not event.google_etag:
+                    agreed = reconcile.base_from_digest(
+                        self._sent_digest(item), odoo_values[event.id], google_values
+                    )
+                if agreed is None:
+                    # No digest: Google holds what Odoo sent, so the values Odoo
+                    # holds now are the newer ones, whatever Google's stamp.
+                    google_changed_at = None
             decision = reconcile.reconcile(
                 agreed,
                 odoo_values[event.id],
@@ -538,7 +580,7 @@ class _Run:
                 self.counts["odoo_updated"] += 1
             # A pending push the values cannot show (an archived event) stays.
             state["google_push_pending"] = event.google_push_pending or bool(decision.push_fields)
-            if decision.push_fields:
+            if state["google_push_pending"]:
                 # The next patch sends what differs from Google's current values.
                 state["google_agreed_values"] = json.dumps(google_values, sort_keys=True)
             extras[event.id] = state
@@ -640,8 +682,13 @@ class _Run:
         over = event.stop < self.now
         if not event.google_etag:
             extended = {_EXT_DB: self.db_uuid, _EXT_EVENT_ID: str(event.id)}
+            digest = reconcile.sent_digest(values)
             try:
-                body = to_google(values, extended_shared=extended)
+                body = to_google(
+                    values,
+                    extended_shared=extended,
+                    extended_private={_EXT_SENT: digest} if digest else None,
+                )
             except InvalidEvent as exc:
                 self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
                 return
@@ -702,8 +749,8 @@ class _Run:
             self._handle_write_outcome(event, values, outcome, created=True)
             return
         # An earlier attempt was stored by Google before its answer got lost:
-        # the event is there. Agree on what Google holds, then send only what
-        # changed in Odoo since that attempt, if anything.
+        # the event is there. Reconcile with what Google holds (a guest may have
+        # answered since), then send what Odoo changed since that attempt.
         try:
             answer = self.client.get_event("primary", event.google_id)
         except GoogleApiError as exc:
@@ -720,16 +767,9 @@ class _Run:
             )
             event.google_push_pending = False
             return
-        try:
-            google_values = from_google(
-                answer, default_reminders=self.default_reminders, calendar_tz=self.calendar_tz
-            )
-        except InvalidEvent as exc:
-            self.error(str(exc), event)
-            return
-        self._agree(event, google_values, answer, created=True)
-        if diff_fields(google_values, values):
-            event.with_context(**{FROM_GOOGLE: True}).google_push_pending = True
+        self._apply_items([answer])
+        self.counts["google_created"] += 1
+        if event.exists() and event.google_push_pending:
             self._repush(event)
 
     def _after_patch(self, event, values, outcome):

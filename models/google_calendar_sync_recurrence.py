@@ -130,6 +130,11 @@ class RecurringSync:
     def _ours(self, recurrence, item):
         """Whether this account keeps ``recurrence`` in step (one account per series)."""
         account = recurrence.google_account_id
+        if not account:
+            # Its organizer's, when the organizer syncs: the series whose insert
+            # Google stored before the organizer's sync lost its transaction.
+            organizer = recurrence.base_event_id.user_id
+            account = self.run._organizer_accounts(organizer).get(organizer.id)
         return (
             not account
             or account == self.run.account

@@ -786,3 +786,97 @@ class TestConvergence(SyncCase):
         odoo, google = self._answers(event, meeting["id"], "bob@example.com")
         self.assertEqual(odoo["carol@example.com"], "tentative")
         self.assertEqual(google["carol@example.com"], "tentative")
+
+    def _answer_on_google(self, account, google_id, status):
+        """The account's user answers in their own Google copy of the meeting."""
+        client = account._get_client()
+        copy = client.get_event("primary", google_id)
+        attendees = [
+            {**attendee, "responseStatus": status}
+            if attendee["email"] == account.google_email
+            else attendee
+            for attendee in copy["attendees"]
+        ]
+        client.patch_event("primary", google_id, {"attendees": attendees}, send_updates="none")
+
+    def _meeting_inserted_then_lost(self, ann, push_only=False):
+        """Ann's meeting with Bob and Carol, whose insert Google stores before
+        Ann's worker dies (in a sync, or in the push after a commit): Odoo keeps
+        no trace of the answer."""
+        start = self.future()
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create(
+                {
+                    "name": "Lost insert",
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "partner_ids": [
+                        Command.set(
+                            [
+                                self.ann.partner_id.id,
+                                self.bob.partner_id.id,
+                                self.carol.partner_id.id,
+                            ]
+                        )
+                    ],
+                }
+            )
+        )
+        killed = self.env.cr.savepoint()
+        if push_only:
+            self.Sync._push_account(ann, ann._get_client())
+        else:
+            self.sync(ann)
+        killed.close(rollback=True)
+        self.env.invalidate_all()
+        self.assertIn(event.google_id, self.google_events("bob@example.com"))
+        self.assertFalse(event.google_etag, "Odoo lost the insert's answer")
+        return event
+
+    def test_answer_given_on_google_after_a_lost_insert_is_kept(self):
+        ann, bob, carol = (self.connect(user) for user in (self.ann, self.bob, self.carol))
+        for account in (ann, bob, carol):
+            self.sync(account)
+        event = self._meeting_inserted_then_lost(ann)
+        self._answer_on_google(bob, event.google_id, "accepted")
+        self.sync(carol)  # a guest's pull sees the meeting first: it stays Ann's
+        self.assertFalse(event.google_account_id)
+        self.sync(ann)
+        self.sync(bob)
+        odoo, google = self._answers(event, event.google_id, "ann@example.com")
+        self.assertEqual(odoo["bob@example.com"], "accepted")
+        self.assertEqual(google["bob@example.com"], "accepted")
+        self.assertEqual(event.google_account_id, ann)
+        self.assertFalse(event.google_push_pending)
+
+    def _edits_on_both_sides_after_a_lost_insert_both_arrive(self, push_only):
+        ann, bob = self.connect(self.ann), self.connect(self.bob)
+        self.connect(self.carol)
+        for account in (ann, bob):
+            self.sync(account)
+        event = self._meeting_inserted_then_lost(ann, push_only=push_only)
+        self._answer_on_google(bob, event.google_id, "declined")
+        event.with_user(self.ann).write({"name": "Lost insert, renamed"})
+        if push_only:
+            self.Sync._push_account(ann, ann._get_client())
+        else:
+            self.sync(ann)
+        odoo, google = self._answers(event, event.google_id, "ann@example.com")
+        self.assertEqual((odoo["bob@example.com"], google["bob@example.com"]), ("declined",) * 2)
+        self.assertEqual(
+            self.google_events("ann@example.com")[event.google_id]["summary"],
+            "Lost insert, renamed",
+        )
+        self.assertEqual(event.name, "Lost insert, renamed")
+        self.assertFalse(event.google_push_pending)
+        return [w["status"] for w in self.writes("ann@example.com") if w["operation"] == "events.insert"]
+
+    def test_edits_on_both_sides_after_a_lost_insert_both_arrive(self):
+        inserts = self._edits_on_both_sides_after_a_lost_insert_both_arrive(push_only=False)
+        self.assertEqual(inserts, [200], "the pull found the stored meeting: no second insert")
+
+    def test_edits_on_both_sides_after_a_lost_insert_both_arrive_through_a_retried_insert(self):
+        inserts = self._edits_on_both_sides_after_a_lost_insert_both_arrive(push_only=True)
+        self.assertEqual(inserts, [200, 409], "the retried insert met the stored meeting")

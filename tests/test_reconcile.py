@@ -12,9 +12,11 @@ from odoo.addons.google_calendar_sync.engine.reconcile import (
     Action,
     Decision,
     LostValue,
+    base_from_digest,
     deletion_ratio_exceeds,
     describe,
     reconcile,
+    sent_digest,
 )
 
 ALL = frozenset(NEUTRAL_KEYS)
@@ -399,3 +401,69 @@ def test_applying_any_decision_leaves_both_sides_equal(agreed, odoo, google, odo
         assert not decision.lost
     # Once applied, the next sync has nothing left to do.
     assert reconcile(decision.values, in_odoo, on_google).action == Action.NOOP
+
+
+# --- the base of an insert whose answer was lost ------------------------------------------
+
+
+def _with_status(vals, email, status):
+    return values(
+        **{
+            **vals,
+            "attendees": [
+                {**a, "status": status} if a["email"] == email else a for a in vals["attendees"]
+            ],
+        }
+    )
+
+
+def test_digest_rebuilds_the_base_so_an_answer_on_google_and_an_edit_in_odoo_both_stay():
+    sent = values()
+    digest = sent_digest(sent)
+    odoo = values(name="Planning (moved room)", location="Room 2")
+    google = _with_status(sent, "bob@x.org", "accepted")
+    base = base_from_digest(digest, odoo, google)
+    assert base == sent
+    decision = reconcile(base, odoo, google)
+    assert decision.action == Action.MERGE
+    assert decision.values["name"] == "Planning (moved room)"
+    assert decision.values["attendees"][1]["status"] == "accepted"
+    assert decision.push_fields == {"name", "location"}
+    assert decision.pull_fields == {"attendees"}
+
+
+def test_digest_makes_a_field_changed_on_both_sides_a_tie_decided_by_the_clock():
+    digest = sent_digest(values())
+    odoo, google = values(name="Odoo's"), values(name="Google's")
+    base = base_from_digest(digest, odoo, google)
+    decision = reconcile(
+        base,
+        odoo,
+        google,
+        odoo_changed_at=datetime(2026, 4, 1, 8),
+        google_changed_at="2026-04-01T09:00:00Z",
+    )
+    assert decision.action == Action.CONFLICT
+    assert decision.values["name"] == "Google's"
+    assert decision.lost == (LostValue("name", "odoo", "Odoo's", "Google's"),)
+
+
+def test_digest_keeps_an_attendee_added_on_one_side_and_drops_one_removed():
+    sent = values()
+    digest = sent_digest(sent)
+    carol = attendee("carol@x.org")
+    odoo = values(attendees=[*sent["attendees"], carol])
+    google = values(attendees=sent["attendees"][:1])
+    decision = reconcile(base_from_digest(digest, odoo, google), odoo, google)
+    assert [a["email"] for a in decision.values["attendees"]] == ["ann@x.org", "carol@x.org"]
+
+
+@pytest.mark.parametrize("text", [None, "", "not json", "[]", '{"name": "x"}', '{"attendees": 3}'])
+def test_a_missing_or_damaged_digest_gives_no_base(text):
+    assert base_from_digest(text, values(), values()) is None
+
+
+def test_a_digest_too_long_for_google_is_not_written():
+    crowd = [attendee(f"guest{n}@x.org") for n in range(200)]
+    assert sent_digest(values(attendees=crowd)) is None
+    assert len(sent_digest(values(attendees=crowd[:60]))) <= 1024
