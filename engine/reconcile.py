@@ -287,7 +287,7 @@ def deletion_needs_confirmation(total_synced, to_delete, *, threshold, minimum):
 
 DIGEST_MAX_LENGTH = 1024  # Google's limit for one extended property value
 _HASH_LENGTH = 8
-_DIGEST_HASH = re.compile(r"^[0-9a-f]{%d}$" % _HASH_LENGTH)
+_DIGEST_HASH = re.compile(rf"^[0-9a-f]{{{_HASH_LENGTH}}}$")
 
 
 class _Unknown:

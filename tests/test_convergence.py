@@ -871,7 +871,8 @@ class TestConvergence(SyncCase):
         )
         self.assertEqual(event.name, "Lost insert, renamed")
         self.assertFalse(event.google_push_pending)
-        return [w["status"] for w in self.writes("ann@example.com") if w["operation"] == "events.insert"]
+        writes = self.writes("ann@example.com")
+        return [w["status"] for w in writes if w["operation"] == "events.insert"]
 
     def test_edits_on_both_sides_after_a_lost_insert_both_arrive(self):
         inserts = self._edits_on_both_sides_after_a_lost_insert_both_arrive(push_only=False)
