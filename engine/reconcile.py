@@ -275,15 +275,16 @@ def deletion_needs_confirmation(total_synced, to_delete, *, threshold, minimum):
     return to_delete >= minimum and deletion_ratio_exceeds(total_synced, to_delete, threshold)
 
 
-# --- the base of an insert whose answer was lost -------------------------------------
+# --- what Odoo last sent, kept on Google ----------------------------------------------
 #
-# An insert stores its agreed values in Odoo only when Google's answer comes back
-# in the same transaction. When that transaction is lost (the worker killed, the
-# connection dropped after Google applied the write), Odoo has no base for the next
-# three-way merge and Google may meanwhile hold an answer given by a guest. The
-# insert therefore also writes a digest of what it sent onto the Google event (a
-# private extended property, which stays on the organizer's copy): enough to tell,
-# field by field and attendee by attendee, which side changed what since.
+# A write stores its outcome in Odoo only when Google's answer comes back in the
+# same transaction. When that transaction is lost (the worker killed, the
+# connection dropped after Google applied the write), Odoo cannot tell its own
+# write from an edit made on Google: an insert leaves no base for the next
+# three-way merge, a patch leaves an etag Odoo never saw. Every insert and patch
+# therefore also writes a digest of the values it sent onto the Google event (a
+# private extended property, which stays on the writer's copy): for each field
+# sent (all of them for an insert), a short hash, and one per attendee.
 
 DIGEST_MAX_LENGTH = 1024  # Google's limit for one extended property value
 _HASH_LENGTH = 8
@@ -305,45 +306,47 @@ def _short_hash(value):
     return hashlib.sha256(payload.encode()).hexdigest()[:_HASH_LENGTH]
 
 
-def sent_digest(values):
-    """The digest of the neutral ``values`` an insert sends, as a string for an
-    extended property; None when it would exceed Google's limit (hundreds of
-    attendees): such an insert, if lost, falls back to Odoo winning the ties."""
-    digest = {key: _short_hash(values.get(key)) for key in NEUTRAL_KEYS if key != "attendees"}
-    digest["attendees"] = "".join(
-        sorted(_short_hash(attendee) for attendee in values.get("attendees") or ())
-    )
+def sent_digest(values, keys=NEUTRAL_KEYS):
+    """The digest of the ``keys`` of neutral ``values`` a write sends, as a string
+    for an extended property; None when it would exceed Google's limit (hundreds
+    of attendees): such a write, if lost, is taken for an edit made on Google."""
+    digest = {key: _short_hash(values.get(key)) for key in keys if key != "attendees"}
+    if "attendees" in keys:
+        digest["attendees"] = "".join(
+            sorted(_short_hash(attendee) for attendee in values.get("attendees") or ())
+        )
     text = json.dumps(digest, sort_keys=True, separators=(",", ":"))
     return text if len(text) <= DIGEST_MAX_LENGTH else None
 
 
 def _parse_digest(text):
+    """{key: hash} (attendees: a set of hashes) of a digest, None if damaged."""
     try:
         digest = json.loads(text)
     except (TypeError, ValueError):
         return None
-    if not isinstance(digest, dict):
+    if not isinstance(digest, dict) or not digest or not set(digest) <= set(NEUTRAL_KEYS):
         return None
-    attendees = digest.get("attendees")
-    if not isinstance(attendees, str) or len(attendees) % _HASH_LENGTH:
+    attendees = digest.pop("attendees", None)
+    if not all(isinstance(value, str) and _DIGEST_HASH.match(value) for value in digest.values()):
         return None
-    hashes = {key: digest.get(key) for key in NEUTRAL_KEYS if key != "attendees"}
-    if not all(isinstance(value, str) and _DIGEST_HASH.match(value) for value in hashes.values()):
-        return None
-    hashes["attendees"] = {
-        attendees[i : i + _HASH_LENGTH] for i in range(0, len(attendees), _HASH_LENGTH)
-    }
-    return hashes
+    if attendees is not None:
+        if not isinstance(attendees, str) or len(attendees) % _HASH_LENGTH:
+            return None
+        digest["attendees"] = {
+            attendees[i : i + _HASH_LENGTH] for i in range(0, len(attendees), _HASH_LENGTH)
+        }
+    return digest
 
 
 def base_from_digest(text, odoo, google):
     """The agreed values a lost insert would have stored, rebuilt from its digest
     ``text`` and both sides' current values: per field (and per attendee) the side
     still holding what was sent shows the base; a field both sides changed gets a
-    base equal to neither, a tie for :func:`reconcile`. None when ``text`` is not a
-    digest (absent or damaged): the caller has no base."""
+    base equal to neither, a tie for :func:`reconcile`. None when ``text`` is not
+    an insert's digest (absent, partial or damaged): the caller has no base."""
     digest = _parse_digest(text)
-    if digest is None:
+    if digest is None or set(digest) != set(NEUTRAL_KEYS):
         return None
     base = {}
     for key in NEUTRAL_KEYS:
@@ -362,3 +365,18 @@ def base_from_digest(text, odoo, google):
             by_email[attendee["email"]] = attendee
     base["attendees"] = [by_email[email] for email in sorted(by_email)]
     return base
+
+
+def digest_matches(text, values):
+    """Whether ``values`` hold, in every field the digest ``text`` covers, what
+    was sent: Google's copy shows the write and no later edit of those fields."""
+    digest = _parse_digest(text)
+    if digest is None:
+        return False
+    for key, sent in digest.items():
+        if key == "attendees":
+            if {_short_hash(attendee) for attendee in values.get("attendees") or ()} != sent:
+                return False
+        elif _short_hash(values.get(key)) != sent:
+            return False
+    return True

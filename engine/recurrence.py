@@ -37,6 +37,8 @@ class InvalidRecurrence(ValueError):
 MAX_OCCURRENCES = 720
 
 _UTC_FORMAT = "%Y%m%dT%H%M%SZ"
+# The neutral UTC stamp, strictly: datetime.fromisoformat alone takes more forms.
+_NEUTRAL_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", re.ASCII)
 _DATE_FORMAT = "%Y%m%d"
 _PART_ORDER = (
     "FREQ",
@@ -77,9 +79,10 @@ def parse_neutral_start(value, allday):
     try:
         if allday:
             return date.fromisoformat(value)
-        if not value.endswith("Z"):
+        if not _NEUTRAL_STAMP.fullmatch(value):
             raise ValueError("not a UTC time")
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        # fromisoformat: several times faster than strptime on a large import.
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
     except (TypeError, ValueError, AttributeError) as error:
         expected = "YYYY-MM-DD" if allday else "YYYY-MM-DDTHH:MM:SSZ"
         raise InvalidRecurrence(f"start {value!r} is not {expected}") from error
@@ -88,7 +91,8 @@ def parse_neutral_start(value, allday):
 def format_neutral_start(value):
     """Inverse of :func:`parse_neutral_start` (accepts a date or an aware datetime)."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        utc = value.astimezone(UTC).replace(tzinfo=None)
+        return utc.isoformat(timespec="seconds") + "Z"
     return value.isoformat()
 
 

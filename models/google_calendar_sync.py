@@ -28,6 +28,7 @@ from ..engine.errors import (
     SyncTokenExpired,
 )
 from ..engine.mapping import (
+    NEUTRAL_KEYS,
     InvalidEvent,
     diff_fields,
     fingerprint,
@@ -305,6 +306,7 @@ class _Run:
             if agreed_etag.get(item["id"])
             and not is_cancelled(item)
             and item.get("etag") != agreed_etag[item["id"]]
+            and not self._holds_what_odoo_sent(item)
         }
         deletions.filtered(lambda deletion: deletion.google_id in edited).unlink()
         # Tombstones stay: if another account's pull brought the event back
@@ -345,6 +347,20 @@ class _Run:
             if event:
                 matches[item["id"]] = event
         return matches
+
+    def _holds_what_odoo_sent(self, item):
+        """Whether Google's copy holds exactly what Odoo last wrote: then a new
+        etag is Odoo's own write whose answer was lost, not an edit on Google."""
+        digest = self._sent_digest(item)
+        if not digest:
+            return False
+        try:
+            values = from_google(
+                item, default_reminders=self.default_reminders, calendar_tz=self.calendar_tz
+            )
+        except InvalidEvent:
+            return False
+        return reconcile.digest_matches(digest, values)
 
     @staticmethod
     def _sent_digest(item):
@@ -701,8 +717,13 @@ class _Run:
         if agreed is not None and not changed:
             event.google_push_pending = False
             return
+        digest = reconcile.sent_digest(values, changed or NEUTRAL_KEYS)
         try:
-            body = to_google(values, changed_fields=changed)
+            body = to_google(
+                values,
+                changed_fields=changed,
+                extended_private={_EXT_SENT: digest} if digest else None,
+            )
         except InvalidEvent as exc:
             self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
             return
@@ -863,18 +884,30 @@ class _Run:
         else:
             self._handle_write_outcome(event, {}, outcome, created=False)
 
-    def _after_delete(self, deletion, outcome):
+    def _after_delete(self, deletion, outcome, retried=False):
         if outcome is None or isinstance(outcome, NotFound | EventGone):
             self.counts["google_deleted"] += outcome is None
             deletion.unlink()
         elif isinstance(outcome, PreconditionFailed):
-            # Edited on Google after the deletion in Odoo: the edit wins and the
-            # event comes back to Odoo rather than being lost.
             try:
                 item = self.client.get_event("primary", deletion.google_id)
             except GoogleApiError as exc:
                 deletion.write({"attempts": deletion.attempts + 1, "last_error": str(exc)})
                 return
+            if not retried and not is_cancelled(item) and self._holds_what_odoo_sent(item):
+                # The new etag is Odoo's own edit whose answer was lost before
+                # the deletion: the deletion stands.
+                deletion.google_etag = item.get("etag") or False
+                call = ApiCall.delete(
+                    "primary",
+                    deletion.google_id,
+                    etag=deletion.google_etag or None,
+                    send_updates=self._send_updates(over=deletion.event_over),
+                )
+                self._after_delete(deletion, self.client.execute_batch([call])[0], retried=True)
+                return
+            # Edited on Google after the deletion in Odoo: the edit wins and the
+            # event comes back to Odoo rather than being lost.
             deletion.unlink()
             self._apply_items([item])
         elif isinstance(outcome, Forbidden):

@@ -15,6 +15,7 @@ from odoo.addons.google_calendar_sync.engine.reconcile import (
     base_from_digest,
     deletion_ratio_exceeds,
     describe,
+    digest_matches,
     reconcile,
     sent_digest,
 )
@@ -467,3 +468,20 @@ def test_a_digest_too_long_for_google_is_not_written():
     crowd = [attendee(f"guest{n}@x.org") for n in range(200)]
     assert sent_digest(values(attendees=crowd)) is None
     assert len(sent_digest(values(attendees=crowd[:60]))) <= 1024
+
+
+def test_a_patch_digest_covers_the_fields_it_sent_only():
+    sent = values(name="Planning v2")
+    digest = sent_digest(sent, keys={"name"})
+    answered = _with_status(sent, "bob@x.org", "accepted")
+    assert digest_matches(digest, answered), "an answer is not a field the patch sent"
+    assert not digest_matches(digest, values(name="Planning v3"))
+    assert base_from_digest(digest, sent, sent) is None, "no base from a patch's digest"
+
+
+def test_an_insert_digest_matches_what_was_sent_only():
+    sent = values()
+    digest = sent_digest(sent)
+    assert digest_matches(digest, sent)
+    assert not digest_matches(digest, _with_status(sent, "bob@x.org", "declined"))
+    assert not digest_matches("{}", sent)

@@ -483,6 +483,46 @@ class TestSyncConflicts(SyncCase):
         self.assertFalse(self.event_of(google_id))
         self.assertEqual(self.google_events(ANN)[google_id]["status"], "cancelled")
 
+    def _edit_lost_then_deleted(self, push_only, edit_on_google=None):
+        """An Odoo edit reaches Google, but the worker dies before its commit;
+        then the event is deleted in Odoo (and maybe edited on Google)."""
+        self.event.write({"name": "Kick-off, moved to Friday"})
+        killed = self.env.cr.savepoint()
+        self.Sync._push_account(self.account, self.account._get_client())
+        killed.close(rollback=True)
+        self.env.invalidate_all()
+        self.assertEqual(
+            self.google_events(ANN)[self.seeded["id"]]["summary"], "Kick-off, moved to Friday"
+        )
+        if edit_on_google:
+            self.client.patch_event(
+                "primary", self.seeded["id"], edit_on_google, send_updates="none"
+            )
+        self.event.unlink()
+        if push_only:
+            self.Sync._push_account(self.account, self.account._get_client())
+        else:
+            self.sync(self.account)
+
+    def test_odoo_delete_after_its_own_lost_edit_is_not_undone_by_the_pull(self):
+        self._edit_lost_then_deleted(push_only=False)
+        self.assertFalse(self.event_of(self.seeded["id"]), "Odoo's own edit is not a Google edit")
+        self.assertEqual(self.google_events(ANN)[self.seeded["id"]]["status"], "cancelled")
+        self.assertFalse(self.env["google.calendar.outbox"].sudo().search([]))
+
+    def test_odoo_delete_after_its_own_lost_edit_goes_through_a_stale_etag(self):
+        self._edit_lost_then_deleted(push_only=True)
+        self.assertEqual(self.google_events(ANN)[self.seeded["id"]]["status"], "cancelled")
+        deletes = [w["status"] for w in self.writes(ANN) if w["operation"] == "events.delete"]
+        self.assertEqual(deletes[0], 412, "the etag Odoo held was stale")
+        self.assertFalse(self.env["google.calendar.outbox"].sudo().search([]))
+
+    def test_google_edit_after_a_lost_odoo_edit_still_wins_over_the_deletion(self):
+        self._edit_lost_then_deleted(push_only=True, edit_on_google={"summary": "Kick-off (Sat)"})
+        restored = self.event_of(self.seeded["id"])
+        self.assertEqual(restored.name, "Kick-off (Sat)")
+        self.assertEqual(self.google_events(ANN)[self.seeded["id"]]["status"], "confirmed")
+
     def test_precondition_failed_on_patch_reconciled(self):
         self.event.write({"location": "Room 3"})
         self.client.patch_event(
