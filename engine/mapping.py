@@ -401,12 +401,14 @@ def normalize_values(values, *, notes=None):
     show_as = values.get("show_as") or "busy"
     if show_as not in ("busy", "free"):
         fail(f"unknown show_as {show_as!r}")
+    start = recurrence.format_neutral_start(first)
     try:
-        lines = recurrence.normalize_lines(
-            values.get("recurrence") or [],
-            timezone_name=zone_name,
-            allday=allday,
-            start=recurrence.format_neutral_start(first),
+        lines = (
+            recurrence.normalize_lines(
+                values["recurrence"], timezone_name=zone_name, allday=allday, start=start
+            )
+            if values.get("recurrence")
+            else []
         )
     except InvalidRecurrence as error:
         return fail(f"recurrence: {error}")
@@ -415,7 +417,7 @@ def normalize_values(values, *, notes=None):
         "description": values.get("description") or "",
         "location": values.get("location") or "",
         "allday": allday,
-        "start": recurrence.format_neutral_start(first),
+        "start": start,
         "stop": recurrence.format_neutral_start(last),
         # A timed event always has a zone (Google answers "UTC" when it was given
         # none); an all-day one has none, its dates mean the same everywhere.

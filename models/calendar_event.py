@@ -568,11 +568,28 @@ class CalendarEvent(models.Model):
                 }
             )
         # Odoo's create schedules the reminders while gathering the events one
-        # union at a time, quadratic in a bulk import; the same events (timed
-        # ones with reminders) are handed to the same scheduling in one go.
+        # union at a time, quadratic in a bulk import: they are scheduled here.
         events = self._google_quiet().with_context(dont_notify=True).create(vals_list)
-        events.filtered(lambda event: not event.allday and event.alarm_ids)._setup_alarms()
+        events.filtered(lambda event: not event.allday and event.alarm_ids)._google_setup_alarms()
         return events
+
+    def _google_setup_alarms(self):
+        """Schedule the reminders of these events as Odoo's create would: the
+        events with reminders Odoo sends through its cron (e-mail, SMS) go
+        through Odoo's scheduling; the attendees of the others only need
+        their next pop-up computed, once for all of them."""
+        trigger_types = self._get_trigger_alarm_types()
+        with_triggers = self.filtered(
+            lambda event: any(alarm.alarm_type in trigger_types for alarm in event.alarm_ids)
+        )
+        with_triggers._setup_alarms()
+        now = fields.Datetime.now()
+        to_notify = (self - with_triggers).filtered(
+            lambda event: event.stop >= now
+            and any(alarm.alarm_type == "notification" for alarm in event.alarm_ids)
+        )
+        if to_notify:
+            self.env["calendar.alarm_manager"]._notify_next_alarm(to_notify.partner_ids.ids)
 
     def _google_write_values(self, values_by_event, extra_by_event=None):
         """Bring each event to its neutral values, writing only what differs."""

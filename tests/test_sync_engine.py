@@ -382,6 +382,37 @@ class TestSyncToGoogle(SyncCase):
             {"useDefault": False, "overrides": [{"method": "email", "minutes": 1440}]},
         )
 
+    def test_imported_reminders_are_scheduled(self):
+        cron = self.env.ref("calendar.ir_cron_scheduler_alarm")
+        start = self.future(days=3)
+        [mailed, popped] = self.seed(
+            ANN,
+            {
+                **self.timed_event("Mailed reminder", start),
+                "reminders": {
+                    "useDefault": False,
+                    "overrides": [{"method": "email", "minutes": 60}],
+                },
+            },
+            {
+                **self.timed_event("Pop-up reminder", start + timedelta(hours=3)),
+                "reminders": {
+                    "useDefault": False,
+                    "overrides": [{"method": "popup", "minutes": 15}],
+                },
+            },
+        )
+        triggers_before = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.sync(self.account)
+        mailed_event, popped_event = self.event_of(mailed["id"]), self.event_of(popped["id"])
+        new_triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertEqual(
+            (new_triggers - triggers_before).mapped("call_at"),
+            [mailed_event.start - timedelta(minutes=60)],
+            "Odoo's cron mails the reminder; a pop-up needs no trigger",
+        )
+        self.assertEqual(popped_event.alarm_ids.alarm_type, "notification")
+
     def test_privacy_and_busy_free_both_ways(self):
         [seeded] = self.seed(
             ANN,
