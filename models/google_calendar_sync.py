@@ -28,12 +28,17 @@ from ..engine.errors import (
     SyncTokenExpired,
 )
 from ..engine.mapping import (
+    EXT_DB,
+    EXT_EVENT_ID,
+    EXT_SENT,
     NEUTRAL_KEYS,
     InvalidEvent,
     diff_fields,
     fingerprint,
     from_google,
     is_cancelled,
+    odoo_reference,
+    sent_digest_of,
     to_google,
 )
 from .calendar_event import FROM_GOOGLE, SYNCING_STATES
@@ -48,9 +53,6 @@ DEFAULT_RANGE_DAYS = 365
 # run at a time (second key: the account id).
 _LOCK_NAMESPACE = 0x6763_7331  # "gcs1"
 # Extended shared properties the module writes on the Google events it creates.
-_EXT_DB = "odoo_db"
-_EXT_EVENT_ID = "odoo_event_id"
-_EXT_SENT = "odoo_sent"
 _POSTCOMMIT_KEY = "google_calendar_sync.push_accounts"
 # Safety guard defaults (system parameters deletion_guard_ratio and
 # deletion_guard_minimum): a pull deleting at least 10 events and more than
@@ -351,7 +353,7 @@ class _Run:
     def _holds_what_odoo_sent(self, item):
         """Whether Google's copy holds exactly what Odoo last wrote: then a new
         etag is Odoo's own write whose answer was lost, not an edit on Google."""
-        digest = self._sent_digest(item)
+        digest = sent_digest_of(item)
         if not digest:
             return False
         try:
@@ -362,21 +364,8 @@ class _Run:
             return False
         return reconcile.digest_matches(digest, values)
 
-    @staticmethod
-    def _sent_digest(item):
-        extended = item.get("extendedProperties")
-        private = extended.get("private") if isinstance(extended, dict) else None
-        return private.get(_EXT_SENT) if isinstance(private, dict) else None
-
     def _odoo_ref(self, item):
-        # Shared, not private: a guest's copy must name the Odoo event too, or a
-        # guest's pull would take a meeting re-created on Google for a new one.
-        extended = item.get("extendedProperties")
-        shared = extended.get("shared") if isinstance(extended, dict) else None
-        if not isinstance(shared, dict) or shared.get(_EXT_DB) != self.db_uuid:
-            return None
-        ref = shared.get(_EXT_EVENT_ID)
-        return ref if isinstance(ref, str) and ref.isdigit() else None
+        return odoo_reference(item, self.db_uuid, EXT_EVENT_ID)
 
     def _apply_items(self, items, guard=False):
         """Apply Google's ``items``; with ``guard``, raise ``DeletionHeld``
@@ -570,7 +559,7 @@ class _Run:
                 # meanwhile stays, Odoo's later edits go.
                 if not event.google_etag:
                     agreed = reconcile.base_from_digest(
-                        self._sent_digest(item), odoo_values[event.id], google_values
+                        sent_digest_of(item), odoo_values[event.id], google_values
                     )
                 if agreed is None:
                     # No digest: Google holds what Odoo sent, so the values Odoo
@@ -697,13 +686,13 @@ class _Run:
             return
         over = event.stop < self.now
         if not event.google_etag:
-            extended = {_EXT_DB: self.db_uuid, _EXT_EVENT_ID: str(event.id)}
+            extended = {EXT_DB: self.db_uuid, EXT_EVENT_ID: str(event.id)}
             digest = reconcile.sent_digest(values)
             try:
                 body = to_google(
                     values,
                     extended_shared=extended,
-                    extended_private={_EXT_SENT: digest} if digest else None,
+                    extended_private={EXT_SENT: digest} if digest else None,
                 )
             except InvalidEvent as exc:
                 self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
@@ -722,7 +711,7 @@ class _Run:
             body = to_google(
                 values,
                 changed_fields=changed,
-                extended_private={_EXT_SENT: digest} if digest else None,
+                extended_private={EXT_SENT: digest} if digest else None,
             )
         except InvalidEvent as exc:
             self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))

@@ -25,12 +25,17 @@ from ..engine.errors import (
     PreconditionFailed,
 )
 from ..engine.mapping import (
+    EXT_DB,
+    EXT_SENT,
+    EXT_SERIES_ID,
     InvalidEvent,
     diff_fields,
     from_google,
     is_cancelled,
     normalize_email,
+    odoo_reference,
     original_start,
+    sent_digest_of,
     to_google,
 )
 from .calendar_event import FROM_GOOGLE
@@ -91,6 +96,9 @@ class RecurringSync:
             item for item in items if is_cancelled(item) and not item.get("recurringEventId")
         ]
         existing = self._series_by_google_id(item["id"] for item in masters + deleted)
+        existing.update(
+            self._series_by_odoo_id([item for item in masters if item["id"] not in existing])
+        )
         to_create = []
         for item in masters:
             recurrence = existing.get(item["id"])
@@ -125,6 +133,23 @@ class RecurringSync:
             return {}
         return {
             rec.google_id: rec for rec in self.Recurrence.search([("google_id", "in", google_ids)])
+        }
+
+    def _series_by_odoo_id(self, masters):
+        """{google id: Odoo series} for masters that name an Odoo series not yet
+        known under that id: an insert Google stored whose transaction was lost
+        (the retry sends the same id), found here instead of imported twice."""
+        refs = {
+            item["id"]: int(ref)
+            for item in masters
+            if (ref := odoo_reference(item, self.run.db_uuid, EXT_SERIES_ID))
+        }
+        if not refs:
+            return {}
+        recurrences = self.Recurrence.browse(set(refs.values())).exists()
+        unsynced = {rec.id: rec for rec in recurrences if not rec.google_id}
+        return {
+            google_id: unsynced[rec_id] for google_id, rec_id in refs.items() if rec_id in unsynced
         }
 
     def _ours(self, recurrence, item):
@@ -259,6 +284,8 @@ class RecurringSync:
         }
 
     def _reconcile_series(self, recurrence, item, google):
+        # Never agreed on before: an insert whose answer was lost.
+        unnamed = not recurrence.google_etag
         agreed = recurrence._google_agreed()
         if agreed is not None and item.get("etag") == recurrence.google_etag:
             google = agreed  # Google did not change since we agreed
@@ -271,6 +298,13 @@ class RecurringSync:
             # Every occurrence was deleted in Odoo: the push deletes the master.
             recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = True
             return
+        # What the occurrences are taken to hold before a change pulled now.
+        before = agreed
+        if agreed is None and unnamed:
+            # Odoo's own insert whose answer was lost: the digest it left tells
+            # which side changed what since (a guest may have answered).
+            agreed = reconcile.base_from_digest(sent_digest_of(item), odoo, google)
+            before = odoo
         decision = reconcile.reconcile(
             agreed,
             odoo,
@@ -290,7 +324,7 @@ class RecurringSync:
                 )
             )
         if decision.pull_fields:
-            self._apply_series(recurrence, item["id"], agreed, decision.values)
+            self._apply_series(recurrence, item["id"], before, decision.values)
             self.run.counts["odoo_updated"] += 1
         state = self._state(item, decision.values)
         state["google_push_pending"] = recurrence.google_push_pending or bool(decision.push_fields)
@@ -309,6 +343,9 @@ class RecurringSync:
         }
         if changed:
             recurrence.with_context(**{FROM_GOOGLE: True}).write(changed)
+        if unnamed:
+            # Its occurrences become the instances of the series both sides hold.
+            recurrence._google_name_occurrences(self.run.account, decision.values)
 
     def _apply_series(self, recurrence, series_id, before, series):
         """Bring the Odoo series from ``before`` to ``series``: rule, then occurrences.
@@ -610,7 +647,12 @@ class RecurringSync:
                 recurrence.with_context(
                     **{FROM_GOOGLE: True}
                 ).google_id = recurrence._google_next_id()
-            body = to_google(series)
+            digest = reconcile.sent_digest(series)
+            body = to_google(
+                series,
+                extended_shared={EXT_DB: self.run.db_uuid, EXT_SERIES_ID: str(recurrence.id)},
+                extended_private={EXT_SENT: digest} if digest else None,
+            )
             body["id"] = recurrence.google_id
             calls.append(ApiCall.insert("primary", body, send_updates=send_updates))
             handlers.append(
@@ -662,12 +704,8 @@ class RecurringSync:
 
     def _after_master_write(self, recurrence, series, outcome, created):
         if isinstance(outcome, Duplicate):
-            # An earlier attempt was stored before its answer got lost: it holds
-            # what was sent, so it is this series.
-            try:
-                outcome = self.run.client.get_event("primary", recurrence.google_id)
-            except GoogleApiError as error:
-                outcome = error
+            self._after_lost_insert(recurrence)
+            return
         if not isinstance(outcome, dict):
             self._failed(recurrence, outcome)
             return
@@ -682,6 +720,25 @@ class RecurringSync:
         )
         recurrence._google_name_occurrences(self.run.account, series)
         self.run.counts["google_created" if created else "google_updated"] += 1
+
+    def _after_lost_insert(self, recurrence):
+        """An earlier insert of this series was stored by Google before its answer
+        got lost: reconcile with what Google holds now, as a pull would (a guest
+        may have answered since); what Odoo changed since goes with the next push."""
+        try:
+            item = self.run.client.get_event("primary", recurrence.google_id)
+        except GoogleApiError as error:
+            self._failed(recurrence, error)
+            return
+        if is_cancelled(item):
+            # Deleted on Google since: Odoo's series goes back under a new id.
+            self._send_again_as_new(recurrence)
+            return
+        google = self._google_series(item, recurrence)
+        if google is None:
+            return
+        self._reconcile_series(recurrence, item, google)
+        self.run.counts["google_created"] += 1
 
     def _after_master_delete(self, recurrence, outcome):
         if outcome is None or isinstance(outcome, NotFound | EventGone):

@@ -10,11 +10,19 @@ from datetime import date, datetime, timedelta
 
 import pytz
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .sync_common import SyncCase
 
 ANN = "ann@example.com"
+GUEST = "gus@external.example"
+
+
+class WorkerKilled(Exception):
+    """Stands for a worker dying before its commit."""
+
+
 BOB = "bob@example.com"
 BRUSSELS = "Europe/Brussels"
 
@@ -470,9 +478,6 @@ class TestRecurrenceFromOdoo(RecurrenceCase):
     def test_series_insert_lost_before_commit_creates_no_twin(self):
         second = self.create_series("Retro", self.first + timedelta(hours=3), count=2)
 
-        class WorkerKilled(Exception):
-            pass
-
         # Google stores the series, then the sync's transaction is lost.
         with self.assertRaises(WorkerKilled), self.env.cr.savepoint():
             self.sync(self.account)
@@ -486,6 +491,69 @@ class TestRecurrenceFromOdoo(RecurrenceCase):
         self.assertEqual(len(retros), 1, "the retried insert met 409 instead of a twin")
         self.assertEqual(retros[0]["id"], second.recurrence_id.google_id)
         self.assertFalse(second.recurrence_id.google_push_pending)
+        self.assertEqual(
+            self.env["calendar.recurrence"].search_count([("google_id", "=", retros[0]["id"])]),
+            1,
+            "the pull did not import the stored series as a second one",
+        )
+        self.assertEqual(
+            self.env["calendar.event"].search_count([("name", "=", "Retro")]), 2, "no twin"
+        )
+
+    def _series_inserted_then_lost(self, push_only):
+        """A series with an external guest whose insert Google stores before the
+        worker dies; the guest then accepts on Google and Ann renames the series
+        in Odoo. Returns the series' base event."""
+        guest = self.connect_google_only(GUEST)
+        partner = self.env["res.partner"].create({"name": "Gus", "email": GUEST})
+        base = self.create_series(
+            "Planning",
+            self.first + timedelta(hours=5),
+            count=3,
+            partner_ids=[Command.set([self.ann.partner_id.id, partner.id])],
+        )
+        with self.assertRaises(WorkerKilled), self.env.cr.savepoint():
+            self.Sync._push_account(self.account, self.account._get_client())
+            raise WorkerKilled
+        self.env.invalidate_all()
+        [stored] = [m for m in self.masters() if m["summary"] == "Planning"]
+        mine = guest.get_event("primary", stored["id"])
+        attendees = [
+            dict(a, responseStatus="accepted") if a["email"] == GUEST else a
+            for a in mine["attendees"]
+        ]
+        guest.patch_event("primary", stored["id"], {"attendees": attendees}, send_updates="none")
+        base.write({"name": "Planning (room 4)", "recurrence_update": "all_events"})
+        if push_only:
+            self.Sync._push_account(self.account, self.account._get_client())
+        self.sync(self.account)
+        return base, stored["id"]
+
+    def _assert_both_sides_kept(self, base, google_id):
+        recurrence = self.env["calendar.recurrence"].search([("google_id", "=", google_id)])
+        self.assertEqual(len(recurrence), 1, "one series in Odoo, not a second import")
+        events = recurrence.calendar_event_ids.sorted("start")
+        self.assertEqual(set(events.mapped("name")), {"Planning (room 4)"})
+        answers = {
+            e.attendee_ids.filtered(lambda a: a.partner_id.email == GUEST).state for e in events
+        }
+        self.assertEqual(answers, {"accepted"}, "the guest's answer given on Google is kept")
+        master = self.google_events(ANN)[google_id]
+        self.assertEqual(master["summary"], "Planning (room 4)", "Odoo's rename reached Google")
+        self.assertEqual(
+            {a["email"]: a["responseStatus"] for a in master["attendees"]}[GUEST], "accepted"
+        )
+        self.assertTrue(all(e.google_id.startswith(f"{google_id}_") for e in events))
+        self.assertFalse(recurrence.google_push_pending)
+
+    def test_series_insert_lost_then_answered_on_google_and_renamed_in_odoo(self):
+        self._assert_both_sides_kept(*self._series_inserted_then_lost(push_only=False))
+
+    def test_series_insert_lost_then_retried_meets_409_and_keeps_both_sides(self):
+        base, google_id = self._series_inserted_then_lost(push_only=True)
+        self._assert_both_sides_kept(base, google_id)
+        inserts = [w["status"] for w in self.writes(ANN) if w["operation"] == "events.insert"]
+        self.assertEqual(inserts[-2:], [200, 409])
 
     def test_occurrence_deleted_in_odoo_cancelled_on_google(self):
         self.occurrence(2).unlink()
