@@ -434,7 +434,10 @@ class _Run:
         self._reconcile_items(to_update)
         if to_recreate:
             # Edited in Odoo after Google deleted it: the edit wins, under a new
-            # id since Google never takes a deleted one again.
+            # id since Google never takes a deleted one again. This calendar
+            # sends it: its organizer's (a guest's calendar that brought the
+            # meeting in would make the guest its organizer on Google), or the
+            # one keeping an event no Odoo user organizes.
             for event in to_recreate:
                 event.with_context(**{FROM_GOOGLE: True}).write(
                     {
@@ -442,6 +445,7 @@ class _Run:
                         "google_etag": False,
                         "google_agreed_values": False,
                         "google_push_pending": True,
+                        "google_account_id": self.account.id,
                     }
                 )
         if to_delete:

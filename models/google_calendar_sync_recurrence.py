@@ -427,7 +427,8 @@ class RecurringSync:
 
     def _send_again_as_new(self, recurrence):
         """Google deleted a series Odoo edited since: the edit wins, as for single
-        events, and the series goes back as a new one (Google never reuses an id)."""
+        events, and the series goes back as a new one (Google never reuses an id),
+        sent by this calendar: its organizer's, as for single events."""
         recurrence.with_context(**{FROM_GOOGLE: True}).write(
             {
                 "google_id": recurrence._google_next_id(),
@@ -435,6 +436,7 @@ class RecurringSync:
                 "google_agreed_values": False,
                 "google_cancelled_starts": False,
                 "google_push_pending": True,
+                "google_account_id": self.run.account.id,
             }
         )
 

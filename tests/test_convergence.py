@@ -881,3 +881,33 @@ class TestConvergence(SyncCase):
     def test_edits_on_both_sides_after_a_lost_insert_both_arrive_through_a_retried_insert(self):
         inserts = self._edits_on_both_sides_after_a_lost_insert_both_arrive(push_only=True)
         self.assertEqual(inserts, [200, 409], "the retried insert met the stored meeting")
+
+    def test_meeting_recreated_after_a_google_deletion_goes_back_to_its_organizer(self):
+        bob, carol = self.connect(self.bob), self.connect(self.carol)
+        self.sync(bob)
+        self.sync(carol)
+        [meeting] = self.seed(
+            "bob@example.com",
+            {
+                **self.timed_event("Bob's meeting", self.future()),
+                "attendees": [{"email": "bob@example.com"}, {"email": "carol@example.com"}],
+            },
+        )
+        self.sync(carol)  # Carol's calendar brings the meeting in first
+        event = self.event_of(meeting["id"])
+        event.with_user(self.bob).write({"start": event.start + timedelta(hours=2)})
+        bob_google = self.connect_google_only("bob@example.com")
+        bob_google.delete_event("primary", meeting["id"], send_updates="none")
+        for account in (bob, carol, bob, carol):
+            self.sync(account)
+        # An edit wins over a deletion: the meeting comes back under a new id,
+        # organized by Bob as before, not by the guest whose calendar had it.
+        self.assertNotEqual(event.google_id, meeting["id"])
+        recreated = self.google_events("bob@example.com")[event.google_id]
+        self.assertEqual(recreated["organizer"]["email"], "bob@example.com")
+        self.assertEqual(event.google_account_id, bob)
+        # Bob deleting it on Google now deletes it in Odoo.
+        bob_google.delete_event("primary", event.google_id, send_updates="none")
+        for account in (bob, carol):
+            self.sync(account)
+        self.assertFalse(event.exists())
