@@ -587,8 +587,13 @@ class _Run:
             if decision.pull_fields:
                 writes[event.id] = decision.values
                 self.counts["odoo_updated"] += 1
-            # A pending push the values cannot show (an archived event) stays.
-            state["google_push_pending"] = event.google_push_pending or bool(decision.push_fields)
+            # An Odoo change the merge left nothing of (it lost a tie, or Google
+            # holds it already) is no change to send: the event is in step and
+            # stores what it holds as agreed. A pending push the values cannot
+            # show (an archived event) stays.
+            state["google_push_pending"] = bool(decision.push_fields) or (
+                event.google_push_pending and not event.active
+            )
             if state["google_push_pending"]:
                 # The next patch sends what differs from Google's current values.
                 state["google_agreed_values"] = json.dumps(google_values, sort_keys=True)

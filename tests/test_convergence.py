@@ -339,6 +339,9 @@ class ConvergenceMachine(RuleBasedStateMachine):
         event = meeting and self._odoo_event(meeting)
         if not event:
             return
+        self._adopt_synced_values(
+            meeting, "google", self._google_copy(meeting.organizer, meeting), self._observe_google
+        )
         self._transaction(lambda: event.with_user(self.users[meeting.organizer]).unlink())
         self.figures.operations["odoo_delete"] += 1
         meeting.deleted_by.add("odoo")
@@ -435,11 +438,26 @@ class ConvergenceMachine(RuleBasedStateMachine):
         meeting = self._pick(index)
         if not meeting or not self._google_copy(meeting.organizer, meeting):
             return
+        self._adopt_synced_values(meeting, "odoo", self._odoo_event(meeting), self._observe_odoo)
         self.google[meeting.organizer].delete_event(
             "primary", meeting.google_id, send_updates="none"
         )
         self.figures.operations["google_delete"] += 1
         meeting.deleted_by.add("google")
+
+    @staticmethod
+    def _adopt_synced_values(meeting, keeper, record, observe):
+        """Before the other side deletes the meeting, what ``keeper`` holds is
+        ``keeper``'s own: a sync may have brought the other side's writes there
+        (Odoo pulled a move made on Google, say, which won a tie against Odoo's
+        own move). When ``keeper``'s edit wins over the deletion, the meeting
+        comes back as ``keeper`` held it, not with the values it gave up."""
+        if not record:
+            return
+        held = observe(record)
+        for key, sides in meeting.written.items():
+            if key in held:
+                sides[keeper] = held[key]
 
     @rule(index=st.integers(0, 50), guest=st.integers(0, 2), status=st.sampled_from(STATUSES[1:]))
     def google_answer(self, index, guest, status):

@@ -479,6 +479,33 @@ class TestSyncConflicts(SyncCase):
         notes = " ".join(self.chatter(self.event))
         self.assertIn("In Odoo: Odoo title; kept Google title", notes)
 
+    def test_odoo_edit_that_lost_its_tie_does_not_bring_back_a_google_deletion(self):
+        # Google words the guest without a name; Odoo's partner has one.
+        [seeded] = self.seed(
+            ANN, {**self.timed_event("Review", self.future()), "attendees": [{"email": CAROL}]}
+        )
+        self.sync(self.account)
+        event = self.event_of(seeded["id"])
+        event.write({"location": "Room 5"})
+        # The Odoo edit is older than Google's edit of the same field: it loses.
+        self.env.cr.execute(
+            "UPDATE calendar_event SET write_date = %s WHERE id = %s",
+            [datetime.now() - timedelta(hours=1), event.id],
+        )
+        event.invalidate_recordset(["write_date"])
+        self.client.patch_event(
+            "primary", seeded["id"], {"location": "Room 8"}, send_updates="none"
+        )
+        # The pull applies the tie; the push cannot run.
+        self.fake_control.inject_fault(mode="drop", method="POST", path="batch", count=20)
+        self.sync(self.account)
+        self.fake_control.clear_faults()
+        self.assertEqual(event.location, "Room 8")
+        self.assertFalse(event.google_push_pending, "nothing of Odoo's is left to send")
+        self.client.delete_event("primary", seeded["id"], send_updates="none")
+        self.sync(self.account)
+        self.assertFalse(event.exists(), "no Odoo edit left to win over the deletion")
+
     def test_google_delete_loses_to_a_later_odoo_edit(self):
         self.event.write({"location": "Room 5"})
         self.client.delete_event("primary", self.seeded["id"], send_updates="none")
