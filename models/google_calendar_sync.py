@@ -715,7 +715,11 @@ class _Run:
         if agreed is not None and not changed:
             event.google_push_pending = False
             return
-        digest = reconcile.sent_digest(values, changed or NEUTRAL_KEYS)
+        # Only the organizer's copy, the one deletions and edits go through,
+        # needs to recognise its own lost write; a guest's patch carries its
+        # answer and nothing else.
+        organizes = values.get("organizer") in ("", self.email)
+        digest = reconcile.sent_digest(values, changed or NEUTRAL_KEYS) if organizes else None
         try:
             body = to_google(
                 values,
