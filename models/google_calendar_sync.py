@@ -505,6 +505,10 @@ class _Run:
             and diff_fields(agreed, event._google_neutral_values()[event.id])
         )
 
+    def _organizes(self, values):
+        """Whether this calendar's user organizes the event of neutral ``values``."""
+        return values.get("organizer") in ("", self.email)
+
     def _takes_over(self, item):
         """Whether this account becomes the one that syncs ``event``: it does
         when its user organizes the meeting on Google."""
@@ -718,8 +722,11 @@ class _Run:
         # Only the organizer's copy, the one deletions and edits go through,
         # needs to recognise its own lost write; a guest's patch carries its
         # answer and nothing else.
-        organizes = values.get("organizer") in ("", self.email)
-        digest = reconcile.sent_digest(values, changed or NEUTRAL_KEYS) if organizes else None
+        digest = (
+            reconcile.sent_digest(values, changed or NEUTRAL_KEYS)
+            if self._organizes(values)
+            else None
+        )
         try:
             body = to_google(
                 values,

@@ -613,7 +613,7 @@ class RecurringSync:
             except InvalidEvent as error:
                 self._refuse(recurrence, self.env._("Not sent to Google: %(error)s", error=error))
                 continue
-            if series is not None and recurrence.google_etag and not self._organizes(series):
+            if series is not None and recurrence.google_etag and not self.run._organizes(series):
                 self._answer_as_attendee(recurrence, series)
                 continue
             self._plan_master(recurrence, series, calls, handlers, written)
@@ -755,9 +755,6 @@ class RecurringSync:
             self.run.counts["google_deleted"] += 1
         else:
             self._failed(recurrence, outcome)
-
-    def _organizes(self, series):
-        return series["organizer"] in ("", self.run.email)
 
     def _own_status(self, values):
         return next(

@@ -121,6 +121,11 @@ class SyncCase(FakeGoogleMixin, TransactionCase):
     def connect_google_only(self, email):
         """A Google user without Odoo account; returns a client acting as them."""
         self.fake_control.add_user(email, time_zone="Europe/Brussels")
+        return self.google_client_of(email)
+
+    def google_client_of(self, email):
+        """A client acting as the Google user ``email`` themselves (their browser,
+        in effect), with tokens of its own."""
         tokens = self.fake_control.issue_tokens(email, TEST_CLIENT_ID)
         credentials = Credentials(
             token=tokens["access_token"],

@@ -38,7 +38,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from google.oauth2.credentials import Credentials
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
@@ -46,11 +45,9 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
 
-from ..engine.client import CalendarClient
 from ..engine.errors import GoogleApiError
 from ..engine.ratelimit import RetryPolicy
 from ..models.google_calendar_sync import DeletionHeld
-from .common import TEST_CLIENT_ID, TEST_CLIENT_SECRET
 from .sync_common import WRITE_OPERATIONS, SyncCase
 
 USERS = ("ann", "bob", "carol")
@@ -164,7 +161,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
         self.emails = {login: user.email for login, user in self.users.items()}
         self.login_of = {email: login for login, email in self.emails.items()}
         self.accounts = {login: case.connect(user) for login, user in self.users.items()}
-        self.google = {login: self._google_client(login) for login in USERS}
+        self.google = {login: case.google_client_of(self.emails[login]) for login in USERS}
         self.meetings = {}
         self.counter = 0
         self.base = (datetime.now() + timedelta(days=5)).replace(
@@ -181,18 +178,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
             self.env.invalidate_all()
 
     # -- plumbing ---------------------------------------------------------------
-
-    def _google_client(self, login):
-        """The user's own Google (their browser, in effect), with fresh tokens."""
-        tokens = self.case.fake_control.issue_tokens(self.emails[login], TEST_CLIENT_ID)
-        credentials = Credentials(
-            token=tokens["access_token"],
-            refresh_token=tokens["refresh_token"],
-            token_uri=f"{self.case.fake.url}/token",
-            client_id=TEST_CLIENT_ID,
-            client_secret=TEST_CLIENT_SECRET,
-        )
-        return CalendarClient(self.case.fake.url, credentials)
 
     def _begin(self):
         """A savepoint standing for a transaction of its own.

@@ -1219,6 +1219,31 @@ class TestRecurrenceRaces(RecurrenceCase):
 
 @tagged("post_install", "-at_install")
 class TestRecurrenceEndless(RecurrenceCase):
+    def mondays_forever(self, name):
+        """An endless weekly series made in Odoo by Ann, Mondays at 9:00 Brussels
+        from next Monday; returns (first local start, its first event)."""
+        first = datetime.combine(
+            date.today() + timedelta(days=7 - date.today().weekday()), datetime.min.time()
+        ).replace(hour=9)
+        start = pytz.timezone(BRUSSELS).localize(first).astimezone(pytz.utc).replace(tzinfo=None)
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create(
+                {
+                    "name": name,
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "recurrency": True,
+                    "rrule_type": "weekly",
+                    "mon": True,
+                    "end_type": "forever",
+                    "event_tz": BRUSSELS,
+                }
+            )
+        )
+        return first, event
+
     def test_endless_daily_series_stays_endless_and_idle(self):
         first = datetime.combine(date.today() + timedelta(days=3), datetime.min.time()).replace(
             hour=7, minute=30
@@ -1248,26 +1273,7 @@ class TestRecurrenceEndless(RecurrenceCase):
         self.assertEqual(len(patches), 1)
 
     def test_forever_series_from_odoo_is_endless_on_google(self):
-        first = datetime.combine(
-            date.today() + timedelta(days=7 - date.today().weekday()), datetime.min.time()
-        ).replace(hour=9)
-        start = pytz.timezone(BRUSSELS).localize(first).astimezone(pytz.utc).replace(tzinfo=None)
-        event = (
-            self.env["calendar.event"]
-            .with_user(self.ann)
-            .create(
-                {
-                    "name": "Forever",
-                    "start": start,
-                    "stop": start + timedelta(hours=1),
-                    "recurrency": True,
-                    "rrule_type": "weekly",
-                    "mon": True,
-                    "end_type": "forever",
-                    "event_tz": BRUSSELS,
-                }
-            )
-        )
+        _first, event = self.mondays_forever("Forever")
         self.sync(self.account)
         series_id = event.recurrence_id.google_id
         self.assertEqual(
@@ -1280,26 +1286,7 @@ class TestRecurrenceEndless(RecurrenceCase):
         self.assertEqual(len(event.recurrence_id.calendar_event_ids), 720)
 
     def test_this_and_following_deleted_in_odoo_ends_the_google_rule(self):
-        first = datetime.combine(
-            date.today() + timedelta(days=7 - date.today().weekday()), datetime.min.time()
-        ).replace(hour=9)
-        start = pytz.timezone(BRUSSELS).localize(first).astimezone(pytz.utc).replace(tzinfo=None)
-        event = (
-            self.env["calendar.event"]
-            .with_user(self.ann)
-            .create(
-                {
-                    "name": "Until further notice",
-                    "start": start,
-                    "stop": start + timedelta(hours=1),
-                    "recurrency": True,
-                    "rrule_type": "weekly",
-                    "mon": True,
-                    "end_type": "forever",
-                    "event_tz": BRUSSELS,
-                }
-            )
-        )
+        first, event = self.mondays_forever("Until further notice")
         recurrence = event.recurrence_id
         self.sync(self.account)
         recurrence.calendar_event_ids.sorted("start")[2].action_mass_deletion("future_events")

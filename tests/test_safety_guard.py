@@ -3,14 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from google.oauth2.credentials import Credentials
 
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from ..engine.client import CalendarClient
 from ..engine.reconcile import deletion_needs_confirmation
-from .common import TEST_CLIENT_ID, TEST_CLIENT_SECRET
+from .common import TEST_CLIENT_ID
 from .sync_common import SyncCase
 
 ANN = "ann@example.com"
@@ -49,18 +47,6 @@ class TestSafetyGuard(SyncCase):
         set_param("google_calendar_sync.deletion_guard_ratio", "0.5")
         set_param("google_calendar_sync.deletion_guard_minimum", "5")
 
-    def google_of(self, email):
-        """The user's own Google (their browser), with tokens of its own."""
-        tokens = self.fake_control.issue_tokens(email, TEST_CLIENT_ID)
-        credentials = Credentials(
-            token=tokens["access_token"],
-            refresh_token=tokens["refresh_token"],
-            token_uri=f"{self.fake.url}/token",
-            client_id=TEST_CLIENT_ID,
-            client_secret=TEST_CLIENT_SECRET,
-        )
-        return CalendarClient(self.fake.url, credentials)
-
     def synced_calendar(self, count):
         """Ann, connected, with ``count`` meetings on Google imported into Odoo."""
         account = self.connect(self.ann)
@@ -76,7 +62,7 @@ class TestSafetyGuard(SyncCase):
 
     def test_mass_deletion_on_google_held_until_an_administrator_confirms(self):
         account, seeded, events = self.synced_calendar(12)
-        google = self.google_of(ANN)
+        google = self.google_client_of(ANN)
         for item in seeded[:10]:
             google.delete_event("primary", item["id"], send_updates="none")
         # Meanwhile Ann deletes one in Odoo: held as well, not sent to Google.
@@ -114,7 +100,7 @@ class TestSafetyGuard(SyncCase):
 
     def test_a_few_deletions_pass_unheld(self):
         account, seeded, _events = self.synced_calendar(3)
-        google = self.google_of(ANN)
+        google = self.google_client_of(ANN)
         for item in seeded[:2]:
             google.delete_event("primary", item["id"], send_updates="none")
         answer = self.sync(account)
@@ -145,7 +131,7 @@ class TestSafetyGuard(SyncCase):
         account, seeded, _events = self.synced_calendar(6)
         bob_account = self.connect(self.bob)
         self.sync(bob_account)
-        google = self.google_of(ANN)
+        google = self.google_client_of(ANN)
         for item in seeded:
             google.delete_event("primary", item["id"], send_updates="none")
         self.assertEqual(account._run_sync()["status"], "held")
