@@ -357,12 +357,22 @@ class _Run:
         if not digest:
             return False
         try:
-            values = from_google(
-                item, default_reminders=self.default_reminders, calendar_tz=self.calendar_tz
-            )
+            values = self.google_values(item)
         except InvalidEvent:
             return False
         return reconcile.digest_matches(digest, values)
+
+    def google_values(self, item, notes=None):
+        """A Google event's neutral values as Odoo would hold them (raises
+        ``InvalidEvent``), so that they compare with what Odoo holds."""
+        return self.Event._google_held_form(
+            from_google(
+                item,
+                default_reminders=self.default_reminders,
+                calendar_tz=self.calendar_tz,
+                notes=notes,
+            )
+        )
 
     def _odoo_ref(self, item):
         return odoo_reference(item, self.db_uuid, EXT_EVENT_ID)
@@ -414,12 +424,7 @@ class _Run:
                 continue
             notes = []
             try:
-                values = from_google(
-                    item,
-                    default_reminders=self.default_reminders,
-                    calendar_tz=self.calendar_tz,
-                    notes=notes,
-                )
+                values = self.google_values(item, notes)
             except InvalidEvent as exc:
                 self.error(self.env._("Not imported from Google: %(error)s", error=exc), event)
                 continue
@@ -529,7 +534,16 @@ class _Run:
             return
         events = self.Event._google_create_from_values(
             [
-                (values, {**self._google_state(item, values), "google_push_pending": False})
+                (
+                    values,
+                    {
+                        **self._google_state(item, values),
+                        "google_push_pending": False,
+                        # Expected to be what Odoo holds once created: only the
+                        # events for which it is not are written again.
+                        "google_agreed_values": json.dumps(values, sort_keys=True),
+                    },
+                )
                 for item, values in items
             ]
         )

@@ -30,7 +30,6 @@ from ..engine.mapping import (
     EXT_SERIES_ID,
     InvalidEvent,
     diff_fields,
-    from_google,
     is_cancelled,
     normalize_email,
     odoo_reference,
@@ -173,12 +172,7 @@ class RecurringSync:
         """Series values of a master as Odoo would store them, or None (error told)."""
         notes = []
         try:
-            values = from_google(
-                item,
-                default_reminders=self.run.default_reminders,
-                calendar_tz=self.run.calendar_tz,
-                notes=notes,
-            )
+            values = self.run.google_values(item, notes)
             # Read through Odoo's rule, so that e.g. an UNTIL one second before a split
             # compares equal to Odoo's "until that day".
             rule = rec_engine.google_to_odoo(
@@ -265,6 +259,7 @@ class RecurringSync:
             vals_list.append(
                 {
                     **rule,
+                    "rrule": self.Recurrence.new(rule)._rrule_serialize(),
                     **self._state(item, series),
                     "base_event_id": event_ids[0],
                     "calendar_event_ids": [Command.set(event_ids)],
@@ -498,12 +493,7 @@ class RecurringSync:
     def _pull_exception(self, recurrence, event, odoo, item, series_id, original):
         notes = []
         try:
-            google = from_google(
-                item,
-                default_reminders=self.run.default_reminders,
-                calendar_tz=self.run.calendar_tz,
-                notes=notes,
-            )
+            google = self.run.google_values(item, notes)
         except InvalidEvent as error:
             self.run.error(
                 self.env._("Occurrence not imported from Google: %(error)s", error=error), event

@@ -479,6 +479,45 @@ class TestSyncConflicts(SyncCase):
         notes = " ".join(self.chatter(self.event))
         self.assertIn("In Odoo: Odoo title; kept Google title", notes)
 
+    def test_odoo_description_edit_is_no_tie_with_a_later_google_edit(self):
+        # Google holds the description as plain text, Odoo as a paragraph: the
+        # same text, unchanged on Google, must not tie with Odoo's edit.
+        [seeded] = self.seed(
+            ANN, {**self.timed_event("Review", self.future(days=12)), "description": "Agenda"}
+        )
+        self.sync(self.account)
+        event = self.event_of(seeded["id"])
+        event.write({"description": "<p>New agenda</p>"})
+        self.env.cr.execute(
+            "UPDATE calendar_event SET write_date = %s WHERE id = %s",
+            [datetime.now() - timedelta(hours=1), event.id],
+        )
+        event.invalidate_recordset(["write_date"])
+        self.client.patch_event("primary", seeded["id"], {"location": "Room 7"}, send_updates="none")
+        counts = self.sync(self.account)
+        on_google = self.google_events(ANN)[seeded["id"]]
+        self.assertEqual((event.location, on_google["location"]), ("Room 7", "Room 7"))
+        self.assertEqual(str(event.description), "<p>New agenda</p>")
+        self.assertEqual(on_google["description"], "<p>New agenda</p>")
+        self.assertEqual(counts["conflicts"], 0)
+
+    def test_untitled_google_meeting_renamed_in_odoo_is_no_tie(self):
+        [seeded] = self.seed(ANN, {**self.timed_event("", self.future(days=13)), "summary": ""})
+        self.sync(self.account)
+        event = self.event_of(seeded["id"])
+        self.assertEqual(event.name, "(no title)")
+        event.write({"name": "Budget"})
+        self.env.cr.execute(
+            "UPDATE calendar_event SET write_date = %s WHERE id = %s",
+            [datetime.now() - timedelta(hours=1), event.id],
+        )
+        event.invalidate_recordset(["write_date"])
+        self.client.patch_event("primary", seeded["id"], {"location": "Room 8"}, send_updates="none")
+        counts = self.sync(self.account)
+        on_google = self.google_events(ANN)[seeded["id"]]
+        self.assertEqual((event.name, on_google["summary"]), ("Budget", "Budget"))
+        self.assertEqual(counts["conflicts"], 0)
+
     def test_odoo_edit_that_lost_its_tie_does_not_bring_back_a_google_deletion(self):
         # Google words the guest without a name; Odoo's partner has one.
         [seeded] = self.seed(
