@@ -1,0 +1,58 @@
+"""Google's values in the form Odoo holds them (CalendarEvent._google_held_form).
+
+The sync compares Google's values with what Odoo holds; a form Odoo would not
+store (a description before sanitizing) passes for an edit made on Google.
+"""
+
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from odoo.tests import TransactionCase, tagged
+
+from ..models.calendar_event import is_plain_text
+
+# Text as people type it, with the characters the shortcut must refuse mixed in.
+_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(string.printable),
+        st.sampled_from("éü€中😀ßñ—“”…•→©\u0301\xa0\u200b\u2028\ufeff\ufffe\ue000"),
+        st.characters(),
+    ),
+    min_size=1,
+    max_size=120,
+)
+
+
+@tagged("post_install", "-at_install")
+class TestHeldForm(TransactionCase):
+    def held_by_odoo(self, description):
+        """What Odoo's description field stores for ``description``."""
+        event = self.env["calendar.event"]
+        return str(event._fields["description"].convert_to_cache(description, event))
+
+    @settings(max_examples=400, deadline=None)
+    @given(_TEXT)
+    def test_plain_text_shortcut_is_what_the_sanitizer_stores(self, text):
+        values = self.env["calendar.event"]._google_held_form({"description": text})
+        if is_plain_text(text):
+            self.assertEqual(values["description"], self.held_by_odoo(text))
+
+    def test_plain_text_shortcut_refuses_what_the_sanitizer_changes(self):
+        for text in ("a & b", "x <y>", "  lead", "\ufeffmark", "no\xa0break", "\nfirst", "a\rb"):
+            self.assertFalse(is_plain_text(text), text)
+        for text in ("Agenda", "a\nb", "tail  ", "Tom's \"q\"", "café 😀", "1.\tbudget\n"):
+            self.assertTrue(is_plain_text(text), text)
+
+    def test_markup_goes_through_the_sanitizer(self):
+        values = self.env["calendar.event"]._google_held_form(
+            {"name": "", "description": "<b>x</b><br>y<script>alert(1)</script>"}
+        )
+        self.assertEqual(values["description"], self.held_by_odoo("<b>x</b><br>y"))
+        self.assertNotIn("script", values["description"])
+        self.assertEqual(values["name"], "(no title)")
+
+    def test_description_the_sanitizer_empties_is_none(self):
+        values = self.env["calendar.event"]._google_held_form({"description": "<p><br></p>"})
+        self.assertEqual(values["description"], "")
