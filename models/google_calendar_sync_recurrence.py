@@ -259,6 +259,8 @@ class RecurringSync:
             vals_list.append(
                 {
                     **rule,
+                    # Odoo's own wording of the rule, given now: computed on
+                    # first read instead, it rewrites each series on its own.
                     "rrule": self.Recurrence.new(rule)._rrule_serialize(),
                     **self._state(item, series),
                     "base_event_id": event_ids[0],
