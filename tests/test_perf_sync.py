@@ -19,6 +19,7 @@ API_OPERATIONS_PREFIXES = ("events.", "calendars.", "batch")
 
 # Queries of one sync, measured on this module; raise them only knowingly.
 IMPORT_20_QUERIES = 58
+IMPORT_SERIES_QUERIES = 65
 PUSH_20_QUERIES = 30
 IDLE_QUERIES = 7
 
@@ -90,6 +91,29 @@ class TestSyncQueryCounts(SyncCase):
         self.assertEqual(
             {len(event.attendee_ids) for event in events - events.filtered("allday")}, {2}
         )
+
+    def series_bodies(self, count, tag):
+        """``count`` weekly series of 5, with a guest, on different weekdays."""
+        bodies = []
+        for index in range(count):
+            body = self.timed_event(f"{tag} series {index}", self.future(days=3 + index, hour=8))
+            body["recurrence"] = ["RRULE:FREQ=WEEKLY;COUNT=5"]
+            body["attendees"] = [{"email": "guest1@example.com", "responseStatus": "accepted"}]
+            bodies.append(body)
+        return bodies
+
+    def test_import_series_costs_the_same_queries_for_3_or_6_series(self):
+        # Each number of series in a calendar of its own, so that both imports
+        # start from the same state.
+        for count in (3, 6):
+            self.account = self.connect(self.ann if count == 3 else self.bob)
+            self.seed(self.account.google_email, *self.series_bodies(count, f"S{count}"))
+            with self.assertQueryCount(IMPORT_SERIES_QUERIES):
+                answer = self.run_sync()
+            self.assertEqual(answer["odoo_created"], count * 5)
+            recurrences = self.synced_events().recurrence_id
+            self.assertEqual(len(recurrences), count)
+            self.assertEqual(set(recurrences.mapped("count")), {5})
 
     def create_odoo_events(self, count):
         self.account.last_sync = fields.Datetime.now()
