@@ -33,6 +33,7 @@ nothing, and then both sides must hold the same meetings, once each, with:
 
 import json
 import os
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -56,6 +57,11 @@ STATUSES = ("needsAction", "accepted", "declined", "tentative")
 # declared unable to settle: a shared meeting needs its organizer's push, then
 # each attendee's pull, so two rounds must do; more means a ping-pong.
 SETTLE_ROUNDS = 4
+# The fields the rules edit. Odoo holds a description as HTML and Google, as
+# the rules write it, as plain text: the model compares their text.
+EDITED_FIELDS = ("name", "location", "description")
+# Each edited field's key in a Google event.
+GOOGLE_KEYS = {"name": "summary", "location": "location", "description": "description"}
 # The retries of the real client, only faster: the fake answers in
 # milliseconds and the test must not sleep for seconds.
 FAST_RETRIES = {"max_attempts": 3, "base_delay": 0.001, "max_delay": 0.005, "max_total": 10.0}
@@ -128,6 +134,11 @@ class Meeting:
     def note_write(self, side, key, value):
         self.written.setdefault(key, {})[side] = value
         self.edited_by.add(side)
+
+
+def _text(html):
+    """A description's text: what both sides must agree on."""
+    return re.sub(r"<[^>]+>", "", html or "")
 
 
 def _utc(value):
@@ -286,20 +297,27 @@ class ConvergenceMachine(RuleBasedStateMachine):
             organizer,
             attendees,
             odoo_id=event.id,
-            agreed={"name": None, "location": None, "start": None},
-            written={"name": {"odoo": name}, "location": {"odoo": ""}, "start": {"odoo": start}},
+            agreed={"name": None, "location": None, "description": None, "start": None},
+            written={
+                "name": {"odoo": name},
+                "location": {"odoo": ""},
+                # Odoo writes the organizer's and guests' contact details there.
+                "description": {"odoo": _text(event.description)},
+                "start": {"odoo": start},
+            },
         )
 
-    @rule(index=st.integers(0, 50), location=st.booleans())
-    def odoo_edit(self, index, location):
+    @rule(index=st.integers(0, 50), key=st.sampled_from(EDITED_FIELDS))
+    def odoo_edit(self, index, key):
         meeting = self._pick(index)
         event = meeting and self._odoo_event(meeting)
         if not event:
             return
-        key = "location" if location else "name"
         value = self._new_name("odoo")
+        # A description as Odoo's editor writes it.
+        written = f"<p>{value}</p>" if key == "description" else value
         organizer = self.users[meeting.organizer]
-        self._transaction(lambda: event.with_user(organizer).write({key: value}))
+        self._transaction(lambda: event.with_user(organizer).write({key: written}))
         self.figures.operations["odoo_edit"] += 1
         meeting.note_write("odoo", key, value)
 
@@ -375,26 +393,23 @@ class ConvergenceMachine(RuleBasedStateMachine):
             self.counter,
             organizer,
             attendees,
-            agreed={"name": None, "location": None, "start": None},
+            agreed={"name": None, "location": None, "description": None, "start": None},
             written={
                 "name": {"google": name},
                 "location": {"google": ""},
+                "description": {"google": ""},
                 "start": {"google": start},
             },
         )
 
-    @rule(index=st.integers(0, 50), location=st.booleans())
-    def google_edit(self, index, location):
+    @rule(index=st.integers(0, 50), key=st.sampled_from(EDITED_FIELDS))
+    def google_edit(self, index, key):
         meeting = self._pick(index)
         if not meeting or not self._google_copy(meeting.organizer, meeting):
             return
-        key = "location" if location else "name"
         value = self._new_name("google")
         self.google[meeting.organizer].patch_event(
-            "primary",
-            meeting.google_id,
-            {"location" if location else "summary": value},
-            send_updates="none",
+            "primary", meeting.google_id, {GOOGLE_KEYS[key]: value}, send_updates="none"
         )
         self.figures.operations["google_edit"] += 1
         meeting.note_write("google", key, value)
@@ -573,7 +588,12 @@ class ConvergenceMachine(RuleBasedStateMachine):
         self.figures.divergences.append(message)
 
     def _observe_odoo(self, event):
-        values = {"name": event.name, "location": event.location or "", "start": event.start}
+        values = {
+            "name": event.name,
+            "location": event.location or "",
+            "description": _text(event.description),
+            "start": event.start,
+        }
         for attendee in event.attendee_ids:
             login = self.login_of.get(attendee.partner_id.email)
             if login:
@@ -584,6 +604,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
         values = {
             "name": event.get("summary", ""),
             "location": event.get("location", ""),
+            "description": _text(event.get("description")),
             "start": _utc(event["start"]["dateTime"]),
         }
         for attendee in event.get("attendees") or ():
