@@ -623,6 +623,10 @@ def fmt_requests(counter):
 
 def print_row(name, latency, measures, notes):
     median = statistics.median(m.seconds for m in measures)
+    if len(measures) > 1:
+        # The spread tells what the median hides on a shared machine.
+        fastest, slowest = min(m.seconds for m in measures), max(m.seconds for m in measures)
+        notes = f"{notes}; runs {fastest:.2f}-{slowest:.2f} s"
     last = measures[-1]
     http = sum(last.requests.values())
     per_event = getattr(last, "per_event", None)
