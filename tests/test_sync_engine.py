@@ -450,6 +450,15 @@ class TestSyncConflicts(SyncCase):
         self.event = self.event_of(self.seeded["id"])
         self.client = self.account._get_client()
 
+    def make_older(self, event):
+        """Date ``event``'s last Odoo change an hour back: clearly older than
+        any change made on Google now."""
+        self.env.cr.execute(
+            "UPDATE calendar_event SET write_date = %s WHERE id = %s",
+            [datetime.now() - timedelta(hours=1), event.id],
+        )
+        event.invalidate_recordset(["write_date"])
+
     def test_both_sides_edit_different_fields_merged(self):
         self.event.write({"location": "Room 9"})
         self.client.patch_event(
@@ -463,12 +472,7 @@ class TestSyncConflicts(SyncCase):
 
     def test_both_sides_edit_same_field_latest_wins_loser_in_chatter(self):
         self.event.write({"name": "Odoo title"})
-        # Make the Odoo edit clearly older than Google's.
-        self.env.cr.execute(
-            "UPDATE calendar_event SET write_date = %s WHERE id = %s",
-            [datetime.now() - timedelta(hours=1), self.event.id],
-        )
-        self.event.invalidate_recordset(["write_date"])
+        self.make_older(self.event)
         self.client.patch_event(
             "primary", self.seeded["id"], {"summary": "Google title"}, send_updates="none"
         )
@@ -488,12 +492,10 @@ class TestSyncConflicts(SyncCase):
         self.sync(self.account)
         event = self.event_of(seeded["id"])
         event.write({"description": "<p>New agenda</p>"})
-        self.env.cr.execute(
-            "UPDATE calendar_event SET write_date = %s WHERE id = %s",
-            [datetime.now() - timedelta(hours=1), event.id],
+        self.make_older(event)
+        self.client.patch_event(
+            "primary", seeded["id"], {"location": "Room 7"}, send_updates="none"
         )
-        event.invalidate_recordset(["write_date"])
-        self.client.patch_event("primary", seeded["id"], {"location": "Room 7"}, send_updates="none")
         counts = self.sync(self.account)
         on_google = self.google_events(ANN)[seeded["id"]]
         self.assertEqual((event.location, on_google["location"]), ("Room 7", "Room 7"))
@@ -507,12 +509,10 @@ class TestSyncConflicts(SyncCase):
         event = self.event_of(seeded["id"])
         self.assertEqual(event.name, "(no title)")
         event.write({"name": "Budget"})
-        self.env.cr.execute(
-            "UPDATE calendar_event SET write_date = %s WHERE id = %s",
-            [datetime.now() - timedelta(hours=1), event.id],
+        self.make_older(event)
+        self.client.patch_event(
+            "primary", seeded["id"], {"location": "Room 8"}, send_updates="none"
         )
-        event.invalidate_recordset(["write_date"])
-        self.client.patch_event("primary", seeded["id"], {"location": "Room 8"}, send_updates="none")
         counts = self.sync(self.account)
         on_google = self.google_events(ANN)[seeded["id"]]
         self.assertEqual((event.name, on_google["summary"]), ("Budget", "Budget"))
@@ -527,11 +527,7 @@ class TestSyncConflicts(SyncCase):
         event = self.event_of(seeded["id"])
         event.write({"location": "Room 5"})
         # The Odoo edit is older than Google's edit of the same field: it loses.
-        self.env.cr.execute(
-            "UPDATE calendar_event SET write_date = %s WHERE id = %s",
-            [datetime.now() - timedelta(hours=1), event.id],
-        )
-        event.invalidate_recordset(["write_date"])
+        self.make_older(event)
         self.client.patch_event(
             "primary", seeded["id"], {"location": "Room 8"}, send_updates="none"
         )
