@@ -639,25 +639,10 @@ def print_row(name, latency, measures, notes):
     )
 
 
-def cpu_probe_seconds():
-    """Seconds a fixed pure-Python loop takes now (best of 3): on a shared
-    machine, the rows of one run are only comparable with another's at the
-    same probe."""
-    timings = []
-    for _attempt in range(3):
-        started = time.perf_counter()
-        total = 0
-        for number in range(2_000_000):
-            total += number * number
-        timings.append(time.perf_counter() - started)
-    return min(timings)
-
-
 def print_header(options):
     print(
         f"google_calendar_sync benchmark - {datetime.now():%Y-%m-%d %H:%M}, scale {options.scale}, "
-        f"median of {options.repeat}, {os.cpu_count()} CPUs, "
-        f"CPU probe {cpu_probe_seconds():.3f} s",
+        f"median of {options.repeat}, {os.cpu_count()} CPUs",
         flush=True,
     )
     print(
@@ -708,7 +693,6 @@ def main(argv=None):
             failures += 1
             print(f"| WQ                          |   0 | FAILED: {failure}", flush=True)
     bench.fake.stop()
-    print(f"CPU probe at the end {cpu_probe_seconds():.3f} s", flush=True)
     return 1 if failures else 0
 
 
