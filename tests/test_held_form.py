@@ -56,3 +56,20 @@ class TestHeldForm(TransactionCase):
     def test_description_the_sanitizer_empties_is_none(self):
         values = self.env["calendar.event"]._google_held_form({"description": "<p><br></p>"})
         self.assertEqual(values["description"], "")
+
+    def test_what_odoo_sent_comes_back_unchanged(self):
+        # Google keeps the HTML Odoo sends: read back, it must equal what Odoo
+        # holds, or the next Google edit would tie with the description.
+        for html in (
+            "<p>a</p><p>b</p>",
+            "<div><p>Organized by</p><br>ann</div>",
+            "<p>Tom &amp; Jerry</p>",
+            "<ul><li>one</li><li>two</li></ul>",
+            '<p><a href="https://meet.example.com/x">Join</a></p>',
+            "<p>&nbsp;x</p>",
+            "<h1>t</h1>text",
+            "<p>é 😀</p>",
+        ):
+            held = self.held_by_odoo(html)
+            values = self.env["calendar.event"]._google_held_form({"description": held})
+            self.assertEqual(values["description"], held, html)
