@@ -10,8 +10,6 @@ import json
 import logging
 from datetime import timedelta
 
-from odoo import Command
-
 from ..engine import reconcile
 from ..engine import recurrence as rec_engine
 from ..engine import series as series_engine
@@ -213,7 +211,7 @@ class RecurringSync:
         }
 
     def _create_series(self, to_create):
-        """One batch create for the occurrences of every new series, one for the series."""
+        """One batch create for the series, one for the occurrences of them all."""
         if not to_create:
             return
         # A single event that became recurring on Google is replaced by the series.
@@ -224,10 +222,10 @@ class RecurringSync:
             ]
         )
         singles.with_context(**{FROM_GOOGLE: True}).unlink()
-        occurrence_items, rule_vals = [], []
+        series_vals, series_starts = [], []
         for item, series in to_create:
             try:
-                rule_vals.append(self.Recurrence._google_rule_vals(series))
+                rule = self.Recurrence._google_rule_vals(series)
             except rec_engine.InvalidRecurrence as error:
                 self.run.error(
                     self.env._(
@@ -236,39 +234,41 @@ class RecurringSync:
                         error=error,
                     )
                 )
-                rule_vals.append(None)
                 continue
-            for start in series_engine.occurrence_starts(series):
-                occurrence_items.append(
-                    (
-                        series_engine.occurrence_values(series, start),
-                        self._occurrence_extra(item["id"], start),
-                    )
-                )
-        events = self.Event._google_create_from_values(occurrence_items)
-        by_series = {}
-        for event in events:
-            by_series.setdefault(rec_engine.parse_instance_id(event.google_id)[0], []).append(
-                event.id
-            )
-        vals_list = []
-        for (item, series), rule in zip(to_create, rule_vals, strict=True):
-            event_ids = by_series.get(item["id"])
-            if rule is None or not event_ids:
+            starts = series_engine.occurrence_starts(series)
+            if not starts:
                 continue
-            vals_list.append(
+            series_vals.append(
                 {
                     **rule,
                     # Odoo's own wording of the rule, given now: computed on
                     # first read instead, it rewrites each series on its own.
                     "rrule": self.Recurrence.new(rule)._rrule_serialize(),
                     **self._state(item, series),
-                    "base_event_id": event_ids[0],
-                    "calendar_event_ids": [Command.set(event_ids)],
                 }
             )
-        created = self.Recurrence.with_context(**{FROM_GOOGLE: True}).create(vals_list)
-        created._google_store_agreed()
+            series_starts.append((item, series, starts))
+        # The series first, so that each occurrence is created in its series:
+        # attached afterwards, each series rewrote its occurrences on its own.
+        recurrences = self.Recurrence.with_context(**{FROM_GOOGLE: True}).create(series_vals)
+        events = self.Event._google_create_from_values(
+            [
+                (
+                    series_engine.occurrence_values(series, start),
+                    {**self._occurrence_extra(item["id"], start), "recurrence_id": recurrence.id},
+                )
+                for recurrence, (item, series, starts) in zip(
+                    recurrences, series_starts, strict=True
+                )
+                for start in starts
+            ]
+        )
+        first_events = {}
+        for event in events:
+            first_events.setdefault(event.recurrence_id, event)
+        for recurrence, event in first_events.items():
+            recurrence.with_context(**{FROM_GOOGLE: True}).base_event_id = event
+        recurrences._google_store_agreed()
         self.run.counts["odoo_created"] += len(events)
 
     def _occurrence_extra(self, series_id, start):
