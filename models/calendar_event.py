@@ -6,8 +6,10 @@ this file only knows one record's side of the contract.
 """
 
 import hashlib
+import html
 import json
 import logging
+import re
 from datetime import datetime, time
 
 import pytz
@@ -76,15 +78,26 @@ def _utc_stamp(value):
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Google holds a description as HTML (its own editor) or as plain text (other
+# calendar clients, the API): plain text has neither a tag nor an entity.
+_MARKUP = re.compile(r"<[a-zA-Z/!?]|&#?\w+;")
+
+
 def is_plain_text(text):
-    """Whether Odoo's HTML sanitizer keeps ``text`` as it is, in one paragraph:
-    no markup or entity, only printable characters, tabs and line breaks, and
-    no leading white space (which it strips)."""
+    """Whether Odoo's HTML sanitizer keeps ``text`` as it is in a paragraph, its
+    line breaks as ``<br>``: only printable characters, tabs and line breaks, no
+    ``<``, ``>`` or ``&``, and no leading white space (which it strips)."""
     return (
         bool(text)
         and not text[0].isspace()
         and all(char in "\n\t" or (char.isprintable() and char not in "<>&") for char in text)
     )
+
+
+def plain_text_paragraph(text):
+    """Plain ``text`` as one HTML paragraph, its line breaks kept."""
+    escaped = html.escape(text, quote=False).replace("\n", "<br>")
+    return f"<p>{escaped}</p>"
 
 
 class CalendarEvent(models.Model):
@@ -542,21 +555,29 @@ class CalendarEvent(models.Model):
     def _google_held_form(self, values):
         """Google's neutral ``values`` in the form Odoo holds them once written.
 
-        Odoo sanitizes a description (plain text becomes a paragraph) and names
-        an untitled meeting; compared unconverted, Google's wording of an
-        unchanged description would pass for an edit made on Google, and tie
-        with an edit made in Odoo meanwhile.
+        Odoo sanitizes a description (plain text becomes a paragraph, its line
+        breaks kept as HTML breaks) and names an untitled meeting; compared
+        unconverted, Google's wording of an unchanged description would pass
+        for an edit made on Google, and tie with an edit made in Odoo meanwhile.
         """
-        description = values.get("description")
-        if description and is_plain_text(description):
-            # What the sanitizer makes of it, without parsing it: a tenth of a
-            # large import (tests compare this with the sanitizer).
-            values["description"] = f"<p>{description}</p>"
-        elif description:
-            held = self._fields["description"].convert_to_cache(description, self)
-            values["description"] = "" if is_html_empty(held) else str(held)
+        values["description"] = self._google_held_description(values.get("description") or "")
         values["name"] = values.get("name") or _UNTITLED
         return values
+
+    @api.model
+    def _google_held_description(self, description):
+        if not description:
+            return ""
+        if not _MARKUP.search(description):
+            # Plain text: read as HTML, its line breaks would be lost.
+            paragraph = plain_text_paragraph(description)
+            if is_plain_text(description):
+                # What the sanitizer keeps of it, without parsing it: a tenth
+                # of a large import (tests compare this with the sanitizer).
+                return paragraph
+            description = paragraph
+        held = self._fields["description"].convert_to_cache(description, self)
+        return "" if is_html_empty(held) else str(held)
 
     @api.model
     def _google_scalar_vals(self, values, organizers, alarms):

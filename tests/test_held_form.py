@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from odoo.tests import TransactionCase, tagged
 
-from ..models.calendar_event import is_plain_text
+from ..models.calendar_event import is_plain_text, plain_text_paragraph
 
 # Text as people type it, with the characters the shortcut must refuse mixed in.
 _TEXT = st.text(
@@ -37,7 +37,21 @@ class TestHeldForm(TransactionCase):
     def test_plain_text_shortcut_is_what_the_sanitizer_stores(self, text):
         values = self.env["calendar.event"]._google_held_form({"description": text})
         if is_plain_text(text):
-            self.assertEqual(values["description"], self.held_by_odoo(text))
+            self.assertEqual(values["description"], self.held_by_odoo(plain_text_paragraph(text)))
+
+    def test_plain_text_keeps_its_line_breaks(self):
+        Event = self.env["calendar.event"]
+        held = Event._google_held_form({"description": "Agenda\n1. budget\n\n2. hiring"})
+        self.assertEqual(held["description"], "<p>Agenda<br>1. budget<br><br>2. hiring</p>")
+        # Not the shortcut's (an ampersand, a leading space): the sanitizer's.
+        text = " Q&A\nAT&T < 5"
+        held = Event._google_held_form({"description": text})
+        self.assertEqual(held["description"], self.held_by_odoo(plain_text_paragraph(text)))
+        self.assertIn("Q&amp;A<br>AT&amp;T &lt; 5", held["description"])
+
+    def test_text_with_entities_is_html(self):
+        held = self.env["calendar.event"]._google_held_form({"description": "Tom &amp; Jerry"})
+        self.assertEqual(held["description"], "<p>Tom &amp; Jerry</p>")
 
     def test_plain_text_shortcut_refuses_what_the_sanitizer_changes(self):
         for text in ("a & b", "x <y>", "  lead", "\ufeffmark", "no\xa0break", "\nfirst", "a\rb"):

@@ -141,6 +141,25 @@ class TestSyncFromGoogle(SyncCase):
         self.assertIn("1. budget", description)
         self.assertNotIn("<script>", description)
 
+    def test_plain_text_description_keeps_its_lines_and_stays_plain_on_google(self):
+        account = self.connect(self.ann)
+        [seeded] = self.seed(
+            ANN,
+            {
+                **self.timed_event("Notes", self.future()),
+                "description": "Agenda\n1. budget\n2. hiring",
+            },
+        )
+        self.sync(account)
+        event = self.event_of(seeded["id"])
+        self.assertEqual(str(event.description), "<p>Agenda<br>1. budget<br>2. hiring</p>")
+        self.assertFalse(event.google_push_pending)
+        self.sync(account)
+        self.assertEqual(self.writes(ANN), [])
+        self.assertEqual(
+            self.google_events(ANN)[seeded["id"]]["description"], "Agenda\n1. budget\n2. hiring"
+        )
+
     def test_bad_google_event_reported_and_sync_goes_on(self):
         # The fake refuses malformed events, as Google does; what a broken or
         # surprising answer would carry is handed to the pull directly.
