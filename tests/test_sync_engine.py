@@ -126,31 +126,26 @@ class TestSyncFromGoogle(SyncCase):
         self.sync(account)
         self.assertEqual(self.event_of(created["id"]).videocall_location, created["hangoutLink"])
 
-    def test_description_html_imported_sanitized(self):
+    def import_described(self, description):
+        """Ann's connected account and a Google meeting with ``description``, synced."""
         account = self.connect(self.ann)
         [seeded] = self.seed(
-            ANN,
-            {
-                **self.timed_event("Notes", self.future()),
-                "description": "<b>Agenda</b><br>1. budget<script>alert(1)</script>",
-            },
+            ANN, {**self.timed_event("Notes", self.future()), "description": description}
         )
         self.sync(account)
+        return account, seeded
+
+    def test_description_html_imported_sanitized(self):
+        _account, seeded = self.import_described(
+            "<b>Agenda</b><br>1. budget<script>alert(1)</script>"
+        )
         description = str(self.event_of(seeded["id"]).description)
         self.assertIn("<b>Agenda</b>", description)
         self.assertIn("1. budget", description)
         self.assertNotIn("<script>", description)
 
     def test_plain_text_description_keeps_its_lines_and_stays_plain_on_google(self):
-        account = self.connect(self.ann)
-        [seeded] = self.seed(
-            ANN,
-            {
-                **self.timed_event("Notes", self.future()),
-                "description": "Agenda\n1. budget\n2. hiring",
-            },
-        )
-        self.sync(account)
+        account, seeded = self.import_described("Agenda\n1. budget\n2. hiring")
         event = self.event_of(seeded["id"])
         self.assertEqual(str(event.description), "<p>Agenda<br>1. budget<br>2. hiring</p>")
         self.assertFalse(event.google_push_pending)
@@ -469,14 +464,16 @@ class TestSyncConflicts(SyncCase):
         self.event = self.event_of(self.seeded["id"])
         self.client = self.account._get_client()
 
-    def make_older(self, event):
-        """Date ``event``'s last Odoo change an hour back: clearly older than
-        any change made on Google now."""
+    def edit_in_odoo_then_on_google(self, event, odoo_vals, google_patch):
+        """An Odoo edit of ``event`` dated an hour back, then a newer edit of it on
+        Google (no sync)."""
+        event.write(odoo_vals)
         self.env.cr.execute(
             "UPDATE calendar_event SET write_date = %s WHERE id = %s",
             [datetime.now() - timedelta(hours=1), event.id],
         )
         event.invalidate_recordset(["write_date"])
+        self.client.patch_event("primary", event.google_id, google_patch, send_updates="none")
 
     def test_both_sides_edit_different_fields_merged(self):
         self.event.write({"location": "Room 9"})
@@ -490,10 +487,8 @@ class TestSyncConflicts(SyncCase):
         self.assertEqual(counts["conflicts"], 0)
 
     def test_both_sides_edit_same_field_latest_wins_loser_in_chatter(self):
-        self.event.write({"name": "Odoo title"})
-        self.make_older(self.event)
-        self.client.patch_event(
-            "primary", self.seeded["id"], {"summary": "Google title"}, send_updates="none"
+        self.edit_in_odoo_then_on_google(
+            self.event, {"name": "Odoo title"}, {"summary": "Google title"}
         )
         counts = self.sync(self.account)
         self.assertEqual(self.event.name, "Google title")
@@ -510,10 +505,8 @@ class TestSyncConflicts(SyncCase):
         )
         self.sync(self.account)
         event = self.event_of(seeded["id"])
-        event.write({"description": "<p>New agenda</p>"})
-        self.make_older(event)
-        self.client.patch_event(
-            "primary", seeded["id"], {"location": "Room 7"}, send_updates="none"
+        self.edit_in_odoo_then_on_google(
+            event, {"description": "<p>New agenda</p>"}, {"location": "Room 7"}
         )
         counts = self.sync(self.account)
         on_google = self.google_events(ANN)[seeded["id"]]
@@ -527,11 +520,7 @@ class TestSyncConflicts(SyncCase):
         self.sync(self.account)
         event = self.event_of(seeded["id"])
         self.assertEqual(event.name, "(no title)")
-        event.write({"name": "Budget"})
-        self.make_older(event)
-        self.client.patch_event(
-            "primary", seeded["id"], {"location": "Room 8"}, send_updates="none"
-        )
+        self.edit_in_odoo_then_on_google(event, {"name": "Budget"}, {"location": "Room 8"})
         counts = self.sync(self.account)
         on_google = self.google_events(ANN)[seeded["id"]]
         self.assertEqual((event.name, on_google["summary"]), ("Budget", "Budget"))
@@ -544,12 +533,8 @@ class TestSyncConflicts(SyncCase):
         )
         self.sync(self.account)
         event = self.event_of(seeded["id"])
-        event.write({"location": "Room 5"})
         # The Odoo edit is older than Google's edit of the same field: it loses.
-        self.make_older(event)
-        self.client.patch_event(
-            "primary", seeded["id"], {"location": "Room 8"}, send_updates="none"
-        )
+        self.edit_in_odoo_then_on_google(event, {"location": "Room 5"}, {"location": "Room 8"})
         # The pull applies the tie; the push cannot run.
         self.fake_control.inject_fault(mode="drop", method="POST", path="batch", count=20)
         self.sync(self.account)
