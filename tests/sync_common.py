@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytz
 from google.oauth2.credentials import Credentials
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
 
 from ..engine.client import CalendarClient
@@ -79,6 +79,18 @@ class SyncCase(FakeGoogleMixin, TransactionCase):
         if counts.get("skipped") != "running":
             account.last_sync = fields.Datetime.now()
         return counts
+
+    def odoo_meeting(self, organizer, name, attendees=(), start=None, **vals):
+        """A one-hour meeting created in Odoo by ``organizer`` (a user), with
+        ``attendees`` (partners) invited, ten days ahead unless ``start`` says."""
+        start = start or self.future()
+        if attendees:
+            vals["partner_ids"] = [Command.set([partner.id for partner in attendees])]
+        return (
+            self.env["calendar.event"]
+            .with_user(organizer)
+            .create({"name": name, "start": start, "stop": start + timedelta(hours=1), **vals})
+        )
 
     def seed(self, email, *events):
         """Store events on Google; returns them as Google serves them."""

@@ -734,17 +734,27 @@ class TestConvergence(SyncCase):
 
     # Regressions the property test found, kept as plain scenarios.
 
-    def test_meeting_deleted_on_google_by_its_organizer_after_a_guest_synced_it(self):
-        ann, bob = self.connect(self.ann), self.connect(self.bob)
-        self.sync(ann)
-        self.sync(bob)
+    def synced(self, *users):
+        """The accounts of ``users``, connected and synced once each."""
+        accounts = [self.connect(user) for user in users]
+        for account in accounts:
+            self.sync(account)
+        return accounts
+
+    def seed_meeting(self, organizer, *attendees):
+        """A meeting on ``organizer``'s Google calendar inviting ``attendees`` (users)."""
         [meeting] = self.seed(
-            "ann@example.com",
+            organizer.email,
             {
-                **self.timed_event("Ann's meeting", self.future()),
-                "attendees": [{"email": "ann@example.com"}, {"email": "bob@example.com"}],
+                **self.timed_event(f"{organizer.login}'s meeting", self.future()),
+                "attendees": [{"email": user.email} for user in attendees],
             },
         )
+        return meeting
+
+    def test_meeting_deleted_on_google_by_its_organizer_after_a_guest_synced_it(self):
+        ann, bob = self.synced(self.ann, self.bob)
+        meeting = self.seed_meeting(self.ann, self.ann, self.bob)
         self.sync(bob)  # Bob's calendar brings the meeting in first
         self.assertEqual(self.event_of(meeting["id"]).google_account_id, bob)
         self.connect_google_only("ann@example.com").delete_event(
@@ -755,16 +765,8 @@ class TestConvergence(SyncCase):
         self.assertFalse(self.event_of(meeting["id"]), "deleted for everyone, not declined")
 
     def test_meeting_deleted_in_odoo_and_brought_back_by_a_guests_pull_goes(self):
-        ann, carol = self.connect(self.ann), self.connect(self.carol)
-        self.sync(ann)
-        self.sync(carol)
-        [meeting] = self.seed(
-            "carol@example.com",
-            {
-                **self.timed_event("Carol's meeting", self.future()),
-                "attendees": [{"email": "carol@example.com"}, {"email": "ann@example.com"}],
-            },
-        )
+        ann, carol = self.synced(self.ann, self.carol)
+        meeting = self.seed_meeting(self.carol, self.carol, self.ann)
         self.sync(ann)  # Ann's calendar brings the meeting in
         self.event_of(meeting["id"]).with_user(self.carol).unlink()
         # Ann's full resync finds the meeting still on Google and brings it back.
@@ -786,20 +788,8 @@ class TestConvergence(SyncCase):
         return odoo, {a["email"]: a["responseStatus"] for a in copy["attendees"]}
 
     def test_answer_a_guests_calendar_could_not_send_goes_through_the_organizers(self):
-        ann, bob, carol = (self.connect(user) for user in (self.ann, self.bob, self.carol))
-        for account in (ann, bob, carol):
-            self.sync(account)
-        [meeting] = self.seed(
-            "bob@example.com",
-            {
-                **self.timed_event("Bob's meeting", self.future()),
-                "attendees": [
-                    {"email": "ann@example.com"},
-                    {"email": "bob@example.com"},
-                    {"email": "carol@example.com"},
-                ],
-            },
-        )
+        ann, bob, _carol = self.synced(self.ann, self.bob, self.carol)
+        meeting = self.seed_meeting(self.bob, self.ann, self.bob, self.carol)
         self.sync(ann)  # Ann's calendar brings the meeting in first
         event = self.event_of(meeting["id"])
         event.attendee_ids.filtered(lambda a: a.partner_id == self.carol.partner_id).with_user(
@@ -827,26 +817,10 @@ class TestConvergence(SyncCase):
         """Ann's meeting with Bob and Carol, whose insert Google stores before
         Ann's worker dies (in a sync, or in the push after a commit): Odoo keeps
         no trace of the answer."""
-        start = self.future()
-        event = (
-            self.env["calendar.event"]
-            .with_user(self.ann)
-            .create(
-                {
-                    "name": "Lost insert",
-                    "start": start,
-                    "stop": start + timedelta(hours=1),
-                    "partner_ids": [
-                        Command.set(
-                            [
-                                self.ann.partner_id.id,
-                                self.bob.partner_id.id,
-                                self.carol.partner_id.id,
-                            ]
-                        )
-                    ],
-                }
-            )
+        event = self.odoo_meeting(
+            self.ann,
+            "Lost insert",
+            self.ann.partner_id + self.bob.partner_id + self.carol.partner_id,
         )
         killed = self.env.cr.savepoint()
         if push_only:
@@ -860,9 +834,7 @@ class TestConvergence(SyncCase):
         return event
 
     def test_answer_given_on_google_after_a_lost_insert_is_kept(self):
-        ann, bob, carol = (self.connect(user) for user in (self.ann, self.bob, self.carol))
-        for account in (ann, bob, carol):
-            self.sync(account)
+        ann, bob, carol = self.synced(self.ann, self.bob, self.carol)
         event = self._meeting_inserted_then_lost(ann)
         self._answer_on_google(bob, event.google_id, "accepted")
         self.sync(carol)  # a guest's pull sees the meeting first: it stays Ann's
@@ -907,16 +879,8 @@ class TestConvergence(SyncCase):
         self.assertEqual(inserts, [200, 409], "the retried insert met the stored meeting")
 
     def test_meeting_recreated_after_a_google_deletion_goes_back_to_its_organizer(self):
-        bob, carol = self.connect(self.bob), self.connect(self.carol)
-        self.sync(bob)
-        self.sync(carol)
-        [meeting] = self.seed(
-            "bob@example.com",
-            {
-                **self.timed_event("Bob's meeting", self.future()),
-                "attendees": [{"email": "bob@example.com"}, {"email": "carol@example.com"}],
-            },
-        )
+        bob, carol = self.synced(self.bob, self.carol)
+        meeting = self.seed_meeting(self.bob, self.bob, self.carol)
         self.sync(carol)  # Carol's calendar brings the meeting in first
         event = self.event_of(meeting["id"])
         event.with_user(self.bob).write({"start": event.start + timedelta(hours=2)})

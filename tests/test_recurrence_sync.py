@@ -49,6 +49,32 @@ class RecurrenceCase(SyncCase):
         super().setUp()
         self.account = self.connect(self.ann)
 
+    # -- writing Odoo -------------------------------------------------------------
+
+    def create_series(self, name, first_local, **rule):
+        """A weekly series made in Odoo by Ann, Mondays from ``first_local`` (a
+        naive Brussels time); ``rule`` overrides the rule (``count``, ...)."""
+        start = pytz.timezone(BRUSSELS).localize(first_local).astimezone(pytz.utc)
+        start = start.replace(tzinfo=None)
+        return (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create(
+                {
+                    "name": name,
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "recurrency": True,
+                    "rrule_type": "weekly",
+                    "mon": True,
+                    "interval": 1,
+                    "end_type": "count",
+                    "event_tz": BRUSSELS,
+                    **rule,
+                }
+            )
+        )
+
     # -- reading both sides -------------------------------------------------------
 
     def series(self, google_id):
@@ -427,28 +453,6 @@ class TestRecurrenceFromOdoo(RecurrenceCase):
         self.base = self.create_series("Sprint review", self.first, count=4)
         self.recurrence = self.base.recurrence_id
         self.sync(self.account)
-
-    def create_series(self, name, first_local, **rule):
-        start = pytz.timezone(BRUSSELS).localize(first_local).astimezone(pytz.utc)
-        start = start.replace(tzinfo=None)
-        return (
-            self.env["calendar.event"]
-            .with_user(self.ann)
-            .create(
-                {
-                    "name": name,
-                    "start": start,
-                    "stop": start + timedelta(hours=1),
-                    "recurrency": True,
-                    "rrule_type": "weekly",
-                    "mon": True,
-                    "interval": 1,
-                    "end_type": "count",
-                    "event_tz": BRUSSELS,
-                    **rule,
-                }
-            )
-        )
 
     def occurrence(self, n):
         return self.recurrence.calendar_event_ids.sorted("start")[n]
@@ -1225,23 +1229,7 @@ class TestRecurrenceEndless(RecurrenceCase):
         first = datetime.combine(
             date.today() + timedelta(days=7 - date.today().weekday()), datetime.min.time()
         ).replace(hour=9)
-        start = pytz.timezone(BRUSSELS).localize(first).astimezone(pytz.utc).replace(tzinfo=None)
-        event = (
-            self.env["calendar.event"]
-            .with_user(self.ann)
-            .create(
-                {
-                    "name": name,
-                    "start": start,
-                    "stop": start + timedelta(hours=1),
-                    "recurrency": True,
-                    "rrule_type": "weekly",
-                    "mon": True,
-                    "end_type": "forever",
-                    "event_tz": BRUSSELS,
-                }
-            )
-        )
+        event = self.create_series(name, first, end_type="forever")
         return first, event
 
     def test_endless_daily_series_stays_endless_and_idle(self):

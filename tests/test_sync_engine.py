@@ -200,14 +200,7 @@ class TestSyncToGoogle(SyncCase):
         self.sync(self.account)  # the first sync is behind us
 
     def create_event(self, **vals):
-        start = self.future()
-        return (
-            self.env["calendar.event"]
-            .with_user(self.ann)
-            .create(
-                {"name": "Planning", "start": start, "stop": start + timedelta(hours=1), **vals}
-            )
-        )
+        return self.odoo_meeting(self.ann, "Planning", **vals)
 
     def test_odoo_event_created_pushed(self):
         carol = self.env["res.partner"].create({"name": "Carol", "email": CAROL})
@@ -679,19 +672,7 @@ class TestSyncSharedMeetings(SyncCase):
         ann_account, bob_account = self.connect(self.ann), self.connect(self.bob)
         self.sync(ann_account)
         self.sync(bob_account)
-        start = self.future()
-        event = (
-            self.env["calendar.event"]
-            .with_user(self.ann)
-            .create(
-                {
-                    "name": "Shared",
-                    "start": start,
-                    "stop": start + timedelta(hours=1),
-                    "partner_ids": [Command.set([self.ann.partner_id.id, self.bob.partner_id.id])],
-                }
-            )
-        )
+        event = self.odoo_meeting(self.ann, "Shared", self.ann.partner_id + self.bob.partner_id)
         self.sync(ann_account)
         self.assertIn(event.google_id, self.google_events(BOB), "Google copied it to Bob")
         self.sync(bob_account)
@@ -699,7 +680,7 @@ class TestSyncSharedMeetings(SyncCase):
         [seeded] = self.seed(
             ANN,
             {
-                **self.timed_event("From Google", start),
+                **self.timed_event("From Google", event.start),
                 "attendees": [{"email": ANN}, {"email": BOB}],
             },
         )
@@ -761,19 +742,7 @@ class TestSyncInvitations(SyncCase):
 
     def test_first_sync_sends_no_invitations(self):
         carol = self.env["res.partner"].create({"name": "Carol", "email": CAROL})
-        start = self.future()
-        event = (
-            self.env["calendar.event"]
-            .with_user(self.ann)
-            .create(
-                {
-                    "name": "Before connecting",
-                    "start": start,
-                    "stop": start + timedelta(hours=1),
-                    "partner_ids": [Command.set([self.ann.partner_id.id, carol.id])],
-                }
-            )
-        )
+        event = self.odoo_meeting(self.ann, "Before connecting", self.ann.partner_id + carol)
         account = self.connect(self.ann)
         self.sync(account)
         [insert] = self.writes(ANN)
@@ -786,14 +755,8 @@ class TestSyncInvitations(SyncCase):
         self.env["ir.config_parameter"].sudo().set_param(
             "google_calendar_sync.send_updates", "externalOnly"
         )
-        start = self.future()
-        self.env["calendar.event"].with_user(self.ann).create(
-            {"name": "Future", "start": start, "stop": start + timedelta(hours=1)}
-        )
-        past = datetime.now() - timedelta(days=3)
-        self.env["calendar.event"].with_user(self.ann).create(
-            {"name": "Past", "start": past, "stop": past + timedelta(hours=1)}
-        )
+        self.odoo_meeting(self.ann, "Future")
+        self.odoo_meeting(self.ann, "Past", start=datetime.now() - timedelta(days=3))
         self.sync(account)
         by_mode = sorted(w["send_updates"] for w in self.writes(ANN))
         self.assertEqual(by_mode, ["externalOnly", "none"])
@@ -802,19 +765,7 @@ class TestSyncInvitations(SyncCase):
         account = self.connect(self.ann)
         self.sync(account)
         carol = self.env["res.partner"].create({"name": "Carol", "email": CAROL})
-        start = self.future()
-        event = (
-            self.env["calendar.event"]
-            .with_user(self.ann)
-            .create(
-                {
-                    "name": "Invite Carol",
-                    "start": start,
-                    "stop": start + timedelta(hours=1),
-                    "partner_ids": [Command.set([self.ann.partner_id.id, carol.id])],
-                }
-            )
-        )
+        event = self.odoo_meeting(self.ann, "Invite Carol", self.ann.partner_id + carol)
         self.sync(account)
         self.assertEqual(
             [w["send_updates"] for w in self.writes(ANN)], ["all"], "Google invites Carol"
@@ -822,18 +773,7 @@ class TestSyncInvitations(SyncCase):
         self.assertFalse(self.invitation_mails(event), "so Odoo does not")
         # Control: a user who does not sync still gets Odoo's invitation mail.
         dave = new_test_user(self.env, "dave", email="dave@example.com", groups="base.group_user")
-        unsynced = (
-            self.env["calendar.event"]
-            .with_user(dave)
-            .create(
-                {
-                    "name": "Odoo only",
-                    "start": start,
-                    "stop": start + timedelta(hours=1),
-                    "partner_ids": [Command.set([dave.partner_id.id, carol.id])],
-                }
-            )
-        )
+        unsynced = self.odoo_meeting(dave, "Odoo only", dave.partner_id + carol, start=event.start)
         self.assertTrue(self.invitation_mails(unsynced))
 
 
