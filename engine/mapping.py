@@ -62,13 +62,6 @@ _GOOGLE_KEYS = {
 }
 
 
-# Extended properties the module writes on the Google events it creates.
-EXT_DB = "odoo_db"  # shared: the UUID of the database that wrote the ids below
-EXT_EVENT_ID = "odoo_event_id"  # shared: the calendar.event the event is
-EXT_SERIES_ID = "odoo_recurrence_id"  # shared: the calendar.recurrence a series is
-EXT_SENT = "odoo_sent"  # private: the digest of what the last write sent
-
-
 class InvalidEvent(ValueError):
     """An event (from Google or Odoo) that cannot be mapped; the message says why."""
 
@@ -87,27 +80,6 @@ def normalize_email(value):
 def google_id_is_valid_for_insert(event_id):
     """Whether Google accepts ``event_id`` as a client-chosen id (base32hex, 5-1024)."""
     return isinstance(event_id, str) and bool(_GOOGLE_ID.match(event_id))
-
-
-def odoo_reference(event, db_uuid, key):
-    """The Odoo record id (a string of digits) database ``db_uuid`` wrote under
-    ``key`` in the event's shared extended properties, else None. Shared, not
-    private: every guest's copy must name the Odoo record too, or a guest's pull
-    would take a meeting Odoo made for a new one."""
-    extended = event.get("extendedProperties")
-    shared = extended.get("shared") if isinstance(extended, dict) else None
-    if not isinstance(shared, dict) or shared.get(EXT_DB) != db_uuid:
-        return None
-    ref = shared.get(key)
-    return ref if isinstance(ref, str) and ref.isdigit() else None
-
-
-def sent_digest_of(event):
-    """The digest of what Odoo's last write sent, kept on the writer's copy, or None."""
-    extended = event.get("extendedProperties")
-    private = extended.get("private") if isinstance(extended, dict) else None
-    digest = private.get(EXT_SENT) if isinstance(private, dict) else None
-    return digest if isinstance(digest, str) else None
 
 
 def new_google_id():

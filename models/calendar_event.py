@@ -5,7 +5,6 @@ The sync itself (pull, push, reconcile) lives in ``google.calendar.sync``;
 this file only knows one record's side of the contract.
 """
 
-import hashlib
 import html
 import json
 import logging
@@ -18,6 +17,7 @@ from odoo import Command, api, fields, models
 from odoo.tools import email_normalize, is_html_empty
 
 from ..engine.mapping import InvalidEvent, diff_fields, new_google_id, normalize_values
+from ..engine.references import References
 
 _logger = logging.getLogger(__name__)
 
@@ -103,8 +103,12 @@ def plain_text_paragraph(text):
 class CalendarEvent(models.Model):
     _inherit = "calendar.event"
 
+    # The sync state below is for the sync code (sudo) and administrators: the
+    # agreed values hold a private meeting's title and description, and the
+    # account names a colleague's Google address.
     google_id = fields.Char(
         "Google Event ID",
+        groups="base.group_system",
         copy=False,
         index="btree_not_null",
         readonly=True,
@@ -112,23 +116,34 @@ class CalendarEvent(models.Model):
         "that a retried insert is recognised by Google as a duplicate.",
     )
     google_ical_uid = fields.Char(
-        "Google iCalUID", copy=False, readonly=True, index="btree_not_null"
+        "Google iCalUID",
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
     )
     google_account_id = fields.Many2one(
         "google.calendar.account",
         "Synced through",
+        groups="base.group_system",
         copy=False,
         readonly=True,
         index="btree_not_null",
         ondelete="set null",
         help="The Google calendar this event is read from and written to.",
     )
-    google_etag = fields.Char(copy=False, readonly=True)
+    google_etag = fields.Char(groups="base.group_system", copy=False, readonly=True)
     google_updated = fields.Char(
-        copy=False, readonly=True, help="Google's 'updated' stamp when both sides last agreed."
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="Google's 'updated' stamp when both sides last agreed.",
     )
     google_agreed_values = fields.Text(
-        copy=False, readonly=True, help="The neutral event values both sides last agreed on (JSON)."
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="The neutral event values both sides last agreed on (JSON).",
     )
     google_push_pending = fields.Boolean(
         copy=False,
@@ -137,13 +152,17 @@ class CalendarEvent(models.Model):
         help="A synced field changed in Odoo and Google does not know it yet.",
     )
     google_refused_fingerprint = fields.Char(
+        groups="base.group_system",
         copy=False,
         readonly=True,
         help="Fingerprint of the Odoo values Google refused to take (the user is not the "
         "organizer); those values are not sent again.",
     )
     google_organizer_email = fields.Char(
-        copy=False, readonly=True, help="Organizer's e-mail on Google when no Odoo user has it."
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="Organizer's e-mail on Google when no Odoo user has it.",
     )
     google_timezone = fields.Char(
         "Event Time Zone", copy=False, help="Time zone of the event on Google (IANA name)."
@@ -162,11 +181,12 @@ class CalendarEvent(models.Model):
             for vals in vals_list:
                 organizer_id = vals.get("user_id", self.env.uid)
                 if organizer_id in syncing_user_ids and not vals.get("recurrency"):
-                    vals.setdefault("google_id", new_google_id())
                     vals["google_push_pending"] = True
         events = super().create(vals_list)
         if not self.env.context.get(FROM_GOOGLE):
-            events.filtered("google_push_pending")._google_push_after_commit()
+            to_sync = events.sudo().filtered("google_push_pending")
+            to_sync.filtered(lambda event: not event.google_id)._google_choose_ids()
+            to_sync._google_push_after_commit()
         return events
 
     def write(self, vals):
@@ -197,7 +217,8 @@ class CalendarEvent(models.Model):
         An event that has no Google id yet gets one now, in the transaction of
         the change, so that it is stored before any insert is attempted.
         """
-        candidates = self.filtered(
+        # The sync state is the sync's own, whoever made the change.
+        candidates = self.sudo().filtered(
             lambda event: not event.recurrency and not event.google_push_pending
         )
         without_id = candidates.filtered(lambda event: not event.google_id)
@@ -212,24 +233,31 @@ class CalendarEvent(models.Model):
             return
         # Plain SQL: an ORM write would run this hook (and the mail logic of
         # calendar.event.write) again for purely technical fields.
-        candidates.flush_recordset(["google_push_pending", "google_id"])
+        candidates.flush_recordset(["google_push_pending"])
         self.env.cr.execute(
             "UPDATE calendar_event SET google_push_pending = TRUE WHERE id IN %s",
             [tuple(candidates.ids)],
         )
-        if without_id:
-            self.env.cr.execute(
-                """UPDATE calendar_event AS event SET google_id = chosen.google_id
-                     FROM unnest(%s::int[], %s::varchar[]) AS chosen(id, google_id)
-                    WHERE event.id = chosen.id""",
-                [without_id.ids, [new_google_id() for _event in without_id]],
-            )
-        candidates.invalidate_recordset(["google_push_pending", "google_id"])
+        candidates.invalidate_recordset(["google_push_pending"])
+        without_id._google_choose_ids()
         candidates._google_push_after_commit()
+
+    def _google_choose_ids(self):
+        """Give these events the Google id their insert will use (one query)."""
+        if not self:
+            return
+        self.flush_recordset(["google_id"])
+        self.env.cr.execute(
+            """UPDATE calendar_event AS event SET google_id = chosen.google_id
+                 FROM unnest(%s::int[], %s::varchar[]) AS chosen(id, google_id)
+                WHERE event.id = chosen.id""",
+            [self.ids, [new_google_id() for _event in self]],
+        )
+        self.invalidate_recordset(["google_id"])
 
     def _google_queue_deletions(self):
         """Remember, durably, the Google events to delete once these are gone."""
-        on_google = self.filtered(
+        on_google = self.sudo().filtered(
             lambda event: event.google_id and (event.google_etag or event.google_push_pending)
         )
         if not on_google:
@@ -274,10 +302,17 @@ class CalendarEvent(models.Model):
 
         The cron pushes whatever this misses (failure, crash, paused user).
         """
+        events = self.sudo()
         self.env["google.calendar.sync"]._schedule_push(
-            account_ids=set(self.google_account_id.ids),
-            user_ids=set(self.filtered(lambda event: not event.google_account_id).user_id.ids),
+            account_ids=set(events.google_account_id.ids),
+            user_ids=set(events.filtered(lambda event: not event.google_account_id).user_id.ids),
         )
+
+    @api.model
+    def _google_references(self):
+        """Signs and checks what this database writes on Google events."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        return References(get_param("database.secret"), get_param("database.uuid"))
 
     def _google_successor_id(self):
         """The Google id this event takes once Google deleted its current one.
@@ -287,9 +322,7 @@ class CalendarEvent(models.Model):
         insert, the next attempt sends the same id and meets 409, not a twin.
         """
         self.ensure_one()
-        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        seed = f"{db_uuid}:{self.id}:{self.google_id}"
-        return hashlib.sha256(seed.encode()).hexdigest()[:32]
+        return self._google_references().stable_id("event", str(self.id), self.google_id or "")
 
     def _google_adopt(self):
         """Bring events that predate the sync into it: dirty, with a Google id
@@ -298,12 +331,8 @@ class CalendarEvent(models.Model):
         meets 409 on the next attempt instead of creating a twin."""
         if not self:
             return
-        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        # Hex digits are base32hex characters, as Google requires.
-        google_ids = [
-            hashlib.sha256(f"{db_uuid}:{event_id}".encode()).hexdigest()[:32]
-            for event_id in self.ids
-        ]
+        references = self._google_references()
+        google_ids = [references.stable_id("event", str(event_id)) for event_id in self.ids]
         self.flush_recordset(["google_id", "google_push_pending"])
         self.env.cr.execute(
             """UPDATE calendar_event AS event
@@ -724,7 +753,10 @@ class CalendarEvent(models.Model):
             return True
         # When Google sends the invitations of this event, Odoo sending its
         # own would give every attendee two mails for one change.
-        return bool(self.google_id) and self._google_sends_invitations()
+        # An event made by a syncing organizer is pending before its Google id
+        # is stored (the id is written after Odoo's create sends its mails).
+        synced = self.sudo().google_id or self.google_push_pending
+        return bool(synced) and self._google_sends_invitations()
 
     def _google_sends_invitations(self):
         """Whether Google e-mails this event's attendees about its changes: the

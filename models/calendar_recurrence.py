@@ -9,7 +9,6 @@ original start when it is moved; an occurrence edited on its own (an exception)
 keeps its own agreed values.
 """
 
-import hashlib
 import json
 
 from odoo import api, fields, models
@@ -57,20 +56,34 @@ _GOOGLE_STATE_FIELDS = (
 class CalendarRecurrence(models.Model):
     _inherit = "calendar.recurrence"
 
-    google_id = fields.Char("Google Series ID", copy=False, index="btree_not_null", readonly=True)
-    google_etag = fields.Char(copy=False, readonly=True)
+    # For the sync code (sudo) and administrators only, as on calendar.event:
+    # a recurrence has no privacy of its own, and its agreed values hold the
+    # title and description of a private series.
+    google_id = fields.Char(
+        "Google Series ID",
+        groups="base.group_system",
+        copy=False,
+        index="btree_not_null",
+        readonly=True,
+    )
+    google_etag = fields.Char(groups="base.group_system", copy=False, readonly=True)
     google_account_id = fields.Many2one(
         "google.calendar.account",
         "Synced through",
+        groups="base.group_system",
         copy=False,
         readonly=True,
         index="btree_not_null",
         ondelete="set null",
     )
     google_agreed_values = fields.Text(
-        copy=False, readonly=True, help="Series values both sides last agreed on (JSON)."
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="Series values both sides last agreed on (JSON).",
     )
     google_cancelled_starts = fields.Text(
+        groups="base.group_system",
         copy=False,
         readonly=True,
         help="Original starts of the occurrences cancelled on Google as instances "
@@ -102,7 +115,7 @@ class CalendarRecurrence(models.Model):
 
     def _google_mark_dirty(self):
         """Flag the series whose Google master must be written; no Google call here."""
-        recurrences = self.exists().filtered(lambda rec: not rec.google_push_pending)
+        recurrences = self.sudo().exists().filtered(lambda rec: not rec.google_push_pending)
         if not recurrences:
             return
         new = recurrences.filtered(lambda rec: not rec.google_account_id)
@@ -139,7 +152,7 @@ class CalendarRecurrence(models.Model):
 
     def _google_queue_deletions(self):
         """Remember, durably, the Google masters to delete once these series are gone."""
-        on_google = self.filtered(lambda rec: rec.google_id and rec.google_etag)
+        on_google = self.sudo().filtered(lambda rec: rec.google_id and rec.google_etag)
         vals_list = [
             {
                 "account_id": rec.google_account_id.id,
@@ -171,9 +184,11 @@ class CalendarRecurrence(models.Model):
         a twin series; and a series Google deleted gets an id Google never saw.
         """
         self.ensure_one()
-        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        seed = f"{db_uuid}:recurrence:{self.id}:{self.google_id or ''}"
-        return hashlib.sha256(seed.encode()).hexdigest()[:32]
+        return (
+            self.env["calendar.event"]
+            ._google_references()
+            .stable_id("recurrence", str(self.id), self.google_id or "")
+        )
 
     def _google_agreed(self):
         self.ensure_one()
@@ -390,14 +405,14 @@ class CalendarEvent(models.Model):
     def _rewrite_recurrence(self, values, time_values, recurrence_values):
         """Odoo replaces the recurrence record on an "all events" change of time or
         rule; on Google it stays the same series, so its identity moves over."""
-        old = self.recurrence_id
+        old = self.recurrence_id.sudo()
         base_event = old.base_event_id or old._get_first_event(include_outliers=False)
         state = {name: old[name] for name in _GOOGLE_STATE_FIELDS}
         state["google_account_id"] = old.google_account_id.id
         result = super(CalendarEvent, self.with_context(**{KEEP_SERIES: True}))._rewrite_recurrence(
             values, time_values, recurrence_values
         )
-        new = base_event.recurrence_id
+        new = base_event.recurrence_id.sudo()
         if old.exists() or not new or not state["google_id"] or new.google_id:
             return result
         # The occurrences Odoo made anew hold no instance id yet: until the push

@@ -5,6 +5,7 @@ reconcile); this model only reads the records the decisions need, applies
 the plans to the ORM, and sends the resulting writes to Google in batches.
 """
 
+import functools
 import json
 import logging
 import time
@@ -28,19 +29,15 @@ from ..engine.errors import (
     SyncTokenExpired,
 )
 from ..engine.mapping import (
-    EXT_DB,
-    EXT_EVENT_ID,
-    EXT_SENT,
     NEUTRAL_KEYS,
     InvalidEvent,
     diff_fields,
     fingerprint,
     from_google,
     is_cancelled,
-    odoo_reference,
-    sent_digest_of,
     to_google,
 )
+from ..engine.references import EXT_EVENT_ID
 from .calendar_event import FROM_GOOGLE, SYNCING_STATES
 from .google_calendar_sync_recurrence import RecurringSync
 
@@ -219,7 +216,9 @@ class _Run:
         self.user = account.user_id
         self.email = (account.google_email or self.user.email_normalized or "").lower()
         self.Event = env["calendar.event"].sudo().with_context(active_test=False)
-        self.db_uuid = env["ir.config_parameter"].sudo().get_param("database.uuid")
+        # What the module wrote on Google is trusted only when it carries a
+        # signature made with this database's secret.
+        self.references = self.Event._google_references()
         self.default_reminders = []
         self.listed_tz = None
         self.recurring = RecurringSync(self)
@@ -229,6 +228,12 @@ class _Run:
         """The calendar's zone as Google listed it, else the user's: read only
         when an event needs it, so that an idle sync does not load the user."""
         return self.listed_tz or self.user.tz or "UTC"
+
+    @functools.cached_property
+    def own_emails(self):
+        """The user's addresses in attendee lists: the connected Google address
+        and their partner's (read only when an event needs it)."""
+        return {self.email, self.user.partner_id.email_normalized} - {"", False, None}
 
     def result(self):
         return {**self.counts, "messages": self.messages}
@@ -321,22 +326,33 @@ class _Run:
 
     def _match(self, items):
         """{google id: Odoo event} for the items: by id, by iCalUID, then by the
-        Odoo id the module wrote into the event, so a full resync finds every
-        event it already knows instead of creating a twin."""
+        Odoo id the module wrote (signed) into the event, so a full resync finds
+        every event it already knows instead of creating a twin.
+
+        Only events within this account's reach are candidates (``_within_reach``):
+        whatever an item claims, it never reaches another user's meeting. When
+        several copies share an id, the one this account keeps comes first.
+        """
         ids = [item["id"] for item in items]
         ical_uids = [item["iCalUID"] for item in items if item.get("iCalUID")]
-        odoo_ids = [int(ref) for ref in map(self._odoo_ref, items) if ref]
-        events = self.Event.search(
-            [
-                "|",
-                "|",
-                ("google_id", "in", ids),
-                ("google_ical_uid", "in", ical_uids),
-                ("id", "in", odoo_ids),
-            ]
-        )
-        by_google_id = {event.google_id: event for event in events if event.google_id}
-        by_ical = {event.google_ical_uid: event for event in events if event.google_ical_uid}
+        odoo_ids = [ref for ref in map(self._odoo_ref, items) if ref]
+        events = self._within_reach(
+            self.Event.search(
+                [
+                    "|",
+                    "|",
+                    ("google_id", "in", ids),
+                    ("google_ical_uid", "in", ical_uids),
+                    ("id", "in", odoo_ids),
+                ]
+            )
+        ).sorted(lambda event: event.google_account_id != self.account)
+        by_google_id, by_ical = {}, {}
+        for event in events:
+            if event.google_id:
+                by_google_id.setdefault(event.google_id, event)
+            if event.google_ical_uid:
+                by_ical.setdefault(event.google_ical_uid, event)
         by_odoo_id = {event.id: event for event in events}
         matches = {}
         for item in items:
@@ -344,16 +360,59 @@ class _Run:
             event = (
                 by_google_id.get(item["id"])
                 or by_ical.get(item.get("iCalUID"))
-                or (by_odoo_id.get(int(ref)) if ref else None)
+                or (by_odoo_id.get(ref) if ref else None)
             )
             if event:
                 matches[item["id"]] = event
         return matches
 
+    def _within_reach(self, events):
+        """Those of ``events`` a Google item of this account may be matched to:
+        the ones it keeps, and those its user organizes or attends in Odoo."""
+        partner = self.user.partner_id
+        return events.filtered(
+            lambda event: event.google_account_id == self.account
+            or self._speaks_for(event)
+            or partner in event.partner_ids
+        )
+
+    def _speaks_for(self, event, keeper=None):
+        """Whether this calendar's copy of ``event`` speaks for the whole meeting
+        (its title, times, guests, organizer): its user organizes it in Odoo, or
+        no Odoo user does and this is the copy Odoo follows it by (this account
+        keeps it, or Google named this account's address as its organizer).
+        Any other copy is a guest's: it brings the guest's own answer only.
+        ``keeper``: the account of the series the event is the first of."""
+        if event.user_id:
+            return event.user_id == self.user
+        return (keeper if keeper is not None else event.google_account_id) == self.account or (
+            event.google_organizer_email or ""
+        ).lower() == self.email
+
+    def as_guest(self, base, google_values):
+        """Google's ``google_values`` as a guest's pull may take them: ``base``
+        (what was agreed, else what Odoo holds) with the guest's own answer
+        from Google, and nothing else: a guest's calendar never renames, moves,
+        re-invites or re-organizes someone else's meeting."""
+        answers = {
+            attendee["email"]: attendee["status"]
+            for attendee in google_values.get("attendees") or ()
+            if attendee["email"] in self.own_emails
+        }
+        answer = next(iter(answers.values()), None)
+        restricted = dict(base)
+        restricted["attendees"] = [
+            {**attendee, "status": answer}
+            if answer and attendee["email"] in self.own_emails
+            else attendee
+            for attendee in base.get("attendees") or ()
+        ]
+        return restricted
+
     def _holds_what_odoo_sent(self, item):
         """Whether Google's copy holds exactly what Odoo last wrote: then a new
         etag is Odoo's own write whose answer was lost, not an edit on Google."""
-        digest = sent_digest_of(item)
+        digest = self.references.sent_digest(item)
         if not digest:
             return False
         try:
@@ -375,7 +434,8 @@ class _Run:
         )
 
     def _odoo_ref(self, item):
-        return odoo_reference(item, self.db_uuid, EXT_EVENT_ID)
+        """The Odoo event id this database signed on ``item``, else None."""
+        return self.references.record_id(item, EXT_EVENT_ID)
 
     def _apply_items(self, items, guard=False):
         """Apply Google's ``items``; with ``guard``, raise ``DeletionHeld``
@@ -401,7 +461,7 @@ class _Run:
             if (
                 event
                 and keepers[event.id] not in (None, self.account)
-                and not self._takes_over(item)
+                and not self._takes_over(event, item)
                 # A tombstone names no organizer: one in the organizer's own
                 # calendar is the meeting deleted for everyone.
                 and not (is_cancelled(item) and event.user_id == self.user)
@@ -514,11 +574,18 @@ class _Run:
         """Whether this calendar's user organizes the event of neutral ``values``."""
         return values.get("organizer") in ("", self.email)
 
-    def _takes_over(self, item):
-        """Whether this account becomes the one that syncs ``event``: it does
-        when its user organizes the meeting on Google."""
-        organizer = (item.get("organizer") or {}).get("email", "")
-        return isinstance(organizer, str) and organizer.lower() == self.email
+    def _takes_over(self, event, item, keeper=None):
+        """Whether this account becomes the one that syncs ``event`` from another
+        calendar: only when its user organizes the meeting both in Odoo (what a
+        Google item says of itself proves nothing) and on Google (its copy is
+        the organizer's)."""
+        organizer = item.get("organizer")
+        email = organizer.get("email") if isinstance(organizer, dict) else None
+        return (
+            isinstance(email, str)
+            and email.lower() == self.email
+            and self._speaks_for(event, keeper)
+        )
 
     def _google_state(self, item, values):
         return {
@@ -574,14 +641,18 @@ class _Run:
                 if event.google_account_id == self.account:
                     agreed = odoo_values[event.id]
             google_changed_at = item.get("updated")
-            if agreed is None and self._odoo_ref(item) == str(event.id):
+            if not self._speaks_for(event):
+                google_values = self.as_guest(
+                    agreed if agreed is not None else odoo_values[event.id], google_values
+                )
+            if agreed is None and self._odoo_ref(item) == event.id:
                 # Odoo's own insert whose answer was lost (the sync that sent it
                 # was rolled back). The digest it left on the event tells which
                 # side changed what since: an answer a guest gave on Google
                 # meanwhile stays, Odoo's later edits go.
                 if not event.google_etag:
                     agreed = reconcile.base_from_digest(
-                        sent_digest_of(item), odoo_values[event.id], google_values
+                        self.references.sent_digest(item), odoo_values[event.id], google_values
                     )
                 if agreed is None:
                     # No digest: Google holds what Odoo sent, so the values Odoo
@@ -713,13 +784,16 @@ class _Run:
             return
         over = event.stop < self.now
         if not event.google_etag:
-            extended = {EXT_DB: self.db_uuid, EXT_EVENT_ID: str(event.id)}
-            digest = reconcile.sent_digest(values)
+            references = self.references
             try:
                 body = to_google(
                     values,
-                    extended_shared=extended,
-                    extended_private={EXT_SENT: digest} if digest else None,
+                    extended_shared=references.shared_properties(
+                        EXT_EVENT_ID, event.id, event.google_id
+                    ),
+                    extended_private=references.private_properties(
+                        reconcile.sent_digest(values), event.google_id
+                    ),
                 )
             except InvalidEvent as exc:
                 self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
@@ -745,7 +819,7 @@ class _Run:
             body = to_google(
                 values,
                 changed_fields=changed,
-                extended_private={EXT_SENT: digest} if digest else None,
+                extended_private=self.references.private_properties(digest, event.google_id),
             )
         except InvalidEvent as exc:
             self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))

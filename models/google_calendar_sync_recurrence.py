@@ -23,18 +23,14 @@ from ..engine.errors import (
     PreconditionFailed,
 )
 from ..engine.mapping import (
-    EXT_DB,
-    EXT_SENT,
-    EXT_SERIES_ID,
     InvalidEvent,
     diff_fields,
     is_cancelled,
     normalize_email,
-    odoo_reference,
     original_start,
-    sent_digest_of,
     to_google,
 )
+from ..engine.references import EXT_SERIES_ID
 from .calendar_event import FROM_GOOGLE
 
 _logger = logging.getLogger(__name__)
@@ -66,11 +62,7 @@ class RecurringSync:
         tombstone_ids = [
             item["id"] for item in items if is_cancelled(item) and not item.get("recurringEventId")
         ]
-        known = set(
-            self.Recurrence.search([("google_id", "in", tombstone_ids)]).mapped("google_id")
-            if tombstone_ids
-            else ()
-        )
+        known = set(self._series_by_google_id(tombstone_ids))
         recurring, others = [], []
         for item in items:
             is_recurring = (
@@ -114,7 +106,10 @@ class RecurringSync:
             recurrence = existing.get(item["id"])
             if not recurrence or not self._ours(recurrence, item):
                 continue
-            if self._edited_in_odoo(recurrence):
+            if not self._speaks_for(recurrence):
+                # A guest's deletion declines the series, as for single events.
+                self._decline(recurrence)
+            elif self._edited_in_odoo(recurrence):
                 self._send_again_as_new(recurrence)
             else:
                 doomed.append(recurrence)
@@ -125,29 +120,50 @@ class RecurringSync:
         self._pull_instances(instances)
 
     def _series_by_google_id(self, google_ids):
+        """{google id: Odoo series} among the series within this account's reach;
+        the one this account keeps first when several share an id."""
         google_ids = list(set(google_ids))
         if not google_ids:
             return {}
-        return {
-            rec.google_id: rec for rec in self.Recurrence.search([("google_id", "in", google_ids)])
-        }
+        found = {}
+        for rec in self._within_reach(
+            self.Recurrence.search([("google_id", "in", google_ids)])
+        ).sorted(lambda rec: rec.google_account_id != self.run.account):
+            found.setdefault(rec.google_id, rec)
+        return found
 
     def _series_by_odoo_id(self, masters):
-        """{google id: Odoo series} for masters that name an Odoo series not yet
-        known under that id: an insert Google stored whose transaction was lost
-        (the retry sends the same id), found here instead of imported twice."""
+        """{google id: Odoo series} for masters that name (signed) an Odoo series
+        not yet known under that id: an insert Google stored whose transaction
+        was lost (the retry sends the same id), found here instead of imported
+        twice."""
         refs = {
-            item["id"]: int(ref)
+            item["id"]: ref
             for item in masters
-            if (ref := odoo_reference(item, self.run.db_uuid, EXT_SERIES_ID))
+            if (ref := self.run.references.record_id(item, EXT_SERIES_ID))
         }
         if not refs:
             return {}
-        recurrences = self.Recurrence.browse(set(refs.values())).exists()
+        recurrences = self._within_reach(self.Recurrence.browse(set(refs.values())).exists())
         unsynced = {rec.id: rec for rec in recurrences if not rec.google_id}
         return {
             google_id: unsynced[rec_id] for google_id, rec_id in refs.items() if rec_id in unsynced
         }
+
+    def _within_reach(self, recurrences):
+        """The series a Google item of this account may be matched to: those it
+        keeps, and those whose first occurrence its user organizes or attends."""
+        partner = self.run.user.partner_id
+        return recurrences.filtered(
+            lambda rec: rec.google_account_id == self.run.account
+            or self._speaks_for(rec)
+            or partner in rec.base_event_id.partner_ids
+        )
+
+    def _speaks_for(self, recurrence):
+        """Whether this calendar's copy speaks for the whole series (see
+        ``_Run._speaks_for``); a guest's copy brings the guest's answer only."""
+        return self.run._speaks_for(recurrence.base_event_id, recurrence.google_account_id)
 
     def _ours(self, recurrence, item):
         """Whether this account keeps ``recurrence`` in step (one account per series)."""
@@ -160,7 +176,9 @@ class RecurringSync:
         return (
             not account
             or account == self.run.account
-            or self.run._takes_over(item)
+            or self.run._takes_over(
+                recurrence.base_event_id, item, keeper=recurrence.google_account_id
+            )
             # A tombstone names no organizer: in the organizer's own calendar it is
             # the series deleted for everyone.
             or (is_cancelled(item) and recurrence.base_event_id.user_id == self.run.user)
@@ -218,6 +236,7 @@ class RecurringSync:
         singles = self.Event.search(
             [
                 ("google_id", "in", [item["id"] for item, _series in to_create]),
+                ("google_account_id", "=", self.run.account.id),
                 ("recurrence_id", "=", False),
             ]
         )
@@ -295,12 +314,14 @@ class RecurringSync:
             # Every occurrence was deleted in Odoo: the push deletes the master.
             recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = True
             return
+        if not self._speaks_for(recurrence):
+            google = self.run.as_guest(agreed if agreed is not None else odoo, google)
         # What the occurrences are taken to hold before a change pulled now.
         before = agreed
         if agreed is None and unnamed:
             # Odoo's own insert whose answer was lost: the digest it left tells
             # which side changed what since (a guest may have answered).
-            agreed = reconcile.base_from_digest(sent_digest_of(item), odoo, google)
+            agreed = reconcile.base_from_digest(self.run.references.sent_digest(item), odoo, google)
             before = odoo
         decision = reconcile.reconcile(
             agreed,
@@ -437,6 +458,17 @@ class RecurringSync:
             }
         )
 
+    def _decline(self, recurrence):
+        self._decline_occurrence(recurrence.calendar_event_ids)
+
+    def _decline_occurrence(self, events):
+        attendees = events.attendee_ids.filtered(
+            lambda attendee: attendee.partner_id == self.run.user.partner_id
+            and attendee.state != "declined"
+        )
+        attendees.with_context(**{FROM_GOOGLE: True}).write({"state": "declined"})
+        self.run.counts["odoo_updated"] += len(attendees.event_id)
+
     def _delete_series(self, recurrence):
         events = recurrence.calendar_event_ids.with_context(active_test=False)
         self.run.counts["odoo_deleted"] += len(events.filtered("active"))
@@ -470,7 +502,12 @@ class RecurringSync:
                 event = by_instance.get(item["id"]) or by_instance.get(
                     rec_engine.instance_id(series_id, original)
                 )
-                if is_cancelled(item):
+                if not self._speaks_for(recurrence) and (is_cancelled(item) or not event):
+                    # A guest's copy neither removes nor brings back an occurrence
+                    # of someone else's series; its deletion declines it.
+                    if event and is_cancelled(item):
+                        self._decline_occurrence(event)
+                elif is_cancelled(item):
                     self._cancel_occurrence(recurrence, event, original)
                 else:
                     odoo = values_by_event.get(event.id) if event else None
@@ -528,6 +565,8 @@ class RecurringSync:
         agreed = event._google_agreed() or plain
         if agreed is not None and item.get("etag") == event.google_etag:
             google = agreed
+        if not self._speaks_for(recurrence):
+            google = self.run.as_guest(agreed if agreed is not None else odoo, google)
         decision = reconcile.reconcile(
             agreed,
             odoo,
@@ -641,11 +680,15 @@ class RecurringSync:
                 recurrence.with_context(
                     **{FROM_GOOGLE: True}
                 ).google_id = recurrence._google_next_id()
-            digest = reconcile.sent_digest(series)
+            references = self.run.references
             body = to_google(
                 series,
-                extended_shared={EXT_DB: self.run.db_uuid, EXT_SERIES_ID: str(recurrence.id)},
-                extended_private={EXT_SENT: digest} if digest else None,
+                extended_shared=references.shared_properties(
+                    EXT_SERIES_ID, recurrence.id, recurrence.google_id
+                ),
+                extended_private=references.private_properties(
+                    reconcile.sent_digest(series), recurrence.google_id
+                ),
             )
             body["id"] = recurrence.google_id
             calls.append(ApiCall.insert("primary", body, send_updates=send_updates))

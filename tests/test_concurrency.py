@@ -133,7 +133,7 @@ class TestConcurrency(FakeGoogleMixin, TransactionCase):
                 .with_user(user)
                 .create({"name": name, "start": start, "stop": start + timedelta(hours=1)})
             )
-            return event.id, event.google_id
+            return event.id, event.sudo().google_id
 
         self.set_paused(True)
         created = self.in_transaction(create)

@@ -287,6 +287,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
                         ],
                     }
                 )
+                .sudo()
             )
 
         event = self._transaction(create)

@@ -49,6 +49,7 @@ class TestObservability(SyncCase):
             self.env["calendar.event"]
             .with_user(user)
             .create({"name": name, "start": start, "stop": start + timedelta(hours=1)})
+            .sudo()
         )
 
     def pending_as(self, viewer, user):

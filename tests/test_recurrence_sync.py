@@ -73,6 +73,7 @@ class RecurrenceCase(SyncCase):
                     **rule,
                 }
             )
+            .sudo()
         )
 
     # -- reading both sides -------------------------------------------------------
@@ -915,6 +916,7 @@ class TestRecurrenceRulesFromOdoo(RecurrenceCase):
             }
         )
         self.sync(self.account)
+        monthly, yearly = monthly.sudo(), yearly.sudo()
         monthly_id, yearly_id = monthly.recurrence_id.google_id, yearly.recurrence_id.google_id
         stored = self.google_events(ANN)
         self.assertEqual(
@@ -959,6 +961,7 @@ class TestRecurrenceConversions(RecurrenceCase):
                     "event_tz": BRUSSELS,
                 }
             )
+            .sudo()
         )
         self.assertFalse(event.recurrence_id.google_push_pending, "nobody syncs it yet")
         self.account = self.connect(self.ann)
@@ -975,6 +978,7 @@ class TestRecurrenceConversions(RecurrenceCase):
             self.env["calendar.event"]
             .with_user(self.ann)
             .create({"name": "Coffee", "start": start, "stop": start + timedelta(hours=1)})
+            .sudo()
         )
         self.sync(self.account)
         google_id = event.google_id

@@ -140,6 +140,7 @@ class TestSafetyGuard(SyncCase):
             self.env["calendar.event"]
             .with_user(self.bob)
             .create({"name": "Bob's", "start": start, "stop": start + timedelta(hours=1)})
+            .sudo()
         )
         self.assertEqual(self.sync(bob_account)["google_created"], 1)
         self.assertIn(bob_event.google_id, self.google_events("bob@example.com"))

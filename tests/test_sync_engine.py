@@ -293,6 +293,7 @@ class TestSyncToGoogle(SyncCase):
                     "stop": datetime(2027, 6, 1),
                 }
             )
+            .sudo()
         )
         self.sync(self.account)
         on_google = self.google_events(ANN)[event.google_id]
@@ -322,6 +323,7 @@ class TestSyncToGoogle(SyncCase):
                     "google_timezone": "America/New_York",
                 }
             )
+            .sudo()
         )
         self.sync(self.account)
         on_google = self.google_events(ANN)[event.google_id]
@@ -564,6 +566,7 @@ class TestSyncConflicts(SyncCase):
             self.env["calendar.event"]
             .with_user(self.ann)
             .create({"name": "Short-lived", "start": start, "stop": start + timedelta(hours=1)})
+            .sudo()
         )
         self.sync(self.account)
         google_id = event.google_id
@@ -651,6 +654,7 @@ class TestSyncConflicts(SyncCase):
             self.env["calendar.event"]
             .with_user(self.ann)
             .create({"name": "Once only", "start": start, "stop": start + timedelta(hours=1)})
+            .sudo()
         )
         self.fake_control.inject_fault(
             mode="drop_after_apply", method="POST", path="batch", count=1
@@ -795,6 +799,7 @@ class TestSyncOperations(SyncCase):
             self.env["calendar.event"]
             .with_user(self.ann)
             .create({"name": "While paused", "start": start, "stop": start + timedelta(hours=1)})
+            .sudo()
         )
         self.run_cron()
         self.assertTrue(event.google_push_pending)
@@ -812,6 +817,7 @@ class TestSyncOperations(SyncCase):
             self.env["calendar.event"]
             .with_user(self.ann)
             .create({"name": "Fast path", "start": start, "stop": start + timedelta(hours=1)})
+            .sudo()
         )
         pending = self.env.cr.postcommit.data[_POSTCOMMIT_KEY]
         self.assertIn(self.ann.id, pending["users"], "a push is scheduled after the commit")
@@ -832,6 +838,7 @@ class TestSyncOperations(SyncCase):
             self.env["calendar.event"]
             .with_user(self.bob)
             .create({"name": "Bob's", "start": start, "stop": start + timedelta(hours=1)})
+            .sudo()
         )
         self.run_cron()
         self.assertEqual(ann_account.state, "error")

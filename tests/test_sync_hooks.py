@@ -39,6 +39,7 @@ class TestSyncHooks(TransactionCase):
         cls.Event = cls.env["calendar.event"].with_user(cls.user)
 
     def _event(self, **vals):
+        """An event the user creates, seen as the sync sees it."""
         return self.Event.create(
             {
                 "name": "Review",
@@ -46,7 +47,7 @@ class TestSyncHooks(TransactionCase):
                 "stop": datetime(2030, 3, 4, 10),
                 **vals,
             }
-        )
+        ).sudo()
 
     def test_create_by_syncing_organizer_gets_google_id_and_is_dirty(self):
         event = self._event()
@@ -65,6 +66,7 @@ class TestSyncHooks(TransactionCase):
                     "stop": datetime(2030, 3, 4, 10),
                 }
             )
+            .sudo()
         )
         self.assertFalse(event.google_id)
         self.assertFalse(event.google_push_pending)
