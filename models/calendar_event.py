@@ -14,7 +14,7 @@ from datetime import datetime, time
 import pytz
 
 from odoo import Command, api, fields, models
-from odoo.tools import email_normalize, is_html_empty
+from odoo.tools import email_normalize, is_html_empty, ormcache
 
 from ..engine.mapping import InvalidEvent, diff_fields, new_google_id, normalize_values
 from ..engine.references import References
@@ -311,8 +311,19 @@ class CalendarEvent(models.Model):
     @api.model
     def _google_references(self):
         """Signs and checks what this database writes on Google events."""
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        return References(get_param("database.secret"), get_param("database.uuid"))
+        return References(*self._google_reference_keys())
+
+    @api.model
+    @ormcache(cache="stable")
+    def _google_reference_keys(self):
+        """(database secret, database UUID), read once per process in one query;
+        writing a system parameter clears this cache as it clears get_param's."""
+        self.env.cr.execute(
+            "SELECT key, value FROM ir_config_parameter WHERE key IN %s",
+            [("database.secret", "database.uuid")],
+        )
+        values = dict(self.env.cr.fetchall())
+        return values.get("database.secret"), values.get("database.uuid")
 
     def _google_successor_id(self):
         """The Google id this event takes once Google deleted its current one.

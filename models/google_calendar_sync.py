@@ -216,9 +216,6 @@ class _Run:
         self.user = account.user_id
         self.email = (account.google_email or self.user.email_normalized or "").lower()
         self.Event = env["calendar.event"].sudo().with_context(active_test=False)
-        # What the module wrote on Google is trusted only when it carries a
-        # signature made with this database's secret.
-        self.references = self.Event._google_references()
         self.default_reminders = []
         self.listed_tz = None
         self.recurring = RecurringSync(self)
@@ -228,6 +225,12 @@ class _Run:
         """The calendar's zone as Google listed it, else the user's: read only
         when an event needs it, so that an idle sync does not load the user."""
         return self.listed_tz or self.user.tz or "UTC"
+
+    @functools.cached_property
+    def references(self):
+        """What the module wrote on Google is trusted only when it carries a
+        signature made with this database's secret (read when first needed)."""
+        return self.Event._google_references()
 
     @functools.cached_property
     def own_emails(self):
@@ -333,6 +336,8 @@ class _Run:
         whatever an item claims, it never reaches another user's meeting. When
         several copies share an id, the one this account keeps comes first.
         """
+        if not items:
+            return {}
         ids = [item["id"] for item in items]
         ical_uids = [item["iCalUID"] for item in items if item.get("iCalUID")]
         odoo_ids = [ref for ref in map(self._odoo_ref, items) if ref]
@@ -369,6 +374,8 @@ class _Run:
     def _within_reach(self, events):
         """Those of ``events`` a Google item of this account may be matched to:
         the ones it keeps, and those its user organizes or attends in Odoo."""
+        if not events:
+            return events
         partner = self.user.partner_id
         return events.filtered(
             lambda event: event.google_account_id == self.account

@@ -153,6 +153,8 @@ class RecurringSync:
     def _within_reach(self, recurrences):
         """The series a Google item of this account may be matched to: those it
         keeps, and those whose first occurrence its user organizes or attends."""
+        if not recurrences:
+            return recurrences
         partner = self.run.user.partner_id
         return recurrences.filtered(
             lambda rec: rec.google_account_id == self.run.account

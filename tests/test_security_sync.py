@@ -11,6 +11,7 @@ in Odoo and on Google.
 from datetime import timedelta
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from ..engine.references import EXT_DB, EXT_EVENT_ID, EXT_SERIES_ID
@@ -339,3 +340,68 @@ class TestForgedGoogleEvents(SyncCase):
             1,
         )
         self.assertEqual(meeting.google_etag, held["etag"])
+
+
+@tagged("post_install", "-at_install")
+class TestSyncStateUnreadable(SyncCase):
+    """The sync state of meetings holds their content (the agreed values) and
+    names Google accounts: colleagues and portal users read none of it."""
+
+    def test_colleague_and_portal_user_cannot_read_the_sync_state(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        start = self.future(days=7)
+        series = self.odoo_meeting(
+            self.ann,
+            "Merger talks",
+            self.ann.partner_id,
+            start=start,
+            privacy="private",
+            description="<p>Target: Initech</p>",
+            recurrency=True,
+            rrule_type="weekly",
+            interval=1,
+            end_type="count",
+            count=2,
+            event_tz="Europe/Brussels",
+            **{start.strftime("%a").lower(): True},
+        )
+        single = self.odoo_meeting(self.ann, "Public sync", self.ann.partner_id)
+        self.sync(account)
+        recurrence = series.recurrence_id
+        self.assertIn("Initech", recurrence.google_agreed_values, "the state holds the content")
+        portal = new_test_user(self.env, "pat", email="pat@example.com", groups="base.group_portal")
+        technical = {
+            "calendar.recurrence": (recurrence, ["google_agreed_values", "google_account_id"]),
+            "calendar.event": (single, ["google_agreed_values", "google_account_id", "google_id"]),
+        }
+        for intruder in (self.bob, portal):
+            for model, (record, names) in technical.items():
+                Model = self.env[model].with_user(intruder)
+                attempts = {
+                    "read": lambda record=record, names=names, intruder=intruder: record.with_user(
+                        intruder
+                    ).read(names),
+                    "search_read": lambda Model=Model, names=names: Model.search_read([], names),
+                    "web_read": lambda record=record,
+                    names=names,
+                    intruder=intruder: record.with_user(intruder).web_read(
+                        {name: {} for name in names}
+                    ),
+                    "search": lambda Model=Model: Model.search(
+                        [("google_agreed_values", "ilike", "Initech")]
+                    ),
+                }
+                for call, attempt in attempts.items():
+                    with (
+                        self.subTest(user=intruder.login, model=model, call=call),
+                        self.assertRaises(AccessError),
+                    ):
+                        attempt()
+            fields = self.env["calendar.recurrence"].with_user(intruder).fields_get()
+            self.assertNotIn("google_agreed_values", fields)
+        # The owner works as before: creating, editing and deleting marks for the
+        # sync without reading the sync state herself.
+        single.with_user(self.ann).write({"name": "Renamed by Ann"})
+        self.sync(account)
+        self.assertEqual(self.google_events(ANN)[single.google_id]["summary"], "Renamed by Ann")
