@@ -405,3 +405,53 @@ class TestSyncStateUnreadable(SyncCase):
         single.with_user(self.ann).write({"name": "Renamed by Ann"})
         self.sync(account)
         self.assertEqual(self.google_events(ANN)[single.google_id]["summary"], "Renamed by Ann")
+
+
+@tagged("post_install", "-at_install")
+class TestGuestSeries(SyncCase):
+    def test_guest_copy_of_a_series_brings_only_the_guest_answer(self):
+        """A series Vic organizes in Odoo that Bob's calendar keeps: Bob's copy
+        neither renames nor deletes it; his deletion declines every occurrence."""
+        vic = new_test_user(self.env, "vic", email="vic@example.com", groups="base.group_user")
+        bob_account = self.connect(self.bob)
+        self.sync(bob_account)
+        [master] = self.seed(
+            BOB,
+            {
+                **self.timed_event("Vic's weekly", self.future(days=5)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"],
+                "attendees": [{"email": BOB, "responseStatus": "needsAction"}],
+            },
+        )
+        self.sync(bob_account)
+        series = self.env["calendar.recurrence"].search([("google_id", "=", master["id"])])
+        occurrences = series.calendar_event_ids
+        self.assertEqual(len(occurrences), 3)
+        # Vic takes the series over in Odoo (say an administrator reassigned it).
+        occurrences.with_context(google_calendar_sync_from_google=True).write(
+            {"user_id": vic.id, "partner_ids": [Command.link(vic.partner_id.id)]}
+        )
+        series._google_store_agreed()
+        bob = self.google_client_of(BOB)
+        bob.patch_event(
+            "primary",
+            master["id"],
+            {
+                "summary": "Bob renamed it",
+                "attendees": [
+                    {"email": BOB, "responseStatus": "accepted"},
+                    {"email": "stranger@outside.example"},
+                ],
+            },
+            send_updates="none",
+        )
+        self.sync(bob_account)
+        occurrences.invalidate_recordset()
+        self.assertEqual(set(occurrences.mapped("name")), {"Vic's weekly"})
+        self.assertEqual(occurrences.user_id, vic)
+        self.assertNotIn("stranger@outside.example", occurrences.partner_ids.mapped("email"))
+        bob.delete_event("primary", master["id"], send_updates="none")
+        self.sync(bob_account)
+        self.assertEqual(series.calendar_event_ids, occurrences, "Bob's deletion spares it")
+        mine = occurrences.attendee_ids.filtered(lambda a: a.partner_id == self.bob.partner_id)
+        self.assertEqual(set(mine.mapped("state")), {"declined"})
