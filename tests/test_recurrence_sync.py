@@ -1229,6 +1229,42 @@ class TestRecurrenceInvitations(RecurrenceCase):
         self.assert_both(weekly["id"], renamed)
         self.assert_idle_resync([weekly["id"]], [renamed])
 
+    def test_invitation_rules_odoo_would_misstore_are_reported_alone(self):
+        """Values past Odoo's integer columns failed the whole sync in the database;
+        a day counted from the month's end was stored as the 1st."""
+        carol = self.connect_google_only(CAROL)
+        self.sync(self.account)
+        first = self.next_monday(9)
+        rules = {
+            "Count overflow": "RRULE:FREQ=WEEKLY;COUNT=3000000000;BYDAY=MO",
+            "Interval overflow": "RRULE:FREQ=MONTHLY;INTERVAL=3000000000;BYMONTHDAY=1",
+            "Last day": "RRULE:FREQ=MONTHLY;COUNT=3;BYMONTHDAY=-1",
+            "Carol's weekly": "RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO",
+        }
+        masters = {
+            summary: carol.insert_event(
+                "primary",
+                {
+                    "summary": summary,
+                    "start": local_spec(first),
+                    "end": local_spec(first + timedelta(hours=1)),
+                    "attendees": [{"email": CAROL}, {"email": ANN}],
+                    "recurrence": [rule],
+                },
+                send_updates="none",
+            )
+            for summary, rule in rules.items()
+        }
+        counts = self.sync(self.account)
+        self.assertEqual(counts["errors"], 3, counts["messages"])
+        for summary in ("Count overflow", "Interval overflow", "Last day"):
+            self.assertEqual(len([m for m in counts["messages"] if summary in m]), 1, summary)
+            self.assertFalse(self.series(masters[summary]["id"]))
+        expected = rows([first + timedelta(weeks=n) for n in range(3)], "Carol's weekly")
+        self.assert_both(masters["Carol's weekly"]["id"], expected)
+        self.assertEqual(self.writes(ANN), [])
+        self.assert_idle_resync([masters["Carol's weekly"]["id"]], [expected])
+
 
 @tagged("post_install", "-at_install")
 class TestRecurrenceRaces(RecurrenceCase):
