@@ -20,9 +20,10 @@ the weekday / day of month a bare weekly / monthly rule implies written out (whe
 the start is known), then one EXDATE per line, in UTC (timed) or as a DATE, sorted.
 """
 
+import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import rrule as dateutil_rrule
@@ -35,6 +36,22 @@ class InvalidRecurrence(ValueError):
 # Odoo's "forever" series are stored with this COUNT (calendar's MAX_RECURRENT_EVENT);
 # expansions of endless series stop there too, so both sides see the same occurrences.
 MAX_OCCURRENCES = 720
+# No expansion reaches further than this many years after the first occurrence.
+# Odoo's "forever" (720 repetitions) spans 720 years for a yearly series, the
+# sparsest rule Odoo makes: ten years more, and every "forever" series Odoo's form
+# makes (interval 1) is held whole on both sides, while a rule that repeats once in
+# centuries, or only on leap days, stops here rather than at year 9999.
+HORIZON_YEARS = MAX_OCCURRENCES + 10
+# The longest INTERVAL of each frequency: a monthly or yearly rule repeats within the
+# horizon; a daily or weekly one at least once a year, because dateutil (ours, and Odoo's
+# on the stored rule) walks month by month through each interval of days: a longer one
+# would make Odoo's 720 repetitions walk to year 9999.
+_MAX_INTERVAL = {"DAILY": 366, "WEEKLY": 52, "MONTHLY": 12 * HORIZON_YEARS, "YEARLY": HORIZON_YEARS}
+# The BY parts each frequency may have to be expanded (and stored in Odoo); see
+# _check_bounded_search.
+_EXPANDABLE_BY_PARTS = {"WEEKLY": {"BYDAY"}, "MONTHLY": {"BYDAY", "BYMONTHDAY"}}
+# Odoo keeps COUNT in an integer column.
+_MAX_ODOO_INTEGER = 2**31 - 1
 
 _UTC_FORMAT = "%Y%m%dT%H%M%SZ"
 # The neutral UTC stamp, strictly: datetime.fromisoformat alone takes more forms.
@@ -60,6 +77,19 @@ _SUB_DAILY = {"SECONDLY", "MINUTELY", "HOURLY"}
 _FREQUENCIES = _SUB_DAILY | {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 _WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _WEEKDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+_NUMBER = re.compile(r"^[+-]?\d{1,3}$")
+# RFC 5545 ranges of the numeric rule parts: (lowest, highest, negatives count from the end).
+# A value outside them never matches: dateutil would search to year 9999 for it.
+_NUMBER_RANGES = {
+    "BYSECOND": (0, 60, False),
+    "BYMINUTE": (0, 59, False),
+    "BYHOUR": (0, 23, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYMONTH": (1, 12, False),
+    "BYSETPOS": (1, 366, True),
+}
 _INSTANCE_SUFFIX = re.compile(r"^(?P<series>.+)_(?P<stamp>\d{8}(?:T\d{6}Z)?)$")
 
 
@@ -150,8 +180,23 @@ def parse_rule(line):
         if key in parts and (not parts[key].isdigit() or int(parts[key]) < 1):
             raise InvalidRecurrence(f"{key} in {line!r} must be a positive integer")
     for day in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else ():
-        if not _WEEKDAY.match(day):
+        match = _WEEKDAY.match(day)
+        if not match:
             raise InvalidRecurrence(f"BYDAY value {day!r} in {line!r} is not a weekday")
+        if match[1] and not 1 <= abs(int(match[1])) <= 53:
+            raise InvalidRecurrence(f"BYDAY value {day!r} in {line!r} has no such week")
+    for key, (lowest, highest, from_end) in _NUMBER_RANGES.items():
+        for value in parts[key].split(",") if key in parts else ():
+            number = int(value) if _NUMBER.match(value) else None
+            if number is None or not (
+                lowest <= number <= highest or (from_end and -highest <= number <= -lowest)
+            ):
+                allowed = f"{lowest} to {highest}" + (
+                    f" or -{highest} to -{lowest}" if from_end else ""
+                )
+                raise InvalidRecurrence(f"{key} value {value!r} in {line!r} is not {allowed}")
+    if parts.get("WKST", "MO") not in _WEEKDAY_CODES:
+        raise InvalidRecurrence(f"WKST in {line!r} is not a weekday")
     return parts
 
 
@@ -322,7 +367,7 @@ def _check_odoo_can_store(parts):
     rule = format_rule(parts)
     frequency = parts["FREQ"]
     by_parts = {key for key in parts if key.startswith("BY")}
-    allowed = {"WEEKLY": {"BYDAY"}, "MONTHLY": {"BYDAY", "BYMONTHDAY"}}.get(frequency, set())
+    allowed = _EXPANDABLE_BY_PARTS.get(frequency, set())
     if frequency not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
         raise InvalidRecurrence(f"Odoo cannot repeat {frequency.lower()}: {rule}")
     if by_parts - allowed or len(by_parts) > 1:
@@ -338,6 +383,11 @@ def _check_odoo_can_store(parts):
             )
     if frequency == "MONTHLY" and "," in parts.get("BYMONTHDAY", ""):
         raise InvalidRecurrence(f"Odoo stores one day of the month, not {rule}")
+    if parts.get("BYMONTHDAY", "").startswith("-"):
+        # Odoo's parser drops a day counted from the month's end: the 1st would be stored.
+        raise InvalidRecurrence(f"Odoo stores a day of the month from 1 to 31, not {rule}")
+    if int(parts.get("COUNT", "0")) > _MAX_ODOO_INTEGER:
+        raise InvalidRecurrence(f"Odoo cannot store a COUNT above {_MAX_ODOO_INTEGER}: {rule}")
 
 
 def google_to_odoo(lines, *, start, timezone_name, allday):
@@ -358,15 +408,23 @@ def google_to_odoo(lines, *, start, timezone_name, allday):
     )
     _check_odoo_can_store(parts)
     endless = "COUNT" not in parts and "UNTIL" not in parts
+    # Expanding also refuses what could make Odoo's own expansion of the stored rule
+    # search for years (see _check_bounded_search); a series without any occurrence
+    # would be imported as nothing at all.
+    starts = expand(
+        lines,
+        start=start,
+        timezone_name=timezone_name,
+        allday=allday,
+        limit=MAX_OCCURRENCES if "UNTIL" in parts else 1,
+        apply_exdates=False,
+    )
+    if not starts:
+        raise InvalidRecurrence(f"rule {lines!r} has no occurrence")
     if "UNTIL" in parts:
         # Odoo's "until" is a local date that includes the whole day: use the date of
-        # the last real occurrence, so an UNTIL just before a split occurrence does
-        # not pull that occurrence back in.
-        starts = expand(
-            lines, start=start, timezone_name=timezone_name, allday=allday, apply_exdates=False
-        )
-        if not starts:
-            raise InvalidRecurrence(f"rule {lines!r} has no occurrence")
+        # the last real occurrence (inside the horizon), so an UNTIL just before a split
+        # occurrence does not pull that occurrence back in.
         last = starts[-1]
         parts["UNTIL"] = (last if allday else last.date()).strftime(_DATE_FORMAT)
     excluded = tuple(
@@ -388,6 +446,9 @@ def expand(
     DST; a time that does not exist on a spring-forward day is read with the offset
     before the gap, as RFC 5545 says). All-day series: dates. ``until`` (a date or an
     aware datetime) bounds the expansion inclusively; ``limit`` caps endless series.
+    Every expansion also stops at the horizon (:data:`HORIZON_YEARS` after the first
+    occurrence), and refuses a rule whose search for occurrences could run for years
+    (see :func:`_check_bounded_search`) rather than let it run.
     """
     series_zone = zone(timezone_name)
     first = parse_neutral_start(start, allday)
@@ -401,22 +462,35 @@ def expand(
             # Calendars repeat at most daily; a sub-daily rule that never matches
             # (e.g. BYMONTHDAY=30;BYMONTH=2) would make dateutil search for ages.
             raise InvalidRecurrence(f"{format_rule(parts)} repeats more often than daily")
+        if name == "EXRULE":
+            # RFC 5545 deprecated it, and dateutil's rule set searches to year 9999
+            # past one that excludes every occurrence.
+            raise InvalidRecurrence(
+                f"cannot expand {format_rule(parts, 'EXRULE:')}: EXRULE is not supported"
+            )
         canonical = _canonical_rule(parts, allday=allday, series_zone=series_zone)
+        _check_bounded_search(canonical, dtstart.date())
         try:
             rule = dateutil_rrule.rrulestr(format_rule(canonical, prefix=""), dtstart=dtstart)
         except (ValueError, TypeError) as error:
             raise InvalidRecurrence(f"cannot expand {format_rule(canonical)}: {error}") from error
-        (rule_set.rrule if name == "RRULE" else rule_set.exrule)(rule)
+        rule_set.rrule(rule)
     for line in others:
         for value in _exdate_values(line, allday=allday, series_zone=series_zone):
             rule_set.rdate(datetime.combine(value, time()) if allday else value)
     excluded = set(
         exdates(lines, timezone_name=timezone_name, allday=allday) if apply_exdates else ()
     )
+    end = horizon(first)
+    if until is not None:
+        end = min(end, until)
     result = []
     for moment in rule_set:
-        value = moment.date() if allday else _real_time(moment)
-        if until is not None and value > until:
+        try:
+            value = moment.date() if allday else _real_time(moment)
+        except OverflowError:
+            break  # its UTC time is past year 9999
+        if value > end:
             break
         if value in excluded:
             continue
@@ -424,6 +498,72 @@ def expand(
         if len(result) >= limit:
             break
     return result
+
+
+def horizon(first):
+    """The latest start an occurrence of a series whose first occurrence is ``first``
+    (a date, or an aware UTC datetime) may have: :data:`HORIZON_YEARS` later."""
+    year = first.year + HORIZON_YEARS
+    if year > MAXYEAR:
+        return date.max if type(first) is date else datetime.max.replace(tzinfo=UTC)
+    if (first.month, first.day) == (2, 29) and not calendar.isleap(year):
+        return first.replace(year=year, day=28)
+    return first.replace(year=year)
+
+
+def _check_bounded_search(parts, first_local):
+    """Refuse a rule whose search for its next occurrence could run for years.
+
+    dateutil looks for an occurrence period by period (the day, week, month or year
+    of FREQ, INTERVAL apart) and stops only at one, at the rule's end, or at year
+    9999: for a rule whose periods are all empty (BYMONTHDAY=30 in a rule that only
+    visits February) it runs for seconds and finds nothing, and so does Odoo's own
+    expansion of the rule once stored. So only the shapes whose periods hold an
+    occurrence at least every few periods are expanded: daily; weekly (on weekdays);
+    monthly on weekdays (any, or the 1st to 4th from either end of the month) or on
+    days of the month that a month the rule visits within the horizon has; yearly on
+    the first occurrence's day (February 29: leap years). An INTERVAL is bounded too
+    (see _MAX_INTERVAL). ``parts`` is canonical, ``first_local`` the first
+    occurrence's local date.
+    """
+    rule = format_rule(parts)
+    frequency = parts["FREQ"]
+    interval = int(parts.get("INTERVAL", "1"))
+    if interval > _MAX_INTERVAL[frequency]:
+        every = "a year" if frequency in ("DAILY", "WEEKLY") else f"in {HORIZON_YEARS} years"
+        raise InvalidRecurrence(f"{rule} repeats less often than once {every}")
+    by_parts = {key for key in parts if key.startswith("BY")}
+    if by_parts - _EXPANDABLE_BY_PARTS.get(frequency, set()) or len(by_parts) > 1:
+        raise InvalidRecurrence(
+            f"cannot expand {rule}: with {', '.join(sorted(by_parts))} the search for its "
+            "occurrences could run for years"
+        )
+    if frequency != "MONTHLY":
+        return
+    if "BYDAY" in parts:
+        ordinals = [_WEEKDAY.match(day)[1] for day in parts["BYDAY"].split(",")]
+        if any(ordinal and abs(int(ordinal)) > 4 for ordinal in ordinals):
+            raise InvalidRecurrence(f"cannot expand {rule}: most months lack a fifth weekday")
+        return
+    days = parts["BYMONTHDAY"].split(",") if "BYMONTHDAY" in parts else [first_local.day]
+    nearest = min(abs(int(day)) for day in days)
+    if nearest > 28 and not _visits_month_with_day(first_local, interval, nearest):
+        raise InvalidRecurrence(
+            f"{rule} has no occurrence within {HORIZON_YEARS} years of {first_local}: "
+            f"no month it visits has a day {nearest}"
+        )
+
+
+def _visits_month_with_day(first_local, interval, day):
+    """Whether a monthly rule from ``first_local``, ``interval`` months apart, visits a
+    month with at least ``day`` days within the horizon (at most 8,760 months)."""
+    first_month = first_local.year * 12 + first_local.month - 1
+    last_month = min(first_month + HORIZON_YEARS * 12, MAXYEAR * 12 + 11)
+    for month in range(first_month, last_month + 1, interval):
+        year, month_of_year = divmod(month, 12)
+        if calendar.monthrange(year, month_of_year + 1)[1] >= day:
+            return True
+    return False
 
 
 def _real_time(moment):

@@ -10,6 +10,7 @@ original start (a plain instance) or an exception, synced on its own.
 """
 
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 
 from . import recurrence
 from .mapping import NEUTRAL_KEYS, normalize_values
@@ -40,12 +41,20 @@ def occurrence_values(series, original_start):
 
 
 def occurrence_starts(series):
-    """Neutral starts of the occurrences of ``series`` (EXDATEs applied)."""
+    """Neutral starts of the occurrences of ``series`` (EXDATEs applied), inside the
+    horizon (see ``recurrence.expand``) and ending by the end of year 9999."""
+    allday = series["allday"]
+    duration = recurrence.parse_neutral_start(
+        series["stop"], allday
+    ) - recurrence.parse_neutral_start(series["start"], allday)
+    latest = date.max if allday else datetime.max.replace(tzinfo=UTC)
     return recurrence.neutral_occurrences(
         series["recurrence"],
         start=series["start"],
         timezone_name=series["timezone"],
-        allday=series["allday"],
+        allday=allday,
+        # A later occurrence's end is past any date Python (or Odoo) can hold.
+        until=latest - max(duration, timedelta()),
     )
 
 

@@ -18,6 +18,39 @@ MAX_INSTANCES = 5000
 HORIZON = dt.timedelta(days=730)
 
 _UNTIL = re.compile(r"UNTIL=([0-9TZ]+)", re.IGNORECASE)
+# RFC 5545 ranges of the numeric rule parts (negatives count from the end). dateutil
+# takes BYMONTHDAY=32 or BYMONTH=13 and searches until the year 9999 for a match.
+_RANGES = {
+    "BYSECOND": (0, 60, False),
+    "BYMINUTE": (0, 59, False),
+    "BYHOUR": (0, 23, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYMONTH": (1, 12, False),
+}
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _never_matches(rule):
+    """Whether a rule body that dateutil accepted can never produce an occurrence
+    because of a value out of range, or a day of the month none of its months has
+    (BYMONTH=2;BYMONTHDAY=30): known without the search, which would run to year 9999."""
+    parts = {}
+    for item in rule.upper().split(";"):
+        key, _, value = item.partition("=")
+        if key.strip() in _RANGES:
+            parts[key.strip()] = [int(number) for number in value.split(",") if number.strip()]
+    for key, numbers in parts.items():
+        lowest, highest, from_end = _RANGES[key]
+        for number in numbers:
+            if not (lowest <= number <= highest or (from_end and -highest <= number <= -lowest)):
+                return True
+    months = parts.get("BYMONTH") or range(1, 13)
+    days = parts.get("BYMONTHDAY")
+    return bool(days) and not any(
+        abs(day) <= _MONTH_DAYS[month - 1] for month in months for day in days
+    )
 
 
 class EventTime:
@@ -130,6 +163,8 @@ class Series:
                 name = name.upper()
                 if name in ("RRULE", "EXRULE"):
                     rule = rrulestr(self._normalize_until(value), dtstart=self.dtstart)
+                    if _never_matches(value):
+                        continue  # adds (or excludes) nothing
                     (rules.rrule if name == "RRULE" else rules.exrule)(rule)
                 elif name in ("RDATE", "EXDATE"):
                     for item in value.split(","):

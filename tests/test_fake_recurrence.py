@@ -1,5 +1,7 @@
 """Recurring series on the fake: expansion, EXDATE, exceptions, instances, DST."""
 
+from dateutil import rrule as dateutil_rrule
+
 from . import fake_fixtures
 
 fake, ctl, alice = fake_fixtures.fake, fake_fixtures.ctl, fake_fixtures.alice
@@ -178,3 +180,30 @@ def test_instances_original_start_and_max_attendees(alice):
     assert len(picked[0]["attendees"]) == 2 and picked[0]["attendeesOmitted"] is True
     full = alice("GET", f"{EVENTS}/{master['id']}").json()
     assert len(full["attendees"]) == 4 and "attendeesOmitted" not in full
+
+
+def test_rule_that_can_never_match_is_stored_but_never_searched(alice, monkeypatch):
+    # dateutil accepts these and, asked for occurrences, searches until the year 9999.
+    periods_searched = []
+    rebuild = dateutil_rrule._iterinfo.rebuild
+
+    def counting_rebuild(info, year, month):
+        periods_searched.append((year, month))
+        return rebuild(info, year, month)
+
+    monkeypatch.setattr(dateutil_rrule._iterinfo, "rebuild", counting_rebuild)
+    rules = [
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=32",
+        "RRULE:FREQ=DAILY;BYMONTH=13",
+        "RRULE:FREQ=YEARLY;BYMONTH=2,4;BYMONTHDAY=31",
+    ]
+    masters = [alice("POST", EVENTS, json=_weekly([rule])).json() for rule in rules]
+    assert [master["recurrence"] for master in masters] == [[rule] for rule in rules]
+    window = {"timeMin": "2030-01-01T00:00:00Z", "timeMax": "2031-01-01T00:00:00Z"}
+    assert alice.list_all(singleEvents="true", **window)[0] == []
+    assert alice.list_all(**window)[0] == []
+    for master in masters:
+        response = alice("GET", f"{EVENTS}/{master['id']}/instances")
+        assert response.json()["items"] == []
+        assert alice("GET", f"{EVENTS}/{master['id']}_20300318T080000Z").status_code == 404
+    assert periods_searched == []

@@ -1,5 +1,6 @@
 """engine.recurrence: canonical lines, Odoo <-> Google rules, DST-safe expansion, ids, splits."""
 
+from calendar import isleap
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -7,11 +8,13 @@ import pytest
 from dateutil import rrule as dateutil_rrule
 
 from odoo.addons.google_calendar_sync.engine.recurrence import (
+    HORIZON_YEARS,
     MAX_OCCURRENCES,
     InvalidRecurrence,
     OdooRule,
     expand,
     google_to_odoo,
+    horizon,
     instance_id,
     neutral_occurrences,
     normalize_lines,
@@ -430,6 +433,135 @@ def test_google_odoo_google_round_trip_keeps_the_occurrences(lines, series):
         )
         == back
     )
+
+
+# --- bounded expansion: rules are untrusted input ------------------------------------------
+
+FEBRUARY_10 = {"start": "2026-02-10T08:00:00Z", "timezone_name": BRUSSELS, "allday": False}
+
+
+@pytest.mark.parametrize(
+    ("lines", "series", "message"),
+    [
+        # Values no calendar has: old dateutil searched to year 9999 and found nothing.
+        (["RRULE:FREQ=MONTHLY;BYMONTHDAY=32"], WEEKLY_TUESDAY_9, "BYMONTHDAY value '32'"),
+        (["RRULE:FREQ=MONTHLY;BYMONTHDAY=0"], WEEKLY_TUESDAY_9, "BYMONTHDAY value '0'"),
+        (["RRULE:FREQ=DAILY;BYMONTH=13"], WEEKLY_TUESDAY_9, "BYMONTH value '13' .* 1 to 12"),
+        (["RRULE:FREQ=YEARLY;BYYEARDAY=367"], WEEKLY_TUESDAY_9, "BYYEARDAY value '367'"),
+        (["RRULE:FREQ=MONTHLY;BYDAY=0MO"], WEEKLY_TUESDAY_9, "no such week"),
+        (
+            ["RRULE:FREQ=MONTHLY;UNTIL=99991231T000000Z;BYMONTHDAY=32"],
+            WEEKLY_TUESDAY_9,
+            "BYMONTHDAY value '32'",
+        ),
+        # Valid values that never meet: refused before any search.
+        (["RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"], WEEKLY_TUESDAY_9, "could run for years"),
+        (["RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"], WEEKLY_TUESDAY_9, "could run for years"),
+        (["RRULE:FREQ=MONTHLY;BYDAY=5FR"], WEEKLY_TUESDAY_9, "fifth weekday"),
+        # Every 12 months from February: only ever Februaries, which have no 30th...
+        (
+            ["RRULE:FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=30"],
+            FEBRUARY_10,
+            "no occurrence within 730 years .* no month it visits has a day 30",
+        ),
+        # ... and every 4 years from 2025, a February 29 never comes.
+        (
+            ["RRULE:FREQ=MONTHLY;INTERVAL=48;BYMONTHDAY=29"],
+            {**FEBRUARY_10, "start": "2025-02-10T08:00:00Z"},
+            "no occurrence within 730 years",
+        ),
+        # Intervals that leave the horizon (or make dateutil walk months to year 9999).
+        (["RRULE:FREQ=DAILY;INTERVAL=100000"], WEEKLY_TUESDAY_9, "less often than once a year"),
+        (["RRULE:FREQ=WEEKLY;INTERVAL=53;BYDAY=TU"], WEEKLY_TUESDAY_9, "once a year"),
+        (["RRULE:FREQ=YEARLY;INTERVAL=5000"], WEEKLY_TUESDAY_9, "once in 730 years"),
+        # An EXRULE excluding every occurrence kept dateutil's rule set searching.
+        (["RRULE:FREQ=YEARLY", "EXRULE:FREQ=YEARLY"], WEEKLY_TUESDAY_9, "EXRULE"),
+    ],
+)
+def test_expansion_refuses_rules_whose_search_could_run_for_years(lines, series, message):
+    with pytest.raises(InvalidRecurrence, match=message):
+        expand(lines, **series)
+
+
+@pytest.mark.parametrize(
+    ("rule", "series", "message"),
+    [
+        ("RRULE:FREQ=MONTHLY;BYMONTHDAY=32", WEEKLY_TUESDAY_9, "BYMONTHDAY value '32'"),
+        # Every 12 months from April: only ever Aprils, which have no 31st.
+        (
+            "RRULE:FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=31",
+            {**WEEKLY_TUESDAY_9, "start": "2026-04-14T07:00:00Z"},
+            "no occurrence",
+        ),
+        ("RRULE:FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=30", FEBRUARY_10, "no occurrence"),
+        ("RRULE:FREQ=DAILY;INTERVAL=100000", WEEKLY_TUESDAY_9, "once a year"),
+        ("RRULE:FREQ=YEARLY;INTERVAL=1000", WEEKLY_TUESDAY_9, "once in 730 years"),
+        # Odoo's parser drops a day counted from the month's end (it would store the 1st),
+        # and keeps COUNT and INTERVAL in integer columns.
+        ("RRULE:FREQ=MONTHLY;BYMONTHDAY=-1", WEEKLY_TUESDAY_9, "from 1 to 31"),
+        ("RRULE:FREQ=DAILY;COUNT=3000000000", WEEKLY_TUESDAY_9, "COUNT above 2147483647"),
+        ("RRULE:FREQ=DAILY;INTERVAL=3000000000", WEEKLY_TUESDAY_9, "once a year"),
+        ("RRULE:FREQ=MONTHLY;BYMONTHDAY=x", WEEKLY_TUESDAY_9, "BYMONTHDAY value 'X'"),
+        ("RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;WKST=XX", WEEKLY_TUESDAY_9, "WKST"),
+    ],
+)
+def test_google_to_odoo_refuses_rules_odoo_would_search_or_misread(rule, series, message):
+    # What reaches calendar.recurrence is expanded by Odoo too, without any horizon.
+    with pytest.raises(InvalidRecurrence, match=message):
+        google_to_odoo([rule], **series)
+
+
+@pytest.fixture
+def scanned_years(monkeypatch):
+    """The years dateutil's search looked at, one entry per period (month or year) it
+    built: what a rule with (almost) empty periods spends its time on."""
+    years = []
+    rebuild = dateutil_rrule._iterinfo.rebuild
+
+    def counting_rebuild(info, year, month):
+        years.append(year)
+        return rebuild(info, year, month)
+
+    monkeypatch.setattr(dateutil_rrule._iterinfo, "rebuild", counting_rebuild)
+    return years
+
+
+@pytest.mark.parametrize(
+    ("lines", "start"),
+    [
+        # Every year from a February 29 (leap years only), every 12 months on the 29th
+        # from February 2025: Odoo holds them, but 720 of them reach the year 4992.
+        (["RRULE:FREQ=YEARLY"], "2028-02-29T08:00:00Z"),
+        (["RRULE:FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=29"], "2025-02-10T08:00:00Z"),
+    ],
+)
+def test_sparse_series_stops_at_the_horizon_and_searches_no_further(scanned_years, lines, start):
+    starts = expand(lines, start=start, timezone_name=BRUSSELS, allday=False)
+    leap_years = [y for y in range(2028, int(start[:4]) + HORIZON_YEARS + 1) if isleap(y)]
+    assert [moment.year for moment in starts] == leap_years
+    assert {(moment.month, moment.day) for moment in starts} == {(2, 29)}
+    # dateutil stopped one period past the horizon: the next candidate was past it.
+    assert scanned_years
+    assert max(scanned_years) <= int(start[:4]) + HORIZON_YEARS + 8
+
+
+def test_horizon_is_the_first_start_plus_730_years():
+    assert horizon(date(2028, 2, 29)) == date(2758, 2, 28)
+    assert horizon(datetime(2026, 3, 17, 8, tzinfo=UTC)) == datetime(2756, 3, 17, 8, tzinfo=UTC)
+    assert horizon(date(9500, 1, 1)) == date.max
+    # Every "forever" series Odoo's form makes is held whole: a yearly one too.
+    assert len(expand(["RRULE:FREQ=YEARLY"], **WEEKLY_TUESDAY_9)) == MAX_OCCURRENCES
+
+
+def test_expansion_near_year_9999_stops_instead_of_overflowing():
+    # 20:00 New York on 31 December 9999 would be in the year 10000 in UTC.
+    starts = neutral_occurrences(
+        ["RRULE:FREQ=DAILY"],
+        start="9999-12-30T01:00:00Z",
+        timezone_name="America/New_York",
+        allday=False,
+    )
+    assert starts == ["9999-12-30T01:00:00Z", "9999-12-31T01:00:00Z"]
 
 
 # --- instance ids ------------------------------------------------------------------------

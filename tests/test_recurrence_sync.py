@@ -1184,6 +1184,91 @@ class TestRecurrenceInvitations(RecurrenceCase):
         )
         self.assert_idle_resync([master["id"]], [expected])
 
+    def test_invitation_with_a_never_matching_rule_is_reported_alone(self):
+        """An outsider's series "every 32nd of the month" used to send both the engine
+        and Odoo searching to year 9999, then vanish without a word."""
+        carol = self.connect_google_only(CAROL)
+        self.sync(self.account)  # the full sync; the next ones read what changed
+        first = self.next_monday(9)
+        guests = [{"email": CAROL}, {"email": ANN}]
+
+        def invite(summary, **extra):
+            body = {
+                "summary": summary,
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "attendees": guests,
+                **extra,
+            }
+            return carol.insert_event("primary", body, send_updates="none")
+
+        bad = invite("Every 32nd", recurrence=["RRULE:FREQ=MONTHLY;BYMONTHDAY=32"])
+        weekly = invite("Carol's weekly", recurrence=["RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO"])
+        single = invite("Plain meeting")
+        counts = self.sync(self.account)
+        self.assertEqual(counts["errors"], 1, counts["messages"])
+        [message] = counts["messages"]
+        self.assertIn("Every 32nd", message)
+        self.assertIn("BYMONTHDAY value '32'", message)
+        self.assertFalse(self.series(bad["id"]))
+        self.assertFalse(self.env["calendar.event"].search([("name", "=", "Every 32nd")]))
+        # The rest of the same page is imported, and nothing is written to Google.
+        expected = rows([first + timedelta(weeks=n) for n in range(3)], "Carol's weekly")
+        self.assert_both(weekly["id"], expected)
+        self.assertEqual(self.event_of(single["id"]).name, "Plain meeting")
+        self.assertEqual(counts["odoo_created"], 4)
+        self.assertEqual(self.writes(ANN), [])
+        for client in (carol, self.google_client()):
+            self.assertEqual(
+                client.get_event("primary", bad["id"])["recurrence"],
+                ["RRULE:FREQ=MONTHLY;BYMONTHDAY=32"],
+            )
+        # The next syncs go on: the bad series stays left out, a change arrives.
+        carol.patch_event(
+            "primary", weekly["id"], {"summary": "Carol's weekly, moved"}, send_updates="none"
+        )
+        counts = self.sync(self.account)
+        self.assertEqual((counts["errors"], counts["odoo_updated"]), (0, 1), counts["messages"])
+        renamed = [(when, "Carol's weekly, moved") for when, _name in expected]
+        self.assert_both(weekly["id"], renamed)
+        self.assert_idle_resync([weekly["id"]], [renamed])
+
+    def test_invitation_rules_odoo_would_misstore_are_reported_alone(self):
+        """Values past Odoo's integer columns failed the whole sync in the database;
+        a day counted from the month's end was stored as the 1st."""
+        carol = self.connect_google_only(CAROL)
+        self.sync(self.account)
+        first = self.next_monday(9)
+        rules = {
+            "Count overflow": "RRULE:FREQ=WEEKLY;COUNT=3000000000;BYDAY=MO",
+            "Interval overflow": "RRULE:FREQ=MONTHLY;INTERVAL=3000000000;BYMONTHDAY=1",
+            "Last day": "RRULE:FREQ=MONTHLY;COUNT=3;BYMONTHDAY=-1",
+            "Carol's weekly": "RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO",
+        }
+        masters = {
+            summary: carol.insert_event(
+                "primary",
+                {
+                    "summary": summary,
+                    "start": local_spec(first),
+                    "end": local_spec(first + timedelta(hours=1)),
+                    "attendees": [{"email": CAROL}, {"email": ANN}],
+                    "recurrence": [rule],
+                },
+                send_updates="none",
+            )
+            for summary, rule in rules.items()
+        }
+        counts = self.sync(self.account)
+        self.assertEqual(counts["errors"], 3, counts["messages"])
+        for summary in ("Count overflow", "Interval overflow", "Last day"):
+            self.assertEqual(len([m for m in counts["messages"] if summary in m]), 1, summary)
+            self.assertFalse(self.series(masters[summary]["id"]))
+        expected = rows([first + timedelta(weeks=n) for n in range(3)], "Carol's weekly")
+        self.assert_both(masters["Carol's weekly"]["id"], expected)
+        self.assertEqual(self.writes(ANN), [])
+        self.assert_idle_resync([masters["Carol's weekly"]["id"]], [expected])
+
 
 @tagged("post_install", "-at_install")
 class TestRecurrenceRaces(RecurrenceCase):

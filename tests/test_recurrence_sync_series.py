@@ -158,3 +158,24 @@ def test_deleted_tail_ends_the_rule_instead_of_exdates():
         "RRULE:FREQ=WEEKLY;UNTIL=20260331T215959Z;BYDAY=TU",
         "EXDATE:20260324T080000Z",
     ]
+
+
+def test_no_occurrence_ends_past_year_9999():
+    # A two-day meeting every day from 29 December 9999: the third would end in 10000,
+    # which neither Python nor Odoo can hold (and the import crashed on it).
+    series = normalize_values(
+        {
+            "name": "End of time",
+            "allday": False,
+            "start": "9999-12-29T08:00:00Z",
+            "stop": "9999-12-30T20:00:00Z",
+            "timezone": "UTC",
+            "recurrence": ["RRULE:FREQ=DAILY"],
+        }
+    )
+    starts = occurrence_starts(series)
+    assert starts == ["9999-12-29T08:00:00Z", "9999-12-30T08:00:00Z"]
+    assert [occurrence_values(series, start)["stop"] for start in starts] == [
+        "9999-12-30T20:00:00Z",
+        "9999-12-31T20:00:00Z",
+    ]
