@@ -294,7 +294,11 @@ def from_google(event, *, default_reminders=(), calendar_tz="UTC", notes=None):
     reader = _Reader(event, calendar_tz, notes)
     if is_cancelled(event):
         reader.fail("it is cancelled and has no values to map")
-    allday, start, stop, zone_name = reader.times()
+    try:
+        allday, start, stop, zone_name = reader.times()
+    except OverflowError:
+        # A date Python cannot shift by a day or a time zone (year 1 or 9999).
+        reader.fail("its dates are out of range")
     return {
         "name": reader.text("summary"),
         "description": reader.text("description"),
@@ -433,6 +437,13 @@ def normalize_values(values, *, notes=None):
 
 
 def _google_times(values):
+    try:
+        return _google_times_or_overflow(values)
+    except OverflowError as error:
+        raise InvalidEvent("its dates are out of range") from error
+
+
+def _google_times_or_overflow(values):
     if values["allday"]:
         last = date.fromisoformat(values["stop"])
         return (

@@ -298,6 +298,14 @@ def test_from_google_missing_optional_fields():
         (google_event(recurrence=["EXDATE:yesterday", "RRULE:FREQ=DAILY"]), "recurrence"),
         (google_event(status="cancelled"), "cancelled"),
         ("not an event", "JSON object"),
+        (
+            google_event(
+                start={"dateTime": "9999-12-31T18:00:00-05:00"},
+                end={"dateTime": "9999-12-31T19:00:00-05:00"},
+            ),
+            "out of range",
+        ),
+        (google_event(start={"date": "0001-01-01"}, end={"date": "0001-01-01"}), "out of range"),
     ],
 )
 def test_from_google_invalid_events_raise_clear_errors(event, message):
@@ -433,6 +441,10 @@ def test_to_google_unknown_changed_field_is_refused():
         ({"show_as": "away"}, "unknown show_as"),
         ({"attendees": [{"email": "a@b.c", "status": "maybe"}]}, "unknown status"),
         ({"recurrence": ["RRULE:COUNT=3"]}, "no valid FREQ"),
+        (
+            {"allday": True, "start": "9999-12-31", "stop": "9999-12-31", "timezone": ""},
+            "out of range",
+        ),
     ],
 )
 def test_invalid_neutral_values_raise(overrides, message):
