@@ -27,6 +27,7 @@ class ControlApi:
             ("POST", "/_fake/users"): self.add_user,
             ("GET", "/_fake/users"): self.users,
             ("POST", "/_fake/tokens"): self.issue_tokens,
+            ("GET", "/_fake/grants"): self.grants,
             ("POST", "/_fake/events"): self.seed_events,
             ("GET", "/_fake/events"): self.events,
             ("GET", "/_fake/log"): self.log,
@@ -126,14 +127,21 @@ class ControlApi:
                 raise ControlError(400, f"unknown client {client_id!r}")
             email = params["email"].strip().lower()
             store.add_user(email)
-            store.grants.add((email, client_id))
-            answer = oauth.issue(
-                email,
-                client_id,
-                params.get("scope") or SCOPE,
-                with_refresh=params.get("offline", True),
-            )
+            scope = params.get("scope") or SCOPE
+            oauth.grant(email, client_id, scope)
+            answer = oauth.issue(email, client_id, scope, with_refresh=params.get("offline", True))
         return answer
+
+    def grants(self, params):
+        email = (params.get("email") or "").strip().lower()
+        with self.fake.store.lock:
+            return {
+                "grants": [
+                    {"email": grant_email, "client_id": client_id, "scopes": sorted(scopes)}
+                    for (grant_email, client_id), scopes in sorted(self.fake.store.grants.items())
+                    if not email or grant_email == email
+                ]
+            }
 
     def _calendar(self, params):
         store = self.fake.store
