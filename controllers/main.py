@@ -1,21 +1,27 @@
 import logging
 
 from odoo import http
+from odoo.exceptions import AccessError
 from odoo.http import request
 
 from ..engine import oauth
 
 _logger = logging.getLogger(__name__)
 
-# Browser-session key holding the nonce of the authorization under way.
-SESSION_NONCE_KEY = "google_calendar_sync_oauth_nonce"
+# Browser-session key holding the authorizations under way in that session:
+# nonce -> {"exp": expiry of its state} (engine.oauth.add_authorization).
+SESSION_PENDING_KEY = "google_calendar_sync_oauth_pending"
 
 
 class GoogleCalendarSyncController(http.Controller):
+    # Every route is for internal users only: ``auth="user"`` also lets portal
+    # users in, so each route refuses them first, before an account is created.
+
     @http.route("/google_calendar_sync/sync", type="jsonrpc", auth="user")
     def sync(self, return_path=None):
         """The Sync button: sync now, or say what stands in the way."""
         Account = request.env["google.calendar.account"]
+        Account._check_user_may_sync(request.env.user)
         if not Account._is_configured():
             return {"status": "need_config"}
         if Account._get_google_config()["paused"]:
@@ -25,13 +31,18 @@ class GoogleCalendarSyncController(http.Controller):
             return {"status": "stopped"}
         if not account.refresh_token:
             nonce = oauth.new_nonce()
-            request.session[SESSION_NONCE_KEY] = nonce
-            return {"status": "need_auth", "url": account._authorization_url(nonce, return_path)}
+            url, expires = account._authorization_url(nonce, return_path)
+            # Other tabs may be waiting for Google too: this one adds its nonce.
+            request.session[SESSION_PENDING_KEY] = oauth.add_authorization(
+                request.session.get(SESSION_PENDING_KEY), nonce, expires
+            )
+            return {"status": "need_auth", "url": url}
         return account._run_sync()
 
     @http.route("/google_calendar_sync/status", type="jsonrpc", auth="user", readonly=True)
     def status(self):
         Account = request.env["google.calendar.account"]
+        Account._check_user_may_sync(request.env.user)
         account = Account.sudo().search([("user_id", "=", request.env.uid)], limit=1)
         return {
             "configured": Account._is_configured(),
@@ -58,12 +69,20 @@ class GoogleCalendarSyncController(http.Controller):
     @http.route("/google_account/authentication", type="http", auth="user", methods=["GET"])
     def authentication(self, state=None, code=None, error=None, **kwargs):
         """Google's redirect after the consent page."""
-        account = request.env["google.calendar.account"]._for_user(request.env.user)
-        # The nonce is spent whatever happens: a state can be used only once.
-        nonce = request.session.pop(SESSION_NONCE_KEY, None)
+        Account = request.env["google.calendar.account"]
         try:
-            payload = account._verify_state(state, nonce)
+            Account._check_user_may_sync(request.env.user)
+        except AccessError as exc:
+            return self._result_page(
+                request.env._("Google Calendar not connected"), exc.args[0], status=403
+            )
+        account = Account._for_user(request.env.user)
+        session_pending = oauth.live_authorizations(request.session.get(SESSION_PENDING_KEY))
+        try:
+            payload = account._verify_state(state, session_pending)
         except oauth.InvalidState as exc:
+            # Nothing is spent: a forged or stale answer cannot cancel the
+            # connection this session has under way.
             _logger.warning("Refused a Google OAuth answer for user %s: %s", request.env.uid, exc)
             return self._result_page(
                 request.env._("This answer from Google cannot be accepted"),
@@ -73,9 +92,13 @@ class GoogleCalendarSyncController(http.Controller):
                 ),
                 status=403,
             )
+        # This answer's authorization is over, whatever follows (a state is
+        # good for one answer only); the other tabs' stay under way.
+        session_pending.pop(payload["nonce"])
+        request.session[SESSION_PENDING_KEY] = session_pending
+        verifier = account._spend_authorization(payload["nonce"])
         return_path = payload["return"]
         if error or not code:
-            account.write({"pkce_verifier": False, "oauth_nonce": False})
             if error == "access_denied":
                 message = request.env._(
                     "You did not allow Odoo to access your Google Calendar, so nothing is "
@@ -92,14 +115,33 @@ class GoogleCalendarSyncController(http.Controller):
                 return_path=return_path,
                 status=400,
             )
+        if account.refresh_token:
+            # Another tab answered first. Exchanging this code too would
+            # replace the tokens behind the user's back; it is left to expire.
+            return self._result_page(
+                request.env._("Google Calendar already connected"),
+                request.env._(
+                    "Your Google Calendar was connected from another tab or window in the "
+                    "meantime; this answer from Google changed nothing. To use another Google "
+                    "account, disconnect first, then click the Google button again."
+                ),
+                return_path=return_path,
+                status=409,
+            )
         try:
-            account._complete_authorization(code)
+            account._complete_authorization(code, verifier)
         except oauth.TokenExchangeError as exc:
             if exc.error == "no_refresh_token":
                 message = request.env._(
                     "Google did not grant offline access, which Odoo needs to keep your "
                     "calendar in sync. Remove Odoo from the third-party access of your Google "
                     "account, then click the Google button in Calendar again."
+                )
+            elif exc.error == "missing_scope":
+                message = request.env._(
+                    "Odoo needs every permission it asked for: seeing and editing the events "
+                    "of your calendars, and seeing the properties of your calendars. Click the "
+                    "Google button in Calendar again and leave them all ticked."
                 )
             else:
                 message = request.env._(

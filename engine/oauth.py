@@ -1,15 +1,22 @@
 """Google's OAuth 2.0 web-server flow, done safely.
 
 Plain Python (no Odoo): the authorization URL with PKCE, a signed and
-expiring ``state``, the code exchange and the revocation. Refreshing an
-access token is left to ``google.oauth2.credentials.Credentials`` in the
-Calendar client.
+expiring ``state``, the authorizations under way, the code exchange and the
+revocation. Refreshing an access token is left to
+``google.oauth2.credentials.Credentials`` in the Calendar client.
 
 Why a signed state: the state travels through the user's browser and
 Google, and comes back to our redirect URI. Anyone can forge a request to
 that URI, so the state must prove that *we* issued it, for *this* user and
 *this* browser session, recently. Its return target is a local path only, so
 it can never be turned into an open redirect.
+
+Several authorizations may be under way at once (the user clicked in two
+tabs): the browser session keeps the nonce of each, the account the PKCE
+verifier of each (``add_authorization``), a few of them at most, each until
+its state expires. An answer spends its own nonce only, and only once its
+state has proved genuine: a forged request to the redirect URI cannot cancel
+a connection in progress.
 """
 
 import base64
@@ -22,10 +29,23 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
-#: Read/write access to the user's calendars (Google's "calendar" scope).
-CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
+#: What the module asks Google for, and nothing more.
+CALENDAR_SCOPES = (
+    # Read and write the events of the user's calendars: the sync lists,
+    # inserts, patches and deletes events of the primary calendar.
+    "https://www.googleapis.com/auth/calendar.events",
+    # Read a calendar's properties: the sync reads the primary calendar once,
+    # for its id, which is the address of the Google account.
+    "https://www.googleapis.com/auth/calendar.calendars.readonly",
+)
+#: Full rights on every calendar: what accounts connected before the module
+#: asked for the scopes above were granted (their tokens carry it).
+LEGACY_CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 #: How long a user may take on Google's consent page.
 STATE_LIFETIME_SECONDS = 15 * 60
+#: Authorizations that one browser session (and one account) may have under
+#: way at once; past that, the oldest is forgotten.
+MAX_PENDING_AUTHORIZATIONS = 5
 #: Timeout (seconds) of our calls to the token and revoke endpoints.
 HTTP_TIMEOUT = 20
 DEFAULT_RETURN_PATH = "/odoo/calendar"
@@ -68,6 +88,54 @@ def new_nonce():
     return secrets.token_urlsafe(24)
 
 
+def live_authorizations(pending, now=None):
+    """The authorizations under way in ``pending`` whose state has not expired.
+
+    ``pending`` maps a nonce to a dict holding at least ``exp``, the expiry
+    (epoch seconds) of the state that names that nonce, as the browser session
+    and the account keep them (JSON); anything else in it is dropped.
+    """
+    if not isinstance(pending, dict):
+        return {}
+    current = time.time() if now is None else now
+    return {
+        nonce: entry
+        for nonce, entry in pending.items()
+        if isinstance(entry, dict) and isinstance(entry.get("exp"), int) and entry["exp"] >= current
+    }
+
+
+def add_authorization(pending, nonce, expires, now=None, **data):
+    """``pending`` with one more authorization under way (``data`` kept with it).
+
+    Expired ones are dropped, and only the ``MAX_PENDING_AUTHORIZATIONS``
+    newest are kept: a session or an account never piles them up.
+    """
+    live = live_authorizations(pending, now)
+    # A rank rather than the key order or the expiry: PostgreSQL's jsonb does
+    # not keep keys in order, and tabs opened within a second expire together.
+    rank = 1 + max((_rank(entry) for entry in live.values()), default=0)
+    live[nonce] = {**data, "exp": expires, "rank": rank}
+    newest = sorted(live.items(), key=lambda item: _rank(item[1]))
+    return dict(newest[-MAX_PENDING_AUTHORIZATIONS:])
+
+
+def _rank(entry):
+    return entry["rank"] if isinstance(entry.get("rank"), int) else 0
+
+
+def missing_scopes(answer):
+    """The scopes of ``CALENDAR_SCOPES`` that a token answer does not grant.
+
+    A user may untick some permissions on Google's consent page. An answer
+    without ``scope`` granted what was asked (RFC 6749, section 5.1).
+    """
+    if not answer.get("scope"):
+        return []
+    granted = set(str(answer["scope"]).split())
+    return [scope for scope in CALENDAR_SCOPES if scope not in granted]
+
+
 def local_path(target, default=DEFAULT_RETURN_PATH):
     """``target`` if it is a path on this server, else ``default``.
 
@@ -102,12 +170,14 @@ def _signature(secret, body):
     return _b64url(digest.digest())
 
 
-def verify_state(secret, state, *, user_id, nonce, now=None):
+def verify_state(secret, state, *, user_id, pending_nonces, now=None):
     """The state's payload, once its signature, expiry and owner are checked.
 
-    ``user_id`` and ``nonce`` are those of the request that came back: the
-    state must have been issued to the same user in the same session.
-    Raises ``InvalidState`` with a reason fit for a log line.
+    ``user_id`` and ``pending_nonces`` are those of the request that came
+    back: the state must have been issued to the same user, in the same
+    session, for one of the authorizations still under way there (its nonce
+    is ``payload["nonce"]``). Raises ``InvalidState`` with a reason fit for a
+    log line.
     """
     if not state or state.count(".") != 1:
         raise InvalidState("missing or malformed state")
@@ -125,8 +195,11 @@ def verify_state(secret, state, *, user_id, nonce, now=None):
         raise InvalidState("state has expired")
     if payload.get("uid") != user_id:
         raise InvalidState("state was issued to another user")
-    if not nonce or not hmac.compare_digest(str(payload.get("nonce", "")), nonce):
-        raise InvalidState("state was issued to another session")
+    nonce = str(payload.get("nonce") or "").encode()
+    if not nonce or not any(
+        hmac.compare_digest(nonce, str(pending).encode()) for pending in pending_nonces
+    ):
+        raise InvalidState("state was issued to another session, or was used already")
     payload["return"] = local_path(payload.get("return"))
     return payload
 
@@ -139,12 +212,13 @@ def authorization_url(
         "response_type": "code",
         "client_id": client_id,
         "redirect_uri": redirect_uri,
-        "scope": scope or CALENDAR_SCOPE,
+        "scope": scope or " ".join(CALENDAR_SCOPES),
         # offline + consent: Google hands out a refresh token every time,
-        # also to a user who had granted access before.
+        # also to a user who had granted access before. No
+        # include_granted_scopes: the tokens must not also carry what an
+        # earlier version of the module was granted (the broad legacy scope).
         "access_type": "offline",
         "prompt": "consent",
-        "include_granted_scopes": "true",
         "state": state,
         "code_challenge": code_challenge,
         "code_challenge_method": "S256",

@@ -76,6 +76,11 @@ class FakeControl:
             {"email": email, "client_id": client_id, "scope": scope, "offline": offline},
         )
 
+    def grants(self, email=None):
+        """What each account granted each client: dicts of email, client_id and
+        scopes (every scope consented to since the grant began, as Google keeps them)."""
+        return self._call("GET", "grants", email=email)["grants"]
+
     def seed_events(self, email, events, calendar_id="primary"):
         """Insert event bodies (Calendar v3 JSON) in bulk; returns their ids."""
         return self._call(

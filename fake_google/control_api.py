@@ -1,4 +1,15 @@
-"""The control API under /_fake/: seeding, inspection, faults (never used by Google)."""
+"""The control API under /_fake/: seeding, inspection, faults (never used by Google).
+
+Only the tools of this machine may use it, never a web page: a page open in
+the user's browser can send requests to 127.0.0.1 as well. A form POST, or a
+``fetch`` in ``no-cors`` mode, needs no consent from the fake as long as its
+body is a form or ``text/plain``: every state-changing request must therefore
+say ``Content-Type: application/json``, which a page can send cross-site only
+after a CORS preflight that the fake never answers. A page served from a DNS
+name that its owner re-points at 127.0.0.1 (DNS rebinding) is same-origin with
+the fake and could read the answers too, but its requests carry that name in
+their ``Host`` header: only the fake's own loopback names are accepted.
+"""
 
 import json
 
@@ -9,6 +20,8 @@ from .store import Calendar
 from .timeutil import zone
 
 SCOPE = "https://www.googleapis.com/auth/calendar"
+# The names under which the fake (bound to 127.0.0.1) is reached from this machine.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class ControlError(Exception):
@@ -27,6 +40,7 @@ class ControlApi:
             ("POST", "/_fake/users"): self.add_user,
             ("GET", "/_fake/users"): self.users,
             ("POST", "/_fake/tokens"): self.issue_tokens,
+            ("GET", "/_fake/grants"): self.grants,
             ("POST", "/_fake/events"): self.seed_events,
             ("GET", "/_fake/events"): self.events,
             ("GET", "/_fake/log"): self.log,
@@ -42,7 +56,12 @@ class ControlApi:
             ("GET", "/_fake/notifications"): self.notifications,
         }
 
-    def handle(self, method, path, query, body):
+    def handle(self, method, path, query, body, headers):
+        """Answer one control request; ``headers`` has lower-case names."""
+        try:
+            self._refuse_cross_site(method, headers)
+        except ControlError as error:
+            return json_response(error.status, {"error": error.message})
         handler = self.routes.get((method, path.rstrip("/")))
         if handler is None:
             return json_response(404, {"error": f"no control route {method} {path}"})
@@ -61,6 +80,21 @@ class ControlApi:
         if method != "GET":
             self.fake.mark_dirty()
         return json_response(200, result)
+
+    def _refuse_cross_site(self, method, headers):
+        """Raise ``ControlError`` for a request that a web page could have sent."""
+        own_hosts = {f"{name}:{self.fake.port}" for name in LOOPBACK_NAMES}
+        host = (headers.get("host") or "").strip().lower()
+        if host not in own_hosts:
+            raise ControlError(403, f"the control API answers only to Host {sorted(own_hosts)}")
+        origin = headers.get("origin")
+        if origin is not None and origin.strip().lower() not in {
+            f"http://{own}" for own in own_hosts
+        }:
+            raise ControlError(403, "the control API refuses cross-site requests")
+        media_type = (headers.get("content-type") or "").partition(";")[0].strip().lower()
+        if method != "GET" and media_type != "application/json":
+            raise ControlError(415, "control requests that change state must be application/json")
 
     # ---- handlers --------------------------------------------------------------
 
@@ -126,14 +160,21 @@ class ControlApi:
                 raise ControlError(400, f"unknown client {client_id!r}")
             email = params["email"].strip().lower()
             store.add_user(email)
-            store.grants.add((email, client_id))
-            answer = oauth.issue(
-                email,
-                client_id,
-                params.get("scope") or SCOPE,
-                with_refresh=params.get("offline", True),
-            )
+            scope = params.get("scope") or SCOPE
+            oauth.grant(email, client_id, scope)
+            answer = oauth.issue(email, client_id, scope, with_refresh=params.get("offline", True))
         return answer
+
+    def grants(self, params):
+        email = (params.get("email") or "").strip().lower()
+        with self.fake.store.lock:
+            return {
+                "grants": [
+                    {"email": grant_email, "client_id": client_id, "scopes": sorted(scopes)}
+                    for (grant_email, client_id), scopes in sorted(self.fake.store.grants.items())
+                    if not email or grant_email == email
+                ]
+            }
 
     def _calendar(self, params):
         store = self.fake.store

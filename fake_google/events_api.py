@@ -21,12 +21,33 @@ from .store import StoredEvent, new_event_id
 from .timeutil import UTC, format_rfc3339, parse_rfc3339, zone
 
 SCOPE_ROOT = "https://www.googleapis.com/auth/"
+# Any one of a set lets a token call the operations it guards, as Google's
+# reference lists them per method.
 READ_SCOPES = {
     SCOPE_ROOT + name
     for name in ("calendar", "calendar.readonly", "calendar.events", "calendar.events.readonly")
 }
 WRITE_SCOPES = {SCOPE_ROOT + "calendar", SCOPE_ROOT + "calendar.events"}
-CALENDAR_SCOPES = {SCOPE_ROOT + "calendar", SCOPE_ROOT + "calendar.readonly"}
+# calendars.get: a calendar's own properties (its id, summary, time zone).
+CALENDAR_SCOPES = {
+    SCOPE_ROOT + name
+    for name in (
+        "calendar",
+        "calendar.readonly",
+        "calendar.calendars",
+        "calendar.calendars.readonly",
+    )
+}
+# calendarList.*: the calendars the account subscribes to.
+CALENDAR_LIST_SCOPES = {
+    SCOPE_ROOT + name
+    for name in (
+        "calendar",
+        "calendar.readonly",
+        "calendar.calendarlist",
+        "calendar.calendarlist.readonly",
+    )
+}
 
 _EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -256,7 +277,10 @@ class CalendarApi:
 
     def handle(self, call):
         operation = call.operation
-        if operation.startswith("calendar"):
+        if operation.startswith("calendarList."):
+            if not call.scope & CALENDAR_LIST_SCOPES:
+                raise _insufficient_scope()
+        elif operation.startswith("calendars."):
             if not call.scope & CALENDAR_SCOPES:
                 raise _insufficient_scope()
         elif operation in (

@@ -150,6 +150,7 @@ class OAuth:
                 "method": params.get("code_challenge_method") or "plain",
                 "offline": params.get("access_type") == "offline",
                 "force_consent": "consent" in (params.get("prompt") or "").split(),
+                "include_granted": params.get("include_granted_scopes") == "true",
                 "expires_at": time.time() + CODE_LIFETIME,
                 "used": False,
             }
@@ -218,8 +219,18 @@ class OAuth:
         grant["used"] = True
         key = (grant["email"], client_id)
         with_refresh = grant["offline"] and (grant["force_consent"] or key not in self.store.grants)
-        self.store.grants.add(key)
-        return self.issue(grant["email"], client_id, grant["scope"], with_refresh)
+        earlier = self.store.grants.get(key, set())
+        scope = grant["scope"]
+        if grant.get("include_granted"):
+            # Incremental authorization: the new tokens also cover what the
+            # account granted this client before.
+            scope = " ".join([*scope.split(), *sorted(earlier - set(scope.split()))])
+        self.grant(grant["email"], client_id, grant["scope"])
+        return self.issue(grant["email"], client_id, scope, with_refresh)
+
+    def grant(self, email, client_id, scope):
+        """Record that ``email`` granted ``scope`` to the client (Google adds them up)."""
+        self.store.grants.setdefault((email, client_id), set()).update(scope.split())
 
     def _refresh(self, form, client_id):
         token = form.get("refresh_token")
@@ -287,7 +298,7 @@ class OAuth:
                 k for k, v in tokens.items() if v["email"] == email and v["client_id"] == client_id
             ]:
                 del tokens[key]
-        self.store.grants.discard((email, client_id))
+        self.store.grants.pop((email, client_id), None)
 
     def revoke_refresh_tokens(self, email):
         """Refresh tokens die (expiry, revocation elsewhere); access tokens live on."""

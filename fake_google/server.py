@@ -131,7 +131,7 @@ class FakeGoogle:
         path = split.path
         query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
         if path.startswith("/_fake/"):
-            return self.control.handle(method, path, query, body)
+            return self.control.handle(method, path, query, body, headers)
         record = {
             "time": time.time(),
             "email": None,

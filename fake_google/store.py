@@ -153,9 +153,11 @@ class Store:
         self.codes = {}
         self.access_tokens = {}
         self.refresh_tokens = {}
-        # (email, client_id) pairs that consented once: later consents get no
-        # new refresh token unless the client asks for prompt=consent.
-        self.grants = set()
+        # (email, client_id) -> the scopes the account granted the client, as
+        # Google keeps them (every consent adds to them, until revoked). A pair
+        # that consented once gets no new refresh token unless the client asks
+        # for prompt=consent.
+        self.grants = {}
         self.channels = {}
 
     def reset(self, keep_clients=True):
@@ -193,7 +195,7 @@ class Store:
                 "codes": self.codes,
                 "access_tokens": self.access_tokens,
                 "refresh_tokens": self.refresh_tokens,
-                "grants": sorted(list(grant) for grant in self.grants),
+                "grants": sorted([*key, sorted(scopes)] for key, scopes in self.grants.items()),
                 "channels": self.channels,
             }
 
@@ -210,5 +212,9 @@ class Store:
             self.codes = raw.get("codes") or {}
             self.access_tokens = raw.get("access_tokens") or {}
             self.refresh_tokens = raw.get("refresh_tokens") or {}
-            self.grants = {tuple(grant) for grant in raw.get("grants") or ()}
+            # A state saved before scopes were kept lists bare (email, client_id) pairs.
+            self.grants = {
+                (grant[0], grant[1]): set(grant[2] if len(grant) > 2 else ())
+                for grant in raw.get("grants") or ()
+            }
             self.channels = raw.get("channels") or {}

@@ -1,9 +1,11 @@
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from google.oauth2.credentials import Credentials
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..engine import oauth
@@ -61,8 +63,16 @@ class GoogleCalendarAccount(models.Model):
     last_sync = fields.Datetime(copy=False)
     last_error = fields.Text(copy=False)
     sync_token = fields.Char(copy=False, help="Google's nextSyncToken of the last full list.")
-    pkce_verifier = fields.Char(copy=False)
-    oauth_nonce = fields.Char(copy=False, help="Nonce of the authorization under way.")
+    oauth_pending = fields.Json(
+        copy=False,
+        help="Authorizations under way (a few browser tabs at most): nonce -> PKCE verifier "
+        "and expiry of the state (engine.oauth.add_authorization).",
+    )
+    granted_scope = fields.Char(
+        copy=False,
+        help="The scopes Google granted with the tokens; empty for an account connected when "
+        "the module asked for full calendar rights.",
+    )
     # Safety guard: a sync that would delete a large share of the user's
     # synced events stops before deleting anything, until an administrator
     # confirms (engine.reconcile.deletion_needs_confirmation decides).
@@ -79,6 +89,15 @@ class GoogleCalendarAccount(models.Model):
         help="Google's usage limits for this calendar were exceeded (quotaExceeded): "
         "nothing is written to Google before this time; reading goes on.",
     )
+    # Only internal users connect and sync: a portal or public user has no
+    # Calendar in Odoo, and a user archived or turned into a portal user after
+    # connecting must not go on syncing with rights they no longer have.
+    # Stored, so that a sync knows it from the account's own row.
+    user_may_sync = fields.Boolean(
+        compute="_compute_user_may_sync",
+        store=True,
+        help="The user is an active internal user: only then is the calendar synchronized.",
+    )
     pending_change_count = fields.Integer(
         compute="_compute_pending_change_count", help="Odoo changes Google does not know yet."
     )
@@ -86,6 +105,11 @@ class GoogleCalendarAccount(models.Model):
     _user_unique = models.Constraint(
         "UNIQUE(user_id)", "A user has one Google Calendar account at most."
     )
+
+    @api.depends("user_id.share", "user_id.active")
+    def _compute_user_may_sync(self):
+        for account in self:
+            account.user_may_sync = account.user_id.active and not account.user_id.share
 
     def _compute_pending_change_count(self):
         Event = self.env["calendar.event"].sudo().with_context(active_test=False)
@@ -130,8 +154,24 @@ class GoogleCalendarAccount(models.Model):
         return bool(config["client_id"] and config["client_secret"])
 
     @api.model
+    def _check_user_may_sync(self, user):
+        """Raise ``AccessError`` unless ``user`` is an active internal user."""
+        if user.share or not user.active:
+            raise self._internal_users_only()
+
+    @api.model
+    def _internal_users_only(self):
+        return AccessError(
+            self.env._("Google Calendar synchronization is available to internal users only.")
+        )
+
+    @api.model
     def _for_user(self, user):
-        """The account of ``user`` (created on first use), in sudo mode."""
+        """The account of ``user`` (created on first use), in sudo mode.
+
+        Raises ``AccessError`` for a portal, public or archived user.
+        """
+        self._check_user_may_sync(user)
         accounts = self.sudo().with_context(active_test=False)
         account = accounts.search([("user_id", "=", user.id)], limit=1)
         return account or accounts.create({"user_id": user.id})
@@ -139,19 +179,30 @@ class GoogleCalendarAccount(models.Model):
     # -- OAuth ---------------------------------------------------------------
 
     def _authorization_url(self, nonce, return_path):
-        """Google's consent URL for this account's user; remembers the PKCE verifier.
+        """``(url, expires)``: Google's consent URL for this account's user, and
+        the moment (epoch seconds) its state expires.
 
-        ``nonce`` is also kept in the user's browser session, which binds the
-        answer to the session that asked.
+        Remembers the PKCE verifier of ``nonce`` next to those of the other
+        authorizations under way. The caller keeps ``nonce`` in the user's
+        browser session until ``expires``: that binds the answer to the
+        session that asked.
         """
         self.ensure_one()
         config = self._get_google_config()
         verifier, challenge = oauth.new_pkce_pair()
-        self.write({"pkce_verifier": verifier, "oauth_nonce": nonce})
-        state = oauth.sign_state(
-            self._state_secret(), user_id=self.user_id.id, nonce=nonce, return_path=return_path
+        issued = int(time.time())
+        expires = issued + oauth.STATE_LIFETIME_SECONDS
+        self.oauth_pending = oauth.add_authorization(
+            self.oauth_pending, nonce, expires, now=issued, verifier=verifier
         )
-        return oauth.authorization_url(
+        state = oauth.sign_state(
+            self._state_secret(),
+            user_id=self.user_id.id,
+            nonce=nonce,
+            return_path=return_path,
+            now=issued,
+        )
+        url = oauth.authorization_url(
             config["auth_endpoint"],
             client_id=config["client_id"],
             redirect_uri=config["redirect_uri"],
@@ -159,40 +210,65 @@ class GoogleCalendarAccount(models.Model):
             code_challenge=challenge,
             login_hint=self.user_id.email or "",
         )
+        return url, expires
 
     def _state_secret(self):
         return self.env["ir.config_parameter"].sudo().get_param("database.secret")
 
-    def _verify_state(self, state, nonce):
-        """The payload of ``state``, checked against this account's pending request."""
-        self.ensure_one()
-        if not self.oauth_nonce or self.oauth_nonce != nonce:
-            raise oauth.InvalidState("no authorization under way in this session")
-        return oauth.verify_state(self._state_secret(), state, user_id=self.user_id.id, nonce=nonce)
+    def _verify_state(self, state, session_nonces):
+        """The payload of ``state``, checked against the authorizations under way.
 
-    def _complete_authorization(self, code):
-        """Exchange ``code`` for tokens and connect the account.
+        ``session_nonces`` are those the browser session holds: the state must
+        name one of them that this account is waiting for too. Nothing is
+        spent here: a refused state leaves every authorization under way.
+        """
+        self.ensure_one()
+        pending = set(session_nonces) & set(oauth.live_authorizations(self.oauth_pending))
+        return oauth.verify_state(
+            self._state_secret(), state, user_id=self.user_id.id, pending_nonces=pending
+        )
+
+    def _spend_authorization(self, nonce):
+        """The PKCE verifier of ``nonce``, which is no longer under way.
+
+        Called once the state naming ``nonce`` is verified: a code and its
+        verifier are good for one attempt only.
+        """
+        self.ensure_one()
+        pending = oauth.live_authorizations(self.oauth_pending)
+        entry = pending.pop(nonce, {})
+        self.oauth_pending = pending or False
+        return entry.get("verifier") or ""
+
+    def _complete_authorization(self, code, verifier):
+        """Exchange ``code`` (with its PKCE ``verifier``) for tokens and connect the account.
 
         Raises ``oauth.TokenExchangeError``; ``error == "no_refresh_token"``
-        when Google granted no offline access (nothing is stored then).
+        when Google granted no offline access, ``"missing_scope"`` when the
+        user did not grant every scope the sync needs (nothing is stored
+        then, and the grant is revoked).
         """
         self.ensure_one()
         config = self._get_google_config()
-        verifier = self.pkce_verifier
-        # A code and its verifier are good for one attempt only.
-        self.write({"pkce_verifier": False, "oauth_nonce": False})
         answer = oauth.exchange_code(
             config["token_endpoint"],
             client_id=config["client_id"],
             client_secret=config["client_secret"],
             redirect_uri=config["redirect_uri"],
             code=code,
-            code_verifier=verifier or "",
+            code_verifier=verifier,
         )
         if not answer.get("refresh_token"):
             oauth.revoke_token(config["revoke_endpoint"], answer["access_token"])
             raise oauth.TokenExchangeError(
                 "no_refresh_token", "Google granted no offline access (no refresh token)."
+            )
+        missing = oauth.missing_scopes(answer)
+        if missing:
+            # A grant the sync cannot work with is not kept at Google either.
+            oauth.revoke_token(config["revoke_endpoint"], answer["refresh_token"])
+            raise oauth.TokenExchangeError(
+                "missing_scope", "Google did not grant " + " ".join(missing)
             )
         self.write(
             {
@@ -200,6 +276,8 @@ class GoogleCalendarAccount(models.Model):
                 "access_token": answer["access_token"],
                 "access_token_expiry": _utc_naive(oauth.expiry_from(answer)),
                 "refresh_token": answer["refresh_token"],
+                "granted_scope": " ".join(str(answer.get("scope") or "").split())
+                or " ".join(oauth.CALENDAR_SCOPES),
                 "last_error": False,
                 "last_sync": False,
                 # Another Google account may be behind the new grant.
@@ -215,8 +293,12 @@ class GoogleCalendarAccount(models.Model):
         Refreshed access tokens are stored as Google hands them out. An
         ``InvalidGrant`` raised by the client means the user must reconnect:
         callers let it reach ``_run_sync``, which disconnects the account.
+        Raises ``AccessError`` when the account's user is no longer an active
+        internal user: whoever asks, nothing is sent on their behalf.
         """
         self.ensure_one()
+        if not self.user_may_sync:
+            raise self._internal_users_only()
         config = self._get_google_config()
         credentials = Credentials(
             token=self.access_token,
@@ -224,7 +306,9 @@ class GoogleCalendarAccount(models.Model):
             token_uri=config["token_endpoint"],
             client_id=config["client_id"],
             client_secret=config["client_secret"],
-            scopes=[oauth.CALENDAR_SCOPE],
+            # The scopes the refresh token holds: google-auth asks for them
+            # again on every refresh, and Google refuses a scope not granted.
+            scopes=(self.granted_scope or oauth.LEGACY_CALENDAR_SCOPE).split(),
             expiry=self.access_token_expiry,
         )
         per_minute = self._int_param("max_requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE)
@@ -282,6 +366,7 @@ class GoogleCalendarAccount(models.Model):
                 "access_token": False,
                 "access_token_expiry": False,
                 "refresh_token": False,
+                "granted_scope": False,
                 "last_error": message,
             }
         )
@@ -382,7 +467,8 @@ class GoogleCalendarAccount(models.Model):
         account_ids = (
             self.sudo()
             .search(
-                [("state", "in", ("connected", "error"))], order="last_sync ASC NULLS FIRST, id"
+                [("state", "in", ("connected", "error")), ("user_may_sync", "=", True)],
+                order="last_sync ASC NULLS FIRST, id",
             )
             .ids
         )
@@ -440,8 +526,8 @@ class GoogleCalendarAccount(models.Model):
                     "access_token_expiry": False,
                     "refresh_token": False,
                     "sync_token": False,
-                    "pkce_verifier": False,
-                    "oauth_nonce": False,
+                    "granted_scope": False,
+                    "oauth_pending": False,
                     "last_error": False,
                 }
             )

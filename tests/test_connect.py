@@ -80,27 +80,32 @@ class TestSyncRouteBeforeConnection(ConnectCase):
         self.assertEqual(params.pop("redirect_uri"), f"{base_url}/google_account/authentication")
         self.assertEqual(params.pop("client_id"), "odoo-client")
         self.assertEqual(params.pop("response_type"), "code")
-        self.assertEqual(params.pop("scope"), "https://www.googleapis.com/auth/calendar")
+        # Least privilege: events, and the calendars' properties read-only.
+        self.assertEqual(
+            params.pop("scope"),
+            "https://www.googleapis.com/auth/calendar.events "
+            "https://www.googleapis.com/auth/calendar.calendars.readonly",
+        )
         self.assertEqual(params.pop("access_type"), "offline")
         self.assertEqual(params.pop("prompt"), "consent")
-        self.assertEqual(params.pop("include_granted_scopes"), "true")
         self.assertEqual(params.pop("login_hint"), "ann@example.com")
         self.assertEqual(params.pop("code_challenge_method"), "S256")
+        [(nonce, pending)] = account.oauth_pending.items()
         self.assertEqual(
             params.pop("code_challenge"),
-            base64.urlsafe_b64encode(hashlib.sha256(account.pkce_verifier.encode()).digest())
+            base64.urlsafe_b64encode(hashlib.sha256(pending["verifier"].encode()).digest())
             .rstrip(b"=")
             .decode(),
         )
         state = params.pop("state")
         self.assertEqual(params, {})
         # The verifier itself stays on the server.
-        self.assertNotIn(account.pkce_verifier, answer["url"])
+        self.assertNotIn(pending["verifier"], answer["url"])
         payload = oauth.verify_state(
             self.env["ir.config_parameter"].sudo().get_param("database.secret"),
             state,
             user_id=self.ann.id,
-            nonce=account.oauth_nonce,
+            pending_nonces={nonce},
         )
         self.assertEqual(payload["return"], "/odoo/calendar")
 
@@ -133,10 +138,11 @@ class TestRedirectRefusals(ConnectCase):
     def test_expired_state(self):
         self.start_authorization("ann")
         account = self.account_of(self.ann)
+        [nonce] = account.oauth_pending
         expired = oauth.sign_state(
             account._state_secret(),
             user_id=self.ann.id,
-            nonce=account.oauth_nonce,
+            nonce=nonce,
             return_path="/odoo/calendar",
             now=time.time() - oauth.STATE_LIFETIME_SECONDS - 5,
         )
@@ -218,8 +224,7 @@ class TestConnectThroughGoogle(FakeGoogleConnectCase):
         self.assertTrue(account.access_token.startswith("ya29."))
         self.assertTrue(account.access_token_expiry)
         # The code and its PKCE verifier served once and are gone.
-        self.assertFalse(account.pkce_verifier)
-        self.assertFalse(account.oauth_nonce)
+        self.assertFalse(account.oauth_pending)
 
         # Back in Calendar, the button syncs.
         answer = self.make_jsonrpc_request("/google_calendar_sync/sync")

@@ -259,3 +259,63 @@ def test_access_tokens_expire_after_the_configured_lifetime():
         assert requests.get(url, headers=headers, timeout=10).status_code == 200
         time.sleep(1.1)
         assert requests.get(url, headers=headers, timeout=10).status_code == 401
+
+
+EVENTS_SCOPE = "https://www.googleapis.com/auth/calendar.events"
+CALENDARS_READ_SCOPE = "https://www.googleapis.com/auth/calendar.calendars.readonly"
+
+
+def test_the_two_narrow_scopes_do_all_the_sync_does_and_no_more(fake, ctl):
+    """calendar.events + calendar.calendars.readonly: what google_calendar_sync asks for."""
+    ctl.add_user("narrow@example.com")
+    tokens = ctl.issue_tokens(
+        "narrow@example.com", CLIENT_ID, scope=f"{EVENTS_SCOPE} {CALENDARS_READ_SCOPE}"
+    )
+    api = requests.Session()
+    api.headers["Authorization"] = "Bearer " + tokens["access_token"]
+    root = f"{fake.url}/calendar/v3"
+    primary = api.get(f"{root}/calendars/primary", timeout=10)
+    assert primary.status_code == 200 and primary.json()["id"] == "narrow@example.com"
+    body = {"summary": "Narrow", "start": {"date": "2030-01-01"}, "end": {"date": "2030-01-02"}}
+    created = api.post(f"{root}/calendars/primary/events", json=body, timeout=10)
+    assert created.status_code == 200, created.text
+    event_url = f"{root}/calendars/primary/events/{created.json()['id']}"
+    listed = api.get(f"{root}/calendars/primary/events", timeout=10)
+    assert [item["summary"] for item in listed.json()["items"]] == ["Narrow"]
+    assert api.patch(event_url, json={"summary": "Renamed"}, timeout=10).status_code == 200
+    assert api.delete(event_url, timeout=10).status_code == 204
+    # The calendar list, the calendars' settings and anything else stay out of reach.
+    refused = api.get(f"{root}/users/me/calendarList", timeout=10)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["errors"][0]["reason"] == "insufficientPermissions"
+
+
+def test_events_scope_alone_cannot_read_the_calendar(fake, ctl):
+    tokens = ctl.issue_tokens("events@example.com", CLIENT_ID, scope=EVENTS_SCOPE)
+    headers = {"Authorization": "Bearer " + tokens["access_token"]}
+    primary = requests.get(f"{fake.url}/calendar/v3/calendars/primary", headers=headers, timeout=10)
+    assert primary.status_code == 403
+
+
+def test_grants_add_up_and_include_granted_scopes_extends_the_tokens(fake, ctl):
+    first = _exchange(fake, _query(_consent(fake, scope=SCOPE))["code"]).json()
+    assert first["scope"] == SCOPE
+    narrow = f"{EVENTS_SCOPE} {CALENDARS_READ_SCOPE}"
+    second = _exchange(fake, _query(_consent(fake, scope=narrow, prompt="consent"))["code"])
+    assert second.json()["scope"] == narrow, "only what was asked for"
+    third = _exchange(
+        fake,
+        _query(_consent(fake, scope=narrow, prompt="consent", include_granted_scopes="true"))[
+            "code"
+        ],
+    )
+    assert third.json()["scope"].split() == [EVENTS_SCOPE, CALENDARS_READ_SCOPE, SCOPE]
+    [grant] = ctl.grants("carol@example.com")
+    assert grant["client_id"] == CLIENT_ID
+    assert grant["scopes"] == sorted([SCOPE, EVENTS_SCOPE, CALENDARS_READ_SCOPE])
+    # Revoking ends the grant and everything it held.
+    revoked = requests.post(
+        f"{fake.url}/revoke", data={"token": first["refresh_token"]}, timeout=10
+    )
+    assert revoked.status_code == 200
+    assert ctl.grants() == []

@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 from ..fake_google import FakeControl, FakeGoogle
-from .fake_fixtures import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, Api, timed
+from .fake_fixtures import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE, Api, timed
 
 CLIENTS = {CLIENT_ID: {"secret": CLIENT_SECRET, "redirect_uris": [REDIRECT_URI]}}
 
@@ -43,6 +43,25 @@ def test_state_survives_a_restart(tmp_path):
         assert newer["etag"] != first["etag"]
         changes, _token, _pages = alice.list_all(syncToken=token)
         assert [c["id"] for c in changes] == [newer["id"]]
+        assert FakeControl(fake.url).grants() == [
+            {"email": "alice@example.com", "client_id": CLIENT_ID, "scopes": [SCOPE]}
+        ]
+
+
+def test_a_state_saved_before_grants_kept_scopes_still_loads(tmp_path):
+    path = str(tmp_path / "fake.json")
+    with FakeGoogle(port=0, persist_path=path, clients=CLIENTS) as fake:
+        alice = Api(fake, FakeControl(fake.url), "alice@example.com")
+    with open(path, encoding="utf-8") as handle:
+        saved = json.load(handle)
+    saved["grants"] = [["alice@example.com", CLIENT_ID]]
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(saved, handle)
+    with FakeGoogle(port=0, persist_path=path, clients=CLIENTS) as fake:
+        alice.root = fake.url
+        assert alice("GET", "calendars/primary/events").status_code == 200
+        [grant] = FakeControl(fake.url).grants()
+        assert (grant["email"], grant["scopes"]) == ("alice@example.com", [])
 
 
 def test_in_memory_by_default(tmp_path):

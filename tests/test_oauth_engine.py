@@ -28,7 +28,9 @@ def test_pkce_challenge_is_s256_of_verifier():
 
 
 def test_valid_state_round_trip():
-    payload = oauth.verify_state(SECRET, make_state(), user_id=7, nonce="n-1", now=NOW + 60)
+    payload = oauth.verify_state(
+        SECRET, make_state(), user_id=7, pending_nonces={"n-1"}, now=NOW + 60
+    )
     assert payload["uid"] == 7
     assert payload["return"] == "/odoo/calendar"
 
@@ -37,13 +39,13 @@ def test_valid_state_round_trip():
     ("state_kwargs", "verify_kwargs", "complaint"),
     [
         ({}, {"user_id": 8}, "another user"),
-        ({}, {"nonce": "n-2"}, "another session"),
-        ({}, {"nonce": ""}, "another session"),
+        ({}, {"pending_nonces": {"n-2"}}, "another session"),
+        ({}, {"pending_nonces": set()}, "another session"),
         ({}, {"now": NOW + oauth.STATE_LIFETIME_SECONDS + 1}, "expired"),
     ],
 )
 def test_state_refused_for_wrong_user_session_or_age(state_kwargs, verify_kwargs, complaint):
-    verify = {"user_id": 7, "nonce": "n-1", "now": NOW + 1, **verify_kwargs}
+    verify = {"user_id": 7, "pending_nonces": {"n-1"}, "now": NOW + 1, **verify_kwargs}
     with pytest.raises(oauth.InvalidState, match=complaint):
         oauth.verify_state(SECRET, make_state(**state_kwargs), **verify)
 
@@ -54,15 +56,19 @@ def test_tampered_state_refused():
     payload["uid"] = 8
     forged = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
     with pytest.raises(oauth.InvalidState, match="signature"):
-        oauth.verify_state(SECRET, f"{forged}.{signature}", user_id=8, nonce="n-1", now=NOW)
+        oauth.verify_state(
+            SECRET, f"{forged}.{signature}", user_id=8, pending_nonces={"n-1"}, now=NOW
+        )
     with pytest.raises(oauth.InvalidState, match="signature"):
-        oauth.verify_state("another-secret", make_state(), user_id=7, nonce="n-1", now=NOW)
+        oauth.verify_state(
+            "another-secret", make_state(), user_id=7, pending_nonces={"n-1"}, now=NOW
+        )
 
 
 @pytest.mark.parametrize("state", [None, "", "no-dot", "a.b.c"])
 def test_malformed_state_refused(state):
     with pytest.raises(oauth.InvalidState, match="malformed"):
-        oauth.verify_state(SECRET, state, user_id=7, nonce="n-1", now=NOW)
+        oauth.verify_state(SECRET, state, user_id=7, pending_nonces={"n-1"}, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +87,10 @@ def test_malformed_state_refused(state):
 def test_return_target_is_a_local_path_only(target, expected):
     assert oauth.local_path(target) == expected
     state = make_state(return_path=target)
-    assert oauth.verify_state(SECRET, state, user_id=7, nonce="n-1", now=NOW)["return"] == expected
+    assert (
+        oauth.verify_state(SECRET, state, user_id=7, pending_nonces={"n-1"}, now=NOW)["return"]
+        == expected
+    )
 
 
 def test_authorization_url_parameters():
@@ -102,12 +111,49 @@ def test_authorization_url_parameters():
         "response_type": "code",
         "client_id": "cid",
         "redirect_uri": "https://odoo.example/google_account/authentication",
-        "scope": "https://www.googleapis.com/auth/calendar",
+        "scope": "https://www.googleapis.com/auth/calendar.events "
+        "https://www.googleapis.com/auth/calendar.calendars.readonly",
         "access_type": "offline",
         "prompt": "consent",
-        "include_granted_scopes": "true",
         "state": "s.t",
         "code_challenge": "challenge",
         "code_challenge_method": "S256",
         "login_hint": "ann@example.com",
     }
+
+
+def test_authorizations_under_way_are_bounded_and_expire():
+    pending = None
+    for number in range(oauth.MAX_PENDING_AUTHORIZATIONS + 2):
+        # Several within one second: the newest still win over the oldest.
+        pending = oauth.add_authorization(
+            pending, f"n-{number}", NOW + 900, now=NOW, verifier=f"v-{number}"
+        )
+        # As the account keeps them: jsonb hands the keys back in its own order.
+        pending = dict(sorted(pending.items(), reverse=True))
+    assert sorted(pending) == [f"n-{n}" for n in range(2, oauth.MAX_PENDING_AUTHORIZATIONS + 2)]
+    assert pending["n-6"]["verifier"] == "v-6"
+    later = oauth.add_authorization(pending, "n-late", NOW + 1000, now=NOW + 901)
+    assert list(later) == ["n-late"], "the others expired with their state"
+    assert oauth.live_authorizations(pending, now=NOW + 900) == pending
+    assert oauth.live_authorizations(pending, now=NOW + 901) == {}
+
+
+@pytest.mark.parametrize("kept", [None, "a-nonce", ["n"], {"n": "no expiry"}, {"n": {"exp": "1"}}])
+def test_unreadable_authorizations_under_way_are_dropped(kept):
+    assert oauth.live_authorizations(kept, now=NOW) == {}
+
+
+@pytest.mark.parametrize(
+    ("granted", "missing"),
+    [
+        (None, []),  # no scope in the answer: what was asked was granted
+        (" ".join(oauth.CALENDAR_SCOPES), []),
+        (" ".join(reversed(oauth.CALENDAR_SCOPES)) + " openid", []),
+        (oauth.CALENDAR_SCOPES[0], [oauth.CALENDAR_SCOPES[1]]),
+        (oauth.LEGACY_CALENDAR_SCOPE, list(oauth.CALENDAR_SCOPES)),
+    ],
+)
+def test_missing_scopes(granted, missing):
+    answer = {"access_token": "a"} if granted is None else {"access_token": "a", "scope": granted}
+    assert oauth.missing_scopes(answer) == missing

@@ -22,7 +22,7 @@ from .test_connect import FakeGoogleConnectCase
 ACCESS_TOKEN = "ya29.secret-access-token-of-ann"
 REFRESH_TOKEN = "1//secret-refresh-token-of-ann"
 CLIENT_SECRET = "GOCSPX-secret-of-the-company"
-TOKEN_FIELDS = ("access_token", "refresh_token", "pkce_verifier", "oauth_nonce", "sync_token")
+TOKEN_FIELDS = ("access_token", "refresh_token", "oauth_pending", "sync_token")
 
 
 @tagged("post_install", "-at_install")
@@ -225,11 +225,11 @@ class TestOAuthAttacks(FakeGoogleConnectCase):
 
     def test_state_signed_with_another_key_is_refused(self):
         params = self.start_authorization("ann")
-        account = self.account_of(self.ann)
+        [nonce] = self.account_of(self.ann).oauth_pending
         forged = oauth.sign_state(
             "a key the attacker chose",
             user_id=self.ann.id,
-            nonce=account.oauth_nonce,
+            nonce=nonce,
             return_path="/odoo/calendar",
         )
         response = self.consent({**params, "state": forged}, email="ann.g@example.com")
