@@ -177,6 +177,7 @@ def _push_after_commit(dbname, pending):
         account_ids = Account.search(
             [
                 ("state", "=", "connected"),
+                ("user_may_sync", "=", True),
                 "|",
                 ("id", "in", list(pending["accounts"])),
                 ("user_id", "in", list(pending["users"])),
