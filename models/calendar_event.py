@@ -503,7 +503,7 @@ class CalendarEvent(models.Model):
         return self.env["google.calendar.account"]._confirmed_people(sorted(emails - {"", None}))
 
     @api.model
-    def _google_resolve_partners(self, values_list, confirmed):
+    def _google_resolve_partners(self, values_list, confirmed, kept_out=None):
         """{normalized e-mail: partner} for the attendees of ``values_list``.
 
         An address is a user's partner only when it is the Google address that
@@ -513,6 +513,9 @@ class CalendarEvent(models.Model):
         contact, tagged, as long as the sync's budget of new contacts lasts.
         The addresses beyond it are missing from the answer: the callers keep
         those guests aside (``google_guests_left_out``), on Google only.
+        ``kept_out`` (a set per values) names the guests an event left out
+        before: no contact is created for them later, or an invitation's
+        flood would come in by the budget's worth each time it changes.
         ``confirmed`` is ``_google_confirmed_people`` of (at least) these
         values. One query, and one batch create.
         """
@@ -541,8 +544,14 @@ class CalendarEvent(models.Model):
             for contact in contacts:
                 by_email.setdefault(contact.email_normalized, contact)
         missing_by_event = [
-            [a["email"] for a in values.get("attendees", ()) if a["email"] not in by_email]
-            for values in values_list
+            [
+                a["email"]
+                for a in values.get("attendees", ())
+                if a["email"] not in by_email and a["email"] not in excluded
+            ]
+            for values, excluded in zip(
+                values_list, kept_out or [()] * len(values_list), strict=True
+            )
         ]
         missing_by_event = [missing for missing in missing_by_event if missing]
         if not missing_by_event:
@@ -638,8 +647,9 @@ class CalendarEvent(models.Model):
             event._google_post_note(
                 self.env._(
                     "%(count)s guests of this meeting on Google were not imported into Odoo: one "
-                    "synchronization creates at most %(limit)s new contacts. They remain guests "
-                    "on Google, and the synchronization does not remove them: %(emails)s",
+                    "synchronization creates at most %(limit)s new contacts, and no contact is "
+                    "created for them later. They remain guests on Google, and the "
+                    "synchronization does not remove them: %(emails)s",
                     count=len(left_out),
                     limit=limit,
                     emails=shown,
@@ -874,13 +884,13 @@ class CalendarEvent(models.Model):
         confirmed = self._google_confirmed_people(values_list)
         # Guests are looked up only where the guest list changed: an event
         # whose guests are as Odoo holds them creates no contact.
+        guests_changed = self.filtered(
+            lambda event: current[event.id]["attendees"] != values_by_event[event.id]["attendees"]
+        )
         partners = self._google_resolve_partners(
-            [
-                values
-                for event_id, values in values_by_event.items()
-                if current[event_id]["attendees"] != values["attendees"]
-            ],
+            [values_by_event[event.id] for event in guests_changed],
             confirmed,
+            [{guest["email"] for guest in event._google_left_out()} for event in guests_changed],
         )
         alarms = self._google_resolve_alarms(values_list)
         organizers = self._google_resolve_organizers(values_list, confirmed)

@@ -110,20 +110,25 @@ class TestPrivacyFromGoogle(PeopleCase):
             seen = self.read_as(colleague, event, ["name", "description"])
             self.assertEqual((seen["name"], seen["description"]), ("Busy", False))
         self.assertEqual(self.read_as(self.ann, event, ["name"])["name"], "Offer for Ann")
-        # Ann answers in Odoo: her answer goes, Odoo's privacy choice does not.
-        mine = event.attendee_ids.filtered(lambda a: a.partner_id == self.ann.partner_id)
-        mine.with_user(self.ann).do_accept()
+        # Odoo's choice is no change to send: Google's default is what both hold.
+        self.assertEqual(event._google_agreed()["privacy"], "")
+        self.assertEqual(event._google_neutral_values()[event.id]["privacy"], "")
+        # Ann sets a reminder, which a guest may: that alone goes to Google,
+        # which would refuse a privacy of Odoo's making in Carol's event.
+        alarm = self.env.ref("calendar.alarm_notif_1")
+        event.with_user(self.ann).write({"alarm_ids": [Command.link(alarm.id)]})
         self.sync(self.account)
-        on_google = self.google_events(CAROL)[created["id"]]
+        self.assertEqual([w["status"] for w in self.writes(ANN)], [200])
+        ann_copy = self.google_events(ANN)[created["id"]]
         self.assertEqual(
-            {a["email"]: a["responseStatus"] for a in on_google["attendees"]}[ANN], "accepted"
+            ann_copy["reminders"]["overrides"],
+            [{"method": "popup", "minutes": alarm.duration_minutes}],
         )
-        self.assertIn(on_google.get("visibility", "default"), ("default",))
-        self.assertFalse([w for w in self.writes(ANN) if w["status"] != 200], "nothing refused")
+        self.assertEqual(ann_copy.get("visibility", "default"), "default")
         self.assertFalse([body for body in self.chatter(event) if "refused" in body])
         writes = len(self.writes(ANN))
         self.sync(self.account)
-        self.assertEqual(len(self.writes(ANN)), writes, "the privacy is no pending change")
+        self.assertEqual(len(self.writes(ANN)), writes)
         # The organizer decides on Google: public, then the default again.
         carol.patch_event("primary", created["id"], {"visibility": "public"}, send_updates="none")
         self.sync(self.account)
@@ -134,6 +139,7 @@ class TestPrivacyFromGoogle(PeopleCase):
         self.sync(self.account)
         self.assertEqual(len(self.writes(ANN)), writes, "nothing sent back to Carol's event")
         self.assertFalse(event.google_push_pending)
+        self.assertEqual(self.google_events(CAROL)[created["id"]]["visibility"], "default")
 
 
 @tagged("post_install", "-at_install")
@@ -178,17 +184,19 @@ class TestPeopleMatchedByConfirmedAddress(PeopleCase):
         event = self.event_of(seeded["id"])
         self.assertIn(self.bob.partner_id, event.partner_ids)
         self.assertFalse(self.env["res.partner"].search([("email_normalized", "=", BOB)]))
-        # Ann's answer sends Google the guests by the addresses Google knows.
-        mine = event.attendee_ids.filtered(lambda a: a.partner_id == self.ann.partner_id)
-        mine.with_user(self.ann).do_accept()
-        print("PENDING", event.google_push_pending, event.google_etag)
-        c = self.sync(self.account)
-        print("COUNTS", c, self.writes(ANN), self.chatter(event))
-        on_google = self.google_events(ANN)[seeded["id"]]
+        # Odoo names Bob by the address Google knows: the guest lists agree.
         self.assertEqual(
-            {a["email"]: a["responseStatus"] for a in on_google["attendees"]},
-            {CAROL: "needsAction", ANN: "accepted", BOB: "needsAction"},
+            {a["email"] for a in event._google_neutral_values()[event.id]["attendees"]},
+            {CAROL, ANN, BOB},
         )
+        # A meeting Ann sets up in Odoo reaches Bob's Google calendar.
+        meeting = self.odoo_meeting(
+            self.ann, "Planning", self.ann.partner_id + self.bob.partner_id
+        )
+        self.sync(self.account)
+        on_google = self.google_events(ANN)[meeting.google_id]
+        self.assertEqual({a["email"] for a in on_google["attendees"]}, {ANN, BOB})
+        self.assertIn(meeting.google_id, self.google_events(BOB))
         # And a meeting Bob organizes on Google is Bob's in Odoo.
         [bobs] = self.seed(
             BOB,
@@ -241,21 +249,12 @@ class TestContactFlood(PeopleCase):
         notes = [body for body in self.chatter(event) if "not imported" in body]
         self.assertEqual(len(notes), 1)
         self.assertTrue(any("new contacts" in message for message in counts["messages"]))
-        # Ann accepts in Odoo: her answer goes, every guest stays on Google.
-        mine = event.attendee_ids.filtered(lambda a: a.partner_id == self.ann.partner_id)
-        mine.with_user(self.ann).do_accept()
-        self.sync(self.account)
-        for calendar in (CAROL, ANN):
-            on_google = self.google_events(calendar)[created["id"]]
-            with self.subTest(calendar=calendar):
-                self.assertEqual(
-                    {a["email"] for a in on_google["attendees"]}, {CAROL, ANN, *self.flood}
-                )
-                self.assertEqual(
-                    {a["email"]: a["responseStatus"] for a in on_google["attendees"]}[ANN],
-                    "accepted",
-                )
-        self.assertFalse([w for w in self.writes(ANN) if w["status"] != 200])
+        # The guests left out are the event's all the same: nothing to send.
+        self.assertEqual(
+            {a["email"] for a in event._google_neutral_values()[event.id]["attendees"]},
+            {CAROL, ANN, *self.flood},
+        )
+        self.assertFalse(event.google_push_pending)
         # The next syncs, one after an edit on Google, create no contact silently.
         carol.patch_event("primary", created["id"], {"summary": "Webinar (new)"}, send_updates="none")
         self.sync(self.account)
@@ -263,6 +262,21 @@ class TestContactFlood(PeopleCase):
         self.assertEqual(event.name, "Webinar (new)")
         self.assertEqual(self.contacts_made_by_the_sync(), made)
         self.assertEqual({guest["email"] for guest in event._google_left_out()}, left_out)
+        self.assertEqual(len([b for b in self.chatter(event) if "not imported" in b]), 1)
+        self.assertEqual(self.writes(ANN), [])
+        on_google = self.google_events(CAROL)[created["id"]]
+        self.assertEqual({a["email"] for a in on_google["attendees"]}, {CAROL, ANN, *self.flood})
+        # A guest Carol adds later is one like any other; one she drops is gone.
+        late = "late@client.example"
+        dropped = sorted(left_out)[-1]
+        guests = [{"email": e} for e in (CAROL, ANN, *self.flood, late) if e != dropped]
+        carol.patch_event("primary", created["id"], {"attendees": guests}, send_updates="none")
+        self.sync(self.account)
+        self.assertEqual(emails_of(self.contacts_made_by_the_sync()), emails_of(made) | {late})
+        self.assertIn(late, emails_of(event.partner_ids))
+        self.assertEqual(
+            {guest["email"] for guest in event._google_left_out()}, left_out - {dropped}
+        )
         self.assertEqual(len([b for b in self.chatter(event) if "not imported" in b]), 1)
 
     def test_own_meeting_keeps_its_guests_on_google_when_edited_in_odoo(self):
