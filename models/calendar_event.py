@@ -633,6 +633,7 @@ class CalendarEvent(models.Model):
     def _google_note_guests_left_out(self):
         """Tell, in the chatter, that these events left guests out: once per
         event, and once for the occurrences of one series."""
+        limit = self._google_contact_budget().limit
         told_series = set()
         for event in self:
             series = event.recurrence_id.id
@@ -643,7 +644,6 @@ class CalendarEvent(models.Model):
             shown = ", ".join(left_out[:_LEFT_OUT_SHOWN])
             if len(left_out) > _LEFT_OUT_SHOWN:
                 shown += ", …"
-            limit = self._google_contact_budget().limit
             event._google_post_note(
                 self.env._(
                     "%(count)s guests of this meeting on Google were not imported into Odoo: one "

@@ -257,10 +257,8 @@ class GoogleCalendarAccount(models.Model):
                 "refresh_token": answer["refresh_token"],
                 "last_error": False,
                 "last_sync": False,
-                # Another Google account may be behind the new grant: its
-                # address is read from Google again by the next sync.
+                # Another Google account may be behind the new grant.
                 "sync_token": False,
-                "google_email": False,
             }
         )
 
@@ -367,9 +365,12 @@ class GoogleCalendarAccount(models.Model):
         """
         self.ensure_one()
         client = self._get_client()
-        if not self.google_email:
+        if not (self.google_email and self.last_sync):
             # The id of the primary calendar is the address of the Google
-            # account; later syncs need no request for it.
+            # account. Read on the first sync after every connection, since
+            # another Google account may be behind a new grant: people are
+            # matched by this address (``_confirmed_people``), so it must be
+            # the one Google vouches for now. Later syncs need no request.
             self.google_email = client.get_calendar("primary").get("id") or False
         counts = self.env["google.calendar.sync"]._sync_account(self, client)
         if counts.get("skipped"):

@@ -145,9 +145,12 @@ class TestPrivacyFromGoogle(PeopleCase):
 @tagged("post_install", "-at_install")
 class TestPeopleMatchedByConfirmedAddress(PeopleCase):
     def test_user_who_takes_an_outsiders_address_gets_nothing_of_the_invitations(self):
-        # Mallory makes the outsider's address her own (My Preferences allow it).
+        # Mallory makes the outsider's address her own (My Preferences allow it),
+        # and so did a colleague who has left since.
         self.mallory.with_user(self.mallory).write({"email": BOSS})
         self.assertEqual(self.mallory.partner_id.email_normalized, BOSS)
+        former = new_test_user(self.env, "former", email=BOSS, groups="base.group_user")
+        former.active = False
         organized = self.invitation("Board meeting", BOSS, [])
         guest = self.invitation("Audit", CAROL, [BOSS])
         self.sync(self.account)
@@ -155,6 +158,7 @@ class TestPeopleMatchedByConfirmedAddress(PeopleCase):
             event = self.event_of(seeded["id"])
             with self.subTest(event=event.name):
                 self.assertNotIn(self.mallory.partner_id, event.partner_ids)
+                self.assertNotIn(former.partner_id, event.partner_ids)
                 self.assertNotEqual(event.user_id, self.mallory)
                 boss = event.partner_ids.filtered(lambda p: p.email_normalized == BOSS)
                 self.assertEqual(len(boss), 1)
@@ -166,13 +170,36 @@ class TestPeopleMatchedByConfirmedAddress(PeopleCase):
             self.env["calendar.event"]
             .with_user(self.mallory)
             .search(
-                ["|", ("user_id", "=", self.mallory.id), ("partner_ids", "in", self.mallory.partner_id.id)]
+                [
+                    "|",
+                    ("user_id", "=", self.mallory.id),
+                    ("partner_ids", "in", self.mallory.partner_id.id),
+                ]
             )
         )
         self.assertFalse(mine, "nothing in Mallory's calendar")
         # Both meetings got the same contact, and Odoo sends nothing back.
-        self.assertEqual(len(self.env["res.partner"].search([("email_normalized", "=", BOSS)])), 2)
+        contacts = self.env["res.partner"].search(
+            [("email_normalized", "=", BOSS), ("user_ids", "=", False)]
+        )
+        self.assertEqual(len(contacts), 1)
+        for seeded in (organized, guest):
+            self.assertIn(contacts, self.event_of(seeded["id"]).partner_ids)
         self.assertEqual(self.writes(ANN), [])
+
+    def test_address_read_from_google_again_after_a_new_connection(self):
+        # Ann connected another Google account since: the address Odoo knew is
+        # no longer hers to claim.
+        self.account.write({"google_email": "ann.old@gmail.example", "last_sync": False})
+        self.assertEqual(self.account._run_sync()["status"], "synced")
+        self.assertEqual(self.account.google_email, ANN)
+        seeded = self.invitation("Old friends", CAROL, ["ann.old@gmail.example"])
+        self.sync(self.account)
+        event = self.event_of(seeded["id"])
+        self.assertIn(self.ann.partner_id, event.partner_ids)
+        old = event.partner_ids.filtered(lambda p: p.email_normalized == "ann.old@gmail.example")
+        self.assertTrue(old)
+        self.assertFalse(old.user_ids, "a contact, no longer Ann")
 
     def test_colleague_matched_by_the_google_address_he_connected(self):
         bob_account = self.connect(self.bob)
@@ -190,9 +217,7 @@ class TestPeopleMatchedByConfirmedAddress(PeopleCase):
             {CAROL, ANN, BOB},
         )
         # A meeting Ann sets up in Odoo reaches Bob's Google calendar.
-        meeting = self.odoo_meeting(
-            self.ann, "Planning", self.ann.partner_id + self.bob.partner_id
-        )
+        meeting = self.odoo_meeting(self.ann, "Planning", self.ann.partner_id + self.bob.partner_id)
         self.sync(self.account)
         on_google = self.google_events(ANN)[meeting.google_id]
         self.assertEqual({a["email"] for a in on_google["attendees"]}, {ANN, BOB})
@@ -200,7 +225,10 @@ class TestPeopleMatchedByConfirmedAddress(PeopleCase):
         # And a meeting Bob organizes on Google is Bob's in Odoo.
         [bobs] = self.seed(
             BOB,
-            {**self.timed_event("Bob's sync-up", self.future(days=3)), "attendees": [{"email": BOB}, {"email": ANN}]},
+            {
+                **self.timed_event("Bob's sync-up", self.future(days=3)),
+                "attendees": [{"email": BOB}, {"email": ANN}],
+            },
         )
         self.sync(self.account)
         self.assertEqual(self.event_of(bobs["id"]).user_id, self.bob)
@@ -256,7 +284,9 @@ class TestContactFlood(PeopleCase):
         )
         self.assertFalse(event.google_push_pending)
         # The next syncs, one after an edit on Google, create no contact silently.
-        carol.patch_event("primary", created["id"], {"summary": "Webinar (new)"}, send_updates="none")
+        carol.patch_event(
+            "primary", created["id"], {"summary": "Webinar (new)"}, send_updates="none"
+        )
         self.sync(self.account)
         self.sync(self.account)
         self.assertEqual(event.name, "Webinar (new)")
