@@ -35,7 +35,7 @@ class PeopleCase(SyncCase):
         self.account = self.connect(self.ann)
         self.sync(self.account)  # the first sync is behind us
 
-    def invitation(self, summary, organizer, guests, **body):
+    def invitation(self, summary, organizer, guests):
         """An invitation from ``organizer`` (no Odoo user, no fake user) as it
         stands in Ann's calendar, with ``guests`` besides Ann."""
         [seeded] = self.seed(
@@ -44,7 +44,6 @@ class PeopleCase(SyncCase):
                 **self.timed_event(summary, self.future()),
                 "organizer": {"email": organizer},
                 "attendees": [{"email": email} for email in (organizer, ANN, *guests)],
-                **body,
             },
         )
         return seeded
