@@ -15,6 +15,7 @@
         "security/ir.model.access.csv",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
+        "data/res_partner_category_data.xml",
         "views/oauth_templates.xml",
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",

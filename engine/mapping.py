@@ -34,7 +34,13 @@ NEUTRAL_KEYS = (
 )
 ATTENDEE_STATUSES = ("needsAction", "accepted", "declined", "tentative")
 ALARM_METHODS = ("email", "popup")
-PRIVACIES = ("public", "private", "confidential")
+PRIVACIES = ("public", "private")
+# "confidential" means "private" on both sides' terms: Google documents it as an
+# older name of "private"; Odoo's "confidential" ("only internal users") has no
+# Google counterpart, and the narrower of Google's two keeps it from being shown
+# more widely on Google than in Odoo. Folded here, both read the same, so an event
+# Google holds as confidential and Odoo as private is no change on either side.
+_PRIVACY_ALIASES = {"confidential": "private"}
 # Google refuses more overrides, and minutes outside 0..40320 (four weeks).
 MAX_REMINDERS = 5
 MAX_REMINDER_MINUTES = 40320
@@ -249,6 +255,7 @@ class _Reader:
 
     def privacy(self):
         visibility = self.text("visibility")
+        visibility = _PRIVACY_ALIASES.get(visibility, visibility)
         if visibility in PRIVACIES:
             return visibility
         if visibility not in ("", "default"):
@@ -400,6 +407,7 @@ def normalize_values(values, *, notes=None):
             email, {"email": email, "name": attendee.get("name") or "", "status": status}
         )
     privacy = values.get("privacy") or ""
+    privacy = _PRIVACY_ALIASES.get(privacy, privacy)
     if privacy not in (*PRIVACIES, ""):
         fail(f"unknown privacy {privacy!r}")
     show_as = values.get("show_as") or "busy"

@@ -17,6 +17,7 @@ from odoo import Command, api, fields, models
 from odoo.tools import email_normalize, is_html_empty, ormcache
 
 from ..engine.mapping import InvalidEvent, diff_fields, new_google_id, normalize_values
+from ..engine.people import DEFAULT_MAX_NEW_CONTACTS, ContactBudget
 from ..engine.references import References
 
 _logger = logging.getLogger(__name__)
@@ -48,6 +49,13 @@ SYNCED_FIELDS = frozenset(
     }
 )
 
+# Context key of the sync's ``engine.people.ContactBudget``: the new contacts
+# the whole sync may still create (set by ``google.calendar.sync``'s run).
+CONTACT_BUDGET = "google_calendar_sync_contact_budget"
+MAX_NEW_CONTACTS_PARAM = "google_calendar_sync.max_new_contacts_per_sync"
+# Guests listed in the chatter note of an event that left some out.
+_LEFT_OUT_SHOWN = 20
+
 # Account states in which a user's events are in the sync's scope. Paused and
 # stopped users keep their changes marked, pushed when the sync resumes.
 SYNCING_STATES = ("connected", "stopped", "error")
@@ -68,7 +76,7 @@ _ODOO_FIELDS_BY_KEY = {
     "timezone": ("google_timezone",),
     "organizer": ("user_id", "google_organizer_email"),
     "alarms": ("alarm_ids",),
-    "privacy": ("privacy",),
+    "privacy": ("privacy", "google_defaulted_privacy"),
     "show_as": ("show_as",),
     "videocall": ("videocall_location",),
 }
@@ -76,6 +84,11 @@ _ODOO_FIELDS_BY_KEY = {
 
 def _utc_stamp(value):
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dumps_guests(attendees):
+    """``google_guests_left_out`` of neutral ``attendees``: JSON, or False for none."""
+    return json.dumps(attendees, sort_keys=True) if attendees else False
 
 
 # Google holds a description as HTML (its own editor) or as plain text (other
@@ -166,6 +179,22 @@ class CalendarEvent(models.Model):
     )
     google_timezone = fields.Char(
         "Event Time Zone", copy=False, help="Time zone of the event on Google (IANA name)."
+    )
+    google_guests_left_out = fields.Text(
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="Guests of this event on Google that the sync did not make Odoo contacts (it "
+        "creates a limited number per synchronization), as JSON. They remain guests on "
+        "Google and count in what the sync compares, so that no write drops them.",
+    )
+    google_defaulted_privacy = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="The privacy the sync gave this invitation from outside Odoo, whose privacy "
+        "Google leaves to the calendar's default: the default privacy of the user whose "
+        "calendar it came from. Read back as Google's default, never sent to Google.",
     )
 
     # ------------------------------------------------------------------
@@ -391,19 +420,40 @@ class CalendarEvent(models.Model):
     # Odoo record -> neutral values
     # ------------------------------------------------------------------
 
-    def _google_neutral_values(self):
+    def _google_address_book(self):
+        """``({user id: e-mail}, {partner id: e-mail})``: the address Google
+        knows each organizer and attendee of these events by.
+
+        A user's connected Google address when there is one, as the pull
+        matches people by it (``_google_resolve_partners``): read with the
+        Odoo e-mail instead, every guest list would differ from Google's.
+        """
+        users, partners = self.user_id, self.attendee_ids.partner_id
+        by_user, by_partner = self.env["google.calendar.account"]._confirmed_addresses(
+            users.ids, partners.ids
+        )
+        for user in users:
+            by_user.setdefault(user.id, email_normalize(user.email or ""))
+        for partner in partners:
+            # The stored normalized e-mail: parsing every address again took a
+            # tenth of the time of a large import.
+            by_partner.setdefault(partner.id, partner.email_normalized)
+        return by_user, by_partner
+
+    def _google_neutral_values(self, address_book=None):
         """{event id: neutral values} for the whole recordset.
 
         Reads through the ORM's prefetch, so attendees, partners, alarms and
         organizers of all events are fetched in a handful of queries.
+        ``address_book`` is this recordset's ``_google_address_book()`` when
+        the caller has it already.
         """
         result = {}
+        emails_of_users, emails_of_partners = address_book or self._google_address_book()
         # Each organizer, partner and reminder read once, not once per event.
-        organizers = {
-            user.id: (email_normalize(user.email or ""), user.tz) for user in self.user_id
-        }
+        organizers = {user.id: (emails_of_users[user.id], user.tz) for user in self.user_id}
         people = {
-            partner.id: (partner.email_normalized, partner.name or "")
+            partner.id: (emails_of_partners[partner.id], partner.name or "")
             for partner in self.attendee_ids.partner_id
         }
         reminders = {
@@ -419,13 +469,14 @@ class CalendarEvent(models.Model):
                 start, stop = _utc_stamp(event.start), _utc_stamp(event.stop)
             attendees = []
             for attendee in event.attendee_ids:
-                # The partner's stored normalized e-mail: parsing every address
-                # again took a tenth of the time of a large import.
                 email, name = people.get(attendee.partner_id.id, (None, ""))
                 if email:
                     attendees.append(
                         {"email": email, "name": name, "status": attendee.state or "needsAction"}
                     )
+            # Google's guests the sync made no contact of are still the
+            # event's: left out here, Odoo would remove them from Google.
+            attendees += event._google_left_out()
             attendees.sort(key=lambda attendee: attendee["email"])
             alarms = [
                 {"method": method, "minutes": minutes}
@@ -446,7 +497,7 @@ class CalendarEvent(models.Model):
                 "attendees": attendees,
                 "organizer": organizer_email or event.google_organizer_email or "",
                 "alarms": alarms,
-                "privacy": event.privacy or "",
+                "privacy": event._google_privacy(),
                 "show_as": event.show_as or "busy",
                 "videocall": event.videocall_location or "",
                 "recurrence": [],
@@ -462,14 +513,54 @@ class CalendarEvent(models.Model):
         self.ensure_one()
         return json.loads(self.google_agreed_values) if self.google_agreed_values else None
 
+    def _google_left_out(self):
+        """The guests Google lists that the sync made no contact of (neutral attendees)."""
+        self.ensure_one()
+        return json.loads(self.google_guests_left_out) if self.google_guests_left_out else []
+
+    def _google_privacy(self):
+        """The privacy as Google holds it (neutral: "" for the calendar's default).
+
+        The privacy the sync chose itself for an invitation from outside Odoo
+        (``google_defaulted_privacy``) is Google's default: the user is only a
+        guest there, and Google would refuse it as an edit of someone else's
+        event, told in the chatter and never settled.
+        """
+        self.ensure_one()
+        if self.privacy and self.privacy == self.google_defaulted_privacy:
+            return ""
+        return self.privacy or ""
+
     # ------------------------------------------------------------------
     # Neutral values -> Odoo values
     # ------------------------------------------------------------------
 
     @api.model
-    def _google_resolve_partners(self, values_list):
-        """{normalized e-mail: partner} for every attendee and organizer of
-        ``values_list``: one search, and one batch create for the unknown ones."""
+    def _google_confirmed_people(self, values_list):
+        """``google.calendar.account._confirmed_people`` of every organizer and
+        attendee of ``values_list``, in one query for both resolutions."""
+        emails = {values.get("organizer") for values in values_list} | {
+            attendee["email"] for values in values_list for attendee in values.get("attendees", ())
+        }
+        return self.env["google.calendar.account"]._confirmed_people(sorted(emails - {"", None}))
+
+    @api.model
+    def _google_resolve_partners(self, values_list, confirmed, kept_out=None):
+        """{normalized e-mail: partner} for the attendees of ``values_list``.
+
+        An address is a user's partner only when it is the Google address that
+        user connected (``google.calendar.account._confirmed_people``); else
+        the oldest active contact with that e-mail that is no user's partner
+        (a user's partner carries the e-mail the user chose); else a new
+        contact, tagged, as long as the sync's budget of new contacts lasts.
+        The addresses beyond it are missing from the answer: the callers keep
+        those guests aside (``google_guests_left_out``), on Google only.
+        ``kept_out`` (a set per values) names the guests an event left out
+        before: no contact is created for them later, or an invitation's
+        flood would come in by the budget's worth each time it changes.
+        ``confirmed`` is ``_google_confirmed_people`` of (at least) these
+        values. One query, and one batch create.
+        """
         names = {}
         for values in values_list:
             for attendee in values.get("attendees", ()):
@@ -478,26 +569,134 @@ class CalendarEvent(models.Model):
         if not emails:
             return {}
         Partner = self.env["res.partner"].sudo()
-        partners = Partner.search([("email_normalized", "in", emails)], order="id")
-        by_email = {}
-        for partner in partners:
-            # Oldest partner first: a user's own partner usually predates copies.
-            by_email.setdefault(partner.email_normalized, partner)
-        # Prefer the partner of an Odoo user when several share the e-mail.
-        users = self.env["res.users"].sudo().search([("email_normalized", "in", emails)])
-        for user in users:
-            by_email[user.partner_id.email_normalized] = user.partner_id
-        missing = [email for email in emails if email not in by_email]
-        if missing:
+        by_email = {
+            email: Partner.browse(confirmed[email][1]) for email in emails if email in confirmed
+        }
+        unmatched = [email for email in emails if email not in by_email]
+        if unmatched:
+            contacts = Partner.with_context(active_test=False).search(
+                [
+                    ("email_normalized", "in", unmatched),
+                    ("active", "=", True),
+                    # Archived users too: their partners are theirs all the same.
+                    ("user_ids", "=", False),
+                ],
+                order="id",
+            )
+            for contact in contacts:
+                by_email.setdefault(contact.email_normalized, contact)
+        missing_by_event = [
+            [
+                a["email"]
+                for a in values.get("attendees", ())
+                if a["email"] not in by_email and a["email"] not in excluded
+            ]
+            for values, excluded in zip(
+                values_list, kept_out or [()] * len(values_list), strict=True
+            )
+        ]
+        missing_by_event = [missing for missing in missing_by_event if missing]
+        if not missing_by_event:
+            return by_email
+        budget = self._google_contact_budget()
+        chosen = budget.take(missing_by_event)
+        if chosen:
+            tag_id = self.env["ir.model.data"]._xmlid_to_res_id(
+                "google_calendar_sync.partner_category_google_contact", raise_if_not_found=False
+            )
             # No "contact created" note on each: the sync creates them in bulk.
             created = Partner.with_context(mail_create_nolog=True).create(
-                [{"name": names[email] or email, "email": email} for email in missing]
+                [
+                    {
+                        "name": names[email] or email,
+                        "email": email,
+                        "category_id": [Command.link(tag_id)] if tag_id else [],
+                    }
+                    for email in chosen
+                ]
             )
             # Their (empty) meetings are in the cache: left there, Odoo would
             # update that list for every event these partners attend below.
             created.invalidate_recordset(["meeting_ids"])
-            by_email.update(zip(missing, created, strict=True))
+            by_email.update(zip(chosen, created, strict=True))
+        left_out = {email for missing in missing_by_event for email in missing} - set(chosen)
+        if left_out:
+            self._google_tell_contacts_ran_short(budget, len(left_out))
         return by_email
+
+    @api.model
+    def _google_contact_budget(self):
+        """The sync's budget of new contacts (its limit read on first need), or a
+        budget of this call's own outside a sync."""
+        budget = self.env.context.get(CONTACT_BUDGET) or ContactBudget()
+        if budget.limit is None:
+            value = self.env["ir.config_parameter"].sudo().get_param(MAX_NEW_CONTACTS_PARAM)
+            try:
+                budget.limit = max(0, int(value)) if value else DEFAULT_MAX_NEW_CONTACTS
+            except ValueError:
+                _logger.warning("%s is not a number: %r", MAX_NEW_CONTACTS_PARAM, value)
+                budget.limit = DEFAULT_MAX_NEW_CONTACTS
+        return budget
+
+    @api.model
+    def _google_tell_contacts_ran_short(self, budget, count):
+        _logger.warning(
+            "Google Calendar sync: %s guest address(es) not imported, the limit of %s new "
+            "contacts per synchronization is reached",
+            count,
+            budget.limit,
+        )
+        if budget.told or budget.messages is None:
+            return
+        budget.told = True
+        budget.messages.append(
+            self.env._(
+                "Some guests were not imported into Odoo: one synchronization creates at most "
+                "%(limit)s new contacts. They remain guests on Google; each meeting concerned "
+                "says so in its chatter.",
+                limit=budget.limit,
+            )
+        )
+
+    @api.model
+    def _google_split_guests(self, attendees, partners):
+        """``(imported, left_out)`` of neutral ``attendees``: ``(partner,
+        attendee)`` pairs of those ``partners`` resolved, and the attendees
+        that got no partner."""
+        imported, left_out = [], []
+        for attendee in attendees:
+            partner = partners.get(attendee["email"])
+            if partner:
+                imported.append((partner, attendee))
+            else:
+                left_out.append(attendee)
+        return imported, left_out
+
+    def _google_note_guests_left_out(self):
+        """Tell, in the chatter, that these events left guests out: once per
+        event, and once for the occurrences of one series."""
+        limit = self._google_contact_budget().limit
+        told_series = set()
+        for event in self:
+            series = event.recurrence_id.id
+            if series and series in told_series:
+                continue
+            told_series.add(series)
+            left_out = [attendee["email"] for attendee in event._google_left_out()]
+            shown = ", ".join(left_out[:_LEFT_OUT_SHOWN])
+            if len(left_out) > _LEFT_OUT_SHOWN:
+                shown += ", …"
+            event._google_post_note(
+                self.env._(
+                    "%(count)s guests of this meeting on Google were not imported into Odoo: one "
+                    "synchronization creates at most %(limit)s new contacts, and no contact is "
+                    "created for them later. They remain guests on Google, and the "
+                    "synchronization does not remove them: %(emails)s",
+                    count=len(left_out),
+                    limit=limit,
+                    emails=shown,
+                )
+            )
 
     @api.model
     def _google_resolve_alarms(self, values_list):
@@ -550,24 +749,15 @@ class CalendarEvent(models.Model):
         }
 
     @api.model
-    def _google_resolve_organizers(self, values_list):
-        """{normalized e-mail: res.users} for the organizers that are Odoo users."""
-        emails = list({values["organizer"] for values in values_list if values.get("organizer")})
-        if not emails:
-            return {}
-        users = (
-            self.env["res.users"].sudo().search([("email_normalized", "in", emails)], order="id")
-        )
-        by_email = {}
-        for user in users:
-            by_email.setdefault(user.email_normalized, user)
-        # A user's Google address may differ from their Odoo e-mail.
-        accounts = (
-            self.env["google.calendar.account"].sudo().search([("google_email", "in", emails)])
-        )
-        for account in accounts:
-            by_email[account.google_email.lower()] = account.user_id
-        return by_email
+    def _google_resolve_organizers(self, values_list, confirmed):
+        """{normalized e-mail: res.users} for the organizers that are Odoo users:
+        by the Google address a user connected only (see ``_google_resolve_partners``)."""
+        Users = self.env["res.users"].sudo()
+        return {
+            values["organizer"]: Users.browse(confirmed[values["organizer"]][0])
+            for values in values_list
+            if values.get("organizer") in confirmed
+        }
 
     @api.model
     def _google_time_vals(self, values):
@@ -620,14 +810,16 @@ class CalendarEvent(models.Model):
         return "" if is_html_empty(held) else str(held)
 
     @api.model
-    def _google_scalar_vals(self, values, organizers, alarms):
+    def _google_scalar_vals(self, values, organizers, alarms, account=None):
+        """Odoo values of the neutral ``values`` but the guests; ``account`` is
+        the calendar the event comes from (a ``google.calendar.account``)."""
         timezone = values.get("timezone") or ""
         organizer = organizers.get(values.get("organizer"))
         return {
             "name": values["name"] or _UNTITLED,
             "description": values["description"] or False,
             "location": values["location"] or False,
-            "privacy": values["privacy"] or False,
+            **self._google_privacy_vals(values["privacy"], organizer, account),
             "show_as": values["show_as"] or "busy",
             "videocall_location": values["videocall"] or False,
             "google_timezone": timezone if timezone in pytz.all_timezones_set else False,
@@ -642,16 +834,42 @@ class CalendarEvent(models.Model):
         }
 
     @api.model
+    def _google_privacy_vals(self, privacy, organizer, account):
+        """``privacy`` and ``google_defaulted_privacy`` for Google's neutral ``privacy``.
+
+        Google's default ("") on an invitation whose organizer is no Odoo user
+        becomes the default privacy of the user whose calendar it came from:
+        Odoo would otherwise show a stranger's invitation to that user to
+        every colleague (no organizer, no default to apply). That choice is
+        Odoo's alone: remembered, it reads back as Google's default
+        (``_google_privacy``), so the guest never sends it to the organizer.
+        """
+        if privacy or organizer or not account:
+            return {"privacy": privacy or False, "google_defaulted_privacy": False}
+        chosen = account.sudo().user_id.calendar_default_privacy or False
+        return {"privacy": chosen, "google_defaulted_privacy": chosen}
+
+    @api.model
+    def _google_accounts(self, account_ids):
+        """{id: google.calendar.account} of ``account_ids``, read together when needed."""
+        accounts = self.env["google.calendar.account"].sudo().browse(set(account_ids) - {False})
+        return {account.id: account for account in accounts}
+
+    @api.model
     def _google_create_from_values(self, items):
         """Create one Odoo event per ``(neutral values, extra vals)`` in one batch."""
         values_list = [values for values, _extra in items]
-        partners = self._google_resolve_partners(values_list)
+        confirmed = self._google_confirmed_people(values_list)
+        partners = self._google_resolve_partners(values_list, confirmed)
         alarms = self._google_resolve_alarms(values_list)
-        organizers = self._google_resolve_organizers(values_list)
+        organizers = self._google_resolve_organizers(values_list, confirmed)
+        accounts = self._google_accounts(extra.get("google_account_id") for _v, extra in items)
         vals_list = []
         for values, extra in items:
-            attendees = [partners[a["email"]] for a in values["attendees"]]
-            scalar = self._google_scalar_vals(values, organizers, alarms)
+            imported, left_out = self._google_split_guests(values["attendees"], partners)
+            scalar = self._google_scalar_vals(
+                values, organizers, alarms, accounts.get(extra.get("google_account_id"))
+            )
             vals_list.append(
                 {
                     **scalar,
@@ -659,7 +877,7 @@ class CalendarEvent(models.Model):
                     # computes would: Odoo otherwise computes them after the
                     # insert and updates every row again (a fifth of an import).
                     "duration": self._get_duration(scalar["start"], scalar["stop"]),
-                    "partner_ids": [Command.set([partner.id for partner in attendees])],
+                    "partner_ids": [Command.set([partner.id for partner, _a in imported])],
                     "attendee_ids": [
                         Command.create(
                             {
@@ -668,8 +886,9 @@ class CalendarEvent(models.Model):
                                 "common_name": partner.name or partner.email,
                             }
                         )
-                        for partner, attendee in zip(attendees, values["attendees"], strict=True)
+                        for partner, attendee in imported
                     ],
+                    "google_guests_left_out": _dumps_guests(left_out),
                     **extra,
                 }
             )
@@ -677,6 +896,7 @@ class CalendarEvent(models.Model):
         # union at a time, quadratic in a bulk import: they are scheduled here.
         events = self._google_quiet().with_context(dont_notify=True).create(vals_list)
         events.filtered(lambda event: not event.allday and event.alarm_ids)._google_setup_alarms()
+        events.filtered("google_guests_left_out")._google_note_guests_left_out()
         return events
 
     def _google_setup_alarms(self):
@@ -701,37 +921,60 @@ class CalendarEvent(models.Model):
         """Bring each event to its neutral values, writing only what differs."""
         extra_by_event = extra_by_event or {}
         values_list = list(values_by_event.values())
-        partners = self._google_resolve_partners(values_list)
+        address_book = self._google_address_book()
+        current = self._google_neutral_values(address_book)
+        confirmed = self._google_confirmed_people(values_list)
+        # Guests are looked up only where the guest list changed: an event
+        # whose guests are as Odoo holds them creates no contact.
+        guests_changed = self.filtered(
+            lambda event: current[event.id]["attendees"] != values_by_event[event.id]["attendees"]
+        )
+        partners = self._google_resolve_partners(
+            [values_by_event[event.id] for event in guests_changed],
+            confirmed,
+            [{guest["email"] for guest in event._google_left_out()} for event in guests_changed],
+        )
         alarms = self._google_resolve_alarms(values_list)
-        organizers = self._google_resolve_organizers(values_list)
-        current = self._google_neutral_values()
+        organizers = self._google_resolve_organizers(values_list, confirmed)
+        accounts = self._google_accounts(
+            extra_by_event.get(event.id, {}).get("google_account_id") or event.google_account_id.id
+            for event in self
+        )
+        emails_of_partners = dict(address_book[1])
+        emails_of_partners.update((partner.id, email) for email, partner in partners.items())
+        newly_left_out = self.browse()
         for event in self._google_quiet():
             values = values_by_event[event.id]
             before = current[event.id]
-            scalar = self._google_scalar_vals(values, organizers, alarms)
-            vals = dict(extra_by_event.get(event.id, {}))
+            extra = extra_by_event.get(event.id, {})
+            account = accounts.get(extra.get("google_account_id") or event.google_account_id.id)
+            scalar = self._google_scalar_vals(values, organizers, alarms, account)
+            vals = dict(extra)
             for key in diff_fields(before, values):
                 vals.update({name: scalar[name] for name in _ODOO_FIELDS_BY_KEY.get(key, ())})
             attendees_changed = before["attendees"] != values["attendees"]
             if attendees_changed:
-                vals["partner_ids"] = [
-                    Command.set(
-                        [partners[attendee["email"]].id for attendee in values["attendees"]]
-                    )
-                ]
+                imported, left_out = self._google_split_guests(values["attendees"], partners)
+                vals["partner_ids"] = [Command.set([partner.id for partner, _a in imported])]
+                vals["google_guests_left_out"] = _dumps_guests(left_out)
+                if left_out and not event.google_guests_left_out:
+                    newly_left_out |= event
             if vals:
                 event.write(vals)
             # Odoo resets the organizer's answer when someone else moves the
             # event (the sync is someone else); Google's answers stand.
             if attendees_changed or "start" in vals:
-                event._google_set_attendee_states(partners, values["attendees"])
+                event._google_set_attendee_states(emails_of_partners, values["attendees"])
+        newly_left_out._google_note_guests_left_out()
 
-    def _google_set_attendee_states(self, partners, attendees):
+    def _google_set_attendee_states(self, emails_of_partners, attendees):
+        """Give each attendee the answer Google lists for its address
+        (``emails_of_partners``: {partner id: address Google knows it by})."""
         self.ensure_one()
-        status_by_partner = {partners[a["email"]].id: a["status"] for a in attendees}
+        status_by_email = {attendee["email"]: attendee["status"] for attendee in attendees}
         by_status = {}
         for attendee in self.attendee_ids:
-            status = status_by_partner.get(attendee.partner_id.id)
+            status = status_by_email.get(emails_of_partners.get(attendee.partner_id.id))
             if status and attendee.state != status:
                 by_status[status] = by_status.get(status, attendee.browse()) | attendee
         for status, group in by_status.items():

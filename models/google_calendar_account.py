@@ -12,6 +12,7 @@ from ..engine import oauth
 from ..engine.client import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
 from ..engine.ratelimit import DEFAULT_REQUESTS_PER_MINUTE, MinuteWindow, RateLimiters
+from .calendar_event import SYNCING_STATES
 from .google_calendar_sync import PARAM_PREFIX, DeletionHeld
 
 _logger = logging.getLogger(__name__)
@@ -175,6 +176,60 @@ class GoogleCalendarAccount(models.Model):
         accounts = self.sudo().with_context(active_test=False)
         account = accounts.search([("user_id", "=", user.id)], limit=1)
         return account or accounts.create({"user_id": user.id})
+
+    # -- people --------------------------------------------------------------
+    # The address of the Google account a user connected is the one address
+    # Google vouches for (the sync reads it from Google, the user never types
+    # it). A user's Odoo e-mail is no proof: users change it themselves (My
+    # Preferences), so matching it would let anyone take anyone's place in
+    # the meetings imported from Google.
+
+    @api.model
+    def _confirmed_people(self, emails):
+        """{normalized e-mail: (user id, partner id)} of the ``emails`` that are
+        a user's connected Google address. When several users connected the
+        same Google account, the one syncing it is taken, then the first."""
+        if not emails:
+            return {}
+        self._flush_people()
+        self.env.cr.execute(
+            """SELECT lower(account.google_email), users.id, users.partner_id
+                 FROM google_calendar_account AS account
+                 JOIN res_users AS users ON users.id = account.user_id
+                WHERE lower(account.google_email) = ANY(%s)
+                ORDER BY account.state IN %s DESC, account.id""",
+            [list(emails), SYNCING_STATES],
+        )
+        people = {}
+        for email, user_id, partner_id in self.env.cr.fetchall():
+            people.setdefault(email, (user_id, partner_id))
+        return people
+
+    @api.model
+    def _confirmed_addresses(self, user_ids, partner_ids):
+        """The connected Google address of each of ``user_ids``, and of each of
+        ``partner_ids`` that is a user's partner: ``({user id: e-mail},
+        {partner id: e-mail})``, one query."""
+        if not (user_ids or partner_ids):
+            return {}, {}
+        self._flush_people()
+        self.env.cr.execute(
+            """SELECT users.id, users.partner_id, lower(account.google_email)
+                 FROM google_calendar_account AS account
+                 JOIN res_users AS users ON users.id = account.user_id
+                WHERE account.google_email != ''
+                  AND (users.id = ANY(%s) OR users.partner_id = ANY(%s))""",
+            [list(user_ids), list(partner_ids)],
+        )
+        by_user, by_partner = {}, {}
+        for user_id, partner_id, email in self.env.cr.fetchall():
+            by_user[user_id] = by_partner[partner_id] = email
+        return by_user, by_partner
+
+    @api.model
+    def _flush_people(self):
+        self.env["google.calendar.account"].flush_model(["google_email", "state", "user_id"])
+        self.env["res.users"].flush_model(["partner_id"])
 
     # -- OAuth ---------------------------------------------------------------
 
@@ -395,9 +450,12 @@ class GoogleCalendarAccount(models.Model):
         """
         self.ensure_one()
         client = self._get_client()
-        if not self.google_email:
+        if not (self.google_email and self.last_sync):
             # The id of the primary calendar is the address of the Google
-            # account; later syncs need no request for it.
+            # account. Read on the first sync after every connection, since
+            # another Google account may be behind a new grant: people are
+            # matched by this address (``_confirmed_people``), so it must be
+            # the one Google vouches for now. Later syncs need no request.
             self.google_email = client.get_calendar("primary").get("id") or False
         counts = self.env["google.calendar.sync"]._sync_account(self, client)
         if counts.get("skipped"):

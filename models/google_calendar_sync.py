@@ -37,8 +37,9 @@ from ..engine.mapping import (
     is_cancelled,
     to_google,
 )
+from ..engine.people import ContactBudget
 from ..engine.references import EXT_EVENT_ID
-from .calendar_event import FROM_GOOGLE, SYNCING_STATES
+from .calendar_event import CONTACT_BUDGET, FROM_GOOGLE, SYNCING_STATES
 from .google_calendar_sync_recurrence import RecurringSync
 
 _logger = logging.getLogger(__name__)
@@ -216,7 +217,14 @@ class _Run:
         self.now = fields.Datetime.now()
         self.user = account.user_id
         self.email = (account.google_email or self.user.email_normalized or "").lower()
-        self.Event = env["calendar.event"].sudo().with_context(active_test=False)
+        # The new contacts this whole sync may still create, shared by all its
+        # pulls (calendar.event._google_resolve_partners reads the limit).
+        self.contact_budget = ContactBudget(messages=self.messages)
+        self.Event = (
+            env["calendar.event"]
+            .sudo()
+            .with_context(active_test=False, **{CONTACT_BUDGET: self.contact_budget})
+        )
         self.default_reminders = []
         self.listed_tz = None
         self.recurring = RecurringSync(self)

@@ -220,7 +220,8 @@ def test_from_google_visibility_transparency_defaults():
     values = from_google(event)
     assert (values["privacy"], values["show_as"], values["videocall"]) == ("", "busy", "")
     assert from_google(google_event(visibility="default"))["privacy"] == ""
-    assert from_google(google_event(visibility="confidential"))["privacy"] == "confidential"
+    # Google documents "confidential" as an older name of "private".
+    assert from_google(google_event(visibility="confidential"))["privacy"] == "private"
     assert from_google(google_event(transparency="opaque"))["show_as"] == "busy"
 
 
@@ -376,6 +377,18 @@ def test_to_google_allday_end_exclusive():
 def test_to_google_privacy_default_and_busy():
     body = to_google(neutral(privacy="", show_as="busy"))
     assert body["visibility"] == "default" and body["transparency"] == "opaque"
+
+
+def test_confidential_reads_private_on_both_sides():
+    """Odoo's "confidential" (internal users only) has no Google counterpart: it
+    goes as the narrower "private", and an event Google holds as confidential
+    compares equal with one Odoo holds as private, so neither looks changed."""
+    odoo_side = normalize_values(neutral(privacy="confidential"))
+    assert odoo_side["privacy"] == "private"
+    assert to_google(neutral(privacy="confidential"))["visibility"] == "private"
+    google_side = from_google(google_event(visibility="confidential"))
+    assert diff_fields(google_side, normalize_values(neutral(privacy="private"))) == {"videocall"}
+    assert fingerprint(odoo_side) == fingerprint(normalize_values(neutral(privacy="private")))
 
 
 def test_to_google_meet_link_is_not_written():

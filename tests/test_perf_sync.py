@@ -18,9 +18,12 @@ from .sync_common import SyncCase
 API_OPERATIONS_PREFIXES = ("events.", "calendars.", "batch")
 
 # Queries of one sync, measured on this module; raise them only knowingly.
-IMPORT_20_QUERIES = 58
-IMPORT_SERIES_QUERIES = 65
-PUSH_20_QUERIES = 30
+# +1 each for the people's confirmed Google addresses (one query per read of
+# the Odoo side's values), and on import +1 net for the new contacts' tag and
+# the limit on them (the organizers no longer cost a search of their own).
+IMPORT_20_QUERIES = 59
+IMPORT_SERIES_QUERIES = 66
+PUSH_20_QUERIES = 31
 IDLE_QUERIES = 7
 
 
