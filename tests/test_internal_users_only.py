@@ -130,6 +130,7 @@ class TestNoSyncForUsersNoLongerInternal(SyncCase):
             self.env["calendar.event"]
             .with_user(self.ann)
             .create({"name": "Before", "start": start, "stop": start + timedelta(hours=1)})
+            .sudo()
         )
         self.sync(ann_account)
         self.assertEqual(event.google_account_id, ann_account)

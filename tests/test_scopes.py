@@ -41,6 +41,7 @@ class TestLeastPrivilege(FakeGoogleConnectCase):
             self.env["calendar.event"]
             .with_user(self.ann)
             .create({"name": "Made in Odoo", "start": start, "stop": start + timedelta(hours=1)})
+            .sudo()
         )
         # The access token expires meanwhile: the refresh asks for the granted scopes.
         self.fake_control.expire_access_tokens("ann.g@example.com")
