@@ -9,7 +9,6 @@ travels in the ``Authorization`` header.
 
 import json
 import logging
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC
@@ -43,11 +42,6 @@ _EMPTY_ANSWER_KINDS = frozenset({"delete", "stop_channel"})
 # Calls whose success answer is one event.
 _EVENT_ANSWER_KINDS = frozenset({"get", "insert", "patch", "update"})
 _REDACTED = "[redacted]"
-
-
-def new_event_id():
-    """A client-chosen event id (base32hex-compatible) that makes an insert idempotent."""
-    return uuid.uuid4().hex
 
 
 def _flag(value):
@@ -253,7 +247,8 @@ class CalendarClient:
         return self._execute(ApiCall.get(calendar_id, event_id))
 
     def insert_event(self, calendar_id, body, *, send_updates):
-        """Create an event; give ``body["id"]`` (``new_event_id()``) to make it idempotent."""
+        """Create an event; give ``body["id"]`` (``references.new_google_id()``) to make it
+        idempotent."""
         return self._execute(ApiCall.insert(calendar_id, body, send_updates=send_updates))
 
     def patch_event(self, calendar_id, event_id, body, *, etag=None, send_updates):

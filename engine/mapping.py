@@ -10,7 +10,6 @@ so the caller can show them instead of losing them silently.
 import hashlib
 import json
 import re
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from . import recurrence
@@ -86,11 +85,6 @@ def normalize_email(value):
 def google_id_is_valid_for_insert(event_id):
     """Whether Google accepts ``event_id`` as a client-chosen id (base32hex, 5-1024)."""
     return isinstance(event_id, str) and bool(_GOOGLE_ID.match(event_id))
-
-
-def new_google_id():
-    """A fresh client-chosen id: inserting with it is idempotent (a retry gets 409)."""
-    return uuid.uuid4().hex
 
 
 def fingerprint(values):

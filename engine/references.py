@@ -15,6 +15,7 @@ onto another event does not verify there.
 
 import hashlib
 import hmac
+import uuid
 
 EXT_DB = "odoo_db"  # shared: the UUID of the database that wrote the ids below
 EXT_EVENT_ID = "odoo_event_id"  # shared: the calendar.event the event is
@@ -26,6 +27,13 @@ EXT_SENT_SIGNATURE = "odoo_sent_sig"  # private: signature of that digest
 # 128 bits of an HMAC-SHA256: unguessable, and short next to Google's limit of
 # 1,024 characters per extended property value.
 _SIGNATURE_LENGTH = 32
+
+
+def new_google_id():
+    """A fresh client-chosen event id (hex digits are base32hex, as Google
+    requires): inserting with it is idempotent, a retry meets 409. Ids derived
+    from a record instead are :meth:`References.stable_id`."""
+    return uuid.uuid4().hex
 
 
 class References:

@@ -16,9 +16,10 @@ import pytz
 from odoo import Command, api, fields, models
 from odoo.tools import email_normalize, is_html_empty, ormcache
 
-from ..engine.mapping import InvalidEvent, diff_fields, new_google_id, normalize_values
+from ..engine import ownership
+from ..engine.mapping import InvalidEvent, diff_fields, normalize_values
 from ..engine.people import DEFAULT_MAX_NEW_CONTACTS, ContactBudget
-from ..engine.references import References
+from ..engine.references import References, new_google_id
 
 _logger = logging.getLogger(__name__)
 
@@ -229,8 +230,9 @@ class CalendarEvent(models.Model):
             self._google_queue_deletions()
         return super().unlink()
 
-    def _google_syncing_user_ids(self, user_ids):
-        """Those of ``user_ids`` whose events are in the sync's scope (one query)."""
+    @api.model
+    def _google_syncing_accounts(self, user_ids):
+        """{user id: id of the user's account} of those of ``user_ids`` who sync."""
         accounts = (
             self.env["google.calendar.account"]
             .sudo()
@@ -238,7 +240,11 @@ class CalendarEvent(models.Model):
                 [("state", "in", SYNCING_STATES), ("user_id", "in", list(user_ids))], ["user_id"]
             )
         )
-        return set(accounts.user_id.ids)
+        return {account.user_id.id: account.id for account in accounts}
+
+    def _google_syncing_user_ids(self, user_ids):
+        """Those of ``user_ids`` whose events are in the sync's scope (one query)."""
+        return set(self._google_syncing_accounts(user_ids))
 
     def _google_mark_dirty(self):
         """Flag the events whose synced fields changed; no Google call here.
@@ -291,32 +297,19 @@ class CalendarEvent(models.Model):
         )
         if not on_google:
             return
-        organizers_accounts = (
-            self.env["google.calendar.account"]
-            .sudo()
-            .search([("user_id", "in", on_google.user_id.ids)])
-        )
-        account_by_user = {account.user_id.id: account for account in organizers_accounts}
+        account_of = self._google_syncing_accounts(on_google.user_id.ids)
         now = fields.Datetime.now()
         outbox_vals = []
         for event in on_google:
-            organizer_account = account_by_user.get(event.user_id.id)
-            if organizer_account and organizer_account.state in SYNCING_STATES:
-                # The organizer's calendar deletes the meeting for everyone; an
-                # attendee's calendar (the one that happened to sync it first)
-                # would only decline it, and the meeting would come back.
-                account = organizer_account
-            else:
-                account = event.google_account_id or organizer_account
-            if account:
+            kept_by = event.google_account_id.id
+            sender = ownership.deletion_sender(kept_by, account_of.get(event.user_id.id))
+            if sender:
                 outbox_vals.append(
                     {
-                        "account_id": account.id,
+                        "account_id": sender,
                         "google_id": event.google_id,
-                        # An etag is only valid in the calendar it was read from.
-                        "google_etag": event.google_etag
-                        if account == event.google_account_id
-                        else False,
+                        "google_etag": ownership.deletion_etag(sender, kept_by, event.google_etag)
+                        or False,
                         "event_name": event.name,
                         "event_over": event.stop < now,
                     }

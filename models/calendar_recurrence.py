@@ -13,10 +13,11 @@ import json
 
 from odoo import api, fields, models
 
+from ..engine import ownership
 from ..engine import recurrence as rec_engine
 from ..engine import series as series_engine
 from ..engine.mapping import InvalidEvent
-from .calendar_event import FROM_GOOGLE, SYNCING_STATES
+from .calendar_event import FROM_GOOGLE
 
 # Set while Odoo rewrites a series into a new recurrence record ("all events" with a
 # new time or rule): the old record's Google series passes to the new one.
@@ -120,16 +121,8 @@ class CalendarRecurrence(models.Model):
             return
         new = recurrences.filtered(lambda rec: not rec.google_account_id)
         if new:
-            syncing = set(
-                self.env["google.calendar.account"]
-                .sudo()
-                .search(
-                    [
-                        ("state", "in", SYNCING_STATES),
-                        ("user_id", "in", new.base_event_id.user_id.ids),
-                    ]
-                )
-                .user_id.ids
+            syncing = self.env["calendar.event"]._google_syncing_user_ids(
+                new.base_event_id.user_id.ids
             )
             recurrences -= new.filtered(lambda rec: rec.base_event_id.user_id.id not in syncing)
         if not recurrences:
@@ -153,17 +146,26 @@ class CalendarRecurrence(models.Model):
     def _google_queue_deletions(self):
         """Remember, durably, the Google masters to delete once these series are gone."""
         on_google = self.sudo().filtered(lambda rec: rec.google_id and rec.google_etag)
-        vals_list = [
-            {
-                "account_id": rec.google_account_id.id,
-                "google_id": rec.google_id,
-                "google_etag": rec.google_etag,
-                "event_name": rec.base_event_id.name or rec.name,
-                "event_over": rec._is_event_over(),
-            }
-            for rec in on_google
-            if rec.google_account_id
-        ]
+        account_of = self.env["calendar.event"]._google_syncing_accounts(
+            on_google.base_event_id.user_id.ids
+        )
+        vals_list = []
+        for rec in on_google:
+            kept_by = rec.google_account_id.id
+            sender = ownership.deletion_sender(
+                kept_by, account_of.get(rec.base_event_id.user_id.id)
+            )
+            if sender:
+                vals_list.append(
+                    {
+                        "account_id": sender,
+                        "google_id": rec.google_id,
+                        "google_etag": ownership.deletion_etag(sender, kept_by, rec.google_etag)
+                        or False,
+                        "event_name": rec.base_event_id.name or rec.name,
+                        "event_over": rec._is_event_over(),
+                    }
+                )
         if not vals_list:
             return
         self.env["google.calendar.outbox"].sudo().create(vals_list)

@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..engine import oauth
+from ..engine import oauth, ownership
 from ..engine.client import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
 from ..engine.ratelimit import DEFAULT_REQUESTS_PER_MINUTE, MinuteWindow, RateLimiters
@@ -113,21 +113,23 @@ class GoogleCalendarAccount(models.Model):
             account.user_may_sync = account.user_id.active and not account.user_id.share
 
     def _compute_pending_change_count(self):
+        """Events, series and deletions the account's next push sends."""
         Event = self.env["calendar.event"].sudo().with_context(active_test=False)
+        Recurrence = self.env["calendar.recurrence"].sudo()
         Outbox = self.env["google.calendar.outbox"].sudo()
         for account in self:
-            dirty = Event.search_count(
-                [
-                    ("google_push_pending", "=", True),
-                    "|",
-                    ("google_account_id", "=", account.id),
-                    "&",
-                    ("google_account_id", "=", False),
-                    ("user_id", "=", account.user_id.id),
-                ]
-            )
-            account.pending_change_count = dirty + Outbox.search_count(
-                [("account_id", "=", account.id)]
+            pending = [("google_push_pending", "=", True)]
+            account.pending_change_count = (
+                Event.search_count(
+                    pending + ownership.pushed_domain(account.id, account.user_id.id)
+                )
+                + Recurrence.search_count(
+                    pending
+                    + ownership.pushed_domain(
+                        account.id, account.user_id.id, "base_event_id.user_id"
+                    )
+                )
+                + Outbox.search_count([("account_id", "=", account.id)])
             )
 
     # -- configuration -------------------------------------------------------

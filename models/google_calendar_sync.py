@@ -16,16 +16,11 @@ from functools import partial
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.modules.registry import Registry
 
-from ..engine import reconcile
+from ..engine import ownership, reconcile
 from ..engine.client import ApiCall
 from ..engine.errors import (
-    Duplicate,
-    EventGone,
     Forbidden,
     GoogleApiError,
-    NotFound,
-    PreconditionFailed,
-    QuotaExceeded,
     SyncTokenExpired,
 )
 from ..engine.mapping import (
@@ -37,6 +32,7 @@ from ..engine.mapping import (
     is_cancelled,
     to_google,
 )
+from ..engine.outcomes import Outcome, classify
 from ..engine.people import ContactBudget
 from ..engine.references import EXT_EVENT_ID
 from .calendar_event import CONTACT_BUDGET, FROM_GOOGLE, SYNCING_STATES
@@ -227,6 +223,8 @@ class _Run:
         )
         self.default_reminders = []
         self.listed_tz = None
+        # Google answered quotaExceeded to a write of this run (event or series).
+        self.over_quota = False
         self.recurring = RecurringSync(self)
 
     @property
@@ -550,7 +548,7 @@ class _Run:
             event.user_id for event in events if not event.google_account_id
         )
         return {
-            event.id: event.google_account_id or account_of.get(event.user_id.id)
+            event.id: ownership.keeper(event.google_account_id, account_of.get(event.user_id.id))
             for event in events
         }
 
@@ -728,14 +726,34 @@ class _Run:
             return
         self._adopt_unsynced_events()
         self.recurring.push()
+        self._push_events()
+        if self.over_quota:
+            # The calendar is read-only at Google for hours: sending more
+            # would only be refused. The changes stay pending meanwhile.
+            self.account._pause_writes(self.now + QUOTA_PAUSE)
+            self.messages.append(self.account.last_error)
+
+    def execute(self, calls, handlers):
+        """Send ``calls`` in batches and hand each result to its handler; the
+        one place where a write's outcome is first looked at (events, series
+        and deletions alike)."""
+        if not calls:
+            return
+        results = self.client.execute_batch(calls)
+        for handler, result in zip(handlers, results, strict=True):
+            self.note(result)
+            handler(result)
+
+    def note(self, result):
+        """Remember what concerns the whole calendar in a write's ``result``."""
+        if classify(result) is Outcome.PAUSE:
+            self.over_quota = True
+
+    def _push_events(self):
         events = self.Event.search(
             [
                 ("google_push_pending", "=", True),
-                "|",
-                ("google_account_id", "=", self.account.id),
-                "&",
-                ("google_account_id", "=", False),
-                ("user_id", "=", self.user.id),
+                *ownership.pushed_domain(self.account.id, self.user.id),
             ]
         )
         deletions = (
@@ -762,16 +780,7 @@ class _Run:
                 )
             )
             handlers.append(partial(self._after_delete, deletion))
-        if not calls:
-            return
-        outcomes = self.client.execute_batch(calls)
-        for handler, outcome in zip(handlers, outcomes, strict=True):
-            handler(outcome)
-        if any(isinstance(outcome, QuotaExceeded) for outcome in outcomes):
-            # The calendar is read-only at Google for hours: sending more
-            # would only be refused. The changes stay pending meanwhile.
-            self.account._pause_writes(self.now + QUOTA_PAUSE)
-            self.messages.append(self.account.last_error)
+        self.execute(calls, handlers)
 
     def _adopt_unsynced_events(self):
         """On the first sync, the user's own Odoo events in the window go to Google."""
@@ -879,7 +888,7 @@ class _Run:
         self.counts["google_created" if created else "google_updated"] += 1
 
     def _after_insert(self, event, values, outcome):
-        if not isinstance(outcome, Duplicate):
+        if classify(outcome) is not Outcome.DUPLICATE:
             self._handle_write_outcome(event, values, outcome, created=True)
             return
         # An earlier attempt was stored by Google before its answer got lost:
@@ -888,6 +897,7 @@ class _Run:
         try:
             answer = self.client.get_event("primary", event.google_id)
         except GoogleApiError as exc:
+            self.note(exc)
             self._keep_for_retry(event, exc)
             return
         if is_cancelled(answer):
@@ -907,18 +917,20 @@ class _Run:
             self._repush(event)
 
     def _after_patch(self, event, values, outcome):
-        if isinstance(outcome, PreconditionFailed):
+        kind = classify(outcome)
+        if kind is Outcome.CHANGED:
             # Google changed meanwhile: read it and reconcile, never overwrite.
             try:
                 item = self.client.get_event("primary", event.google_id)
             except GoogleApiError as exc:
+                self.note(exc)
                 self._keep_for_retry(event, exc)
                 return
             self._apply_items([item])
             if event.exists() and event.google_push_pending:
                 self._repush(event)
             return
-        if isinstance(outcome, NotFound | EventGone):
+        if kind is Outcome.GONE:
             self._apply_items([{"id": event.google_id, "status": "cancelled"}])
             return
         self._handle_write_outcome(event, values, outcome, created=False)
@@ -929,16 +941,21 @@ class _Run:
         calls, handlers = [], []
         self._plan_event_push(event, values, calls, handlers)
         if calls:
-            outcome = self.client.execute_batch(calls)[0]
-            if isinstance(outcome, PreconditionFailed):
-                self._keep_for_retry(event, outcome)
-            else:
-                handlers[0](outcome)
+            # Once: a second 412 waits for the next sync's pull.
+            self.execute(
+                calls,
+                [
+                    lambda outcome: self._keep_for_retry(event, outcome)
+                    if classify(outcome) is Outcome.CHANGED
+                    else handlers[0](outcome)
+                ],
+            )
 
     def _handle_write_outcome(self, event, values, outcome, created):
-        if isinstance(outcome, dict):
+        kind = classify(outcome)
+        if kind is Outcome.AGREED:
             self._agree(event, values, outcome, created)
-        elif isinstance(outcome, Forbidden):
+        elif kind is Outcome.REFUSED and isinstance(outcome, Forbidden):
             self._refuse(
                 event,
                 fingerprint(values),
@@ -948,13 +965,7 @@ class _Run:
                     reason=outcome.reason or outcome.message,
                 ),
             )
-        elif (
-            isinstance(outcome, GoogleApiError)
-            and not outcome.retryable
-            and outcome.status
-            and 400 <= outcome.status < 500
-            and outcome.status not in (401, 403)
-        ):
+        elif kind is Outcome.REFUSED:
             self._refuse(
                 event,
                 fingerprint(values),
@@ -982,7 +993,7 @@ class _Run:
         )
 
     def _after_archive(self, event, outcome):
-        if outcome is None or isinstance(outcome, NotFound | EventGone):
+        if classify(outcome) in (Outcome.AGREED, Outcome.GONE):
             # Google never takes a deleted id again: restoring the event in
             # Odoo gives it a new one.
             event.with_context(**{FROM_GOOGLE: True}).write(
@@ -998,13 +1009,15 @@ class _Run:
             self._handle_write_outcome(event, {}, outcome, created=False)
 
     def _after_delete(self, deletion, outcome, retried=False):
-        if outcome is None or isinstance(outcome, NotFound | EventGone):
+        kind = classify(outcome)
+        if kind in (Outcome.AGREED, Outcome.GONE):
             self.counts["google_deleted"] += outcome is None
             deletion.unlink()
-        elif isinstance(outcome, PreconditionFailed):
+        elif kind is Outcome.CHANGED:
             try:
                 item = self.client.get_event("primary", deletion.google_id)
             except GoogleApiError as exc:
+                self.note(exc)
                 deletion.write({"attempts": deletion.attempts + 1, "last_error": str(exc)})
                 return
             if not retried and not is_cancelled(item) and self._holds_what_odoo_sent(item):
@@ -1017,15 +1030,17 @@ class _Run:
                     etag=deletion.google_etag or None,
                     send_updates=self._send_updates(over=deletion.event_over),
                 )
-                self._after_delete(deletion, self.client.execute_batch([call])[0], retried=True)
+                self.execute([call], [partial(self._after_delete, deletion, retried=True)])
                 return
             # Edited on Google after the deletion in Odoo: the edit wins and the
             # event comes back to Odoo rather than being lost.
             deletion.unlink()
             self._apply_items([item])
-        elif isinstance(outcome, Forbidden):
+        elif kind is Outcome.REFUSED:
+            # Not the organizer's to delete (a guest's deletion Google refuses):
+            # asking again would not change Google's answer.
             _logger.info(
-                "Google Calendar: deletion of %s refused (%s)", deletion.google_id, outcome.reason
+                "Google Calendar: deletion of %s refused (%s)", deletion.google_id, outcome
             )
             deletion.unlink()
         else:

@@ -10,17 +10,12 @@ import json
 import logging
 from datetime import timedelta
 
-from ..engine import reconcile
+from ..engine import ownership, reconcile
 from ..engine import recurrence as rec_engine
 from ..engine import series as series_engine
 from ..engine.client import ApiCall
 from ..engine.errors import (
-    Duplicate,
-    EventGone,
-    Forbidden,
     GoogleApiError,
-    NotFound,
-    PreconditionFailed,
 )
 from ..engine.mapping import (
     InvalidEvent,
@@ -30,6 +25,7 @@ from ..engine.mapping import (
     original_start,
     to_google,
 )
+from ..engine.outcomes import Outcome, classify
 from ..engine.references import EXT_SERIES_ID
 from .calendar_event import FROM_GOOGLE
 
@@ -171,10 +167,10 @@ class RecurringSync:
         """Whether this account keeps ``recurrence`` in step (one account per series)."""
         account = recurrence.google_account_id
         if not account:
-            # Its organizer's, when the organizer syncs: the series whose insert
-            # Google stored before the organizer's sync lost its transaction.
             organizer = recurrence.base_event_id.user_id
-            account = self.run._organizer_accounts(organizer).get(organizer.id)
+            account = ownership.keeper(
+                account, self.run._organizer_accounts(organizer).get(organizer.id)
+            )
         return (
             not account
             or account == self.run.account
@@ -629,11 +625,7 @@ class RecurringSync:
         recurrences = self.Recurrence.search(
             [
                 ("google_push_pending", "=", True),
-                "|",
-                ("google_account_id", "=", run.account.id),
-                "&",
-                ("google_account_id", "=", False),
-                ("base_event_id.user_id", "=", run.user.id),
+                *ownership.pushed_domain(run.account.id, run.user.id, "base_event_id.user_id"),
             ]
         )
         if not recurrences:
@@ -650,18 +642,12 @@ class RecurringSync:
                 self._answer_as_attendee(recurrence, series)
                 continue
             self._plan_master(recurrence, series, calls, handlers, written)
-        self._execute(calls, handlers)
+        run.execute(calls, handlers)
         calls, handlers = [], []
         for recurrence, series in written:
             if recurrence.exists() and recurrence.google_etag:
                 self._plan_exceptions(recurrence, series, calls, handlers)
-        self._execute(calls, handlers)
-
-    def _execute(self, calls, handlers):
-        if not calls:
-            return
-        for handler, outcome in zip(handlers, self.run.client.execute_batch(calls), strict=True):
-            handler(outcome)
+        run.execute(calls, handlers)
 
     def _plan_master(self, recurrence, series, calls, handlers, written):
         run = self.run
@@ -742,10 +728,11 @@ class RecurringSync:
             )
 
     def _after_master_write(self, recurrence, series, outcome, created):
-        if isinstance(outcome, Duplicate):
+        kind = classify(outcome)
+        if kind is Outcome.DUPLICATE:
             self._after_lost_insert(recurrence)
             return
-        if not isinstance(outcome, dict):
+        if kind is not Outcome.AGREED:
             self._failed(recurrence, outcome)
             return
         quiet = recurrence.with_context(**{FROM_GOOGLE: True})
@@ -767,6 +754,7 @@ class RecurringSync:
         try:
             item = self.run.client.get_event("primary", recurrence.google_id)
         except GoogleApiError as error:
+            self.run.note(error)
             self._failed(recurrence, error)
             return
         if is_cancelled(item):
@@ -780,7 +768,7 @@ class RecurringSync:
         self.run.counts["google_created"] += 1
 
     def _after_master_delete(self, recurrence, outcome):
-        if outcome is None or isinstance(outcome, NotFound | EventGone):
+        if classify(outcome) in (Outcome.AGREED, Outcome.GONE):
             recurrence.with_context(**{FROM_GOOGLE: True}).write(
                 {
                     "google_id": False,
@@ -861,6 +849,7 @@ class RecurringSync:
                 send_updates=self.run._send_updates(over=recurrence._is_event_over()),
             )
         except GoogleApiError as error:
+            self.run.note(error)
             self._failed(recurrence, error, master=google_id == recurrence.google_id)
             return None
         self.run.counts["google_updated"] += 1
@@ -905,7 +894,7 @@ class RecurringSync:
             )
 
     def _after_exception(self, event, current, plain, outcome):
-        if not isinstance(outcome, dict):
+        if classify(outcome) is not Outcome.AGREED:
             self._failed(event.recurrence_id, outcome, master=False)
             return
         event.with_context(**{FROM_GOOGLE: True}).write(
@@ -919,11 +908,11 @@ class RecurringSync:
         self.run.counts["google_updated"] += 1
 
     def _failed(self, recurrence, outcome, *, master=True):
-        if isinstance(outcome, PreconditionFailed):
-            # Changed on Google meanwhile: the next pull reconciles, then this is sent.
-            self._keep_for_retry(recurrence, outcome)
-            return
-        if master and isinstance(outcome, NotFound | EventGone) and recurrence.google_etag:
+        """A write of ``recurrence`` that Google did not take: what happens to
+        the change follows the outcome, as for single events (a change Google
+        did not refuse stays pending: the next sync sends it)."""
+        kind = classify(outcome)
+        if master and kind is Outcome.GONE and recurrence.google_etag:
             # Deleted on Google while edited in Odoo: the edit wins, as a new series
             # (Google never takes a deleted id again).
             recurrence.with_context(**{FROM_GOOGLE: True}).write(
@@ -935,13 +924,7 @@ class RecurringSync:
             )
             self._keep_for_retry(recurrence, outcome)
             return
-        if isinstance(outcome, Forbidden) or (
-            isinstance(outcome, GoogleApiError)
-            and not outcome.retryable
-            and outcome.status
-            and 400 <= outcome.status < 500
-            and outcome.status != 401
-        ):
+        if kind is Outcome.REFUSED:
             self._refuse(
                 recurrence, self.env._("Google refused this series: %(error)s", error=outcome)
             )

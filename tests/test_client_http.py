@@ -14,8 +14,9 @@ import pytest
 from google.oauth2.credentials import Credentials
 
 from ..engine import errors
-from ..engine.client import ApiCall, CalendarClient, new_event_id
+from ..engine.client import ApiCall, CalendarClient
 from ..engine.ratelimit import MinuteWindow, RetryPolicy, TokenBucket
+from ..engine.references import new_google_id as new_event_id
 from . import fake_fixtures
 from .fake_fixtures import CLIENT_ID, CLIENT_SECRET
 

@@ -13,12 +13,12 @@ from odoo.addons.google_calendar_sync.engine.mapping import (
     from_google,
     google_id_is_valid_for_insert,
     is_cancelled,
-    new_google_id,
     normalize_email,
     normalize_values,
     original_start,
     to_google,
 )
+from odoo.addons.google_calendar_sync.engine.references import new_google_id
 
 
 def google_event(**overrides):
