@@ -64,13 +64,13 @@ def heading(title, char):
     return f"{title}\n{char * len(title)}\n"
 
 
-def read_fragments():
+def read_fragments(directory=FRAGMENTS_DIR):
     """The fragments present, by name; refuse files the README would not show."""
     fragments = {}
-    for path in sorted(FRAGMENTS_DIR.iterdir()):
+    for path in sorted(directory.iterdir()):
         if path.suffix != ".rst" or path.stem not in KNOWN_FRAGMENTS:
             raise FragmentError(
-                f"{path.relative_to(REPO)}: not a fragment this generator knows "
+                f"readme/{path.name}: not a fragment this generator knows "
                 f"(readme/<NAME>.rst, NAME one of {', '.join(sorted(KNOWN_FRAGMENTS))})"
             )
         text = path.read_text(encoding="utf-8").strip("\n")
@@ -89,7 +89,7 @@ def check_fragment_headings(path, text):
         is_heading = HEADING_UNDERLINE.fullmatch(line) and title.strip() and title[0] != " "
         if is_heading and line[0] not in FRAGMENT_HEADING_CHARS:
             raise FragmentError(
-                f"{path.relative_to(REPO)}:{number}: heading underlined with "
+                f"readme/{path.name}:{number}: heading underlined with "
                 f"{line[0]!r}; fragments use {' then '.join(FRAGMENT_HEADING_CHARS)}"
             )
 
