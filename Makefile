@@ -1,5 +1,5 @@
 # The two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test lint bench soak fake pot setup clean
+.PHONY: run test lint readme bench soak fake pot setup clean
 
 run:  ## set up, then serve Odoo (with the local Google fake) on http://localhost:8069
 	@bash tools/run.sh
@@ -7,8 +7,11 @@ run:  ## set up, then serve Odoo (with the local Google fake) on http://localhos
 test:  ## set up, build a fresh test database, run the whole suite
 	@bash tools/test.sh
 
-lint:  ## ruff and pylint-odoo on the whole tree
+lint:  ## ruff, pylint-odoo, and README.rst matching readme/
 	@bash tools/lint.sh
+
+readme:  ## regenerate README.rst from the readme/ fragments (never edit README.rst by hand)
+	@bash tools/setup.sh >/dev/null && $${GCS_VENV:-.venv}/bin/python tools/readme.py
 
 bench:  ## performance benchmark (not part of make test)
 	@bash tools/bench.sh

@@ -15,7 +15,7 @@ Workloads (issue 7):
   W5  the cron: 50 users x 500 Google events each, two cron workers
   WQ  W2 under the default quota (600/min, enforced by the fake too)
 
-Usage (see the README's "Performance" section):
+Usage (see the README's "Performance" section, readme/DEVELOP.rst):
   make bench                               # everything, ~10 minutes
   tools/bench.sh --workloads W1,W3 --scale 0.1 --repeat 1 --latencies 0
 """

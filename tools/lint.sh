@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make lint`: ruff and pylint-odoo (the OCA checks) on the whole tree.
+# `make lint`: ruff and pylint-odoo (the OCA checks) on the whole tree, and
+# README.rst checked against the readme/ fragments it is generated from.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$repo/tools/setup.sh" >/dev/null
@@ -9,6 +10,8 @@ echo "[lint] ruff"
 "$GCS_VENV/bin/ruff" check .
 "$GCS_VENV/bin/ruff" format --check --diff . >/dev/null || {
     echo "[lint] ruff format would change these files:"; "$GCS_VENV/bin/ruff" format --check . ; exit 1; }
+echo "[lint] README.rst from readme/"
+"$GCS_VENV/bin/python" tools/readme.py --check
 echo "[lint] pylint-odoo"
 # pylint checks the module through its technical name on the addons path.
 cd "$GCS_BUILD/addons"
