@@ -4,7 +4,7 @@ from . import (
     calendar_recurrence,
     google_calendar_account,
     google_calendar_outbox,
-    google_calendar_sync,
+    google_calendar_synchronizer,
     res_config_settings,
     res_users,
 )

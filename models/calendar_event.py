@@ -1,8 +1,9 @@
 """Google sync state of a calendar event, the hooks that mark it dirty, and the
 two conversions between an Odoo event and the neutral event values.
 
-The sync itself (pull, push, reconcile) lives in ``google.calendar.sync``;
-this file only knows one record's side of the contract.
+The sync itself (pull, push, reconcile) lives in ``sync/`` (run by
+``google.calendar.synchronizer``); this file only knows one record's side of
+the contract.
 """
 
 import html
@@ -51,7 +52,7 @@ SYNCED_FIELDS = frozenset(
 )
 
 # Context key of the sync's ``engine.people.ContactBudget``: the new contacts
-# the whole sync may still create (set by ``google.calendar.sync``'s run).
+# the whole sync may still create (set by the sync run).
 CONTACT_BUDGET = "google_calendar_sync_contact_budget"
 MAX_NEW_CONTACTS_PARAM = "google_calendar_sync.max_new_contacts_per_sync"
 # Guests listed in the chatter note of an event that left some out.
@@ -315,7 +316,7 @@ class CalendarEvent(models.Model):
                     }
                 )
         self.env["google.calendar.outbox"].sudo().create(outbox_vals)
-        self.env["google.calendar.sync"]._schedule_push(
+        self.env["google.calendar.synchronizer"]._schedule_push(
             account_ids={vals["account_id"] for vals in outbox_vals}
         )
 
@@ -325,7 +326,7 @@ class CalendarEvent(models.Model):
         The cron pushes whatever this misses (failure, crash, paused user).
         """
         events = self.sudo()
-        self.env["google.calendar.sync"]._schedule_push(
+        self.env["google.calendar.synchronizer"]._schedule_push(
             account_ids=set(events.google_account_id.ids),
             user_ids=set(events.filtered(lambda event: not event.google_account_id).user_id.ids),
         )

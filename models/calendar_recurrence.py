@@ -134,7 +134,7 @@ class CalendarRecurrence(models.Model):
             [tuple(recurrences.ids)],
         )
         recurrences.invalidate_recordset(["google_push_pending"])
-        self.env["google.calendar.sync"]._schedule_push(
+        self.env["google.calendar.synchronizer"]._schedule_push(
             account_ids=set(recurrences.google_account_id.ids),
             user_ids=set(
                 recurrences.filtered(
@@ -169,7 +169,7 @@ class CalendarRecurrence(models.Model):
         if not vals_list:
             return
         self.env["google.calendar.outbox"].sudo().create(vals_list)
-        self.env["google.calendar.sync"]._schedule_push(
+        self.env["google.calendar.synchronizer"]._schedule_push(
             account_ids={vals["account_id"] for vals in vals_list}
         )
 

@@ -12,8 +12,8 @@ from ..engine import oauth, ownership
 from ..engine.client import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
 from ..engine.ratelimit import DEFAULT_REQUESTS_PER_MINUTE, MinuteWindow, RateLimiters
+from ..sync.run import PARAM_PREFIX, DeletionHeld
 from .calendar_event import SYNCING_STATES
-from .google_calendar_sync import PARAM_PREFIX, DeletionHeld
 
 _logger = logging.getLogger(__name__)
 
@@ -459,7 +459,7 @@ class GoogleCalendarAccount(models.Model):
             # matched by this address (``_confirmed_people``), so it must be
             # the one Google vouches for now. Later syncs need no request.
             self.google_email = client.get_calendar("primary").get("id") or False
-        counts = self.env["google.calendar.sync"]._sync_account(self, client)
+        counts = self.env["google.calendar.synchronizer"]._sync_account(self, client)
         if counts.get("skipped"):
             return counts
         now = fields.Datetime.now()
@@ -538,7 +538,7 @@ class GoogleCalendarAccount(models.Model):
                 # The account's lock before anything is read: the snapshot of
                 # this transaction then holds what a worker that has just
                 # finished the account wrote.
-                if not account.env["google.calendar.sync"]._try_lock(account):
+                if not account.env["google.calendar.synchronizer"]._try_lock(account):
                     continue  # another cron worker is syncing it
                 if account.last_sync and account.last_sync > started:
                     continue  # another cron worker synced it since this run started

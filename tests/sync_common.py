@@ -44,7 +44,7 @@ class SyncCase(FakeGoogleMixin, TransactionCase):
 
     def setUp(self):
         super().setUp()
-        self.Sync = self.env["google.calendar.sync"]
+        self.Sync = self.env["google.calendar.synchronizer"]
 
     # -- set-up helpers ---------------------------------------------------------
 

@@ -48,7 +48,7 @@ from odoo.tests import new_test_user, tagged
 
 from ..engine.errors import GoogleApiError
 from ..engine.ratelimit import RetryPolicy
-from ..models.google_calendar_sync import DeletionHeld
+from ..sync.run import DeletionHeld
 from .sync_common import WRITE_OPERATIONS, SyncCase
 
 USERS = ("ann", "bob", "carol")
@@ -215,7 +215,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
         client.retry_policy = RetryPolicy(**FAST_RETRIES)
         self.figures.syncs += 1
         try:
-            counts = self.env["google.calendar.sync"]._sync_account(account, client)
+            counts = self.env["google.calendar.synchronizer"]._sync_account(account, client)
         except GoogleApiError:
             savepoint.close(rollback=True)
             self.figures.failed_syncs += 1

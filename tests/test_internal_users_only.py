@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
-from ..models.google_calendar_sync import _POSTCOMMIT_KEY, _push_after_commit
+from ..models.google_calendar_synchronizer import _POSTCOMMIT_KEY, _push_after_commit
 from .sync_common import SyncCase
 from .test_connect import FakeGoogleConnectCase
 

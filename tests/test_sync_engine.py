@@ -8,7 +8,8 @@ from odoo import Command, fields
 from odoo.sql_db import db_connect
 from odoo.tests import new_test_user, tagged
 
-from ..models.google_calendar_sync import _POSTCOMMIT_KEY, _push_after_commit, _Run
+from ..models.google_calendar_synchronizer import _POSTCOMMIT_KEY, _push_after_commit
+from ..sync.run import SyncRun
 from .sync_common import SyncCase
 
 ANN = "ann@example.com"
@@ -160,7 +161,7 @@ class TestSyncFromGoogle(SyncCase):
         # surprising answer would carry is handed to the pull directly.
         account = self.connect(self.ann)
         good = self.timed_event("Good", self.future())
-        run = _Run(self.env, account.sudo(), account._get_client())
+        run = SyncRun(self.env, account.sudo(), account._get_client())
         with self.assertLogs("odoo.addons.google_calendar_sync", "WARNING") as logged:
             run._apply_items(
                 [

@@ -17,7 +17,9 @@ from .test_recurrence_sync import ANN, RecurrenceCase
 class TestSeriesOutcomes(RecurrenceCase):
     def series_on_google(self, name="Weekly review"):
         monday = datetime.now() + timedelta(days=7 - datetime.now().weekday() + 7)
-        event = self.create_series(name, monday.replace(hour=10, minute=0, second=0, microsecond=0), count=3)
+        event = self.create_series(
+            name, monday.replace(hour=10, minute=0, second=0, microsecond=0), count=3
+        )
         recurrence = event.recurrence_id
         self.assertEqual(self.account._run_sync()["status"], "synced")
         self.assertIn(recurrence.google_id, self.google_events(ANN))
@@ -51,6 +53,8 @@ class TestSeriesOutcomes(RecurrenceCase):
         self.assertEqual(self.account._run_sync()["status"], "synced")
         self.fake_control.inject_fault(status=503, method="POST", path="^/batch/", email=ANN)
         monday = datetime.now() + timedelta(days=7 - datetime.now().weekday() + 7)
-        self.create_series("Waiting", monday.replace(hour=9, minute=0, second=0, microsecond=0), count=2)
+        self.create_series(
+            "Waiting", monday.replace(hour=9, minute=0, second=0, microsecond=0), count=2
+        )
         self.assertEqual(self.account.pending_change_count, 1, "the series waits for Google")
         self.assertEqual(self.ann.with_user(self.ann).google_calendar_pending_changes, 1)

@@ -1,0 +1,128 @@
+"""Entry points of the synchronization: one account's sync or push, with its
+lock, and the push that follows a commit. The run itself is ``sync.run``."""
+
+import logging
+import time
+from functools import partial
+
+from odoo import SUPERUSER_ID, api, models
+from odoo.modules.registry import Registry
+
+from ..sync.run import SyncRun
+
+_logger = logging.getLogger(__name__)
+
+# Key of the transaction-scoped advisory lock that lets one sync of an account
+# run at a time (second key: the account id).
+_LOCK_NAMESPACE = 0x6763_7331  # "gcs1"
+# Post-commit data key: the accounts and users a transaction's changes concern.
+_POSTCOMMIT_KEY = "google_calendar_sync.push_accounts"
+
+
+class GoogleCalendarSynchronizer(models.AbstractModel):
+    _name = "google.calendar.synchronizer"
+    _description = "Google Calendar synchronization"
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sync_account(self, account, client):
+        """Pull then push ``account``'s primary calendar.
+
+        Returns the counts of what changed on each side, plus ``messages``:
+        the readable errors and notes for the user. When another transaction
+        is syncing the same account, returns ``{"skipped": "running"}`` at
+        once and sends nothing; ``{"skipped": "deletion_hold"}`` while the
+        safety guard holds the account. Raises ``DeletionHeld`` when the pull
+        would delete too much (see ``google.calendar.account._run_sync``).
+        """
+        account = account.sudo()
+        if not self._try_lock(account):
+            return {"skipped": "running"}
+        if account.deletion_hold:
+            # Nothing moves either way until an administrator confirms.
+            return {"skipped": "deletion_hold", "messages": [account.last_error]}
+        started = time.monotonic()
+        run = SyncRun(self.env, account, client)
+        run.pull()
+        if account.deletions_confirmed:
+            account.deletions_confirmed = False
+        run.push()
+        run.log(time.monotonic() - started)
+        return run.result()
+
+    @api.model
+    def _push_account(self, account, client):
+        """Push only (the fast path after a commit); same answer as ``_sync_account``."""
+        account = account.sudo()
+        if not self._try_lock(account):
+            return {"skipped": "running"}
+        if account.deletion_hold:
+            return {"skipped": "deletion_hold", "messages": [account.last_error]}
+        run = SyncRun(self.env, account, client)
+        run.push()
+        return run.result()
+
+    @api.model
+    def _try_lock(self, account):
+        """Take the account's sync lock for this transaction, without waiting.
+
+        A transaction-scoped advisory lock rather than ``SELECT ... FOR UPDATE
+        SKIP LOCKED`` on the account row: it skips a concurrent sync the same
+        way, but does not make writers of the account row (the Sync button
+        storing ``last_sync``, a user stopping the sync, a token refresh)
+        wait for a long sync to end.
+        """
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, account.id]
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _schedule_push(self, account_ids=(), user_ids=()):
+        """Push the given accounts (or users' accounts) after the current commit."""
+        if not (account_ids or user_ids):
+            return
+        postcommit = self.env.cr.postcommit
+        pending = postcommit.data.get(_POSTCOMMIT_KEY)
+        if pending is None:
+            pending = postcommit.data[_POSTCOMMIT_KEY] = {"accounts": set(), "users": set()}
+            postcommit.add(partial(_push_after_commit, self.env.cr.dbname, pending))
+        pending["accounts"].update(account_ids)
+        pending["users"].update(user_ids)
+
+
+def _push_after_commit(dbname, pending):
+    """Postcommit callback: one push per concerned account, each in its own
+    transaction. Failures only log: the cron pushes whatever is still dirty."""
+    registry = Registry(dbname)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        Account = env["google.calendar.account"]
+        config = Account._get_google_config()
+        if config["paused"]:
+            return
+        account_ids = Account.search(
+            [
+                ("state", "=", "connected"),
+                ("user_may_sync", "=", True),
+                "|",
+                ("id", "in", list(pending["accounts"])),
+                ("user_id", "in", list(pending["users"])),
+            ]
+        ).ids
+    for account_id in account_ids:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            account = env["google.calendar.account"].browse(account_id)
+            try:
+                env["google.calendar.synchronizer"]._push_account(account, account._get_client())
+            except Exception:
+                _logger.warning(
+                    "Google Calendar: immediate push of account %s failed; the cron retries it",
+                    account_id,
+                    exc_info=True,
+                )
+                cr.rollback()

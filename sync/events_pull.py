@@ -1,0 +1,325 @@
+"""Pull of single events: Google's changes matched, reconciled, applied."""
+
+import json
+
+from ..engine import reconcile
+from ..engine.mapping import (
+    InvalidEvent,
+    diff_fields,
+    is_cancelled,
+)
+from ..engine.references import EXT_EVENT_ID
+from ..models.calendar_event import FROM_GOOGLE
+
+
+class EventPull:
+    """The single-event half of a pull (mixed into ``SyncRun``)."""
+
+    def _without_pending_deletions(self, items):
+        """Leave out the events deleted in Odoo that Google still shows as agreed:
+        the push deletes them. One edited on Google since is kept (the edit wins
+        over the deletion) and its pending deletion dropped."""
+        deletions = (
+            self.env["google.calendar.outbox"]
+            .sudo()
+            .search(
+                [
+                    ("account_id", "=", self.account.id),
+                    ("google_id", "in", [i["id"] for i in items]),
+                ]
+            )
+        )
+        if not deletions:
+            return items
+        agreed_etag = {deletion.google_id: deletion.google_etag for deletion in deletions}
+        # Without an agreed etag (an insert whose answer was lost, or a deletion
+        # sent through the organizer's calendar) nothing shows an edit on Google:
+        # the deletion stands.
+        edited = {
+            item["id"]
+            for item in items
+            if agreed_etag.get(item["id"])
+            and not is_cancelled(item)
+            and item.get("etag") != agreed_etag[item["id"]]
+            and not self._holds_what_odoo_sent(item)
+        }
+        deletions.filtered(lambda deletion: deletion.google_id in edited).unlink()
+        # Tombstones stay: if another account's pull brought the event back
+        # into Odoo meanwhile, Google's deletion is what removes it again.
+        return [
+            item
+            for item in items
+            if item["id"] not in agreed_etag or item["id"] in edited or is_cancelled(item)
+        ]
+
+    def _match(self, items):
+        """{google id: Odoo event} for the items: by id, by iCalUID, then by the
+        Odoo id the module wrote (signed) into the event, so a full resync finds
+        every event it already knows instead of creating a twin.
+
+        Only events within this account's reach are candidates (``_within_reach``):
+        whatever an item claims, it never reaches another user's meeting. When
+        several copies share an id, the one this account keeps comes first.
+        """
+        if not items:
+            return {}
+        ids = [item["id"] for item in items]
+        ical_uids = [item["iCalUID"] for item in items if item.get("iCalUID")]
+        odoo_ids = [ref for ref in map(self._odoo_ref, items) if ref]
+        events = self._within_reach(
+            self.Event.search(
+                [
+                    "|",
+                    "|",
+                    ("google_id", "in", ids),
+                    ("google_ical_uid", "in", ical_uids),
+                    ("id", "in", odoo_ids),
+                ]
+            )
+        ).sorted(lambda event: event.google_account_id != self.account)
+        by_google_id, by_ical = {}, {}
+        for event in events:
+            if event.google_id:
+                by_google_id.setdefault(event.google_id, event)
+            if event.google_ical_uid:
+                by_ical.setdefault(event.google_ical_uid, event)
+        by_odoo_id = {event.id: event for event in events}
+        matches = {}
+        for item in items:
+            ref = self._odoo_ref(item)
+            event = (
+                by_google_id.get(item["id"])
+                or by_ical.get(item.get("iCalUID"))
+                or (by_odoo_id.get(ref) if ref else None)
+            )
+            if event:
+                matches[item["id"]] = event
+        return matches
+
+    def _holds_what_odoo_sent(self, item):
+        """Whether Google's copy holds exactly what Odoo last wrote: then a new
+        etag is Odoo's own write whose answer was lost, not an edit on Google."""
+        digest = self.references.sent_digest(item)
+        if not digest:
+            return False
+        try:
+            values = self.google_values(item)
+        except InvalidEvent:
+            return False
+        return reconcile.digest_matches(digest, values)
+
+    def _odoo_ref(self, item):
+        """The Odoo event id this database signed on ``item``, else None."""
+        return self.references.record_id(item, EXT_EVENT_ID)
+
+    def _apply_items(self, items, guard=False):
+        """Apply Google's ``items``; with ``guard``, raise ``DeletionHeld``
+        before a mass deletion (the pull's listing, not a single re-read)."""
+        items = self._without_pending_deletions(items)
+        recurring, items = self.recurring.take(items)
+        self.recurring.pull(recurring, guard=guard)
+        matches = self._match(items)
+        # When the sync that re-created a meeting under a successor id was lost
+        # before its commit, the next listing holds both the old id's tombstone
+        # and the live successor, matched to the same event: the live copy wins,
+        # or the tombstone would re-create the meeting once more.
+        live = {
+            matches[item["id"]].id
+            for item in items
+            if item["id"] in matches and not is_cancelled(item)
+        }
+        keepers = self._keepers(matches.values())
+        to_create, to_update = [], {}
+        to_delete = to_decline = to_recreate = self.Event
+        for item in items:
+            event = matches.get(item["id"])
+            if (
+                event
+                and keepers[event.id] not in (None, self.account)
+                and not self._takes_over(event, item)
+                # A tombstone names no organizer: one in the organizer's own
+                # calendar is the meeting deleted for everyone.
+                and not (is_cancelled(item) and event.user_id == self.user)
+            ):
+                # Another synced user's calendar holds this meeting: that account
+                # keeps it in step; one Odoo event per Google event.
+                continue
+            if is_cancelled(item):
+                if not event or event.id in live:
+                    continue
+                if not (
+                    event.user_id == self.user
+                    or not (event.user_id or event.google_organizer_email)
+                ):
+                    to_decline |= event
+                elif self._edited_in_odoo(event):
+                    to_recreate |= event
+                else:
+                    to_delete |= event
+                continue
+            notes = []
+            try:
+                values = self.google_values(item, notes)
+            except InvalidEvent as exc:
+                self.error(self.env._("Not imported from Google: %(error)s", error=exc), event)
+                continue
+            self.messages.extend(notes)
+            if event:
+                to_update[event] = (item, values)
+            else:
+                to_create.append((item, values))
+        if guard and to_delete:
+            self._guard_deletions(len(to_delete))
+        self._create_from_google(to_create)
+        self._reconcile_items(to_update)
+        if to_recreate:
+            # Edited in Odoo after Google deleted it: the edit wins, under a new
+            # id since Google never takes a deleted one again. This calendar
+            # sends it: its organizer's (a guest's calendar that brought the
+            # meeting in would make the guest its organizer on Google), or the
+            # one keeping an event no Odoo user organizes.
+            for event in to_recreate:
+                event.with_context(**{FROM_GOOGLE: True}).write(
+                    {
+                        "google_id": event._google_successor_id(),
+                        "google_etag": False,
+                        "google_agreed_values": False,
+                        "google_push_pending": True,
+                        "google_account_id": self.account.id,
+                    }
+                )
+        if to_delete:
+            to_delete.with_context(**{FROM_GOOGLE: True}).unlink()
+            self.counts["odoo_deleted"] += len(to_delete)
+        if to_decline:
+            attendees = to_decline.attendee_ids.filtered(
+                lambda attendee: attendee.partner_id == self.user.partner_id
+            )
+            attendees.with_context(**{FROM_GOOGLE: True}).write({"state": "declined"})
+            self.counts["odoo_updated"] += len(to_decline)
+
+    def _edited_in_odoo(self, event):
+        agreed = event._google_agreed()
+        return bool(
+            event.google_push_pending
+            and agreed is not None
+            and diff_fields(agreed, event._google_neutral_values()[event.id])
+        )
+
+    def _google_state(self, item, values):
+        return {
+            "google_id": item["id"],
+            "google_ical_uid": item.get("iCalUID") or False,
+            "google_etag": item.get("etag") or False,
+            "google_updated": item.get("updated") or False,
+            "google_account_id": self.account.id,
+        }
+
+    def _create_from_google(self, items):
+        if not items:
+            return
+        events = self.Event._google_create_from_values(
+            [
+                (
+                    values,
+                    {
+                        **self._google_state(item, values),
+                        "google_push_pending": False,
+                        # Expected to be what Odoo holds once created: only the
+                        # events for which it is not are written again.
+                        "google_agreed_values": json.dumps(values, sort_keys=True),
+                    },
+                )
+                for item, values in items
+            ]
+        )
+        events._google_store_agreed()
+        self.counts["odoo_created"] += len(events)
+
+    def _reconcile_items(self, to_update):
+        """Decide, per event, what each side must take; apply the Odoo side now
+        and leave the Google side to the push (marked dirty with the values)."""
+        if not to_update:
+            return
+        events = self.Event.browse([event.id for event in to_update])
+        odoo_values = events._google_neutral_values()
+        writes, extras = {}, {}
+        for event, (item, google_values) in to_update.items():
+            agreed = event._google_agreed()
+            state = self._google_state(item, google_values)
+            if agreed is not None and item.get("etag") == event.google_etag:
+                # Google did not change since we agreed: compare nothing on its side.
+                google_values = agreed
+            if event.google_refused_fingerprint:
+                state["google_refused_fingerprint"] = False
+                # Google refused this calendar's edits (a guest's copy takes only
+                # the guest's own answer): what Google holds is the truth. When
+                # the organizer's calendar takes the meeting over, that refusal
+                # is not its own: the agreed values stand, and it sends the
+                # edits (another attendee's answer) the guest's copy could not.
+                if event.google_account_id == self.account:
+                    agreed = odoo_values[event.id]
+            google_changed_at = item.get("updated")
+            if not self._speaks_for(event):
+                google_values = self.as_guest(
+                    agreed if agreed is not None else odoo_values[event.id], google_values
+                )
+            if agreed is None and self._odoo_ref(item) == event.id:
+                # Odoo's own insert whose answer was lost (the sync that sent it
+                # was rolled back). The digest it left on the event tells which
+                # side changed what since: an answer a guest gave on Google
+                # meanwhile stays, Odoo's later edits go.
+                if not event.google_etag:
+                    agreed = reconcile.base_from_digest(
+                        self.references.sent_digest(item), odoo_values[event.id], google_values
+                    )
+                if agreed is None:
+                    # No digest: Google holds what Odoo sent, so the values Odoo
+                    # holds now are the newer ones, whatever Google's stamp.
+                    google_changed_at = None
+            decision = reconcile.reconcile(
+                agreed,
+                odoo_values[event.id],
+                google_values,
+                odoo_changed_at=event.write_date,
+                google_changed_at=google_changed_at,
+            )
+            if decision.lost:
+                self.counts["conflicts"] += 1
+                event._google_post_note(
+                    self.env._(
+                        "Changed on both sides; the most recent change was kept. %(lost)s",
+                        lost=" / ".join(lost.message() for lost in decision.lost),
+                    )
+                )
+            if decision.pull_fields:
+                writes[event.id] = decision.values
+                self.counts["odoo_updated"] += 1
+            # An Odoo change the merge left nothing of (it lost a tie, or Google
+            # holds it already) is no change to send: the event is in step and
+            # stores what it holds as agreed. A pending push the values cannot
+            # show (an archived event) stays.
+            state["google_push_pending"] = bool(decision.push_fields) or (
+                event.google_push_pending and not event.active
+            )
+            if state["google_push_pending"]:
+                # The next patch sends what differs from Google's current values.
+                state["google_agreed_values"] = json.dumps(google_values, sort_keys=True)
+            extras[event.id] = state
+        with_writes = events.filtered(lambda event: event.id in writes)
+        with_writes._google_write_values(writes, extras)
+        for event in events - with_writes:
+            changed = {
+                key: value
+                for key, value in extras[event.id].items()
+                # The account is a record and the state holds its id.
+                if (event[key].id if key == "google_account_id" else event[key]) != value
+            }
+            if changed:
+                event.with_context(**{FROM_GOOGLE: True}).write(changed)
+        # What Odoo now holds is what Google holds or is about to receive.
+        events.filtered(lambda event: not event.google_push_pending)._google_store_agreed()
+
+    # ------------------------------------------------------------------
+    # Push: Odoo -> Google
+    # ------------------------------------------------------------------

@@ -1,0 +1,338 @@
+"""One synchronization of one Google account: pull, reconcile, push.
+
+Every decision is taken by the pure functions of ``engine`` (mapping,
+reconcile, ownership, outcomes); this class reads the records the decisions
+need, applies the plans to the ORM, and sends the resulting writes to Google
+in batches. Single events (``EventPull``, ``EventPush``) and recurring series
+(``RecurringSync``) share its state, its ownership rules and its handling of
+write outcomes.
+"""
+
+import functools
+import logging
+from collections import Counter
+from datetime import timedelta
+
+from odoo import fields
+
+from ..engine import ownership, reconcile
+from ..engine.errors import (
+    SyncTokenExpired,
+)
+from ..engine.mapping import (
+    from_google,
+)
+from ..engine.outcomes import Outcome, classify
+from ..engine.people import ContactBudget
+from ..models.calendar_event import CONTACT_BUDGET, SYNCING_STATES
+from .events_pull import EventPull
+from .events_push import EventPush
+from .series import RecurringSync
+
+_logger = logging.getLogger(__name__)
+
+PARAM_PREFIX = "google_calendar_sync."
+
+DEFAULT_RANGE_DAYS = 365
+# Safety guard defaults (system parameters deletion_guard_ratio and
+# deletion_guard_minimum): a pull deleting at least 10 events and more than
+# half of the account's synced ones waits for an administrator.
+DELETION_GUARD_RATIO = 0.5
+DELETION_GUARD_MINIMUM = 10
+# How long writes stop after Google's quotaExceeded: Google says "hours" and
+# publishes no figure; an hour, then one try tells whether it lifted.
+QUOTA_PAUSE = timedelta(hours=1)
+
+
+class DeletionHeld(Exception):
+    """The pull would delete more than the safety guard lets through.
+
+    Raised out of ``_sync_account`` with the pull half applied: the caller
+    rolls its transaction (or savepoint) back, then holds the account.
+    """
+
+    def __init__(self, count, total):
+        super().__init__(f"{count} of {total} synced events to delete")
+        self.count = count
+        self.total = total
+
+
+def _empty_counts():
+    return Counter(
+        {
+            "odoo_created": 0,
+            "odoo_updated": 0,
+            "odoo_deleted": 0,
+            "google_created": 0,
+            "google_updated": 0,
+            "google_deleted": 0,
+            "conflicts": 0,
+            "errors": 0,
+        }
+    )
+
+
+class SyncRun(EventPull, EventPush):
+    """One sync of one account: the state shared by its pull and its push."""
+
+    def __init__(self, env, account, client):
+        self.env = env
+        self.account = account
+        self.client = client
+        self.counts = _empty_counts()
+        self.messages = []
+        get_param = env["ir.config_parameter"].sudo().get_param
+        self.send_updates_setting = get_param(PARAM_PREFIX + "send_updates") or "all"
+        self.range_days = int(get_param(PARAM_PREFIX + "range_days") or DEFAULT_RANGE_DAYS)
+        # Before the first sync completes, nobody is e-mailed: the events are
+        # known to their attendees already.
+        self.first_sync = not account.last_sync
+        self.now = fields.Datetime.now()
+        self.user = account.user_id
+        self.email = (account.google_email or self.user.email_normalized or "").lower()
+        # The new contacts this whole sync may still create, shared by all its
+        # pulls (calendar.event._google_resolve_partners reads the limit).
+        self.contact_budget = ContactBudget(messages=self.messages)
+        self.Event = (
+            env["calendar.event"]
+            .sudo()
+            .with_context(active_test=False, **{CONTACT_BUDGET: self.contact_budget})
+        )
+        self.default_reminders = []
+        self.listed_tz = None
+        # Google answered quotaExceeded to a write of this run (event or series).
+        self.over_quota = False
+        self.recurring = RecurringSync(self)
+
+    @property
+    def calendar_tz(self):
+        """The calendar's zone as Google listed it, else the user's: read only
+        when an event needs it, so that an idle sync does not load the user."""
+        return self.listed_tz or self.user.tz or "UTC"
+
+    @functools.cached_property
+    def references(self):
+        """What the module wrote on Google is trusted only when it carries a
+        signature made with this database's secret (read when first needed)."""
+        return self.Event._google_references()
+
+    @functools.cached_property
+    def own_emails(self):
+        """The user's addresses in attendee lists: the connected Google address
+        and their partner's (read only when an event needs it)."""
+        return {self.email, self.user.partner_id.email_normalized} - {"", False, None}
+
+    def result(self):
+        return {**self.counts, "messages": self.messages}
+
+    def log(self, seconds):
+        """The one line per sync an operator reads: what moved each way, how fast."""
+        counts = self.counts
+        _logger.info(
+            "Google Calendar sync of account %s: Odoo +%d ~%d -%d, Google +%d ~%d -%d, "
+            "%d conflict(s), %d error(s), %.2fs",
+            self.account.id,
+            counts["odoo_created"],
+            counts["odoo_updated"],
+            counts["odoo_deleted"],
+            counts["google_created"],
+            counts["google_updated"],
+            counts["google_deleted"],
+            counts["conflicts"],
+            counts["errors"],
+            seconds,
+        )
+
+    def error(self, message, event=None):
+        """A problem with one event: logged, told to the user, and the sync goes on."""
+        _logger.warning("Google Calendar sync of %s: %s", self.email, message)
+        self.counts["errors"] += 1
+        self.messages.append(message)
+        if event:
+            event._google_post_note(message)
+
+    # ------------------------------------------------------------------
+    # Pull: Google -> Odoo
+    # ------------------------------------------------------------------
+
+    def pull(self):
+        listing = self._list()
+        self.default_reminders = listing.default_reminders
+        self.listed_tz = listing.time_zone
+        items = [item for item in listing.items if isinstance(item, dict) and item.get("id")]
+        self._apply_items(items, guard=True)
+        self.account.sync_token = listing.next_sync_token or False
+
+    def _list(self):
+        if self.account.sync_token:
+            try:
+                return self.client.list_events("primary", sync_token=self.account.sync_token)
+            except SyncTokenExpired:
+                _logger.info("Google Calendar: sync token of %s expired, full resync", self.email)
+        window = timedelta(days=self.range_days)
+        return self.client.list_events(
+            "primary", time_min=self.now - window, time_max=self.now + window
+        )
+
+    def _within_reach(self, events):
+        """Those of ``events`` a Google item of this account may be matched to:
+        the ones it keeps, and those its user organizes or attends in Odoo."""
+        if not events:
+            return events
+        partner = self.user.partner_id
+        return events.filtered(
+            lambda event: event.google_account_id == self.account
+            or self._speaks_for(event)
+            or partner in event.partner_ids
+        )
+
+    def _speaks_for(self, event, keeper=None):
+        """Whether this calendar's copy of ``event`` speaks for the whole meeting
+        (its title, times, guests, organizer): its user organizes it in Odoo, or
+        no Odoo user does and this is the copy Odoo follows it by (this account
+        keeps it, or Google named this account's address as its organizer).
+        Any other copy is a guest's: it brings the guest's own answer only.
+        ``keeper``: the account of the series the event is the first of."""
+        if event.user_id:
+            return event.user_id == self.user
+        return (keeper if keeper is not None else event.google_account_id) == self.account or (
+            event.google_organizer_email or ""
+        ).lower() == self.email
+
+    def as_guest(self, base, google_values):
+        """Google's ``google_values`` as a guest's pull may take them: ``base``
+        (what was agreed, else what Odoo holds) with the guest's own answer
+        from Google, and nothing else: a guest's calendar never renames, moves,
+        re-invites or re-organizes someone else's meeting."""
+        answers = {
+            attendee["email"]: attendee["status"]
+            for attendee in google_values.get("attendees") or ()
+            if attendee["email"] in self.own_emails
+        }
+        answer = next(iter(answers.values()), None)
+        restricted = dict(base)
+        restricted["attendees"] = [
+            {**attendee, "status": answer}
+            if answer and attendee["email"] in self.own_emails
+            else attendee
+            for attendee in base.get("attendees") or ()
+        ]
+        return restricted
+
+    def google_values(self, item, notes=None):
+        """A Google event's neutral values as Odoo would hold them (raises
+        ``InvalidEvent``), so that they compare with what Odoo holds."""
+        return self.Event._google_held_form(
+            from_google(
+                item,
+                default_reminders=self.default_reminders,
+                calendar_tz=self.calendar_tz,
+                notes=notes,
+            )
+        )
+
+    def _keepers(self, events):
+        """{event id: the account that keeps it in step, or None}: the calendar it
+        was agreed with, else its organizer's when the organizer syncs, as the push
+        has it. A meeting whose insert Google stored before the organizer's sync
+        lost its transaction has no calendar yet: a guest's pull must not take it,
+        or the guest's copy, which takes only the guest's own answer, would become
+        the one that sends the organizer's edits and the other guests' answers."""
+        account_of = self._organizer_accounts(
+            event.user_id for event in events if not event.google_account_id
+        )
+        return {
+            event.id: ownership.keeper(event.google_account_id, account_of.get(event.user_id.id))
+            for event in events
+        }
+
+    def _organizer_accounts(self, organizers):
+        """{user id: syncing account} of the ``organizers`` other than this user."""
+        user_ids = {user.id for user in organizers if user and user != self.user}
+        if not user_ids:
+            return {}
+        accounts = (
+            self.env["google.calendar.account"]
+            .sudo()
+            .search([("state", "in", SYNCING_STATES), ("user_id", "in", list(user_ids))])
+        )
+        return {account.user_id.id: account for account in accounts}
+
+    def _guard_deletions(self, count):
+        if self.account.deletions_confirmed:
+            return
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        ratio = float(get_param(PARAM_PREFIX + "deletion_guard_ratio") or DELETION_GUARD_RATIO)
+        minimum = int(get_param(PARAM_PREFIX + "deletion_guard_minimum") or DELETION_GUARD_MINIMUM)
+        total = self.Event.search_count(
+            [("google_account_id", "=", self.account.id), ("google_etag", "!=", False)]
+        )
+        if reconcile.deletion_needs_confirmation(total, count, threshold=ratio, minimum=minimum):
+            raise DeletionHeld(count, total)
+
+    def _organizes(self, values):
+        """Whether this calendar's user organizes the event of neutral ``values``."""
+        return values.get("organizer") in ("", self.email)
+
+    def _takes_over(self, event, item, keeper=None):
+        """Whether this account becomes the one that syncs ``event`` from another
+        calendar: only when its user organizes the meeting both in Odoo (what a
+        Google item says of itself proves nothing) and on Google (its copy is
+        the organizer's)."""
+        organizer = item.get("organizer")
+        email = organizer.get("email") if isinstance(organizer, dict) else None
+        return (
+            isinstance(email, str)
+            and email.lower() == self.email
+            and self._speaks_for(event, keeper)
+        )
+
+    def push(self):
+        paused_until = self.account.writes_paused_until
+        if paused_until and paused_until > self.now:
+            self.messages.append(self.account.last_error)
+            return
+        self._adopt_unsynced_events()
+        self.recurring.push()
+        self._push_events()
+        if self.over_quota:
+            # The calendar is read-only at Google for hours: sending more
+            # would only be refused. The changes stay pending meanwhile.
+            self.account._pause_writes(self.now + QUOTA_PAUSE)
+            self.messages.append(self.account.last_error)
+
+    def execute(self, calls, handlers):
+        """Send ``calls`` in batches and hand each result to its handler; the
+        one place where a write's outcome is first looked at (events, series
+        and deletions alike)."""
+        if not calls:
+            return
+        results = self.client.execute_batch(calls)
+        for handler, result in zip(handlers, results, strict=True):
+            self.note(result)
+            handler(result)
+
+    def note(self, result):
+        """Remember what concerns the whole calendar in a write's ``result``."""
+        if classify(result) is Outcome.PAUSE:
+            self.over_quota = True
+
+    def _adopt_unsynced_events(self):
+        """On the first sync, the user's own Odoo events in the window go to Google."""
+        if not self.first_sync:
+            return
+        window = timedelta(days=self.range_days)
+        self.Event.with_context(active_test=True).search(
+            [
+                ("user_id", "=", self.user.id),
+                ("google_id", "=", False),
+                ("recurrency", "=", False),
+                ("stop", ">=", self.now - window),
+                ("start", "<=", self.now + window),
+            ]
+        )._google_adopt()
+
+    def _send_updates(self, over):
+        if self.first_sync or over:
+            return "none"
+        return self.send_updates_setting

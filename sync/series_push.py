@@ -1,0 +1,375 @@
+"""Push of recurring series: masters, their exceptions, a guest's answers."""
+
+import json
+import logging
+from datetime import timedelta
+
+from ..engine import ownership, reconcile
+from ..engine import recurrence as rec_engine
+from ..engine import series as series_engine
+from ..engine.client import ApiCall
+from ..engine.errors import (
+    GoogleApiError,
+)
+from ..engine.mapping import (
+    InvalidEvent,
+    diff_fields,
+    is_cancelled,
+    normalize_email,
+    to_google,
+)
+from ..engine.outcomes import Outcome, classify
+from ..engine.references import EXT_SERIES_ID
+from ..models.calendar_event import FROM_GOOGLE
+
+_logger = logging.getLogger(__name__)
+
+
+def _dumps(values):
+    return json.dumps(values, sort_keys=True)
+
+
+class SeriesPush:
+    """The series half of a push (mixed into ``RecurringSync``)."""
+
+    # ------------------------------------------------------------------
+    # Push
+    # ------------------------------------------------------------------
+
+    def push(self):
+        """Write the dirty series of this account: masters first, then exceptions.
+
+        Two batches, because an exception can only be written once its master
+        exists on Google with the right start.
+        """
+        run = self.run
+        if run.first_sync:
+            # Series made in Odoo before the user connected go to Google too, when
+            # they reach into the sync window.
+            self.Recurrence.search(
+                [
+                    ("google_id", "=", False),
+                    ("base_event_id.user_id", "=", run.user.id),
+                    ("calendar_event_ids.stop", ">=", run.now - timedelta(days=run.range_days)),
+                ]
+            )._google_mark_dirty()
+        recurrences = self.Recurrence.search(
+            [
+                ("google_push_pending", "=", True),
+                *ownership.pushed_domain(run.account.id, run.user.id, "base_event_id.user_id"),
+            ]
+        )
+        if not recurrences:
+            return
+        occurrence_values = recurrences._google_occurrence_values()
+        calls, handlers, written = [], [], []
+        for recurrence in recurrences:
+            try:
+                series = recurrence._google_series_values(occurrence_values)[recurrence.id]
+            except InvalidEvent as error:
+                self._refuse(recurrence, self.env._("Not sent to Google: %(error)s", error=error))
+                continue
+            if series is not None and recurrence.google_etag and not self.run._organizes(series):
+                self._answer_as_attendee(recurrence, series)
+                continue
+            self._plan_master(recurrence, series, calls, handlers, written)
+        run.execute(calls, handlers)
+        calls, handlers = [], []
+        for recurrence, series in written:
+            if recurrence.exists() and recurrence.google_etag:
+                self._plan_exceptions(recurrence, series, calls, handlers)
+        run.execute(calls, handlers)
+
+    def _plan_master(self, recurrence, series, calls, handlers, written):
+        run = self.run
+        send_updates = run._send_updates(over=recurrence._is_event_over())
+        if series is None:
+            if recurrence.google_etag:
+                calls.append(
+                    ApiCall.delete("primary", recurrence.google_id, send_updates=send_updates)
+                )
+                handlers.append(lambda outcome: self._after_master_delete(recurrence, outcome))
+            else:
+                recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = False
+            return
+        if not recurrence.google_etag:
+            self._adopt_single_event(recurrence)
+        if not recurrence.google_etag:
+            if not recurrence.google_id:
+                recurrence.with_context(
+                    **{FROM_GOOGLE: True}
+                ).google_id = recurrence._google_next_id()
+            references = self.run.references
+            body = to_google(
+                series,
+                extended_shared=references.shared_properties(
+                    EXT_SERIES_ID, recurrence.id, recurrence.google_id
+                ),
+                extended_private=references.private_properties(
+                    reconcile.sent_digest(series), recurrence.google_id
+                ),
+            )
+            body["id"] = recurrence.google_id
+            calls.append(ApiCall.insert("primary", body, send_updates=send_updates))
+            handlers.append(
+                lambda outcome: self._after_master_write(recurrence, series, outcome, True)
+            )
+            written.append((recurrence, series))
+            return
+        agreed = recurrence._google_agreed()
+        changed = diff_fields(agreed, series) if agreed else None
+        written.append((recurrence, series))
+        if agreed is not None and not changed:
+            recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = False
+            return
+        calls.append(
+            ApiCall.patch(
+                "primary",
+                recurrence.google_id,
+                to_google(series, changed_fields=changed),
+                etag=recurrence.google_etag,
+                send_updates=send_updates,
+            )
+        )
+        handlers.append(
+            lambda outcome: self._after_master_write(recurrence, series, outcome, False)
+        )
+
+    def _adopt_single_event(self, recurrence):
+        """A synced single event made recurring in Odoo becomes a series on Google
+        under its own id (a patch adds the rule), instead of a second event."""
+        base = recurrence.base_event_id
+        if (
+            base.google_id
+            and base.google_etag
+            and not rec_engine.parse_instance_id(base.google_id)
+            and base._google_agreed()
+        ):
+            recurrence.with_context(**{FROM_GOOGLE: True}).write(
+                {
+                    "google_id": base.google_id,
+                    "google_etag": base.google_etag,
+                    "google_account_id": self.run.account.id,
+                    "google_agreed_values": base.google_agreed_values,
+                }
+            )
+            # From now on the base event is a plain occurrence of that series.
+            base.with_context(**{FROM_GOOGLE: True}).write(
+                {"google_etag": False, "google_agreed_values": False}
+            )
+
+    def _after_master_write(self, recurrence, series, outcome, created):
+        kind = classify(outcome)
+        if kind is Outcome.DUPLICATE:
+            self._after_lost_insert(recurrence)
+            return
+        if kind is not Outcome.AGREED:
+            self._failed(recurrence, outcome)
+            return
+        quiet = recurrence.with_context(**{FROM_GOOGLE: True})
+        quiet.write(
+            {
+                "google_etag": outcome.get("etag") or False,
+                "google_account_id": self.run.account.id,
+                "google_agreed_values": _dumps(series),
+                "google_push_pending": False,
+            }
+        )
+        recurrence._google_name_occurrences(self.run.account, series)
+        self.run.counts["google_created" if created else "google_updated"] += 1
+
+    def _after_lost_insert(self, recurrence):
+        """An earlier insert of this series was stored by Google before its answer
+        got lost: reconcile with what Google holds now, as a pull would (a guest
+        may have answered since); what Odoo changed since goes with the next push."""
+        try:
+            item = self.run.client.get_event("primary", recurrence.google_id)
+        except GoogleApiError as error:
+            self.run.note(error)
+            self._failed(recurrence, error)
+            return
+        if is_cancelled(item):
+            # Deleted on Google since: Odoo's series goes back under a new id.
+            self._send_again_as_new(recurrence)
+            return
+        google = self._google_series(item, recurrence)
+        if google is None:
+            return
+        self._reconcile_series(recurrence, item, google)
+        self.run.counts["google_created"] += 1
+
+    def _after_master_delete(self, recurrence, outcome):
+        if classify(outcome) in (Outcome.AGREED, Outcome.GONE):
+            recurrence.with_context(**{FROM_GOOGLE: True}).write(
+                {
+                    "google_id": False,
+                    "google_etag": False,
+                    "google_agreed_values": False,
+                    "google_push_pending": False,
+                }
+            )
+            self.run.counts["google_deleted"] += 1
+        else:
+            self._failed(recurrence, outcome)
+
+    def _own_status(self, values):
+        return next(
+            (a["status"] for a in values["attendees"] if a["email"] == self.run.email), None
+        )
+
+    def _answer_as_attendee(self, recurrence, series):
+        """Someone else's series: Google lets this user change only their own answer.
+
+        The answer goes to the master (the whole series) or to one instance, written
+        onto the attendee list Google holds right now (read first: Odoo's list may
+        word names differently, and Google refuses any other change). Rare enough
+        to be sent one by one. Other edits stay in Odoo, told once in the chatter.
+        """
+        agreed = recurrence._google_agreed() or series
+        state = {"google_agreed_values": _dumps(series), "google_push_pending": False}
+        if self._own_status(series) != self._own_status(agreed):
+            answer = self._send_answer(recurrence, recurrence.google_id, self._own_status(series))
+            if answer is None:
+                return
+            state["google_etag"] = answer.get("etag") or False
+        others = diff_fields(agreed, series) - {"attendees"}
+        if others:
+            recurrence.base_event_id._google_post_note(
+                self.env._(
+                    "Only the organizer can change %(fields)s of this series on Google: the "
+                    "change stays in Odoo.",
+                    fields=", ".join(sorted(others)),
+                )
+            )
+        values_by_event = recurrence._google_occurrence_values()
+        for event in recurrence._google_occurrences():
+            current = values_by_event[event.id]
+            original = recurrence._google_original_start(event, current)
+            on_google = event._google_agreed() or series_engine.occurrence_values(series, original)
+            status = self._own_status(current)
+            if status == self._own_status(on_google):
+                continue
+            instance = rec_engine.instance_id(recurrence.google_id, original)
+            answer = self._send_answer(recurrence, instance, status)
+            if answer is not None:
+                event.with_context(**{FROM_GOOGLE: True}).write(
+                    {
+                        "google_id": instance,
+                        "google_etag": answer.get("etag") or False,
+                        "google_agreed_values": _dumps(current),
+                    }
+                )
+        recurrence.with_context(**{FROM_GOOGLE: True}).write(state)
+
+    def _send_answer(self, recurrence, google_id, status):
+        """The event as Google holds it after the answer, or None (failure told)."""
+        client = self.run.client
+        try:
+            held = client.get_event("primary", google_id)
+            attendees = [
+                dict(attendee, responseStatus=status)
+                if normalize_email(attendee.get("email")) == self.run.email
+                else attendee
+                for attendee in held.get("attendees") or ()
+            ]
+            answer = client.patch_event(
+                "primary",
+                google_id,
+                {"attendees": attendees},
+                etag=held.get("etag"),
+                send_updates=self.run._send_updates(over=recurrence._is_event_over()),
+            )
+        except GoogleApiError as error:
+            self.run.note(error)
+            self._failed(recurrence, error, master=google_id == recurrence.google_id)
+            return None
+        self.run.counts["google_updated"] += 1
+        return answer
+
+    def _plan_exceptions(self, recurrence, series, calls, handlers):
+        """Patch each instance whose Odoo occurrence differs from Google's."""
+        values_by_event = recurrence._google_occurrence_values()
+        send_updates = self.run._send_updates(over=recurrence._is_event_over())
+        for event in recurrence._google_occurrences():
+            current = values_by_event[event.id]
+            original = recurrence._google_original_start(event, current)
+            plain = series_engine.occurrence_values(series, original)
+            on_google = event._google_agreed() or plain
+            if event.follow_recurrence:
+                # Odoo keeps it where the rule puts it: a time that differs is Odoo's
+                # arithmetic (pytz past 2037), not a move to send.
+                current = {**current, **{key: plain[key] for key in series_engine.TIME_KEYS}}
+            changed = diff_fields(on_google, current)
+            if not changed:
+                continue
+            try:
+                body = to_google(current, changed_fields=changed)
+            except InvalidEvent as error:
+                # Only this occurrence stays behind; the series and the others go on.
+                self.run.error(
+                    self.env._("Occurrence not sent to Google: %(error)s", error=error), event
+                )
+                continue
+            calls.append(
+                ApiCall.patch(
+                    "primary",
+                    rec_engine.instance_id(recurrence.google_id, original),
+                    body,
+                    send_updates=send_updates,
+                )
+            )
+            handlers.append(
+                lambda outcome, event=event, current=current, plain=plain: self._after_exception(
+                    event, current, plain, outcome
+                )
+            )
+
+    def _after_exception(self, event, current, plain, outcome):
+        if classify(outcome) is not Outcome.AGREED:
+            self._failed(event.recurrence_id, outcome, master=False)
+            return
+        event.with_context(**{FROM_GOOGLE: True}).write(
+            {
+                "google_id": outcome.get("id") or event.google_id,
+                "google_etag": outcome.get("etag") or False,
+                # Back to the series' values: a plain instance again.
+                "google_agreed_values": False if current == plain else _dumps(current),
+            }
+        )
+        self.run.counts["google_updated"] += 1
+
+    def _failed(self, recurrence, outcome, *, master=True):
+        """A write of ``recurrence`` that Google did not take: what happens to
+        the change follows the outcome, as for single events (a change Google
+        did not refuse stays pending: the next sync sends it)."""
+        kind = classify(outcome)
+        if master and kind is Outcome.GONE and recurrence.google_etag:
+            # Deleted on Google while edited in Odoo: the edit wins, as a new series
+            # (Google never takes a deleted id again).
+            recurrence.with_context(**{FROM_GOOGLE: True}).write(
+                {
+                    "google_id": recurrence._google_next_id(),
+                    "google_etag": False,
+                    "google_agreed_values": False,
+                }
+            )
+            self._keep_for_retry(recurrence, outcome)
+            return
+        if kind is Outcome.REFUSED:
+            self._refuse(
+                recurrence, self.env._("Google refused this series: %(error)s", error=outcome)
+            )
+            return
+        self._keep_for_retry(recurrence, outcome)
+
+    def _keep_for_retry(self, recurrence, outcome):
+        self.run.counts["errors"] += 1
+        _logger.info("Google Calendar: series %s kept for retry: %s", recurrence.id, outcome)
+        self.run.messages.append(
+            self.env._("Will retry %(name)s: %(error)s", name=recurrence.name, error=outcome)
+        )
+
+    def _refuse(self, recurrence, message):
+        """Tell the user, in the series' first event, and stop sending it until it changes."""
+        self.run.error(message, recurrence.base_event_id)
+        recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = False
