@@ -8,6 +8,7 @@ so the caller can show them instead of losing them silently.
 """
 
 import hashlib
+import html
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -72,6 +73,33 @@ class InvalidEvent(ValueError):
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+# Google holds a description as HTML (its own editor) or as plain text (other
+# calendar clients, the API): plain text has neither a tag nor an entity.
+_MARKUP = re.compile(r"<[a-zA-Z/!?]|&#?\w+;")
+
+
+def has_markup(text):
+    """Whether ``text`` holds a tag or an entity (else it is plain text)."""
+    return bool(_MARKUP.search(text))
+
+
+def is_plain_text(text):
+    """Whether Odoo's HTML sanitizer keeps ``text`` as it is in a paragraph, its
+    line breaks as ``<br>``: only printable characters, tabs and line breaks, no
+    ``<``, ``>`` or ``&``, and no leading white space (which it strips)."""
+    return (
+        bool(text)
+        and not text[0].isspace()
+        and all(char in "\n\t" or (char.isprintable() and char not in "<>&") for char in text)
+    )
+
+
+def plain_text_paragraph(text):
+    """Plain ``text`` as one HTML paragraph, its line breaks kept."""
+    escaped = html.escape(text, quote=False).replace("\n", "<br>")
+    return f"<p>{escaped}</p>"
 
 
 def normalize_email(value):

@@ -25,6 +25,7 @@ import hmac
 import json
 import secrets
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -282,6 +283,12 @@ def revoke_token(revoke_endpoint, token, *, session=None):
     except requests.RequestException:
         return False
     return response.status_code == 200
+
+
+def expiry_utc_naive(answer, now=None):
+    """The access token's expiry as a naive UTC datetime, as Odoo and google-auth
+    keep it."""
+    return datetime.fromtimestamp(expiry_from(answer, now), UTC).replace(tzinfo=None)
 
 
 def expiry_from(answer, now=None):

@@ -7,6 +7,10 @@ write the same meeting twice. These rules are the same for single events and
 for recurring series; the models pass account ids (or None) in.
 """
 
+# Account states in which a user's events are in the sync's scope. Paused and
+# stopped users keep their changes marked, pushed when the sync resumes.
+SYNCING_STATES = ("connected", "stopped", "error")
+
 
 def keeper(kept_by, organizer_account):
     """The account a meeting is read from and written to: the one both sides

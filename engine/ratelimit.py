@@ -229,3 +229,26 @@ class RetryPolicy:
         if self.clock() + wait - started > self.max_total:
             return None
         return wait
+
+
+class BudgetWatch:
+    """A request budget that remembers when it ran out, so that the sync
+    knows to schedule its own continuation."""
+
+    def __init__(self, budget):
+        self.budget = budget
+        self.retry_after = None
+
+    def acquire(self, count=1):
+        try:
+            return self.budget.acquire(count)
+        except RateBudgetExhausted as exc:
+            self.retry_after = exc.retry_after
+            raise
+
+    @property
+    def capacity(self):
+        return self.budget.capacity
+
+    def available(self):
+        return self.budget.available()

@@ -6,21 +6,23 @@ The sync itself (pull, push, reconcile) lives in ``sync/`` (run by
 the contract.
 """
 
-import html
 import json
 import logging
-import re
-from datetime import datetime, time
 
-import pytz
-
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import email_normalize, is_html_empty, ormcache
 
 from ..engine import ownership
-from ..engine.mapping import InvalidEvent, diff_fields, normalize_values
-from ..engine.people import DEFAULT_MAX_NEW_CONTACTS, ContactBudget
+from ..engine.mapping import (
+    InvalidEvent,
+    has_markup,
+    is_plain_text,
+    normalize_values,
+    plain_text_paragraph,
+)
+from ..engine.ownership import SYNCING_STATES
 from ..engine.references import References, new_google_id
+from ..sync import people
 
 _logger = logging.getLogger(__name__)
 
@@ -58,9 +60,17 @@ MAX_NEW_CONTACTS_PARAM = "google_calendar_sync.max_new_contacts_per_sync"
 # Guests listed in the chatter note of an event that left some out.
 _LEFT_OUT_SHOWN = 20
 
-# Account states in which a user's events are in the sync's scope. Paused and
-# stopped users keep their changes marked, pushed when the sync resumes.
-SYNCING_STATES = ("connected", "stopped", "error")
+# Set while Odoo rewrites a series into a new recurrence record ("all events" with a
+# new time or rule): the old record's Google series passes to the new one.
+KEEP_SERIES = "google_calendar_sync_keep_series"
+_GOOGLE_STATE_FIELDS = (
+    "google_id",
+    "google_etag",
+    "google_account_id",
+    "google_agreed_values",
+    "google_cancelled_starts",
+)
+
 
 # The name Odoo gives a meeting Google holds without a title.
 _UNTITLED = "(no title)"
@@ -91,28 +101,6 @@ def _utc_stamp(value):
 def _dumps_guests(attendees):
     """``google_guests_left_out`` of neutral ``attendees``: JSON, or False for none."""
     return json.dumps(attendees, sort_keys=True) if attendees else False
-
-
-# Google holds a description as HTML (its own editor) or as plain text (other
-# calendar clients, the API): plain text has neither a tag nor an entity.
-_MARKUP = re.compile(r"<[a-zA-Z/!?]|&#?\w+;")
-
-
-def is_plain_text(text):
-    """Whether Odoo's HTML sanitizer keeps ``text`` as it is in a paragraph, its
-    line breaks as ``<br>``: only printable characters, tabs and line breaks, no
-    ``<``, ``>`` or ``&``, and no leading white space (which it strips)."""
-    return (
-        bool(text)
-        and not text[0].isspace()
-        and all(char in "\n\t" or (char.isprintable() and char not in "<>&") for char in text)
-    )
-
-
-def plain_text_paragraph(text):
-    """Plain ``text`` as one HTML paragraph, its line breaks kept."""
-    escaped = html.escape(text, quote=False).replace("\n", "<br>")
-    return f"<p>{escaped}</p>"
 
 
 class CalendarEvent(models.Model):
@@ -218,18 +206,50 @@ class CalendarEvent(models.Model):
             to_sync = events.sudo().filtered("google_push_pending")
             to_sync.filtered(lambda event: not event.google_id)._google_choose_ids()
             to_sync._google_push_after_commit()
+            # Occurrences are synced through their series.
+            events.recurrence_id._google_mark_dirty()
         return events
 
     def write(self, vals):
+        # An occurrence taken out of its series changes that series on Google.
+        detached_from = (
+            self.recurrence_id if "recurrence_id" in vals else self.env["calendar.recurrence"]
+        )
         result = super().write(vals)
-        if not self.env.context.get(FROM_GOOGLE) and SYNCED_FIELDS.intersection(vals):
-            self._google_mark_dirty()
+        if not self.env.context.get(FROM_GOOGLE):
+            if SYNCED_FIELDS.intersection(vals):
+                self._google_mark_dirty()
+            detached_from._google_mark_dirty()
         return result
 
     def unlink(self):
+        recurrences = self.recurrence_id
         if not self.env.context.get(FROM_GOOGLE):
             self._google_queue_deletions()
-        return super().unlink()
+        result = super().unlink()
+        if not self.env.context.get(FROM_GOOGLE):
+            # A deleted occurrence becomes an EXDATE of the master.
+            recurrences.exists()._google_mark_dirty()
+        return result
+
+    def _rewrite_recurrence(self, values, time_values, recurrence_values):
+        """Odoo replaces the recurrence record on an "all events" change of time or
+        rule; on Google it stays the same series, so its identity moves over."""
+        old = self.recurrence_id.sudo()
+        base_event = old.base_event_id or old._get_first_event(include_outliers=False)
+        state = {name: old[name] for name in _GOOGLE_STATE_FIELDS}
+        state["google_account_id"] = old.google_account_id.id
+        result = super(CalendarEvent, self.with_context(**{KEEP_SERIES: True}))._rewrite_recurrence(
+            values, time_values, recurrence_values
+        )
+        new = base_event.recurrence_id.sudo()
+        if old.exists() or not new or not state["google_id"] or new.google_id:
+            return result
+        # The occurrences Odoo made anew hold no instance id yet: until the push
+        # names them, they are where the rule puts them.
+        new.with_context(**{FROM_GOOGLE: True}).write({**state, "google_push_pending": False})
+        new._google_mark_dirty()
+        return result
 
     @api.model
     def _google_syncing_accounts(self, user_ids):
@@ -253,9 +273,14 @@ class CalendarEvent(models.Model):
         An event that has no Google id yet gets one now, in the transaction of
         the change, so that it is stored before any insert is attempted.
         """
+        # Occurrences are synced through their series: the series is marked.
+        occurrences = self.filtered("recurrence_id")
+        occurrences.recurrence_id._google_mark_dirty()
         # The sync state is the sync's own, whoever made the change.
-        candidates = self.sudo().filtered(
-            lambda event: not event.recurrency and not event.google_push_pending
+        candidates = (
+            (self - occurrences)
+            .sudo()
+            .filtered(lambda event: not event.recurrency and not event.google_push_pending)
         )
         without_id = candidates.filtered(lambda event: not event.google_id)
         if without_id:
@@ -348,35 +373,6 @@ class CalendarEvent(models.Model):
         values = dict(self.env.cr.fetchall())
         return values.get("database.secret"), values.get("database.uuid")
 
-    def _google_successor_id(self):
-        """The Google id this event takes once Google deleted its current one.
-
-        Derived from the current id rather than drawn at random: when the
-        transaction that re-created the event is lost after Google stored the
-        insert, the next attempt sends the same id and meets 409, not a twin.
-        """
-        self.ensure_one()
-        return self._google_references().stable_id("event", str(self.id), self.google_id or "")
-
-    def _google_adopt(self):
-        """Bring events that predate the sync into it: dirty, with a Google id
-        derived from the database and the record. The same id on every attempt,
-        so an insert whose transaction was rolled back after Google stored it
-        meets 409 on the next attempt instead of creating a twin."""
-        if not self:
-            return
-        references = self._google_references()
-        google_ids = [references.stable_id("event", str(event_id)) for event_id in self.ids]
-        self.flush_recordset(["google_id", "google_push_pending"])
-        self.env.cr.execute(
-            """UPDATE calendar_event AS event
-                  SET google_id = chosen.google_id, google_push_pending = TRUE
-                 FROM unnest(%s::int[], %s::varchar[]) AS chosen(id, google_id)
-                WHERE event.id = chosen.id""",
-            [self.ids, google_ids],
-        )
-        self.invalidate_recordset(["google_id", "google_push_pending"])
-
     def _google_store_agreed(self):
         """Record the current values as what both sides agree on (one query).
 
@@ -419,13 +415,11 @@ class CalendarEvent(models.Model):
         knows each organizer and attendee of these events by.
 
         A user's connected Google address when there is one, as the pull
-        matches people by it (``_google_resolve_partners``): read with the
+        matches people by it (``sync.odoo_writer.resolve_partners``): read with the
         Odoo e-mail instead, every guest list would differ from Google's.
         """
         users, partners = self.user_id, self.attendee_ids.partner_id
-        by_user, by_partner = self.env["google.calendar.account"]._confirmed_addresses(
-            users.ids, partners.ids
-        )
+        by_user, by_partner = people.confirmed_addresses(self.env, users.ids, partners.ids)
         for user in users:
             by_user.setdefault(user.id, email_normalize(user.email or ""))
         for partner in partners:
@@ -526,254 +520,8 @@ class CalendarEvent(models.Model):
         return self.privacy or ""
 
     # ------------------------------------------------------------------
-    # Neutral values -> Odoo values
+    # Google's values in the form Odoo holds them
     # ------------------------------------------------------------------
-
-    @api.model
-    def _google_confirmed_people(self, values_list):
-        """``google.calendar.account._confirmed_people`` of every organizer and
-        attendee of ``values_list``, in one query for both resolutions."""
-        emails = {values.get("organizer") for values in values_list} | {
-            attendee["email"] for values in values_list for attendee in values.get("attendees", ())
-        }
-        return self.env["google.calendar.account"]._confirmed_people(sorted(emails - {"", None}))
-
-    @api.model
-    def _google_resolve_partners(self, values_list, confirmed, kept_out=None):
-        """{normalized e-mail: partner} for the attendees of ``values_list``.
-
-        An address is a user's partner only when it is the Google address that
-        user connected (``google.calendar.account._confirmed_people``); else
-        the oldest active contact with that e-mail that is no user's partner
-        (a user's partner carries the e-mail the user chose); else a new
-        contact, tagged, as long as the sync's budget of new contacts lasts.
-        The addresses beyond it are missing from the answer: the callers keep
-        those guests aside (``google_guests_left_out``), on Google only.
-        ``kept_out`` (a set per values) names the guests an event left out
-        before: no contact is created for them later, or an invitation's
-        flood would come in by the budget's worth each time it changes.
-        ``confirmed`` is ``_google_confirmed_people`` of (at least) these
-        values. One query, and one batch create.
-        """
-        names = {}
-        for values in values_list:
-            for attendee in values.get("attendees", ()):
-                names.setdefault(attendee["email"], attendee.get("name") or "")
-        emails = [email for email in names if email]
-        if not emails:
-            return {}
-        Partner = self.env["res.partner"].sudo()
-        by_email = {
-            email: Partner.browse(confirmed[email][1]) for email in emails if email in confirmed
-        }
-        unmatched = [email for email in emails if email not in by_email]
-        if unmatched:
-            contacts = Partner.with_context(active_test=False).search(
-                [
-                    ("email_normalized", "in", unmatched),
-                    ("active", "=", True),
-                    # Archived users too: their partners are theirs all the same.
-                    ("user_ids", "=", False),
-                ],
-                order="id",
-            )
-            for contact in contacts:
-                by_email.setdefault(contact.email_normalized, contact)
-        missing_by_event = [
-            [
-                a["email"]
-                for a in values.get("attendees", ())
-                if a["email"] not in by_email and a["email"] not in excluded
-            ]
-            for values, excluded in zip(
-                values_list, kept_out or [()] * len(values_list), strict=True
-            )
-        ]
-        missing_by_event = [missing for missing in missing_by_event if missing]
-        if not missing_by_event:
-            return by_email
-        budget = self._google_contact_budget()
-        chosen = budget.take(missing_by_event)
-        if chosen:
-            tag_id = self.env["ir.model.data"]._xmlid_to_res_id(
-                "google_calendar_sync.partner_category_google_contact", raise_if_not_found=False
-            )
-            # No "contact created" note on each: the sync creates them in bulk.
-            created = Partner.with_context(mail_create_nolog=True).create(
-                [
-                    {
-                        "name": names[email] or email,
-                        "email": email,
-                        "category_id": [Command.link(tag_id)] if tag_id else [],
-                    }
-                    for email in chosen
-                ]
-            )
-            # Their (empty) meetings are in the cache: left there, Odoo would
-            # update that list for every event these partners attend below.
-            created.invalidate_recordset(["meeting_ids"])
-            by_email.update(zip(chosen, created, strict=True))
-        left_out = {email for missing in missing_by_event for email in missing} - set(chosen)
-        if left_out:
-            self._google_tell_contacts_ran_short(budget, len(left_out))
-        return by_email
-
-    @api.model
-    def _google_contact_budget(self):
-        """The sync's budget of new contacts (its limit read on first need), or a
-        budget of this call's own outside a sync."""
-        budget = self.env.context.get(CONTACT_BUDGET) or ContactBudget()
-        if budget.limit is None:
-            value = self.env["ir.config_parameter"].sudo().get_param(MAX_NEW_CONTACTS_PARAM)
-            try:
-                budget.limit = max(0, int(value)) if value else DEFAULT_MAX_NEW_CONTACTS
-            except ValueError:
-                _logger.warning("%s is not a number: %r", MAX_NEW_CONTACTS_PARAM, value)
-                budget.limit = DEFAULT_MAX_NEW_CONTACTS
-        return budget
-
-    @api.model
-    def _google_tell_contacts_ran_short(self, budget, count):
-        _logger.warning(
-            "Google Calendar sync: %s guest address(es) not imported, the limit of %s new "
-            "contacts per synchronization is reached",
-            count,
-            budget.limit,
-        )
-        if budget.told or budget.messages is None:
-            return
-        budget.told = True
-        budget.messages.append(
-            self.env._(
-                "Some guests were not imported into Odoo: one synchronization creates at most "
-                "%(limit)s new contacts. They remain guests on Google; each meeting concerned "
-                "says so in its chatter.",
-                limit=budget.limit,
-            )
-        )
-
-    @api.model
-    def _google_split_guests(self, attendees, partners):
-        """``(imported, left_out)`` of neutral ``attendees``: ``(partner,
-        attendee)`` pairs of those ``partners`` resolved, and the attendees
-        that got no partner."""
-        imported, left_out = [], []
-        for attendee in attendees:
-            partner = partners.get(attendee["email"])
-            if partner:
-                imported.append((partner, attendee))
-            else:
-                left_out.append(attendee)
-        return imported, left_out
-
-    def _google_note_guests_left_out(self):
-        """Tell, in the chatter, that these events left guests out: once per
-        event, and once for the occurrences of one series."""
-        limit = self._google_contact_budget().limit
-        told_series = set()
-        for event in self:
-            series = event.recurrence_id.id
-            if series and series in told_series:
-                continue
-            told_series.add(series)
-            left_out = [attendee["email"] for attendee in event._google_left_out()]
-            shown = ", ".join(left_out[:_LEFT_OUT_SHOWN])
-            if len(left_out) > _LEFT_OUT_SHOWN:
-                shown += ", …"
-            event._google_post_note(
-                self.env._(
-                    "%(count)s guests of this meeting on Google were not imported into Odoo: one "
-                    "synchronization creates at most %(limit)s new contacts, and no contact is "
-                    "created for them later. They remain guests on Google, and the "
-                    "synchronization does not remove them: %(emails)s",
-                    count=len(left_out),
-                    limit=limit,
-                    emails=shown,
-                )
-            )
-
-    @api.model
-    def _google_resolve_alarms(self, values_list):
-        """{(method, minutes): calendar.alarm}, matching existing alarms first."""
-        wanted = {
-            (alarm["method"], alarm["minutes"])
-            for values in values_list
-            for alarm in values.get("alarms", ())
-        }
-        if not wanted:
-            return {}
-        Alarm = self.env["calendar.alarm"].sudo()
-        type_by_method = {method: kind for kind, method in _ALARM_METHOD_BY_TYPE.items()}
-        existing = Alarm.search(
-            [("duration_minutes", "in", list({minutes for _method, minutes in wanted}))], order="id"
-        )
-        by_key = {}
-        for alarm in existing:
-            by_key.setdefault(
-                (_ALARM_METHOD_BY_TYPE[alarm.alarm_type], alarm.duration_minutes), alarm
-            )
-        missing = sorted(wanted - by_key.keys())
-        if missing:
-            created = Alarm.create(
-                [
-                    self._google_alarm_vals(type_by_method[method], minutes)
-                    for method, minutes in missing
-                ]
-            )
-            by_key.update(zip(missing, created, strict=True))
-        return by_key
-
-    @api.model
-    def _google_alarm_vals(self, alarm_type, minutes):
-        interval, duration = next(
-            (
-                (unit, minutes // size)
-                for unit, size in (("days", 1440), ("hours", 60))
-                if minutes and minutes % size == 0
-            ),
-            ("minutes", minutes),
-        )
-        label = dict(self.env["calendar.alarm"]._interval_selection)[interval]
-        kind = "Email" if alarm_type == "email" else "Notification"
-        return {
-            "name": f"{kind} - {duration} {label}",
-            "alarm_type": alarm_type,
-            "duration": duration,
-            "interval": interval,
-        }
-
-    @api.model
-    def _google_resolve_organizers(self, values_list, confirmed):
-        """{normalized e-mail: res.users} for the organizers that are Odoo users:
-        by the Google address a user connected only (see ``_google_resolve_partners``)."""
-        Users = self.env["res.users"].sudo()
-        return {
-            values["organizer"]: Users.browse(confirmed[values["organizer"]][0])
-            for values in values_list
-            if values.get("organizer") in confirmed
-        }
-
-    @api.model
-    def _google_time_vals(self, values):
-        if values["allday"]:
-            start = fields.Date.to_date(values["start"])
-            stop = fields.Date.to_date(values["stop"])
-            return {
-                "allday": True,
-                # Odoo stores an all-day event as midnight to midnight of its
-                # first and last (inclusive) day.
-                "start": datetime.combine(start, time.min),
-                "stop": datetime.combine(stop, time.min),
-            }
-        return {
-            "allday": False,
-            # Neutral stamps are "YYYY-MM-DDTHH:MM:SSZ": fromisoformat without
-            # the Z is several times faster than strptime on a large import.
-            "start": datetime.fromisoformat(values["start"][:-1]),
-            "stop": datetime.fromisoformat(values["stop"][:-1]),
-            "start_date": False,
-            "stop_date": False,
-        }
 
     @api.model
     def _google_held_form(self, values):
@@ -792,7 +540,7 @@ class CalendarEvent(models.Model):
     def _google_held_description(self, description):
         if not description:
             return ""
-        if not _MARKUP.search(description):
+        if not has_markup(description):
             # Plain text: read as HTML, its line breaks would be lost.
             paragraph = plain_text_paragraph(description)
             if is_plain_text(description):
@@ -802,191 +550,6 @@ class CalendarEvent(models.Model):
             description = paragraph
         held = self._fields["description"].convert_to_cache(description, self)
         return "" if is_html_empty(held) else str(held)
-
-    @api.model
-    def _google_scalar_vals(self, values, organizers, alarms, account=None):
-        """Odoo values of the neutral ``values`` but the guests; ``account`` is
-        the calendar the event comes from (a ``google.calendar.account``)."""
-        timezone = values.get("timezone") or ""
-        organizer = organizers.get(values.get("organizer"))
-        return {
-            "name": values["name"] or _UNTITLED,
-            "description": values["description"] or False,
-            "location": values["location"] or False,
-            **self._google_privacy_vals(values["privacy"], organizer, account),
-            "show_as": values["show_as"] or "busy",
-            "videocall_location": values["videocall"] or False,
-            "google_timezone": timezone if timezone in pytz.all_timezones_set else False,
-            "user_id": organizer.id if organizer else False,
-            "google_organizer_email": False if organizer else (values.get("organizer") or False),
-            "alarm_ids": [
-                Command.set(
-                    [alarms[(alarm["method"], alarm["minutes"])].id for alarm in values["alarms"]]
-                )
-            ],
-            **self._google_time_vals(values),
-        }
-
-    @api.model
-    def _google_privacy_vals(self, privacy, organizer, account):
-        """``privacy`` and ``google_defaulted_privacy`` for Google's neutral ``privacy``.
-
-        Google's default ("") on an invitation whose organizer is no Odoo user
-        becomes the default privacy of the user whose calendar it came from:
-        Odoo would otherwise show a stranger's invitation to that user to
-        every colleague (no organizer, no default to apply). That choice is
-        Odoo's alone: remembered, it reads back as Google's default
-        (``_google_privacy``), so the guest never sends it to the organizer.
-        """
-        if privacy or organizer or not account:
-            return {"privacy": privacy or False, "google_defaulted_privacy": False}
-        chosen = account.sudo().user_id.calendar_default_privacy or False
-        return {"privacy": chosen, "google_defaulted_privacy": chosen}
-
-    @api.model
-    def _google_accounts(self, account_ids):
-        """{id: google.calendar.account} of ``account_ids``, read together when needed."""
-        accounts = self.env["google.calendar.account"].sudo().browse(set(account_ids) - {False})
-        return {account.id: account for account in accounts}
-
-    @api.model
-    def _google_create_from_values(self, items):
-        """Create one Odoo event per ``(neutral values, extra vals)`` in one batch."""
-        values_list = [values for values, _extra in items]
-        confirmed = self._google_confirmed_people(values_list)
-        partners = self._google_resolve_partners(values_list, confirmed)
-        alarms = self._google_resolve_alarms(values_list)
-        organizers = self._google_resolve_organizers(values_list, confirmed)
-        accounts = self._google_accounts(extra.get("google_account_id") for _v, extra in items)
-        vals_list = []
-        for values, extra in items:
-            imported, left_out = self._google_split_guests(values["attendees"], partners)
-            scalar = self._google_scalar_vals(
-                values, organizers, alarms, accounts.get(extra.get("google_account_id"))
-            )
-            vals_list.append(
-                {
-                    **scalar,
-                    # Stored computed fields given their value now, as their
-                    # computes would: Odoo otherwise computes them after the
-                    # insert and updates every row again (a fifth of an import).
-                    "duration": self._get_duration(scalar["start"], scalar["stop"]),
-                    "partner_ids": [Command.set([partner.id for partner, _a in imported])],
-                    "attendee_ids": [
-                        Command.create(
-                            {
-                                "partner_id": partner.id,
-                                "state": attendee["status"],
-                                "common_name": partner.name or partner.email,
-                            }
-                        )
-                        for partner, attendee in imported
-                    ],
-                    "google_guests_left_out": _dumps_guests(left_out),
-                    **extra,
-                }
-            )
-        # Odoo's create schedules the reminders while gathering the events one
-        # union at a time, quadratic in a bulk import: they are scheduled here.
-        events = self._google_quiet().with_context(dont_notify=True).create(vals_list)
-        events.filtered(lambda event: not event.allday and event.alarm_ids)._google_setup_alarms()
-        events.filtered("google_guests_left_out")._google_note_guests_left_out()
-        return events
-
-    def _google_setup_alarms(self):
-        """Schedule the reminders of these events as Odoo's create would: the
-        events with reminders Odoo sends through its cron (e-mail, SMS) go
-        through Odoo's scheduling; the attendees of the others only need
-        their next pop-up computed, once for all of them."""
-        trigger_types = self._get_trigger_alarm_types()
-        with_triggers = self.filtered(
-            lambda event: any(alarm.alarm_type in trigger_types for alarm in event.alarm_ids)
-        )
-        with_triggers._setup_alarms()
-        now = fields.Datetime.now()
-        to_notify = (self - with_triggers).filtered(
-            lambda event: event.stop >= now
-            and any(alarm.alarm_type == "notification" for alarm in event.alarm_ids)
-        )
-        if to_notify:
-            self.env["calendar.alarm_manager"]._notify_next_alarm(to_notify.partner_ids.ids)
-
-    def _google_write_values(self, values_by_event, extra_by_event=None):
-        """Bring each event to its neutral values, writing only what differs."""
-        extra_by_event = extra_by_event or {}
-        values_list = list(values_by_event.values())
-        address_book = self._google_address_book()
-        current = self._google_neutral_values(address_book)
-        confirmed = self._google_confirmed_people(values_list)
-        # Guests are looked up only where the guest list changed: an event
-        # whose guests are as Odoo holds them creates no contact.
-        guests_changed = self.filtered(
-            lambda event: current[event.id]["attendees"] != values_by_event[event.id]["attendees"]
-        )
-        partners = self._google_resolve_partners(
-            [values_by_event[event.id] for event in guests_changed],
-            confirmed,
-            [{guest["email"] for guest in event._google_left_out()} for event in guests_changed],
-        )
-        alarms = self._google_resolve_alarms(values_list)
-        organizers = self._google_resolve_organizers(values_list, confirmed)
-        accounts = self._google_accounts(
-            extra_by_event.get(event.id, {}).get("google_account_id") or event.google_account_id.id
-            for event in self
-        )
-        emails_of_partners = dict(address_book[1])
-        emails_of_partners.update((partner.id, email) for email, partner in partners.items())
-        newly_left_out = self.browse()
-        for event in self._google_quiet():
-            values = values_by_event[event.id]
-            before = current[event.id]
-            extra = extra_by_event.get(event.id, {})
-            account = accounts.get(extra.get("google_account_id") or event.google_account_id.id)
-            scalar = self._google_scalar_vals(values, organizers, alarms, account)
-            vals = dict(extra)
-            for key in diff_fields(before, values):
-                vals.update({name: scalar[name] for name in _ODOO_FIELDS_BY_KEY.get(key, ())})
-            attendees_changed = before["attendees"] != values["attendees"]
-            if attendees_changed:
-                imported, left_out = self._google_split_guests(values["attendees"], partners)
-                vals["partner_ids"] = [Command.set([partner.id for partner, _a in imported])]
-                vals["google_guests_left_out"] = _dumps_guests(left_out)
-                if left_out and not event.google_guests_left_out:
-                    newly_left_out |= event
-            if vals:
-                event.write(vals)
-            # Odoo resets the organizer's answer when someone else moves the
-            # event (the sync is someone else); Google's answers stand.
-            if attendees_changed or "start" in vals:
-                event._google_set_attendee_states(emails_of_partners, values["attendees"])
-        newly_left_out._google_note_guests_left_out()
-
-    def _google_set_attendee_states(self, emails_of_partners, attendees):
-        """Give each attendee the answer Google lists for its address
-        (``emails_of_partners``: {partner id: address Google knows it by})."""
-        self.ensure_one()
-        status_by_email = {attendee["email"]: attendee["status"] for attendee in attendees}
-        by_status = {}
-        for attendee in self.attendee_ids:
-            status = status_by_email.get(emails_of_partners.get(attendee.partner_id.id))
-            if status and attendee.state != status:
-                by_status[status] = by_status.get(status, attendee.browse()) | attendee
-        for status, group in by_status.items():
-            group.write({"state": status})
-
-    def _google_quiet(self):
-        """This recordset in a context where writes pulled from Google neither
-        mark dirty, nor send Odoo's invitation mails, nor touch descriptions."""
-        return self.with_context(
-            **{
-                FROM_GOOGLE: True,
-                "no_mail_to_attendees": True,
-                "skip_attendee_notification": True,
-                "skip_contact_description": True,
-                "mail_create_nolog": True,
-                "mail_notrack": True,
-            }
-        )
 
     # ------------------------------------------------------------------
     # Invitations: Google e-mails the attendees of synced events

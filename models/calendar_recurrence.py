@@ -17,11 +17,7 @@ from ..engine import ownership
 from ..engine import recurrence as rec_engine
 from ..engine import series as series_engine
 from ..engine.mapping import InvalidEvent
-from .calendar_event import FROM_GOOGLE
-
-# Set while Odoo rewrites a series into a new recurrence record ("all events" with a
-# new time or rule): the old record's Google series passes to the new one.
-KEEP_SERIES = "google_calendar_sync_keep_series"
+from .calendar_event import FROM_GOOGLE, KEEP_SERIES
 
 # Recurrence fields whose change changes the rule sent to Google.
 RULE_FIELDS = frozenset(
@@ -44,13 +40,6 @@ RULE_FIELDS = frozenset(
         "byday",
         "event_tz",
     }
-)
-_GOOGLE_STATE_FIELDS = (
-    "google_id",
-    "google_etag",
-    "google_account_id",
-    "google_agreed_values",
-    "google_cancelled_starts",
 )
 
 
@@ -369,56 +358,3 @@ class CalendarRecurrence(models.Model):
         if vals["end_type"] == "forever":
             vals.pop("count", None)
         return vals
-
-
-class CalendarEvent(models.Model):
-    _inherit = "calendar.event"
-
-    def _google_mark_dirty(self):
-        """Occurrences are synced through their series: mark the series instead."""
-        occurrences = self.filtered("recurrence_id")
-        occurrences.recurrence_id._google_mark_dirty()
-        return super(CalendarEvent, self - occurrences)._google_mark_dirty()
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        events = super().create(vals_list)
-        if not self.env.context.get(FROM_GOOGLE):
-            events.recurrence_id._google_mark_dirty()
-        return events
-
-    def unlink(self):
-        recurrences = self.recurrence_id
-        result = super().unlink()
-        if not self.env.context.get(FROM_GOOGLE):
-            # A deleted occurrence becomes an EXDATE of the master.
-            recurrences.exists()._google_mark_dirty()
-        return result
-
-    def write(self, vals):
-        detached_from = (
-            self.recurrence_id if "recurrence_id" in vals else self.env["calendar.recurrence"]
-        )
-        result = super().write(vals)
-        if detached_from and not self.env.context.get(FROM_GOOGLE):
-            detached_from._google_mark_dirty()
-        return result
-
-    def _rewrite_recurrence(self, values, time_values, recurrence_values):
-        """Odoo replaces the recurrence record on an "all events" change of time or
-        rule; on Google it stays the same series, so its identity moves over."""
-        old = self.recurrence_id.sudo()
-        base_event = old.base_event_id or old._get_first_event(include_outliers=False)
-        state = {name: old[name] for name in _GOOGLE_STATE_FIELDS}
-        state["google_account_id"] = old.google_account_id.id
-        result = super(CalendarEvent, self.with_context(**{KEEP_SERIES: True}))._rewrite_recurrence(
-            values, time_values, recurrence_values
-        )
-        new = base_event.recurrence_id.sudo()
-        if old.exists() or not new or not state["google_id"] or new.google_id:
-            return result
-        # The occurrences Odoo made anew hold no instance id yet: until the push
-        # names them, they are where the rule puts them.
-        new.with_context(**{FROM_GOOGLE: True}).write({**state, "google_push_pending": False})
-        new._google_mark_dirty()
-        return result

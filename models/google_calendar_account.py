@@ -1,6 +1,6 @@
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from google.oauth2.credentials import Credentials
 
@@ -11,9 +11,8 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..engine import oauth, ownership
 from ..engine.client import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
-from ..engine.ratelimit import DEFAULT_REQUESTS_PER_MINUTE, MinuteWindow, RateLimiters
+from ..engine.ratelimit import DEFAULT_REQUESTS_PER_MINUTE, BudgetWatch, MinuteWindow, RateLimiters
 from ..sync.run import PARAM_PREFIX, DeletionHeld
-from .calendar_event import SYNCING_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -179,60 +178,6 @@ class GoogleCalendarAccount(models.Model):
         account = accounts.search([("user_id", "=", user.id)], limit=1)
         return account or accounts.create({"user_id": user.id})
 
-    # -- people --------------------------------------------------------------
-    # The address of the Google account a user connected is the one address
-    # Google vouches for (the sync reads it from Google, the user never types
-    # it). A user's Odoo e-mail is no proof: users change it themselves (My
-    # Preferences), so matching it would let anyone take anyone's place in
-    # the meetings imported from Google.
-
-    @api.model
-    def _confirmed_people(self, emails):
-        """{normalized e-mail: (user id, partner id)} of the ``emails`` that are
-        a user's connected Google address. When several users connected the
-        same Google account, the one syncing it is taken, then the first."""
-        if not emails:
-            return {}
-        self._flush_people()
-        self.env.cr.execute(
-            """SELECT lower(account.google_email), users.id, users.partner_id
-                 FROM google_calendar_account AS account
-                 JOIN res_users AS users ON users.id = account.user_id
-                WHERE lower(account.google_email) = ANY(%s)
-                ORDER BY account.state IN %s DESC, account.id""",
-            [list(emails), SYNCING_STATES],
-        )
-        people = {}
-        for email, user_id, partner_id in self.env.cr.fetchall():
-            people.setdefault(email, (user_id, partner_id))
-        return people
-
-    @api.model
-    def _confirmed_addresses(self, user_ids, partner_ids):
-        """The connected Google address of each of ``user_ids``, and of each of
-        ``partner_ids`` that is a user's partner: ``({user id: e-mail},
-        {partner id: e-mail})``, one query."""
-        if not (user_ids or partner_ids):
-            return {}, {}
-        self._flush_people()
-        self.env.cr.execute(
-            """SELECT users.id, users.partner_id, lower(account.google_email)
-                 FROM google_calendar_account AS account
-                 JOIN res_users AS users ON users.id = account.user_id
-                WHERE account.google_email != ''
-                  AND (users.id = ANY(%s) OR users.partner_id = ANY(%s))""",
-            [list(user_ids), list(partner_ids)],
-        )
-        by_user, by_partner = {}, {}
-        for user_id, partner_id, email in self.env.cr.fetchall():
-            by_user[user_id] = by_partner[partner_id] = email
-        return by_user, by_partner
-
-    @api.model
-    def _flush_people(self):
-        self.env["google.calendar.account"].flush_model(["google_email", "state", "user_id"])
-        self.env["res.users"].flush_model(["partner_id"])
-
     # -- OAuth ---------------------------------------------------------------
 
     def _authorization_url(self, nonce, return_path):
@@ -331,7 +276,7 @@ class GoogleCalendarAccount(models.Model):
             {
                 "state": "connected",
                 "access_token": answer["access_token"],
-                "access_token_expiry": _utc_naive(oauth.expiry_from(answer)),
+                "access_token_expiry": oauth.expiry_utc_naive(answer),
                 "refresh_token": answer["refresh_token"],
                 "granted_scope": " ".join(str(answer.get("scope") or "").split())
                 or " ".join(oauth.CALENDAR_SCOPES),
@@ -374,7 +319,7 @@ class GoogleCalendarAccount(models.Model):
             config["api_root"],
             credentials,
             on_token_refresh=self._store_refreshed_token,
-            rate_limiter=_BudgetWatch(self._rate_budget(per_minute)),
+            rate_limiter=BudgetWatch(self._rate_budget(per_minute)),
             # A batch is paid for in full before it is sent: it must fit in the budget.
             batch_size=min(batch_size, per_minute),
         )
@@ -456,7 +401,7 @@ class GoogleCalendarAccount(models.Model):
             # The id of the primary calendar is the address of the Google
             # account. Read on the first sync after every connection, since
             # another Google account may be behind a new grant: people are
-            # matched by this address (``_confirmed_people``), so it must be
+            # matched by this address (``sync.people.confirmed_people``), so it must be
             # the one Google vouches for now. Later syncs need no request.
             self.google_email = client.get_calendar("primary").get("id") or False
         counts = self.env["google.calendar.synchronizer"]._sync_account(self, client)
@@ -647,32 +592,5 @@ class GoogleCalendarAccount(models.Model):
         self.write({"writes_paused_until": until, "last_error": message})
 
 
-class _BudgetWatch:
-    """A request budget that remembers when it ran out, so that the sync
-    knows to schedule its own continuation."""
-
-    def __init__(self, budget):
-        self.budget = budget
-        self.retry_after = None
-
-    def acquire(self, count=1):
-        try:
-            return self.budget.acquire(count)
-        except RateBudgetExhausted as exc:
-            self.retry_after = exc.retry_after
-            raise
-
-    @property
-    def capacity(self):
-        return self.budget.capacity
-
-    def available(self):
-        return self.budget.available()
-
-
 def str2bool(value):
     return str(value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _utc_naive(epoch_seconds):
-    return datetime.fromtimestamp(epoch_seconds, UTC).replace(tzinfo=None)

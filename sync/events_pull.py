@@ -10,6 +10,7 @@ from ..engine.mapping import (
 )
 from ..engine.references import EXT_EVENT_ID
 from ..models.calendar_event import FROM_GOOGLE
+from . import odoo_writer
 
 
 class EventPull:
@@ -181,7 +182,13 @@ class EventPull:
             for event in to_recreate:
                 event.with_context(**{FROM_GOOGLE: True}).write(
                     {
-                        "google_id": event._google_successor_id(),
+                        # Derived from the current id rather than drawn at
+                        # random: when the transaction that re-creates the event
+                        # is lost after Google stored the insert, the next
+                        # attempt sends the same id and meets 409, not a twin.
+                        "google_id": self.references.stable_id(
+                            "event", str(event.id), event.google_id or ""
+                        ),
                         "google_etag": False,
                         "google_agreed_values": False,
                         "google_push_pending": True,
@@ -218,7 +225,8 @@ class EventPull:
     def _create_from_google(self, items):
         if not items:
             return
-        events = self.Event._google_create_from_values(
+        events = odoo_writer.create_from_values(
+            self.Event,
             [
                 (
                     values,
@@ -231,7 +239,7 @@ class EventPull:
                     },
                 )
                 for item, values in items
-            ]
+            ],
         )
         events._google_store_agreed()
         self.counts["odoo_created"] += len(events)
@@ -307,7 +315,7 @@ class EventPull:
                 state["google_agreed_values"] = json.dumps(google_values, sort_keys=True)
             extras[event.id] = state
         with_writes = events.filtered(lambda event: event.id in writes)
-        with_writes._google_write_values(writes, extras)
+        odoo_writer.write_values(with_writes, writes, extras)
         for event in events - with_writes:
             changed = {
                 key: value

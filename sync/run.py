@@ -23,8 +23,9 @@ from ..engine.mapping import (
     from_google,
 )
 from ..engine.outcomes import Outcome, classify
+from ..engine.ownership import SYNCING_STATES
 from ..engine.people import ContactBudget
-from ..models.calendar_event import CONTACT_BUDGET, SYNCING_STATES
+from ..models.calendar_event import CONTACT_BUDGET
 from .events_pull import EventPull
 from .events_push import EventPush
 from .series import RecurringSync
@@ -91,7 +92,7 @@ class SyncRun(EventPull, EventPush):
         self.user = account.user_id
         self.email = (account.google_email or self.user.email_normalized or "").lower()
         # The new contacts this whole sync may still create, shared by all its
-        # pulls (calendar.event._google_resolve_partners reads the limit).
+        # pulls (``odoo_writer.resolve_partners`` reads the limit).
         self.contact_budget = ContactBudget(messages=self.messages)
         self.Event = (
             env["calendar.event"]
@@ -322,7 +323,7 @@ class SyncRun(EventPull, EventPush):
         if not self.first_sync:
             return
         window = timedelta(days=self.range_days)
-        self.Event.with_context(active_test=True).search(
+        events = self.Event.with_context(active_test=True).search(
             [
                 ("user_id", "=", self.user.id),
                 ("google_id", "=", False),
@@ -330,7 +331,22 @@ class SyncRun(EventPull, EventPush):
                 ("stop", ">=", self.now - window),
                 ("start", "<=", self.now + window),
             ]
-        )._google_adopt()
+        )
+        if not events:
+            return
+        # Dirty, with a Google id derived from the record: the same on every
+        # attempt, so an insert whose transaction was rolled back after Google
+        # stored it meets 409 on the next attempt instead of creating a twin.
+        google_ids = [self.references.stable_id("event", str(event_id)) for event_id in events.ids]
+        events.flush_recordset(["google_id", "google_push_pending"])
+        self.env.cr.execute(
+            """UPDATE calendar_event AS event
+                  SET google_id = chosen.google_id, google_push_pending = TRUE
+                 FROM unnest(%s::int[], %s::varchar[]) AS chosen(id, google_id)
+                WHERE event.id = chosen.id""",
+            [events.ids, google_ids],
+        )
+        events.invalidate_recordset(["google_id", "google_push_pending"])
 
     def _send_updates(self, over):
         if self.first_sync or over:

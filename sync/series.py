@@ -20,6 +20,7 @@ from ..engine.mapping import (
 )
 from ..engine.references import EXT_SERIES_ID
 from ..models.calendar_event import FROM_GOOGLE
+from . import odoo_writer
 from .series_push import SeriesPush
 
 _logger = logging.getLogger(__name__)
@@ -261,7 +262,8 @@ class RecurringSync(SeriesPush):
         # The series first, so that each occurrence is created in its series:
         # attached afterwards, each series rewrote its occurrences on its own.
         recurrences = self.Recurrence.with_context(**{FROM_GOOGLE: True}).create(series_vals)
-        events = self.Event._google_create_from_values(
+        events = odoo_writer.create_from_values(
+            self.Event,
             [
                 (
                     series_engine.occurrence_values(series, start),
@@ -271,7 +273,7 @@ class RecurringSync(SeriesPush):
                     recurrences, series_starts, strict=True
                 )
                 for start in starts
-            ]
+            ],
         )
         first_events = {}
         for event in events:
@@ -404,9 +406,10 @@ class RecurringSync(SeriesPush):
             ):
                 writes[event_id] = target
                 extras[event_id] = extra
-        self.Event.browse(list(writes))._google_write_values(writes, extras)
+        odoo_writer.write_values(self.Event.browse(list(writes)), writes, extras)
         if create:
-            created = self.Event._google_create_from_values(
+            created = odoo_writer.create_from_values(
+                self.Event,
                 [
                     (
                         series_engine.occurrence_values(series, start),
@@ -416,7 +419,7 @@ class RecurringSync(SeriesPush):
                         },
                     )
                     for start in create
-                ]
+                ],
             )
             self.run.counts["odoo_created"] += len(created)
         to_delete = gone | self.Event.browse(delete)
@@ -534,7 +537,8 @@ class RecurringSync(SeriesPush):
         plain = series_engine.occurrence_values(series, original) if series else None
         if not event:
             # Edited on Google, deleted (or never made) in Odoo: Google's edit wins.
-            self.Event._google_create_from_values(
+            odoo_writer.create_from_values(
+                self.Event,
                 [
                     (
                         google,
@@ -549,7 +553,7 @@ class RecurringSync(SeriesPush):
                             ),
                         },
                     )
-                ]
+                ],
             )
             self.run.counts["odoo_created"] += 1
             return
@@ -583,7 +587,7 @@ class RecurringSync(SeriesPush):
             ),
         }
         if decision.pull_fields:
-            event._google_write_values({event.id: decision.values}, {event.id: extra})
+            odoo_writer.write_values(event, {event.id: decision.values}, {event.id: extra})
             self.run.counts["odoo_updated"] += 1
         else:
             event.with_context(**{FROM_GOOGLE: True}).write(extra)

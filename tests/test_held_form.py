@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from odoo.tests import TransactionCase, tagged
 
-from ..models.calendar_event import is_plain_text, plain_text_paragraph
+from ..engine.mapping import is_plain_text, plain_text_paragraph
 
 # Text as people type it, with the characters the shortcut must refuse mixed in.
 _TEXT = st.text(

@@ -13,7 +13,7 @@ from .sync_common import SyncCase
 
 ANN = "ann@example.com"
 BOB = "bob@example.com"
-SYNC_LOGGER = "odoo.addons.google_calendar_sync.models.google_calendar_sync"
+SYNC_LOGGER = "odoo.addons.google_calendar_sync.sync.run"
 
 
 @contextmanager

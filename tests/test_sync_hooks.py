@@ -6,6 +6,8 @@ from datetime import datetime
 from odoo import Command
 from odoo.tests import TransactionCase, tagged
 
+from ..sync import odoo_writer
+
 
 @tagged("post_install", "-at_install")
 class TestSyncHooks(TransactionCase):
@@ -167,7 +169,7 @@ class TestSyncHooks(TransactionCase):
             "videocall": "https://meet.google.com/abc-defg-hij",
             "recurrence": [],
         }
-        event = self.env["calendar.event"]._google_create_from_values([(values, {})])
+        event = odoo_writer.create_from_values(self.env["calendar.event"], [(values, {})])
         self.assertEqual(event.user_id, self.user)
         status = {a.partner_id.email_normalized: a.state for a in event.attendee_ids}
         self.assertEqual(
