@@ -119,7 +119,7 @@ class Measure:
 class SyncLog(logging.Handler):
     """The sync's one log line per account, kept as (worker thread, seconds)."""
 
-    LOGGER = "odoo.addons.google_calendar_sync.models.google_calendar_sync"
+    LOGGER = "odoo.addons.google_calendar_sync.sync.run"
 
     def __init__(self):
         super().__init__(logging.INFO)
