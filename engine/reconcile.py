@@ -262,6 +262,38 @@ def deletion_ratio_exceeds(total_synced, to_delete, threshold):
     return to_delete / total_synced > threshold
 
 
+class PullAction(StrEnum):
+    """What a pull does with one Google item (an event or a series master)."""
+
+    CREATE = "create"  # new on Google: create it in Odoo
+    MERGE = "merge"  # known: reconcile it with the Odoo record (:func:`reconcile`)
+    DELETE = "delete"  # deleted on Google: delete it in Odoo
+    DECLINE = "decline"  # a guest's deletion: decline the user's attendance only
+    RECREATE = "recreate"  # deleted on Google, edited in Odoo since: send it again, new id
+    SKIP = "skip"  # another account keeps it, or there is nothing to apply
+
+
+def pull_action(*, cancelled, known, kept_here, may_delete=False, edited_in_odoo=False):
+    """The :class:`PullAction` for one listed item.
+
+    ``known``: the item matched an Odoo record within the account's reach;
+    ``kept_here``: this account keeps that record in step (or takes it over,
+    or no syncing account does); ``may_delete``: the account's user may delete
+    it (they organize it); ``edited_in_odoo``: Odoo changed it since both
+    sides last agreed. A cancelled item that matches nothing is a deletion
+    Odoo never saw: nothing to do.
+    """
+    if known and not kept_here:
+        return PullAction.SKIP
+    if cancelled:
+        if not known:
+            return PullAction.SKIP
+        if not may_delete:
+            return PullAction.DECLINE
+        return PullAction.RECREATE if edited_in_odoo else PullAction.DELETE
+    return PullAction.MERGE if known else PullAction.CREATE
+
+
 def deletion_needs_confirmation(total_synced, to_delete, *, threshold, minimum):
     """Whether a sync must stop and ask an administrator before deleting ``to_delete``
     of a user's ``total_synced`` events.

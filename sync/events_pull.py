@@ -134,29 +134,36 @@ class EventPull:
         to_delete = to_decline = to_recreate = self.Event
         for item in items:
             event = matches.get(item["id"])
-            if (
-                event
-                and keepers[event.id] not in (None, self.account)
-                and not self._takes_over(event, item)
-                # A tombstone names no organizer: one in the organizer's own
+            cancelled = is_cancelled(item)
+            action = reconcile.pull_action(
+                cancelled=cancelled,
+                known=bool(event),
+                # Another synced user's calendar may hold this meeting: that
+                # account keeps it in step; one Odoo event per Google event. A
+                # tombstone names no organizer: one in the organizer's own
                 # calendar is the meeting deleted for everyone.
-                and not (is_cancelled(item) and event.user_id == self.user)
-            ):
-                # Another synced user's calendar holds this meeting: that account
-                # keeps it in step; one Odoo event per Google event.
-                continue
-            if is_cancelled(item):
-                if not event or event.id in live:
-                    continue
-                if not (
+                kept_here=bool(event)
+                and (
+                    keepers[event.id] in (None, self.account)
+                    or self._takes_over(event, item)
+                    or (cancelled and event.user_id == self.user)
+                ),
+                may_delete=bool(event)
+                and (
                     event.user_id == self.user
                     or not (event.user_id or event.google_organizer_email)
-                ):
-                    to_decline |= event
-                elif self._edited_in_odoo(event):
-                    to_recreate |= event
-                else:
-                    to_delete |= event
+                ),
+                edited_in_odoo=cancelled and bool(event) and self._edited_in_odoo(event),
+            )
+            if cancelled and event and event.id in live:
+                action = reconcile.PullAction.SKIP
+            if action is reconcile.PullAction.DECLINE:
+                to_decline |= event
+            elif action is reconcile.PullAction.RECREATE:
+                to_recreate |= event
+            elif action is reconcile.PullAction.DELETE:
+                to_delete |= event
+            if action not in (reconcile.PullAction.CREATE, reconcile.PullAction.MERGE):
                 continue
             notes = []
             try:

@@ -78,31 +78,33 @@ class RecurringSync(SeriesPush):
         existing.update(
             self._series_by_odoo_id([item for item in masters if item["id"] not in existing])
         )
-        to_create = []
-        for item in masters:
+        to_create, doomed = [], []
+        for item in masters + deleted:
             recurrence = existing.get(item["id"])
-            if recurrence and not self._ours(recurrence, item):
-                continue
-            google = self._google_series(item, recurrence)
-            if google is None:
-                continue
-            if recurrence:
-                self._reconcile_series(recurrence, item, google)
-            else:
-                to_create.append((item, google))
-        self._create_series(to_create)
-        doomed = []
-        for item in deleted:
-            recurrence = existing.get(item["id"])
-            if not recurrence or not self._ours(recurrence, item):
-                continue
-            if not self._speaks_for(recurrence):
+            cancelled = is_cancelled(item)
+            action = reconcile.pull_action(
+                cancelled=cancelled,
+                known=bool(recurrence),
+                kept_here=bool(recurrence) and self._ours(recurrence, item),
                 # A guest's deletion declines the series, as for single events.
+                may_delete=bool(recurrence) and self._speaks_for(recurrence),
+                edited_in_odoo=cancelled and bool(recurrence) and self._edited_in_odoo(recurrence),
+            )
+            if action is reconcile.PullAction.DECLINE:
                 self._decline(recurrence)
-            elif self._edited_in_odoo(recurrence):
+            elif action is reconcile.PullAction.RECREATE:
                 self._send_again_as_new(recurrence)
-            else:
+            elif action is reconcile.PullAction.DELETE:
                 doomed.append(recurrence)
+            elif action in (reconcile.PullAction.CREATE, reconcile.PullAction.MERGE):
+                google = self._google_series(item, recurrence)
+                if google is None:
+                    continue
+                if recurrence:
+                    self._reconcile_series(recurrence, item, google)
+                else:
+                    to_create.append((item, google))
+        self._create_series(to_create)
         if guard and doomed:
             self.run._guard_deletions(len(doomed))
         for recurrence in doomed:
