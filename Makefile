@@ -1,11 +1,14 @@
 # The two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test lint bench soak fake pot setup clean
+.PHONY: run test test-pure lint bench soak fake pot setup clean
 
 run:  ## set up, then serve Odoo (with the local Google fake) on http://localhost:8069
 	@bash tools/run.sh
 
 test:  ## set up, build a fresh test database, run the whole suite
 	@bash tools/test.sh
+
+test-pure:  ## the tests that need neither Odoo nor a database (tests/pure/), in seconds
+	@bash tools/test_pure.sh
 
 lint:  ## ruff and pylint-odoo on the whole tree
 	@bash tools/lint.sh

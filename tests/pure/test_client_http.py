@@ -13,11 +13,12 @@ import time
 import pytest
 from google.oauth2.credentials import Credentials
 
-from ..engine import errors
-from ..engine.client import ApiCall, CalendarClient, new_event_id
-from ..engine.ratelimit import MinuteWindow, RetryPolicy, TokenBucket
-from . import fake_fixtures
-from .fake_fixtures import CLIENT_ID, CLIENT_SECRET
+from engine import errors
+from engine.client import ApiCall, CalendarClient, new_event_id
+from engine.ratelimit import MinuteWindow, RetryPolicy, TokenBucket
+
+import fake_fixtures
+from fake_fixtures import CLIENT_ID, CLIENT_SECRET
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

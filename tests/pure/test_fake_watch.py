@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from . import fake_fixtures
-from .fake_fixtures import timed
+import fake_fixtures
+from fake_fixtures import timed
 
 fake, ctl, alice = fake_fixtures.fake, fake_fixtures.ctl, fake_fixtures.alice
 EVENTS = "calendars/primary/events"
