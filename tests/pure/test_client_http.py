@@ -693,7 +693,10 @@ class _CaptivePortal(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def captive_portal():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CaptivePortal)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled often: shutdown() waits for the loop to look up (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
