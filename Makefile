@@ -1,11 +1,14 @@
 # The two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test lint readme bench soak fake pot setup clean
+.PHONY: run test test-pure lint readme bench soak fake pot setup clean
 
 run:  ## set up, then serve Odoo (with the local Google fake) on http://localhost:8069
 	@bash tools/run.sh
 
 test:  ## set up, build a fresh test database, run the whole suite
 	@bash tools/test.sh
+
+test-pure:  ## the tests that need neither Odoo nor a database (tests/pure/), in seconds
+	@bash tools/test_pure.sh
 
 lint:  ## ruff, pylint-odoo, and README.rst matching readme/
 	@bash tools/lint.sh

@@ -13,7 +13,8 @@ echo "[lint] ruff"
 echo "[lint] README.rst from readme/"
 "$GCS_VENV/bin/python" tools/readme.py --check
 echo "[lint] pylint-odoo"
-# pylint checks the module through its technical name on the addons path.
+# pylint checks the module through its technical name on the addons path;
+# tests/pure/ is no package (it runs without Odoo), so it is named as well.
 cd "$GCS_BUILD/addons"
-"$GCS_VENV/bin/pylint" --rcfile="$repo/.pylintrc" google_calendar_sync
+"$GCS_VENV/bin/pylint" --rcfile="$repo/.pylintrc" google_calendar_sync google_calendar_sync/tests/pure
 echo "[lint] clean"

@@ -3,8 +3,9 @@
 # Chromium (for tests), the addons-path symlink and the Odoo config file.
 # Idempotent: a second run only checks what is already there.
 #
-# Usage: tools/setup.sh [--browser]
+# Usage: tools/setup.sh [--browser | --no-db]
 #   --browser   also make sure Chromium is installed (browser tours).
+#   --no-db     leave PostgreSQL alone (make test-pure needs no database).
 #
 # Environment: ODOO_SRC, GCS_VENV, GCS_BUILD, GCS_HTTP_PORT, PGHOST, PGPORT.
 set -euo pipefail
@@ -14,7 +15,9 @@ build=${GCS_BUILD:-$repo/.build}
 venv=${GCS_VENV:-$repo/.venv}
 http_port=${GCS_HTTP_PORT:-8069}
 want_browser=0
+want_db=1
 [[ ${1:-} == --browser ]] && want_browser=1
+[[ ${1:-} == --no-db ]] && want_db=0
 
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -88,7 +91,7 @@ import psycopg2
 psycopg2.connect(dbname="postgres").close()
 EOF
 }
-if ! pg_answers; then
+if ((want_db)) && ! pg_answers; then
     if ! command -v pg_ctlcluster >/dev/null; then
         say "installing PostgreSQL"
         if [[ $(id -u) == 0 ]]; then

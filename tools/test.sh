@@ -16,7 +16,9 @@ fresh_module_db "$db"
 cd "$GCS_BUILD"
 # PYTEST_ARGS is split like a shell command line, so -k "a or b" works.
 eval "extra_args=(${PYTEST_ARGS:-})"
-PYTHONPATH="$GCS_REPO/tools${PYTHONPATH:+:$PYTHONPATH}" \
+# The repo root on the path: tests/pure/ imports engine and fake_google as
+# top-level packages, as under `make test-pure`.
+PYTHONPATH="$GCS_REPO/tools:$GCS_REPO${PYTHONPATH:+:$PYTHONPATH}" \
     exec "$GCS_VENV/bin/python" -m pytest -p no:cacheprovider -p pytest_gcs \
     --odoo-config="$GCS_BUILD/odoo.conf" --odoo-database="$db" --odoo-http \
     "${extra_args[@]}" "$GCS_BUILD/addons/google_calendar_sync/tests"

@@ -2,7 +2,7 @@
 
 from dateutil import rrule as dateutil_rrule
 
-from . import fake_fixtures
+import fake_fixtures
 
 fake, ctl, alice = fake_fixtures.fake, fake_fixtures.ctl, fake_fixtures.alice
 EVENTS = "calendars/primary/events"

@@ -1,7 +1,7 @@
 """Writes on the fake: insert ids, patch/update semantics, etags, sendUpdates, deletes."""
 
-from . import fake_fixtures
-from .fake_fixtures import timed
+import fake_fixtures
+from fake_fixtures import timed
 
 fake, ctl, alice, bob = (
     fake_fixtures.fake,

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ..engine.batch import PartRequest, decode_batch, encode_batch
-from ..engine.errors import MalformedResponse
+from engine.batch import PartRequest, decode_batch, encode_batch
+from engine.errors import MalformedResponse
 
 
 def test_encode_writes_one_http_request_per_part():

@@ -2,9 +2,10 @@
 
 import pytest
 
-from ..fake_google.control import FakeControlError
-from . import fake_fixtures
-from .fake_fixtures import timed
+from fake_google.control import FakeControlError
+
+import fake_fixtures
+from fake_fixtures import timed
 
 fake, ctl, alice, bob = (
     fake_fixtures.fake,

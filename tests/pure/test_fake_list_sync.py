@@ -2,8 +2,8 @@
 
 import threading
 
-from . import fake_fixtures
-from .fake_fixtures import timed
+import fake_fixtures
+from fake_fixtures import timed
 
 fake, ctl, alice, bob = (
     fake_fixtures.fake,

@@ -4,8 +4,8 @@ import json
 
 import requests
 
-from . import fake_fixtures
-from .fake_fixtures import timed
+import fake_fixtures
+from fake_fixtures import timed
 
 fake, ctl, alice = fake_fixtures.fake, fake_fixtures.ctl, fake_fixtures.alice
 BOUNDARY = "batch_boundary_x"

@@ -5,9 +5,10 @@ import time
 import pytest
 import requests
 
-from ..fake_google.control import FakeControlError
-from . import fake_fixtures
-from .fake_fixtures import timed
+from fake_google.control import FakeControlError
+
+import fake_fixtures
+from fake_fixtures import timed
 
 fake, ctl, alice = fake_fixtures.fake, fake_fixtures.ctl, fake_fixtures.alice
 EVENTS = "calendars/primary/events"

@@ -2,7 +2,7 @@
 
 import logging
 
-from ..fake_google.bench import measure
+from fake_google.bench import measure
 
 _logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ..engine.errors import BadRequest, QuotaExceeded, RateBudgetExhausted, RateLimited
-from ..engine.ratelimit import MinuteWindow, RateLimiters, RetryPolicy, TokenBucket
+from engine.errors import BadRequest, QuotaExceeded, RateBudgetExhausted, RateLimited
+from engine.ratelimit import MinuteWindow, RateLimiters, RetryPolicy, TokenBucket
 
 
 class FakeClock:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odoo.addons.google_calendar_sync.engine.mapping import NEUTRAL_KEYS
-from odoo.addons.google_calendar_sync.engine.reconcile import (
+from engine.mapping import NEUTRAL_KEYS
+from engine.reconcile import (
     CANCELLED,
     Action,
     Decision,

@@ -8,8 +8,9 @@ import sys
 import time
 import urllib.request
 
-from ..fake_google import FakeControl, FakeGoogle
-from .fake_fixtures import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE, Api, timed
+from fake_google import FakeControl, FakeGoogle
+
+from fake_fixtures import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE, Api, timed
 
 CLIENTS = {CLIENT_ID: {"secret": CLIENT_SECRET, "redirect_uris": [REDIRECT_URI]}}
 
@@ -79,7 +80,7 @@ def _free_port():
 
 def test_command_line_serves_on_loopback():
     port = _free_port()
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     process = subprocess.Popen(
         [
             sys.executable,

@@ -7,9 +7,10 @@ import urllib.parse
 
 import requests
 
-from ..fake_google import FakeControl, FakeGoogle
-from . import fake_fixtures
-from .fake_fixtures import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE
+from fake_google import FakeControl, FakeGoogle
+
+import fake_fixtures
+from fake_fixtures import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SCOPE
 
 fake, ctl = fake_fixtures.fake, fake_fixtures.ctl
 

@@ -1,6 +1,6 @@
 """engine.people: the budget of new contacts of one sync (plain pytest, no ORM)."""
 
-from odoo.addons.google_calendar_sync.engine.people import ContactBudget, choose_new_contacts
+from engine.people import ContactBudget, choose_new_contacts
 
 
 def test_fewest_new_guests_first_and_shared_addresses_count_once():

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ..engine import oauth
+from engine import oauth
 
 SECRET = "database-secret-for-tests"
 NOW = 1_800_000_000

@@ -12,8 +12,8 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from . import fake_fixtures
-from .fake_fixtures import CLIENT_ID, CLIENT_SECRET, timed
+import fake_fixtures
+from fake_fixtures import CLIENT_ID, CLIENT_SECRET, timed
 
 fake, ctl, alice = fake_fixtures.fake, fake_fixtures.ctl, fake_fixtures.alice
 DISCOVERY = os.path.join(

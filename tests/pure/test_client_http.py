@@ -13,12 +13,13 @@ import time
 import pytest
 from google.oauth2.credentials import Credentials
 
-from ..engine import errors
-from ..engine.client import ApiCall, CalendarClient
-from ..engine.ratelimit import MinuteWindow, RetryPolicy, TokenBucket
-from ..engine.references import new_google_id as new_event_id
-from . import fake_fixtures
-from .fake_fixtures import CLIENT_ID, CLIENT_SECRET
+from engine import errors
+from engine.client import ApiCall, CalendarClient
+from engine.ratelimit import MinuteWindow, RetryPolicy, TokenBucket
+from engine.references import new_google_id as new_event_id
+
+import fake_fixtures
+from fake_fixtures import CLIENT_ID, CLIENT_SECRET
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -693,7 +694,10 @@ class _CaptivePortal(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def captive_portal():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CaptivePortal)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled often: shutdown() waits for the loop to look up (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

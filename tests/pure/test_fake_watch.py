@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from . import fake_fixtures
-from .fake_fixtures import timed
+import fake_fixtures
+from fake_fixtures import timed
 
 fake, ctl, alice = fake_fixtures.fake, fake_fixtures.ctl, fake_fixtures.alice
 EVENTS = "calendars/primary/events"
@@ -30,7 +30,10 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 def receiver():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     server.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled often: shutdown() waits for the loop to look up (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     yield server
     server.shutdown()

@@ -5,8 +5,8 @@ import json
 import pytest
 import requests
 
-from . import fake_fixtures
-from .fake_fixtures import CLIENT_ID, CLIENT_SECRET
+import fake_fixtures
+from fake_fixtures import CLIENT_ID, CLIENT_SECRET
 
 fake, ctl = fake_fixtures.fake, fake_fixtures.ctl
 

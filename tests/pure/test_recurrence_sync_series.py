@@ -1,7 +1,7 @@
 """engine.series: series values from occurrences, occurrence values, the occurrence plan."""
 
-from odoo.addons.google_calendar_sync.engine.mapping import normalize_values
-from odoo.addons.google_calendar_sync.engine.series import (
+from engine.mapping import normalize_values
+from engine.series import (
     carry_series_change,
     is_time_change,
     occurrence_starts,

@@ -1,9 +1,9 @@
-"""pytest fixtures for plain tests of the fake: `from .fake_fixtures import fake, ctl`."""
+"""pytest fixtures for plain tests of the fake: `from fake_fixtures import fake, ctl`."""
 
 import pytest
 import requests
 
-from ..fake_google import FakeControl, FakeGoogle
+from fake_google import FakeControl, FakeGoogle
 
 CLIENT_ID = "fixture-client.apps.googleusercontent.com"
 CLIENT_SECRET = "fixture-secret"

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ..engine import errors
-from ..engine.errors import error_from_response, error_from_token_endpoint
+from engine import errors
+from engine.errors import error_from_response, error_from_token_endpoint
 
 
 def envelope(code, reason, message="Something happened."):

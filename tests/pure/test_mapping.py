@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odoo.addons.google_calendar_sync.engine.mapping import (
+from engine.mapping import (
     InvalidEvent,
     diff_fields,
     fingerprint,

@@ -1,7 +1,7 @@
 """Deletion on the fake: soft delete, tombstones, 410 on a second delete."""
 
-from . import fake_fixtures
-from .fake_fixtures import timed
+import fake_fixtures
+from fake_fixtures import timed
 
 fake, ctl, alice = fake_fixtures.fake, fake_fixtures.ctl, fake_fixtures.alice
 EVENTS = "calendars/primary/events"

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil import rrule as dateutil_rrule
 
-from odoo.addons.google_calendar_sync.engine.recurrence import (
+from engine.recurrence import (
     HORIZON_YEARS,
     MAX_OCCURRENCES,
     InvalidRecurrence,
