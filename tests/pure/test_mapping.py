@@ -18,7 +18,7 @@ from engine.mapping import (
     original_start,
     to_google,
 )
-from odoo.addons.google_calendar_sync.engine.references import new_google_id
+from engine.references import new_google_id
 
 
 def google_event(**overrides):
