@@ -31,6 +31,9 @@ from . import people
 
 _logger = logging.getLogger(__name__)
 
+# Odoo fields whose change moves an event's reminders or changes who gets them.
+_ALARM_FIELDS = frozenset({"start", "stop", "allday", "alarm_ids", "partner_ids"})
+
 
 def confirmed_people(events, values_list):
     """``people.confirmed_people`` of every organizer and
@@ -391,7 +394,7 @@ def write_values(events, values_by_event, extra_by_event=None):
     # Guests are looked up only where the guest list changed: an event
     # whose guests are as Odoo holds them creates no contact.
     guests_changed = events.filtered(
-        lambda event: current[event.id]["attendees"] != values_by_event[event.id]["attendees"]
+        lambda event: _guests(current[event.id]) != _guests(values_by_event[event.id])
     )
     partners = resolve_partners(
         events,
@@ -410,8 +413,11 @@ def write_values(events, values_by_event, extra_by_event=None):
     )
     emails_of_partners = dict(address_book[1])
     emails_of_partners.update((partner.id, email) for email, partner in partners.items())
-    newly_left_out = events.browse()
-    for event in quiet(events):
+    newly_left_out = rescheduled = events.browse()
+    # Odoo's write schedules reminders event by event, each time with a query
+    # over every reminder of the calendar: they are scheduled once below, for
+    # the events whose times, reminders or guests changed, and only those.
+    for event in quiet(events).with_context(dont_notify=True):
         values = values_by_event[event.id]
         before = current[event.id]
         extra = extra_by_event.get(event.id, {})
@@ -420,7 +426,10 @@ def write_values(events, values_by_event, extra_by_event=None):
         vals = dict(extra)
         for key in diff_fields(before, values):
             vals.update({name: scalar[name] for name in _ODOO_FIELDS_BY_KEY.get(key, ())})
-        attendees_changed = before["attendees"] != values["attendees"]
+        # A guest's name is their contact's in Odoo: only who is invited and
+        # what they answered are written (a name worded otherwise on Google
+        # rewrites no guest list, and moves no reminder).
+        attendees_changed = _guests(before) != _guests(values)
         if attendees_changed:
             imported, left_out = split_guests(events, values["attendees"], partners)
             vals["partner_ids"] = [Command.set([partner.id for partner, _a in imported])]
@@ -429,11 +438,48 @@ def write_values(events, values_by_event, extra_by_event=None):
                 newly_left_out |= event
         if vals:
             event.write(vals)
+        if _ALARM_FIELDS.intersection(vals):
+            rescheduled |= event
         # Odoo resets the organizer's answer when someone else moves the
         # event (the sync is someone else); Google's answers stand.
-        if attendees_changed or "start" in vals:
+        if attendees_changed or "start" in vals or _answers(before) != _answers(values):
             set_attendee_states(event, emails_of_partners, values["attendees"])
+    reschedule_alarms(rescheduled)
     note_guests_left_out(newly_left_out)
+
+
+def _guests(values):
+    return [attendee["email"] for attendee in values["attendees"]]
+
+
+def _answers(values):
+    return [(attendee["email"], attendee["status"]) for attendee in values["attendees"]]
+
+
+def reschedule_alarms(events):
+    """What Odoo's write does for each event whose reminders may fire at another
+    time or for other people, once for all of ``events``: the scheduled
+    action's triggers of their e-mail (and other cron-sent) reminders, and the
+    next pop-up of their attendees."""
+    if not events:
+        return
+    recurring = events.filtered("recurrence_id")
+    recurring.recurrence_id._setup_alarms(recurrence_update=True)
+    trigger_types = events._get_trigger_alarm_types()
+    (events - recurring).filtered(
+        lambda event: any(alarm.alarm_type in trigger_types for alarm in event.alarm_ids)
+    )._setup_alarms()
+    now = fields.Datetime.now()
+    upcoming = events.filtered(lambda event: event.stop >= now)
+    # The next pop-up goes over the bus to the browsers open now; one opened
+    # later asks for it itself (/calendar/notify). Working it out reads every
+    # reminder of the user's calendar: done for the users connected now only,
+    # so that a sync costs what changed, not what the calendar holds.
+    connected = upcoming.partner_ids.user_ids.filtered(
+        lambda user: not user.share and user.im_status != "offline"
+    )
+    if connected:
+        events.env["calendar.alarm_manager"]._notify_next_alarm(connected.partner_id.ids)
 
 
 def set_attendee_states(events, emails_of_partners, attendees):
