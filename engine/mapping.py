@@ -102,6 +102,21 @@ def plain_text_paragraph(text):
     return f"<p>{escaped}</p>"
 
 
+def without_lone_organizer(values):
+    """``values`` with an attendee list that holds only the organizer, accepted,
+    read as no guest list: Google lists no attendee on an event without
+    guests, while Odoo keeps its owner among the attendees (or the calendar
+    view hides it from them). Both mean the same meeting."""
+    attendees = values.get("attendees") or []
+    if (
+        len(attendees) == 1
+        and attendees[0]["email"] == values.get("organizer")
+        and attendees[0]["status"] == "accepted"
+    ):
+        return {**values, "attendees": []}
+    return values
+
+
 def normalize_email(value):
     """Lower-cased, stripped e-mail, or "" when there is none (``mailto:`` dropped)."""
     if not isinstance(value, str):
@@ -323,6 +338,10 @@ def from_google(event, *, default_reminders=(), calendar_tz="UTC", notes=None):
     reader = _Reader(event, calendar_tz, notes)
     if is_cancelled(event):
         reader.fail("it is cancelled and has no values to map")
+    return without_lone_organizer(_read_event(reader, default_reminders))
+
+
+def _read_event(reader, default_reminders):
     try:
         allday, start, stop, zone_name = reader.times()
     except OverflowError:
@@ -446,24 +465,26 @@ def normalize_values(values, *, notes=None):
         )
     except InvalidRecurrence as error:
         return fail(f"recurrence: {error}")
-    return {
-        "name": values.get("name") or "",
-        "description": values.get("description") or "",
-        "location": values.get("location") or "",
-        "allday": allday,
-        "start": start,
-        "stop": recurrence.format_neutral_start(last),
-        # A timed event always has a zone (Google answers "UTC" when it was given
-        # none); an all-day one has none, its dates mean the same everywhere.
-        "timezone": "" if allday else zone_name or "UTC",
-        "attendees": [attendees[email] for email in sorted(attendees)],
-        "organizer": normalize_email(values.get("organizer")),
-        "alarms": normalize_alarms(values.get("alarms") or [], notes=notes, label=label),
-        "privacy": privacy,
-        "show_as": show_as,
-        "videocall": values.get("videocall") or "",
-        "recurrence": lines,
-    }
+    return without_lone_organizer(
+        {
+            "name": values.get("name") or "",
+            "description": values.get("description") or "",
+            "location": values.get("location") or "",
+            "allday": allday,
+            "start": start,
+            "stop": recurrence.format_neutral_start(last),
+            # A timed event always has a zone (Google answers "UTC" when it was given
+            # none); an all-day one has none, its dates mean the same everywhere.
+            "timezone": "" if allday else zone_name or "UTC",
+            "attendees": [attendees[email] for email in sorted(attendees)],
+            "organizer": normalize_email(values.get("organizer")),
+            "alarms": normalize_alarms(values.get("alarms") or [], notes=notes, label=label),
+            "privacy": privacy,
+            "show_as": show_as,
+            "videocall": values.get("videocall") or "",
+            "recurrence": lines,
+        }
+    )
 
 
 def _google_times(values):

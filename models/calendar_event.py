@@ -19,6 +19,7 @@ from ..engine.mapping import (
     is_plain_text,
     normalize_values,
     plain_text_paragraph,
+    without_lone_organizer,
 )
 from ..engine.ownership import SYNCING_STATES
 from ..engine.references import References, new_google_id
@@ -499,7 +500,10 @@ class CalendarEvent(models.Model):
 
     def _google_agreed(self):
         self.ensure_one()
-        return json.loads(self.google_agreed_values) if self.google_agreed_values else None
+        if not self.google_agreed_values:
+            return None
+        # Agreed before an organizer alone stopped counting as a guest list.
+        return without_lone_organizer(json.loads(self.google_agreed_values))
 
     def _google_left_out(self):
         """The guests Google lists that the sync made no contact of (neutral attendees)."""

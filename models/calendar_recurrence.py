@@ -16,7 +16,7 @@ from odoo import api, fields, models
 from ..engine import ownership
 from ..engine import recurrence as rec_engine
 from ..engine import series as series_engine
-from ..engine.mapping import InvalidEvent
+from ..engine.mapping import InvalidEvent, without_lone_organizer
 from .calendar_event import FROM_GOOGLE, KEEP_SERIES
 
 # Recurrence fields whose change changes the rule sent to Google.
@@ -183,7 +183,9 @@ class CalendarRecurrence(models.Model):
 
     def _google_agreed(self):
         self.ensure_one()
-        return json.loads(self.google_agreed_values) if self.google_agreed_values else None
+        if not self.google_agreed_values:
+            return None
+        return without_lone_organizer(json.loads(self.google_agreed_values))
 
     def _google_cancelled(self):
         self.ensure_one()

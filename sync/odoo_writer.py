@@ -332,9 +332,18 @@ def create_from_values(events, items):
     vals_list = []
     for values, extra in items:
         imported, left_out = split_guests(events, values["attendees"], partners)
-        scalar = scalar_vals(
-            events, values, organizers, alarms, accounts.get(extra.get("google_account_id"))
-        )
+        account = accounts.get(extra.get("google_account_id"))
+        owner = account.user_id.partner_id if account else None
+        if (
+            owner
+            and not values["attendees"]
+            and values["organizer"]
+            and values["organizer"] == (account.google_email or "").lower()
+        ):
+            # The owner of a meeting without guests attends it, as in Odoo: the
+            # calendar's default view shows a user the meetings they attend.
+            imported.append((owner, {"status": "accepted"}))
+        scalar = scalar_vals(events, values, organizers, alarms, account)
         vals_list.append(
             {
                 **scalar,

@@ -595,7 +595,16 @@ class ConvergenceMachine(RuleBasedStateMachine):
             "description": _text(event.description),
             "start": event.start,
         }
-        for attendee in event.attendee_ids:
+        attendees = event.attendee_ids
+        if (
+            len(attendees) == 1
+            and attendees.partner_id == event.user_id.partner_id
+            and attendees.state == "accepted"
+        ):
+            # The owner of a meeting without guests attends it in Odoo only
+            # (Google lists no attendee then): no guest list to compare.
+            attendees = attendees.browse()
+        for attendee in attendees:
             login = self.login_of.get(attendee.partner_id.email)
             if login:
                 values[("status", login)] = attendee.state

@@ -17,6 +17,7 @@ from engine.mapping import (
     normalize_values,
     original_start,
     to_google,
+    without_lone_organizer,
 )
 from engine.references import new_google_id
 
@@ -621,3 +622,19 @@ def test_round_trip_any_time_zone_and_date(zone, start, minutes, allday, alarms)
             )
         )
     assert from_google(to_google(values)) == values
+
+
+def test_an_accepted_lone_organizer_is_no_guest_list():
+    alone = {
+        "organizer": "ann@x.example",
+        "attendees": [{"email": "ann@x.example", "name": "", "status": "accepted"}],
+    }
+    assert without_lone_organizer(alone)["attendees"] == []
+    undecided = {**alone, "attendees": [{**alone["attendees"][0], "status": "needsAction"}]}
+    assert without_lone_organizer(undecided) == undecided
+    guest = {**alone, "attendees": [{"email": "bob@x.example", "name": "", "status": "accepted"}]}
+    assert without_lone_organizer(guest) == guest
+    assert (
+        from_google(google_event(attendees=None, organizer={"email": "ann@x.example"}))["attendees"]
+        == []
+    )
