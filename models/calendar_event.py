@@ -69,6 +69,7 @@ _GOOGLE_STATE_FIELDS = (
     "google_account_id",
     "google_agreed_values",
     "google_cancelled_starts",
+    "google_unanswered_id",
 )
 
 
@@ -153,6 +154,13 @@ class CalendarEvent(models.Model):
         readonly=True,
         index=True,
         help="A synced field changed in Odoo and Google does not know it yet.",
+    )
+    google_unanswered_id = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="Google id of an insert that got no readable answer (none, or a server "
+        "error): Google may hold the event. The next push looks it up before any insert.",
     )
     google_refused_fingerprint = fields.Char(
         groups="base.group_system",
