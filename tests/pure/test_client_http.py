@@ -817,7 +817,6 @@ def test_burst_of_edits_costs_fewer_requests_as_patches_fewer_units_as_updates(c
 
     updates = cost(get_then_update)
 
-    print(f"\nburst of {burst} edits: patch {patches}, get+update {updates}")
     assert patches == {"http_requests": 2, "calls": burst, "units": 3 * burst}
     assert updates == {"http_requests": 4, "calls": 2 * burst, "units": 2 * burst}
     assert {e["summary"] for e in ctl.events(ALICE)} == {"updated"}
