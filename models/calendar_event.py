@@ -117,7 +117,7 @@ class CalendarEvent(models.Model):
         index="btree_not_null",
         readonly=True,
         help="Id of this event on Google. Chosen by Odoo before the first insert, so "
-        "that a retried insert is recognised by Google as a duplicate.",
+        "that an insert sent again after a lost answer is recognised, not made twice.",
     )
     google_ical_uid = fields.Char(
         "Google iCalUID",
@@ -156,6 +156,7 @@ class CalendarEvent(models.Model):
         help="A synced field changed in Odoo and Google does not know it yet.",
     )
     google_unanswered_id = fields.Char(
+        "Google ID of an Unanswered Insert",
         groups="base.group_system",
         copy=False,
         readonly=True,

@@ -81,6 +81,7 @@ class CalendarRecurrence(models.Model):
     )
     google_push_pending = fields.Boolean(copy=False, readonly=True, index=True)
     google_unanswered_id = fields.Char(
+        "Google ID of an Unanswered Insert",
         groups="base.group_system",
         copy=False,
         readonly=True,
