@@ -7,6 +7,7 @@ into one of the typed exceptions of ``errors``. The access token only ever
 travels in the ``Authorization`` header.
 """
 
+import copy
 import json
 import logging
 from collections import Counter
@@ -21,14 +22,16 @@ from google.auth.transport.requests import Request as AuthRequest
 from .batch import PartRequest, decode_batch, encode_batch
 from .errors import (
     AuthError,
+    Duplicate,
     GoogleApiError,
     MalformedResponse,
+    NotFound,
     SyncTokenExpired,
     TransientError,
     error_from_response,
     error_from_token_endpoint,
 )
-from .ratelimit import RetryPolicy
+from .ratelimit import RetryPolicy, quota_units
 
 _logger = logging.getLogger(__name__)
 
@@ -123,15 +126,28 @@ class ApiCall:
         return cls("delete", "DELETE", path, _write_query(send_updates), None, _if_match(etag))
 
     @property
-    def resend_safe(self):
-        """Whether sending again after a lost answer cannot apply the call twice.
+    def units(self):
+        """What this call costs in Google's per-minute quota (alone or in a batch)."""
+        return quota_units(self.method)
 
-        An insert is safe only with a client-chosen id (a twin gets 409);
-        other POSTs (watch) are not resent after a dropped connection.
+    @property
+    def resend_safe(self):
+        """Whether sending again after a lost answer (no answer, or a 5xx) cannot
+        apply the call twice: every call but a POST (insert, watch).
+
+        An insert with a client-chosen id is sent again only once ``lookup``
+        found nothing: Google does not promise to refuse a second insert of
+        the same id with 409, so a blind resend could create a twin.
         """
-        if self.method != "POST":
-            return True
-        return self.kind == "insert" and bool((self.body or {}).get("id"))
+        return self.method != "POST"
+
+    def lookup(self):
+        """The ``get`` that tells whether this insert was stored (None when
+        Google chose the id, or for another call)."""
+        event_id = (self.body or {}).get("id") if self.kind == "insert" else None
+        if not event_id:
+            return None
+        return ApiCall("get", "GET", f"{self.path}/{_segment(event_id)}")
 
     def encoded_body(self):
         if self.body is None:
@@ -324,25 +340,49 @@ class CalendarClient:
 
         An outcome is the answer (event JSON, or None for a delete) or the
         typed exception of that call. Parts that fail in a retryable way are
-        sent again; a 401 part after one token refresh. When a whole batch
-        request fails (budget spent, auth lost, Google down), that error is
-        the outcome of its calls and of every call not yet sent.
+        sent again; a 401 part after one token refresh; an insert whose answer
+        was lost only after a lookup of its id found nothing (found: its
+        outcome is ``Duplicate``). When a whole batch request fails (budget
+        spent, auth lost, Google down), that error is the outcome of its calls
+        and of every call not yet sent.
         """
         outcomes = [None] * len(calls)
-        chunk_size = self.batch_size
-        # A batch of n calls costs n requests at once: it must fit the budget.
-        budget = getattr(self.rate_limiter, "capacity", None)
-        if budget:
-            chunk_size = max(1, min(chunk_size, int(budget)))
-        for start in range(0, len(calls), chunk_size):
-            indexes = list(range(start, min(start + chunk_size, len(calls))))
+        for indexes in self._chunks(calls):
             failure = self._run_batch(calls, indexes, outcomes)
             if failure is not None:
                 # Whatever broke the whole request would break the next ones too.
+                unsent = self._unsent(failure)
                 for index in range(indexes[-1] + 1, len(calls)):
-                    outcomes[index] = failure
+                    outcomes[index] = unsent
                 break
         return outcomes
+
+    def _chunks(self, calls):
+        """Indexes of ``calls`` in batches of at most ``batch_size`` calls and at
+        most the budget's capacity in quota units: a batch is paid for in full
+        before it is sent."""
+        capacity = getattr(self.rate_limiter, "capacity", None)
+        chunk, units = [], 0
+        for index, call in enumerate(calls):
+            if chunk and (
+                len(chunk) == self.batch_size or (capacity and units + call.units > capacity)
+            ):
+                yield chunk
+                chunk, units = [], 0
+            chunk.append(index)
+            units += call.units
+        if chunk:
+            yield chunk
+
+    @staticmethod
+    def _unsent(failure):
+        """``failure`` as the outcome of a call that was never sent: Google
+        cannot have applied it, whatever happened to the batches before."""
+        if not failure.maybe_applied:
+            return failure
+        unsent = copy.copy(failure)
+        unsent.maybe_applied = False
+        return unsent
 
     def _run_batch(self, calls, indexes, outcomes):
         """Send one chunk, resending its retryable parts; the request-level error if any."""
@@ -352,15 +392,26 @@ class CalendarClient:
         sends = 0
         while pending:
             sends += 1
+            lost = None
             try:
                 answers = self._send_batch(calls, pending)
             except GoogleApiError as error:
-                for index in pending:
-                    outcomes[index] = error
-                return error
+                lost_answer = error.retryable and error.maybe_applied
+                if not lost_answer or self._resend_safe(calls, pending):
+                    for index in pending:
+                        outcomes[index] = error
+                    return error
+                # The answer to a batch holding inserts was lost (``_send``
+                # resends only batches that are safe to resend): every part
+                # failed that way, and is resent, or looked up, below.
+                answers, lost = {}, error
             to_resend, auth_failed, worst = [], False, None
             for index in pending:
-                outcome = self._part_outcome(calls[index], answers.get(str(index)), index)
+                outcome = (
+                    lost
+                    if lost is not None
+                    else self._part_outcome(calls[index], answers.get(str(index)), index)
+                )
                 if isinstance(outcome, GoogleApiError):
                     outcome.attempts = sends
                     if isinstance(outcome, AuthError) and not refreshed:
@@ -374,6 +425,8 @@ class CalendarClient:
             if worst is not None:
                 delay = self.retry_policy.delay(sends, worst, started)
                 if delay is None:
+                    if lost is not None:
+                        return lost
                     # Out of attempts or time: these parts keep their errors.
                     to_resend = [i for i in to_resend if isinstance(outcomes[i], AuthError)]
                 else:
@@ -386,9 +439,57 @@ class CalendarClient:
                     for index in to_resend:
                         outcomes[index] = error
                     return error
+            to_resend, failure = self._not_stored(calls, to_resend, outcomes)
+            if failure is not None:
+                return failure
             self.counters["batch_call_retries"] += len(to_resend)
             pending = to_resend
         return None
+
+    @staticmethod
+    def _resend_safe(calls, indexes):
+        return all(calls[index].resend_safe for index in indexes)
+
+    def _not_stored(self, calls, indexes, outcomes):
+        """Those of ``indexes`` that may be sent again, and the error of the
+        lookup request if it failed as a whole.
+
+        A call that is not safe to resend and whose answer was lost is sent
+        again only when a lookup (one batch of ``get``) shows Google does not
+        hold it; held, its outcome becomes ``Duplicate``. Without a lookup, or
+        when the lookup fails, it keeps its error: its fate is unknown.
+        """
+        unsure = [
+            index
+            for index in indexes
+            if not calls[index].resend_safe and outcomes[index].maybe_applied
+        ]
+        if not unsure:
+            return indexes, None
+        checks = [index for index in unsure if calls[index].lookup() is not None]
+        lookups = [calls[index].lookup() for index in checks]
+        found = [None] * len(lookups)
+        failure = self._run_batch(lookups, list(range(len(lookups))), found) if lookups else None
+        absent = set()
+        for index, answer in zip(checks, found, strict=True):
+            if isinstance(answer, NotFound):
+                absent.add(index)
+            elif not isinstance(answer, GoogleApiError):
+                outcomes[index] = self._stored_already(calls[index], outcomes[index])
+        if failure is not None:
+            return [], failure
+        return [index for index in indexes if index not in unsure or index in absent], None
+
+    @staticmethod
+    def _stored_already(call, lost):
+        """The outcome of an insert that a lookup found after its answer was lost."""
+        duplicate = Duplicate(
+            f"{call.kind}: Google already holds this id (an earlier send was stored, "
+            "its answer lost)",
+            reason="duplicate",
+        )
+        duplicate.attempts = lost.attempts
+        return duplicate
 
     def _part_outcome(self, call, part, index):
         if part is None:
@@ -418,8 +519,9 @@ class CalendarClient:
             f"{self.api_root}/batch/calendar/v3",
             data=body,
             headers={"Content-Type": content_type},
-            cost=len(parts),
-            resend_safe=all(calls[index].resend_safe for index in indexes),
+            cost=sum(calls[index].units for index in indexes),
+            parts=len(parts),
+            resend_safe=self._resend_safe(calls, indexes),
         )
         answers = decode_batch(response.headers.get("Content-Type"), response.content)
         return {answer.content_id: answer for answer in answers}
@@ -452,6 +554,7 @@ class CalendarClient:
         headers = dict(call.headers)
         if call.body is not None:
             headers["Content-Type"] = "application/json"
+        lookup = call.lookup()
         response = self._send(
             call.kind,
             call.method,
@@ -459,9 +562,25 @@ class CalendarClient:
             params=call.query,
             data=call.encoded_body(),
             headers=headers,
+            cost=call.units,
             resend_safe=call.resend_safe,
+            before_resend=(lambda lost: self._raise_if_stored(call, lookup, lost))
+            if lookup
+            else None,
         )
         return self._decode_answer(call, response.content)
+
+    def _raise_if_stored(self, call, lookup, lost):
+        """Before ``call`` is sent again after its answer was ``lost``: raise
+        ``Duplicate`` when ``lookup`` finds it stored, ``lost`` when the
+        lookup fails (the call's fate is unknown); return when it is absent."""
+        try:
+            self._execute(lookup)
+        except NotFound:
+            return
+        except GoogleApiError:
+            raise lost from None
+        raise self._stored_already(call, lost)
 
     def _decode_answer(self, call, content):
         if call.kind in _EMPTY_ANSWER_KINDS:
@@ -478,8 +597,27 @@ class CalendarClient:
             raise MalformedResponse(f"{call.kind}: the answer is an event without an id")
         return data
 
-    def _send(self, kind, method, url, *, params=None, data=b"", headers, cost=1, resend_safe):
-        """One HTTP request with auth, pacing and retries; the 2xx response or a typed error."""
+    def _send(
+        self,
+        kind,
+        method,
+        url,
+        *,
+        params=None,
+        data=b"",
+        headers,
+        cost=1,
+        parts=0,
+        resend_safe,
+        before_resend=None,
+    ):
+        """One HTTP request with auth, pacing and retries; the 2xx response or a typed error.
+
+        ``cost`` is in quota units (``parts``: the calls of a batch). After a
+        lost answer (none, or a 5xx) a request that is not ``resend_safe`` is
+        sent again only through ``before_resend(error)``, which raises unless
+        sending again is safe; without it the error goes to the caller.
+        """
         started = self.retry_policy.clock()
         sends = 0
         refreshed = False
@@ -490,7 +628,7 @@ class CalendarClient:
             sends += 1
             self.counters[kind] += 1
             if kind == "batch":
-                self.counters["batch_calls"] += cost
+                self.counters["batch_calls"] += parts
             try:
                 response = self.session.request(
                     method,
@@ -506,11 +644,6 @@ class CalendarClient:
                 requests.exceptions.ChunkedEncodingError,
             ) as exc:
                 error = TransientError(f"{kind}: no answer from Google ({type(exc).__name__})")
-                if not resend_safe:
-                    # The request may have been applied: sending it again could
-                    # apply it twice, so the caller decides.
-                    error.attempts = sends
-                    raise error from None
             else:
                 if response.status_code < 300:
                     return response
@@ -524,13 +657,20 @@ class CalendarClient:
                     self._refresh()
                     self.counters["retries"] += 1
                     continue
+            error.attempts = sends
+            unsure = error.maybe_applied and not resend_safe
+            if unsure and before_resend is None:
+                # The request may have been applied: sending it again could
+                # apply it twice, so the caller decides.
+                raise error
             delay = self.retry_policy.delay(sends, error, started)
             if delay is None:
-                error.attempts = sends
                 raise error
             _logger.info("Google %s failed (%s); retry %d in %.2fs", kind, error, sends, delay)
             self.counters["retries"] += 1
             self.retry_policy.sleep(delay)
+            if unsure:
+                before_resend(error)
 
     def _ensure_token(self):
         if not self.credentials.valid:
@@ -549,7 +689,7 @@ class CalendarClient:
             )
             raise self._scrubbed(error) from None
         except auth_exceptions.TransportError:
-            raise TransientError("token endpoint: no answer") from None
+            raise TransientError("token endpoint: no answer", sent=False) from None
         self.counters["token_refreshes"] += 1
         if self.on_token_refresh is not None:
             self.on_token_refresh(self.credentials.token, self.credentials.expiry)

@@ -21,6 +21,9 @@ class GoogleApiError(Exception):
 
     #: True when the same request may succeed if sent again later.
     retryable = False
+    #: True when Google may have applied the request although no answer says
+    #: so: sending a write again could apply it twice.
+    maybe_applied = False
 
     def __init__(self, message, *, status=None, reason="", retry_after=None):
         super().__init__(message)
@@ -91,13 +94,24 @@ class PreconditionFailed(GoogleApiError):
 
 
 class TransientError(GoogleApiError):
-    """5xx, dropped connection or timeout, still failing after the retries."""
+    """5xx, dropped connection or timeout, still failing after the retries.
+
+    ``sent=False`` when the request never left (the token endpoint failed
+    first): then Google cannot have applied it.
+    """
 
     retryable = True
+
+    def __init__(self, message, *, sent=True, **kwargs):
+        super().__init__(message, **kwargs)
+        self.maybe_applied = sent
 
 
 class MalformedResponse(GoogleApiError):
     """Google answered something that is not the JSON the API promises."""
+
+    # The answer came, unreadable: the request may well have been applied.
+    maybe_applied = True
 
 
 class RateBudgetExhausted(GoogleApiError):
@@ -208,5 +222,5 @@ def error_from_token_endpoint(error_code, description, *, retryable=False):
     if error_code in ("invalid_client", "unauthorized_client"):
         return InvalidClient(message, status=401, reason=error_code)
     if retryable:
-        return TransientError(message, reason=error_code or "")
+        return TransientError(message, reason=error_code or "", sent=False)
     return AuthError(message, reason=error_code or "")

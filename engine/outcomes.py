@@ -56,3 +56,11 @@ def classify(result):
     ):
         return Outcome.REFUSED
     return Outcome.RETRY
+
+
+def fate_unknown(result):
+    """Whether ``result`` leaves unknown if Google applied the write: no answer,
+    a 5xx, an unreadable answer. An insert that ended so is looked up by its id
+    before it is sent again: Google does not promise to refuse a second insert
+    of the same id."""
+    return isinstance(result, GoogleApiError) and result.maybe_applied

@@ -1,4 +1,4 @@
-"""Pacing of requests to Google: a per-user token bucket and the retry backoff.
+"""Pacing of requests to Google: a per-user budget of quota units and the retry backoff.
 
 Both take their clock, sleep and randomness as arguments, so tests drive them
 with a fake clock instead of waiting.
@@ -13,14 +13,26 @@ from .errors import RateBudgetExhausted
 
 # Google allows 600 requests per minute per user and project.
 DEFAULT_REQUESTS_PER_MINUTE = 600
+# Google's quota counts units: one per call (alone or inside a batch), but
+# three for a patch ("each patch request consumes three quota units", Calendar
+# API reference of events.patch and calendars.patch).
+PATCH_QUOTA_UNITS = 3
+# The dearest single call: a budget smaller than this could never send it.
+MAX_CALL_QUOTA_UNITS = PATCH_QUOTA_UNITS
+
+
+def quota_units(method):
+    """The units of Google's per-minute quota one call with HTTP ``method`` consumes."""
+    return PATCH_QUOTA_UNITS if method.upper() == "PATCH" else 1
 
 
 class TokenBucket:
-    """A user's request budget: ``max_requests_per_minute``, refilled continuously.
+    """A user's budget: ``max_requests_per_minute`` quota units, refilled continuously.
 
-    The bucket holds at most one minute's worth of requests, matching Google's
-    per-minute window. ``acquire(n)`` reserves ``n`` requests (a batch of n
-    calls costs n); when the budget is short it sleeps until the reservation
+    The bucket holds at most one minute's worth of units, matching Google's
+    per-minute window. ``acquire(n)`` reserves ``n`` units (a batch costs the
+    units of its calls, see ``quota_units``); when the budget is short it sleeps
+    until the reservation
     is covered, unless that would take longer than ``max_wait`` seconds: then
     it reserves nothing and raises ``RateBudgetExhausted`` so the caller can
     keep what it has done and resume later (``max_wait=0`` never sleeps,
@@ -53,14 +65,14 @@ class TokenBucket:
             return max(self._tokens, 0.0)
 
     def acquire(self, count=1):
-        """Reserve ``count`` requests, sleeping up to ``max_wait`` if needed."""
+        """Reserve ``count`` units, sleeping up to ``max_wait`` if needed."""
         with self._lock:
             self._refill()
             wait = max(count - self._tokens, 0.0) / self.rate
             if self.max_wait is not None and wait > self.max_wait:
                 raise RateBudgetExhausted(
-                    f"request budget of {self.capacity:g}/min spent: "
-                    f"{count} more request(s) possible in {wait:.1f}s",
+                    f"request budget of {self.capacity:g} units/min spent: "
+                    f"{count} more unit(s) possible in {wait:.1f}s",
                     reason="localRateBudget",
                     retry_after=wait,
                 )
@@ -80,7 +92,8 @@ class TokenBucket:
 
 class MinuteWindow:
     """A user's request budget counted as Google counts it: at most
-    ``max_requests_per_minute`` in any sliding minute.
+    ``max_requests_per_minute`` quota units (``quota_units``) in any sliding
+    minute.
 
     Same interface as ``TokenBucket``. A continuously refilled bucket lets a
     full bucket's burst and then a minute's refill through within one
@@ -120,9 +133,9 @@ class MinuteWindow:
             return max(self.capacity - self._in_window, 0)
 
     def acquire(self, count=1):
-        """Reserve ``count`` requests, sleeping up to ``max_wait`` if needed."""
+        """Reserve ``count`` units, sleeping up to ``max_wait`` if needed."""
         if count > self.capacity:
-            raise ValueError(f"{count} requests can never fit in a budget of {self.capacity}/min")
+            raise ValueError(f"{count} units can never fit in a budget of {self.capacity}/min")
         with self._lock:
             now = self._clock()
             self._expire(now)
@@ -136,8 +149,8 @@ class MinuteWindow:
             wait = ready - now
             if self.max_wait is not None and wait > self.max_wait:
                 raise RateBudgetExhausted(
-                    f"request budget of {self.capacity}/min spent: "
-                    f"{count} more request(s) possible in {wait:.1f}s",
+                    f"request budget of {self.capacity} units/min spent: "
+                    f"{count} more unit(s) possible in {wait:.1f}s",
                     reason="localRateBudget",
                     retry_after=wait,
                 )

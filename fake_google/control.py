@@ -166,9 +166,15 @@ class FakeControl:
         return self._call("POST", "access_tokens/expire", {"email": email})
 
     def set_quota(self, per_minute, status=403):
-        """Requests per user per minute before 403 userRateLimitExceeded (or 429);
-        `None` lifts the limit."""
+        """Quota units per user per minute (a patch costs 3, any other call 1)
+        before 403 userRateLimitExceeded (or 429); `None` lifts the limit."""
         return self._call("POST", "quota", {"per_minute": per_minute, "status": status})
+
+    def set_detect_id_collisions(self, detect):
+        """False: an insert under a taken id stores a twin instead of answering
+        409 (Google does not promise to detect every collision); `reset` restores
+        True."""
+        return self._call("POST", "id_collisions", {"detect": detect})
 
     def channels(self):
         return self._call("GET", "channels")["channels"]

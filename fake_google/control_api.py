@@ -52,6 +52,7 @@ class ControlApi:
             ("POST", "/_fake/refresh_tokens/revoke"): self.revoke_refresh_tokens,
             ("POST", "/_fake/access_tokens/expire"): self.expire_access_tokens,
             ("POST", "/_fake/quota"): self.set_quota,
+            ("POST", "/_fake/id_collisions"): self.set_detect_id_collisions,
             ("GET", "/_fake/channels"): self.channels,
             ("GET", "/_fake/notifications"): self.notifications,
         }
@@ -279,6 +280,14 @@ class ControlApi:
     def set_quota(self, params):
         self.fake.quota.configure(params.get("per_minute"), params.get("status", 403))
         return {"per_minute": params.get("per_minute")}
+
+    def set_detect_id_collisions(self, params):
+        detect = params["detect"]
+        if not isinstance(detect, bool):
+            raise ControlError(400, "detect must be true or false")
+        with self.fake.store.lock:
+            self.fake.store.detect_id_collisions = detect
+        return {"detect": detect}
 
     def channels(self, params):
         with self.fake.store.lock:

@@ -571,17 +571,19 @@ class CalendarApi:
 
     # ---- storage with bookkeeping ----------------------------------------------
 
-    def _write(self, calendar, data, origin=None):
-        """Store `data` as the new state of its event; bump etag, sequence, updated."""
+    def _write(self, calendar, data, origin=None, key=None):
+        """Store `data` as the new state of its event (under `key`, by default its
+        id); bump etag, sequence, updated."""
         store = self.store
         stamp = format_rfc3339(store.clock.now())
-        record = calendar.events.get(data["id"])
+        key = key or data["id"]
+        record = calendar.events.get(key)
         if record is None:
             data["created"] = stamp
             data["sequence"] = 0
             data["updated"] = stamp
             record = StoredEvent(data, store.next_seq(), store.next_created_no(), origin)
-            calendar.events[data["id"]] = record
+            calendar.events[key] = record
         else:
             old = record.data
             data["created"] = old["created"]
@@ -645,7 +647,8 @@ class CalendarApi:
             event_id = new_event_id()
         elif not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
             raise bad_request("Invalid resource id value.", location="id")
-        if event_id in calendar.events:
+        twin = event_id in calendar.events
+        if twin and (call is None or self.store.detect_id_collisions):
             raise ApiError(409, "duplicate", "The requested identifier already exists.")
         data = self._new_event_data(calendar, body, event_id)
         origin = None
@@ -657,9 +660,14 @@ class CalendarApi:
         self._validate(calendar, data)
         if call is not None:
             self._conference(call, data)
-        record = self._write(calendar, data, origin=origin)
-        if origin is None:
-            self._propagate(calendar, record)
+        if twin:
+            # Undetected collision: a second event under the same id, which
+            # every later call by id misses.
+            record = self._write(calendar, data, key=calendar.free_key(event_id))
+        else:
+            record = self._write(calendar, data, origin=origin)
+            if origin is None:
+                self._propagate(calendar, record)
         if call is not None:
             self._note_recipients(call, calendar, data, None)
         return record

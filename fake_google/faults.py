@@ -159,14 +159,27 @@ class Faults:
         return latency, chosen
 
 
+# Google's quota counts units: one per call (a batch's parts each count, the
+# batch itself does not), three for a patch ("each patch request consumes
+# three quota units", reference of events.patch and calendars.patch).
+PATCH_UNITS = 3
+
+
+def quota_units(method):
+    """Units of the per-minute quota one Calendar call with ``method`` consumes."""
+    return PATCH_UNITS if method == "PATCH" else 1
+
+
 class Quota:
-    """Requests per user per sliding minute, like Google's per-user quota."""
+    """Quota units per user per sliding minute, like Google's per-user quota."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self.per_minute = None
         self.status = 403
+        # email -> (moment, units) of the calls in the last minute, and their sum.
         self._seen = collections.defaultdict(collections.deque)
+        self._spent = collections.Counter()
 
     def configure(self, per_minute, status=403):
         if per_minute is not None and (not isinstance(per_minute, int) or per_minute < 1):
@@ -177,19 +190,23 @@ class Quota:
             self.per_minute = per_minute
             self.status = status
             self._seen.clear()
+            self._spent.clear()
 
-    def check(self, email):
+    def check(self, email, units=1):
+        """Count ``units`` for ``email``, or raise Google's rate-limit error when
+        they do not fit in the last minute (a refused call counts nothing)."""
         with self._lock:
             if not self.per_minute:
                 return
             now = time.monotonic()
             seen = self._seen[email]
-            while seen and seen[0] <= now - 60:
-                seen.popleft()
-            if len(seen) >= self.per_minute:
+            while seen and seen[0][0] <= now - 60:
+                self._spent[email] -= seen.popleft()[1]
+            if self._spent[email] + units > self.per_minute:
                 reason = "userRateLimitExceeded" if self.status == 403 else "rateLimitExceeded"
                 raise ApiError(self.status, reason, "Rate Limit Exceeded", domain="usageLimits")
-            seen.append(now)
+            seen.append((now, units))
+            self._spent[email] += units
 
 
 class RequestLog:
@@ -216,6 +233,7 @@ class RequestLog:
         counts = {
             "requests": 0,
             "batch_parts": 0,
+            "quota_units": 0,
             "by_operation": collections.Counter(),
             "by_status": collections.Counter(),
             "by_user": collections.Counter(),
@@ -224,6 +242,7 @@ class RequestLog:
         for record in self.records(email):
             counts["requests"] += 1
             counts["batch_parts"] += int(record["batch_part"])
+            counts["quota_units"] += record.get("units", 0)
             counts["by_operation"][record["operation"]] += 1
             counts["by_status"][str(record["status"])] += 1
             if record.get("email"):

@@ -15,7 +15,7 @@ from . import batch
 from .control_api import ControlApi
 from .errors import ApiError, DropConnection, OAuthError
 from .events_api import CalendarApi, Call, route
-from .faults import Faults, Quota, RequestLog
+from .faults import Faults, Quota, RequestLog, quota_units
 from .notifier import Notifier
 from .oauth import AuthorizePage, OAuth
 from .responses import Response, json_response
@@ -241,7 +241,9 @@ class FakeGoogle:
         operation, args = route(method, subpath)
         email, scope, client_id = self.oauth.authenticate(headers)
         record["client_id"] = client_id
-        self.quota.check(email)
+        units = quota_units(method)
+        self.quota.check(email, units)
+        record["units"] = units
         call = Call(operation, args, query, headers, body, email, scope)
         with self.store.lock:
             status, response_headers, payload = self.api.handle(call)

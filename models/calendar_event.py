@@ -70,6 +70,7 @@ _GOOGLE_STATE_FIELDS = (
     "google_account_id",
     "google_agreed_values",
     "google_cancelled_starts",
+    "google_unanswered_id",
 )
 
 
@@ -117,7 +118,7 @@ class CalendarEvent(models.Model):
         index="btree_not_null",
         readonly=True,
         help="Id of this event on Google. Chosen by Odoo before the first insert, so "
-        "that a retried insert is recognised by Google as a duplicate.",
+        "that an insert sent again after a lost answer is recognised, not made twice.",
     )
     google_ical_uid = fields.Char(
         "Google iCalUID",
@@ -154,6 +155,14 @@ class CalendarEvent(models.Model):
         readonly=True,
         index=True,
         help="A synced field changed in Odoo and Google does not know it yet.",
+    )
+    google_unanswered_id = fields.Char(
+        "Google ID of an Unanswered Insert",
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="Google id of an insert that got no readable answer (none, or a server "
+        "error): Google may hold the event. The next push looks it up before any insert.",
     )
     google_refused_fingerprint = fields.Char(
         groups="base.group_system",

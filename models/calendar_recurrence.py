@@ -80,6 +80,14 @@ class CalendarRecurrence(models.Model):
         "rather than as EXDATE lines of the master (JSON list).",
     )
     google_push_pending = fields.Boolean(copy=False, readonly=True, index=True)
+    google_unanswered_id = fields.Char(
+        "Google ID of an Unanswered Insert",
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="Google id of a master insert that got no readable answer: Google may hold "
+        "the series. The next push looks it up before any insert.",
+    )
 
     # ------------------------------------------------------------------
     # Hooks

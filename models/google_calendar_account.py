@@ -11,7 +11,13 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..engine import oauth, ownership
 from ..engine.client import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
-from ..engine.ratelimit import DEFAULT_REQUESTS_PER_MINUTE, BudgetWatch, MinuteWindow, RateLimiters
+from ..engine.ratelimit import (
+    DEFAULT_REQUESTS_PER_MINUTE,
+    MAX_CALL_QUOTA_UNITS,
+    BudgetWatch,
+    MinuteWindow,
+    RateLimiters,
+)
 from ..sync.run import PARAM_PREFIX, DeletionHeld
 
 _logger = logging.getLogger(__name__)
@@ -313,7 +319,11 @@ class GoogleCalendarAccount(models.Model):
             scopes=(self.granted_scope or oauth.LEGACY_CALENDAR_SCOPE).split(),
             expiry=self.access_token_expiry,
         )
-        per_minute = self._int_param("max_requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE)
+        # In Google's quota units; never below the dearest call, which would never fit.
+        per_minute = max(
+            self._int_param("max_requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE),
+            MAX_CALL_QUOTA_UNITS,
+        )
         batch_size = self._int_param("batch_size", DEFAULT_BATCH_SIZE, high=MAX_BATCH_SIZE)
         return CalendarClient(
             config["api_root"],

@@ -9,6 +9,7 @@ from ..engine.client import ApiCall
 from ..engine.errors import (
     Forbidden,
     GoogleApiError,
+    NotFound,
 )
 from ..engine.mapping import (
     NEUTRAL_KEYS,
@@ -18,7 +19,7 @@ from ..engine.mapping import (
     is_cancelled,
     to_google,
 )
-from ..engine.outcomes import Outcome, classify
+from ..engine.outcomes import Outcome, classify, fate_unknown
 from ..engine.references import EXT_EVENT_ID
 from ..models.calendar_event import FROM_GOOGLE
 
@@ -38,6 +39,9 @@ class EventPush:
         deletions = (
             self.env["google.calendar.outbox"].sudo().search([("account_id", "=", self.account.id)])
         )
+        if self._look_up_unanswered(events):
+            # A stored event's pull may have deleted or merged records.
+            events = events.exists()
         calls, handlers = [], []
         values_by_event = events.filtered("active")._google_neutral_values()
         for event in events:
@@ -68,6 +72,9 @@ class EventPush:
             return
         over = event.stop < self.now
         if not event.google_etag:
+            if event.google_id and event.google_unanswered_id == event.google_id:
+                # Its lookup failed: Google may hold it, so no insert blind.
+                return
             references = self.references
             try:
                 body = to_google(
@@ -119,6 +126,34 @@ class EventPush:
         )
         handlers.append(partial(self._after_patch, event, values))
 
+    def _look_up_unanswered(self, events):
+        """Look up (one batch of ``get``) the events whose earlier insert got no
+        answer, before any insert: Google may hold them, and it does not
+        promise to refuse a second insert of the same id. Returns them."""
+        in_doubt = events.filtered(
+            lambda event: event.active
+            and not event.recurrency
+            and not event.google_etag
+            and event.google_id
+            and event.google_unanswered_id == event.google_id
+        )
+        self.execute(
+            [ApiCall.get("primary", event.google_id) for event in in_doubt],
+            [partial(self._after_lookup, event) for event in in_doubt],
+        )
+        return in_doubt
+
+    def _after_lookup(self, event, outcome):
+        if isinstance(outcome, NotFound):
+            # Never stored: the insert goes out with this push.
+            event.with_context(**{FROM_GOOGLE: True}).google_unanswered_id = False
+        elif isinstance(outcome, GoogleApiError):
+            self._keep_for_retry(event, outcome)
+        else:
+            self._take_stored(event, outcome)
+            if event.exists() and event.google_etag:
+                event.with_context(**{FROM_GOOGLE: True}).google_unanswered_id = False
+
     def _plan_archive(self, event, calls, handlers):
         if not event.google_etag:
             event.google_push_pending = False
@@ -147,6 +182,8 @@ class EventPush:
         self.counts["google_created" if created else "google_updated"] += 1
 
     def _after_insert(self, event, values, outcome):
+        if fate_unknown(outcome):
+            self._unanswered(event)
         if classify(outcome) is not Outcome.DUPLICATE:
             self._handle_write_outcome(event, values, outcome, created=True)
             return
@@ -157,8 +194,19 @@ class EventPush:
             answer = self.client.get_event("primary", event.google_id)
         except GoogleApiError as exc:
             self.note(exc)
+            self._unanswered(event)
             self._keep_for_retry(event, exc)
             return
+        self._take_stored(event, answer)
+        if event.exists() and event.google_push_pending:
+            self._repush(event)
+
+    def _unanswered(self, event):
+        """Google may hold ``event`` under its id: the next push looks it up first."""
+        event.with_context(**{FROM_GOOGLE: True}).google_unanswered_id = event.google_id
+
+    def _take_stored(self, event, answer):
+        """Google holds ``event`` (``answer``) from an insert whose answer was lost."""
         if is_cancelled(answer):
             self.error(
                 self.env._(
@@ -172,8 +220,6 @@ class EventPush:
             return
         self._apply_items([answer])
         self.counts["google_created"] += 1
-        if event.exists() and event.google_push_pending:
-            self._repush(event)
 
     def _after_patch(self, event, values, outcome):
         kind = classify(outcome)

@@ -3,6 +3,7 @@
 import json
 import logging
 from datetime import timedelta
+from functools import partial
 
 from ..engine import ownership, reconcile
 from ..engine import recurrence as rec_engine
@@ -10,6 +11,7 @@ from ..engine import series as series_engine
 from ..engine.client import ApiCall
 from ..engine.errors import (
     GoogleApiError,
+    NotFound,
 )
 from ..engine.mapping import (
     InvalidEvent,
@@ -18,7 +20,7 @@ from ..engine.mapping import (
     normalize_email,
     to_google,
 )
-from ..engine.outcomes import Outcome, classify
+from ..engine.outcomes import Outcome, classify, fate_unknown
 from ..engine.references import EXT_SERIES_ID
 from ..models.calendar_event import FROM_GOOGLE
 
@@ -61,6 +63,8 @@ class SeriesPush:
         )
         if not recurrences:
             return
+        if self._look_up_unanswered(recurrences):
+            recurrences = recurrences.exists()
         occurrence_values = recurrences._google_occurrence_values()
         calls, handlers, written = [], [], []
         for recurrence in recurrences:
@@ -95,6 +99,9 @@ class SeriesPush:
         if not recurrence.google_etag:
             self._adopt_single_event(recurrence)
         if not recurrence.google_etag:
+            if recurrence.google_id and recurrence.google_unanswered_id == recurrence.google_id:
+                # Its lookup failed: Google may hold it, so no insert blind.
+                return
             if not recurrence.google_id:
                 recurrence.with_context(
                     **{FROM_GOOGLE: True}
@@ -158,7 +165,36 @@ class SeriesPush:
                 {"google_etag": False, "google_agreed_values": False}
             )
 
+    def _look_up_unanswered(self, recurrences):
+        """Look up (one batch of ``get``) the masters whose earlier insert got no
+        answer, before any insert: Google may hold them, and it does not
+        promise to refuse a second insert of the same id. Returns them."""
+        in_doubt = recurrences.filtered(
+            lambda rec: not rec.google_etag
+            and rec.google_id
+            and rec.google_unanswered_id == rec.google_id
+        )
+        self.run.execute(
+            [ApiCall.get("primary", rec.google_id) for rec in in_doubt],
+            [partial(self._after_lookup, rec) for rec in in_doubt],
+        )
+        return in_doubt
+
+    def _after_lookup(self, recurrence, outcome):
+        quiet = recurrence.with_context(**{FROM_GOOGLE: True})
+        if isinstance(outcome, NotFound):
+            # Never stored: the insert goes out with this push.
+            quiet.google_unanswered_id = False
+        elif isinstance(outcome, GoogleApiError):
+            self._keep_for_retry(recurrence, outcome)
+        else:
+            self._take_stored(recurrence, outcome)
+            if recurrence.exists() and recurrence.google_etag:
+                quiet.google_unanswered_id = False
+
     def _after_master_write(self, recurrence, series, outcome, created):
+        if created and fate_unknown(outcome):
+            self._unanswered(recurrence)
         kind = classify(outcome)
         if kind is Outcome.DUPLICATE:
             self._after_lost_insert(recurrence)
@@ -186,8 +222,17 @@ class SeriesPush:
             item = self.run.client.get_event("primary", recurrence.google_id)
         except GoogleApiError as error:
             self.run.note(error)
+            self._unanswered(recurrence)
             self._failed(recurrence, error)
             return
+        self._take_stored(recurrence, item)
+
+    def _unanswered(self, recurrence):
+        """Google may hold the series under its id: the next push looks it up first."""
+        recurrence.with_context(**{FROM_GOOGLE: True}).google_unanswered_id = recurrence.google_id
+
+    def _take_stored(self, recurrence, item):
+        """Google holds the series (``item``) from an insert whose answer was lost."""
         if is_cancelled(item):
             # Deleted on Google since: Odoo's series goes back under a new id.
             self._send_again_as_new(recurrence)

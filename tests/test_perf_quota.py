@@ -164,3 +164,51 @@ class TestSyncUnderQuota(SyncCase):
         self.assertEqual(answer["google_created"], 60)
         self.assertEqual(len(self.on_google()), 60)
         self.assertEqual(self.refused_by_quota(), [])
+
+
+@tagged("post_install", "-at_install")
+class TestEditBurstUnderQuota(SyncCase):
+    """A burst of Odoo edits: each patch costs Google three quota units."""
+
+    EDITS = 20  # 60 units, twice the quota
+
+    def setUp(self):
+        super().setUp()
+        self.fake_control.set_quota(QUOTA)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "google_calendar_sync.max_requests_per_minute", str(QUOTA)
+        )
+        self.account = self.connect(self.ann)
+        start = self.future()
+        self.seed(
+            self.ann.email,
+            *(
+                self.timed_event(f"Burst {index}", start + timedelta(hours=index))
+                for index in range(self.EDITS)
+            ),
+        )
+        self.clock = FakeClock(on_sleep=lambda: self.fake_control.set_quota(QUOTA))
+
+    def test_edit_burst_waits_for_the_budget_in_units_and_never_hits_the_quota(self):
+        limiters = RateLimiters(
+            QUOTA, budget=MinuteWindow, clock=self.clock, sleep=self.clock.sleep, max_wait=65
+        )
+        with patch.dict(google_calendar_account._RATE_LIMITERS, {QUOTA: limiters}):
+            self.assertEqual(self.account._run_sync()["status"], "synced")
+            events = self.env["calendar.event"].search([("name", "=like", "Burst %")])
+            self.assertEqual(len(events), self.EDITS)
+            for event in events:
+                event.with_user(self.ann).name = f"{event.name} (moved)"
+            answer = self.account._run_sync()
+
+        self.assertEqual(answer["status"], "synced")
+        self.assertEqual(answer["google_updated"], self.EDITS)
+        refused = [r for r in self.fake_control.log(self.ann.email) if r["status"] in (403, 429)]
+        self.assertEqual(refused, [])
+        on_google = self.fake_control.events(self.ann.email)
+        self.assertEqual({e["summary"].endswith("(moved)") for e in on_google}, {True})
+        patches = [r for r in self.fake_control.log(self.ann.email) if r["operation"] == "batch"]
+        # 10 patches (30 units) per batch: the budget's capacity in units.
+        self.assertEqual([r["batch_size"] for r in patches], [10, 10])
+        # 2 lists + 20 patches = 62 units at 30 a minute: two full windows waited out.
+        self.assertEqual(len(self.clock.slept), 2)

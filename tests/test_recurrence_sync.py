@@ -13,6 +13,7 @@ import pytz
 from odoo import Command
 from odoo.tests import tagged
 
+from ..engine.ratelimit import RetryPolicy
 from .sync_common import SyncCase
 
 ANN = "ann@example.com"
@@ -504,6 +505,56 @@ class TestRecurrenceFromOdoo(RecurrenceCase):
         self.assertEqual(
             self.env["calendar.event"].search_count([("name", "=", "Retro")]), 2, "no twin"
         )
+
+    def push_series_with_lost_answer(self, name, client=None):
+        """A series Ann creates in Odoo, pushed (``client``: the account's own)
+        while the answer to its master's insert is lost after Google stored it."""
+        base = self.create_series(name, self.first + timedelta(hours=3), count=2)
+        self.fake_control.inject_fault(
+            mode="drop_after_apply", method="POST", path="batch", count=1
+        )
+        self.Sync._push_account(self.account, client or self.account._get_client())
+        return base.recurrence_id
+
+    def assert_one_master_agreed(self, recurrence, name="Retro"):
+        # A list, not a dict by id: a twin has the same id.
+        named = [
+            e
+            for e in self.fake_control.events(ANN)
+            if e.get("summary") == name and e.get("recurrence")
+        ]
+        self.assertEqual([e["id"] for e in named], [recurrence.google_id], "one master, no twin")
+        self.assertEqual(recurrence.google_etag, named[0]["etag"])
+        self.assertFalse(recurrence.google_push_pending)
+        inserts = [
+            w["status"]
+            for w in self.writes(ANN)
+            if w["operation"] == "events.insert" and w["path"].endswith("/events")
+        ]
+        # The setUp's series, then this one once.
+        self.assertEqual(inserts, [200, 200], "looked up, never sent again")
+        self.assertEqual(
+            self.env["calendar.event"].search_count([("recurrence_id", "=", recurrence.id)]), 2
+        )
+
+    def test_series_insert_lost_makes_no_twin_when_google_misses_the_id_collision(self):
+        self.fake_control.set_detect_id_collisions(False)
+        recurrence = self.push_series_with_lost_answer("Retro")
+        self.sync(self.account)
+        self.assert_one_master_agreed(recurrence)
+
+    def test_series_insert_left_unanswered_is_looked_up_by_the_next_push(self):
+        self.fake_control.set_detect_id_collisions(False)
+        client = self.account._get_client()
+        client.retry_policy = RetryPolicy(max_attempts=1)  # gives up at the lost answer
+        recurrence = self.push_series_with_lost_answer("Retro", client)
+        self.assertTrue(recurrence.google_push_pending)
+        self.assertFalse(recurrence.google_etag)
+        self.assertEqual(recurrence.google_unanswered_id, recurrence.google_id)
+
+        self.Sync._push_account(self.account, self.account._get_client())
+        self.assert_one_master_agreed(recurrence)
+        self.assertFalse(recurrence.google_unanswered_id)
 
     def _series_inserted_then_lost(self, push_only):
         """A series with an external guest whose insert Google stores before the

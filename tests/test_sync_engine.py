@@ -8,6 +8,7 @@ from odoo import Command, fields
 from odoo.sql_db import db_connect
 from odoo.tests import new_test_user, tagged
 
+from ..engine.ratelimit import RetryPolicy
 from ..models.google_calendar_synchronizer import _POSTCOMMIT_KEY, _push_after_commit
 from ..sync.run import SyncRun
 from .sync_common import SyncCase
@@ -649,26 +650,55 @@ class TestSyncConflicts(SyncCase):
             len(self.writes(ANN)), writes_before, "a full resync does not re-send unchanged events"
         )
 
-    def test_insert_retried_after_lost_answer_creates_no_twin(self):
-        start = self.future()
-        event = (
-            self.env["calendar.event"]
-            .with_user(self.ann)
-            .create({"name": "Once only", "start": start, "stop": start + timedelta(hours=1)})
-            .sudo()
-        )
+    def push_with_lost_answer(self, name, client=None):
+        """An event Ann creates in Odoo, pushed (``client``: the account's own)
+        while the answer to its insert batch is lost after Google stored it."""
+        event = self.odoo_meeting(self.ann, name)
         self.fake_control.inject_fault(
             mode="drop_after_apply", method="POST", path="batch", count=1
         )
-        self.Sync._push_account(self.account, self.account._get_client())
-        self.sync(self.account)
-        named = [e for e in self.google_events(ANN).values() if e.get("summary") == "Once only"]
-        self.assertEqual(len(named), 1)
-        self.assertEqual(named[0]["id"], event.google_id)
+        self.Sync._push_account(self.account, client or self.account._get_client())
+        return event
+
+    def assert_one_event_agreed(self, event):
+        # A list, not a dict by id: a twin has the same id.
+        named = [e for e in self.fake_control.events(ANN) if e.get("summary") == event.name]
+        self.assertEqual([e["id"] for e in named], [event.google_id], "one event, no twin")
         self.assertFalse(event.google_push_pending)
         self.assertEqual(event.google_etag, named[0]["etag"])
         inserts = [w["status"] for w in self.writes(ANN) if w["operation"] == "events.insert"]
-        self.assertEqual(inserts, [200, 409], "the retry met the stored event, not a twin")
+        self.assertEqual(inserts, [200], "looked up, never sent again")
+
+    def test_insert_retried_after_lost_answer_creates_no_twin(self):
+        event = self.push_with_lost_answer("Once only")
+        self.sync(self.account)
+        self.assert_one_event_agreed(event)
+
+    def test_insert_lost_makes_no_twin_when_google_misses_the_id_collision(self):
+        # Google "cannot guarantee" to refuse a second insert of an id with 409.
+        self.fake_control.set_detect_id_collisions(False)
+        event = self.push_with_lost_answer("Once only")
+        self.sync(self.account)
+        self.assert_one_event_agreed(event)
+
+    def test_insert_left_unanswered_is_looked_up_by_the_next_push(self):
+        self.fake_control.set_detect_id_collisions(False)
+        client = self.account._get_client()
+        client.retry_policy = RetryPolicy(max_attempts=1)  # gives up at the lost answer
+        event = self.push_with_lost_answer("Once only", client)
+        self.assertTrue(event.google_push_pending)
+        self.assertFalse(event.google_etag)
+        self.assertEqual(event.google_unanswered_id, event.google_id)
+
+        self.Sync._push_account(self.account, self.account._get_client())
+        self.assert_one_event_agreed(event)
+        lookups = [
+            r["status"]
+            for r in self.fake_control.log(ANN)
+            if r["operation"] == "events.get" and r["path"].endswith(event.google_id)
+        ]
+        self.assertEqual(lookups, [200])
+        self.assertFalse(event.google_unanswered_id)
 
 
 @tagged("post_install", "-at_install")

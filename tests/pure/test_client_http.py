@@ -406,14 +406,17 @@ def test_quota_exceeded_is_not_retried(client, ctl, sleeps):
     assert sleeps.delays == []
 
 
-def test_insert_lost_after_apply_is_resent_and_reported_duplicate(client, ctl):
+def test_insert_lost_after_apply_is_looked_up_and_reported_duplicate(client, ctl):
     event_id = new_event_id()
     ctl.inject_fault(mode="drop_after_apply", method="POST", path=EVENTS_PATH)
 
     with pytest.raises(errors.Duplicate) as caught:
         client.insert_event("primary", timed_event("once", event_id=event_id), send_updates="none")
 
-    assert caught.value.attempts == 2
+    # Found by its id: not sent again (Google does not promise a 409 to a twin).
+    assert caught.value.attempts == 1
+    assert len(api_records(ctl, "events.insert")) == 1
+    assert len(api_records(ctl, "events.get")) == 1
     assert [e["id"] for e in ctl.events(ALICE)] == [event_id]
 
 
@@ -452,10 +455,13 @@ def test_batch_of_120_inserts_takes_3_requests_with_results_in_order(client, ctl
     assert [outcome["id"] for outcome in outcomes] == ids
     assert [outcome["summary"] for outcome in outcomes] == [f"b{n}" for n in range(120)]
     batches = api_records(ctl, "batch")
-    assert [r["batch_size"] for r in batches] == [50, 1, 50, 20]
+    # A 5xx may come after the insert was applied: the part is looked up
+    # (a batch of one get) before it is sent again.
+    assert [r["batch_size"] for r in batches] == [50, 1, 1, 50, 20]
+    assert [r["status"] for r in api_records(ctl, "events.get")] == [404]
     assert sorted(e["id"] for e in ctl.events(ALICE)) == sorted(ids)
-    assert client.counters["batch"] == 4
-    assert client.counters["batch_calls"] == 121
+    assert client.counters["batch"] == 5
+    assert client.counters["batch_calls"] == 122
     assert client.counters["batch_call_retries"] == 1
 
 
@@ -559,10 +565,14 @@ def test_rate_budget_paces_single_calls(fake, ctl, tokens, sleeps):
 
 
 def test_whole_batch_request_failing_transiently_is_sent_again(client, ctl, sleeps):
+    ids = ctl.seed_events(ALICE, [timed_event(f"v{n}") for n in range(3)])
     ctl.inject_fault(status=503, path=r"^/batch/")
 
     outcomes = client.execute_batch(
-        [ApiCall.insert("primary", timed_event(f"w{n}"), send_updates="none") for n in range(3)]
+        [
+            ApiCall.patch("primary", event_id, {"summary": f"w{n}"}, send_updates="none")
+            for n, event_id in enumerate(ids)
+        ]
     )
 
     assert [o["summary"] for o in outcomes] == ["w0", "w1", "w2"]
@@ -597,8 +607,13 @@ def test_batch_with_a_non_idempotent_call_is_not_resent_after_a_drop(client, ctl
 
     outcomes = client.execute_batch(calls)
 
-    assert all(isinstance(o, errors.TransientError) for o in outcomes)
-    assert len(api_records(ctl, "batch")) == 1
+    # The insert with its own id is looked up and found; the other one's fate
+    # stays unknown to the caller. Neither is sent twice.
+    assert isinstance(outcomes[0], errors.Duplicate)
+    assert isinstance(outcomes[1], errors.TransientError)
+    assert outcomes[1].maybe_applied
+    assert len(api_records(ctl, "events.insert")) == 2
+    assert len(api_records(ctl, "events.get")) == 1
     assert len(ctl.events(ALICE)) == 2
 
 
@@ -716,3 +731,179 @@ def test_answers_that_are_not_googles_json_are_clear_errors(captive_portal, slee
     assert [type(o) for o in outcomes] == [errors.MalformedResponse] * 2
     assert "not multipart/mixed" in str(outcomes[0])
     assert sleeps.delays == []
+
+
+# -- quota units --------------------------------------------------------------
+
+
+class RecordingBudget:
+    """A budget that grants everything and remembers each reservation."""
+
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self.reserved = []
+
+    def acquire(self, count=1):
+        self.reserved.append(count)
+        return 0
+
+
+def test_budget_counts_what_google_counts_and_batches_fit_it_in_units(fake, ctl, tokens, sleeps):
+    budget = RecordingBudget(30)
+    client = make_client(fake, tokens, sleeps, rate_limiter=budget)
+    ids = ctl.seed_events(ALICE, [timed_event(f"e{n}") for n in range(12)])
+
+    client.patch_event("primary", ids[0], {"summary": "alone"}, send_updates="none")
+    client.get_event("primary", ids[0])
+    assert budget.reserved == [3, 1]
+
+    budget.reserved.clear()
+    calls = [
+        ApiCall.patch("primary", event_id, {"summary": f"p{n}"}, send_updates="none")
+        for n, event_id in enumerate(ids[:11])
+    ]
+    calls += [
+        ApiCall.get("primary", ids[0]),
+        ApiCall.delete("primary", ids[11], send_updates="none"),
+    ]
+    outcomes = client.execute_batch(calls)
+
+    assert [o["summary"] for o in outcomes[:11]] == [f"p{n}" for n in range(11)]
+    # Ten patches fill a budget of 30 units: the eleventh goes in the next batch.
+    assert [r["batch_size"] for r in api_records(ctl, "batch")] == [10, 3]
+    assert budget.reserved == [30, 5]
+    # The fake counted the same units.
+    assert ctl.counters(ALICE)["quota_units"] == 3 + 1 + 30 + 5
+
+
+def test_burst_of_edits_costs_fewer_requests_as_patches_fewer_units_as_updates(client, ctl):
+    """The measure behind the choice of patch (docs/architecture.md, "Google client")."""
+    burst = 100
+    ids = ctl.seed_events(ALICE, [timed_event(f"e{n}") for n in range(burst)])
+
+    def cost(send):
+        before = api_records(ctl)
+        send()
+        records = api_records(ctl)[len(before) :]
+        return {
+            "http_requests": sum(1 for r in records if not r["batch_part"]),
+            "calls": sum(1 for r in records if r["batch_part"]),
+            "units": sum(r.get("units", 0) for r in records),
+        }
+
+    patches = cost(
+        lambda: client.execute_batch(
+            [
+                ApiCall.patch("primary", event_id, {"summary": "patched"}, send_updates="none")
+                for event_id in ids
+            ]
+        )
+    )
+
+    def get_then_update():
+        held = client.execute_batch([ApiCall.get("primary", event_id) for event_id in ids])
+        client.execute_batch(
+            [
+                ApiCall.update(
+                    "primary",
+                    event["id"],
+                    dict(event, summary="updated"),
+                    etag=event["etag"],
+                    send_updates="none",
+                )
+                for event in held
+            ]
+        )
+
+    updates = cost(get_then_update)
+
+    assert patches == {"http_requests": 2, "calls": burst, "units": 3 * burst}
+    assert updates == {"http_requests": 4, "calls": 2 * burst, "units": 2 * burst}
+    assert {e["summary"] for e in ctl.events(ALICE)} == {"updated"}
+
+
+# -- inserts whose answer was lost ---------------------------------------------
+
+
+def test_insert_lost_after_apply_makes_no_twin_when_google_misses_the_collision(client, ctl):
+    ctl.set_detect_id_collisions(False)
+    event_id = new_event_id()
+    ctl.inject_fault(mode="drop_after_apply", method="POST", path=EVENTS_PATH)
+
+    with pytest.raises(errors.Duplicate):
+        client.insert_event("primary", timed_event("once", event_id=event_id), send_updates="none")
+
+    assert [e["id"] for e in ctl.events(ALICE)] == [event_id]
+
+
+def test_batch_of_inserts_lost_after_apply_makes_no_twin(client, ctl):
+    ctl.set_detect_id_collisions(False)
+    ids = [new_event_id() for _ in range(3)]
+    ctl.inject_fault(mode="drop_after_apply", path=r"^/batch/")
+
+    outcomes = client.execute_batch(
+        [
+            ApiCall.insert("primary", timed_event(f"i{n}", event_id=ids[n]), send_updates="none")
+            for n in range(3)
+        ]
+    )
+
+    assert all(isinstance(o, errors.Duplicate) for o in outcomes)
+    assert sorted(e["id"] for e in ctl.events(ALICE)) == sorted(ids)
+    assert len(api_records(ctl, "events.insert")) == 3
+    assert len(api_records(ctl, "events.get")) == 3
+
+
+def test_insert_answered_5xx_is_sent_again_once_looked_up_absent(client, ctl, sleeps):
+    ctl.set_detect_id_collisions(False)
+    event_id = new_event_id()
+    # Google answered 503 without storing it (the fake's error mode applies nothing).
+    ctl.inject_fault(status=503, method="POST", path=EVENTS_PATH)
+
+    created = client.insert_event(
+        "primary", timed_event("late", event_id=event_id), send_updates="none"
+    )
+
+    assert created["id"] == event_id
+    assert [r["status"] for r in api_records(ctl, "events.insert")] == [503, 200]
+    assert [r["status"] for r in api_records(ctl, "events.get")] == [404]
+    assert [e["id"] for e in ctl.events(ALICE)] == [event_id]
+
+
+def test_insert_whose_lookup_fails_is_not_sent_again(client, ctl):
+    ctl.set_detect_id_collisions(False)
+    event_id = new_event_id()
+    ctl.inject_fault(mode="drop_after_apply", method="POST", path=EVENTS_PATH)
+    ctl.inject_fault(mode="drop", method="GET", path=EVENTS_PATH, count=10)
+
+    with pytest.raises(errors.TransientError) as caught:
+        client.insert_event(
+            "primary", timed_event("unsure", event_id=event_id), send_updates="none"
+        )
+
+    # The insert's own error: its fate is unknown, which the caller must remember.
+    assert caught.value.maybe_applied
+    assert len(api_records(ctl, "events.insert")) == 1
+    assert [e["id"] for e in ctl.events(ALICE)] == [event_id]
+
+
+def test_google_down_leaves_sent_inserts_unsure_and_stops_before_the_next_batch(
+    fake, ctl, tokens, sleeps
+):
+    client = make_client(fake, tokens, sleeps, batch_size=2)
+    ctl.inject_fault(status=503, path=r"^/batch/", count=20)
+    calls = [
+        ApiCall.insert(
+            "primary", timed_event(f"d{n}", event_id=new_event_id()), send_updates="none"
+        )
+        for n in range(4)
+    ]
+
+    outcomes = client.execute_batch(calls)
+
+    assert all(isinstance(o, errors.TransientError) for o in outcomes)
+    # The first two were sent (Google may hold them: the sync looks them up
+    # later); the last two never left.
+    assert [o.maybe_applied for o in outcomes] == [True, True, False, False]
+    # One insert batch, then its lookup, retried until the policy gave up.
+    assert len(api_records(ctl, "batch")) == 1 + 4

@@ -2,8 +2,9 @@
 
 import pytest
 
+from engine.client import ApiCall
 from engine.errors import BadRequest, QuotaExceeded, RateBudgetExhausted, RateLimited
-from engine.ratelimit import MinuteWindow, RateLimiters, RetryPolicy, TokenBucket
+from engine.ratelimit import MinuteWindow, RateLimiters, RetryPolicy, TokenBucket, quota_units
 
 
 class FakeClock:
@@ -187,3 +188,26 @@ def test_no_retry_for_errors_that_cannot_succeed():
     retry = policy(clock)
     assert retry.delay(1, BadRequest("bad", status=400), clock()) is None
     assert retry.delay(1, QuotaExceeded("stop", status=403), clock()) is None
+
+
+def test_a_patch_costs_three_quota_units_every_other_call_one():
+    body = {"summary": "x"}
+    assert ApiCall.patch("primary", "abc", body, etag='"1"', send_updates="none").units == 3
+    for call in (
+        ApiCall.get("primary", "abc"),
+        ApiCall("list", "GET", "calendars/primary/events"),
+        ApiCall.insert("primary", dict(body, id="abcde"), send_updates="none"),
+        ApiCall.update("primary", "abc", body, etag='"1"', send_updates="none"),
+        ApiCall.delete("primary", "abc", send_updates="none"),
+    ):
+        assert call.units == 1, call.kind
+    assert quota_units("patch") == 3
+
+
+def test_window_spends_units_so_ten_patches_fill_a_budget_of_thirty():
+    clock = FakeClock()
+    window = MinuteWindow(30, max_wait=None, clock=clock, sleep=clock.sleep)
+    for _ in range(10):
+        assert window.acquire(quota_units("PATCH")) == 0
+    # The eleventh patch waits for the first ones to leave the window.
+    assert window.acquire(quota_units("PATCH")) == pytest.approx(61.0)

@@ -83,6 +83,22 @@ def test_quota_per_user(ctl, alice):
     assert alice("GET", EVENTS).status_code == 200
 
 
+def test_quota_counts_three_units_per_patch_as_google_does(ctl, alice):
+    created = alice("POST", EVENTS, json=timed("x")).json()
+    ctl.set_quota(7)
+    patch = alice("PATCH", f"{EVENTS}/{created['id']}", json={"summary": "y"})
+    update = alice("PUT", f"{EVENTS}/{created['id']}", json=timed("z"))
+    second_patch = alice("PATCH", f"{EVENTS}/{created['id']}", json={"summary": "w"})
+    # 3 + 1 + 3 = 7 units: the minute is full, even for a call of one unit.
+    assert [patch.status_code, update.status_code, second_patch.status_code] == [200, 200, 200]
+    assert alice("GET", f"{EVENTS}/{created['id']}").status_code == 403
+    ctl.set_quota(2)
+    # A patch never fits in two units; a refused call counts nothing.
+    assert alice("PATCH", f"{EVENTS}/{created['id']}", json={"summary": "v"}).status_code == 403
+    assert alice("GET", EVENTS).status_code == 200
+    assert ctl.counters()["quota_units"] == 1 + 3 + 1 + 3 + 1
+
+
 def test_token_endpoint_fault_and_counters(ctl, fake, alice):
     ctl.inject_fault(status=503, path="^/token$")
     response = requests.post(f"{fake.url}/token", data={"grant_type": "refresh_token"}, timeout=10)
@@ -117,6 +133,7 @@ def test_control_api_refuses_bad_input_clearly(ctl):
         lambda: ctl.inject_fault(status=500, path="("),
         lambda: ctl.inject_fault(status=500, probability=2),
         lambda: ctl.set_quota(0),
+        lambda: ctl.set_detect_id_collisions("no"),
         lambda: ctl.seed_events("nobody@example.com", []),
         lambda: ctl.add_user("tz@example.com", time_zone="Mars/Base"),
     ):

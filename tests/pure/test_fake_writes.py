@@ -26,6 +26,25 @@ def test_insert_with_client_id_is_idempotent(ctl, alice):
     assert [e["summary"] for e in ctl.events("alice@example.com")] == ["mine"]
 
 
+def test_undetected_id_collision_stores_a_twin_until_reset(ctl, alice):
+    chosen = "0123456789abcdefghijklmnopqrstuv"
+    assert alice("POST", EVENTS, json=timed("first", id=chosen)).status_code == 200
+    ctl.set_detect_id_collisions(False)
+    again = alice("POST", EVENTS, json=timed("twin", id=chosen))
+    assert again.status_code == 200 and again.json()["id"] == chosen
+    stored = ctl.events("alice@example.com")
+    assert [(e["id"], e["summary"]) for e in stored] == [(chosen, "first"), (chosen, "twin")]
+    # Every call by id reaches the first one; a list shows both.
+    assert alice("GET", f"{EVENTS}/{chosen}").json()["summary"] == "first"
+    assert len(alice.list_all()[0]) == 2
+    ctl.reset()
+    ctl.add_user("alice@example.com")
+    alice.tokens = ctl.issue_tokens("alice@example.com", fake_fixtures.CLIENT_ID)
+    alice.session.headers["Authorization"] = "Bearer " + alice.tokens["access_token"]
+    assert alice("POST", EVENTS, json=timed("first", id=chosen)).status_code == 200
+    assert alice("POST", EVENTS, json=timed("twin", id=chosen)).status_code == 409
+
+
 def test_insert_refuses_bad_ids_and_bad_bodies(alice):
     for bad_id in ("abc", "UPPERCASE123", "wxyz12345", "a" * 1025):
         response = alice("POST", EVENTS, json=timed("x", id=bad_id))
