@@ -8,16 +8,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..engine import oauth, ownership
+from ..engine import oauth, ownership, ratelimit
 from ..engine.client import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
-from ..engine.ratelimit import (
-    DEFAULT_REQUESTS_PER_MINUTE,
-    MAX_CALL_QUOTA_UNITS,
-    BudgetWatch,
-    MinuteWindow,
-    RateLimiters,
-)
 from ..sync.run import PARAM_PREFIX, DeletionHeld
 
 _logger = logging.getLogger(__name__)
@@ -321,15 +314,15 @@ class GoogleCalendarAccount(models.Model):
         )
         # In Google's quota units; never below the dearest call, which would never fit.
         per_minute = max(
-            self._int_param("max_requests_per_minute", DEFAULT_REQUESTS_PER_MINUTE),
-            MAX_CALL_QUOTA_UNITS,
+            self._int_param("max_requests_per_minute", ratelimit.DEFAULT_REQUESTS_PER_MINUTE),
+            ratelimit.MAX_CALL_QUOTA_UNITS,
         )
         batch_size = self._int_param("batch_size", DEFAULT_BATCH_SIZE, high=MAX_BATCH_SIZE)
         return CalendarClient(
             config["api_root"],
             credentials,
             on_token_refresh=self._store_refreshed_token,
-            rate_limiter=BudgetWatch(self._rate_budget(per_minute)),
+            rate_limiter=ratelimit.BudgetWatch(self._rate_budget(per_minute)),
             # A batch is paid for in full before it is sent: it must fit in the budget.
             batch_size=min(batch_size, per_minute),
         )
@@ -352,8 +345,8 @@ class GoogleCalendarAccount(models.Model):
         if limiters is None:
             # A sync may wait out one full window; past that it stops and the
             # cron resumes it.
-            limiters = _RATE_LIMITERS[per_minute] = RateLimiters(
-                per_minute, budget=MinuteWindow, max_wait=65.0
+            limiters = _RATE_LIMITERS[per_minute] = ratelimit.RateLimiters(
+                per_minute, budget=ratelimit.MinuteWindow, max_wait=65.0
             )
         return limiters.for_user((self.env.cr.dbname, self.id))
 
