@@ -6,7 +6,7 @@ loopback port. Each workload seeds one side, runs the sync the way the module
 runs it, then checks both sides: a run that did not sync everything is
 reported as a failure, never as a number.
 
-Workloads (issue 7):
+Workloads (issue 7), in-process:
   W1  import 2,000 Google events (1,800 timed with 2 guests, 150 all-day,
       50 weekly series of 10) into Odoo
   W2  export 1,000 Odoo events to Google (quota raised)
@@ -15,9 +15,35 @@ Workloads (issue 7):
   W5  the cron: 50 users x 500 Google events each, two cron workers
   WQ  W2 under the default quota (600/min, enforced by the fake too)
 
+Route workloads: what a user waits for. A real ``odoo-bin`` (the command of
+tools/env.sh's ``odoo`` helper, ``--workers=0``, no cron thread, log level
+warn) serves the bench database on a loopback port; each user logs in over
+HTTP (``/web/session/authenticate``) and the measured request is the POST to
+``/google_calendar_sync/sync`` that the Google button sends. Their calendars
+are seeded in bulk and imported by one in-process sync first (untimed), then
+the database is vacuumed and analyzed, and each user syncs once through the
+route (warm server caches; it must be idle) before anything is measured.
+  W3R   the Google button on W1's calendar (2,450 events), nothing new
+  W4R   on that calendar: 50 events edited on Google (in turn their title,
+        times, guests, reminders) and 50 others saved by the user through the
+        server's ``web_save`` (the same four kinds), then the Google button;
+        the saves are made while the bench holds the account's sync lock, so
+        that their immediate push waits for the measured sync (as W4 pauses)
+  W4RL  W4R on a calendar of 20,000 events (14,700 timed, 1,220 all-day,
+        408 weekly series of 10)
+For these rows "SQL" is counted by the server: Odoo's log line of the
+request (logger werkzeug) ends with the queries, seconds in SQL and seconds
+outside SQL of the request's thread, from its arrival to its response
+(session check, routing, the sync, the commit, post-commit work); "SQL/e" is
+per changed event (100 in W4R); "RSS" is odoo-bin's peak during the request;
+the notes give the server's time, its SQL part, and odoo-bin's CPU time.
+
 Usage (see the README's "Performance" section, readme/DEVELOP.rst):
-  make bench                               # everything, ~10 minutes
+  make bench                               # everything, ~15 minutes
   tools/bench.sh --workloads W1,W3 --scale 0.1 --repeat 1 --latencies 0
+  tools/bench.sh --workloads W3R,W4R,W4RL --latencies 30
+  tools/bench.sh --workloads W4R --repeat 1 --latencies 30 --route-sql-log /tmp/sql
+  tools/bench.sh --workloads W4R --repeat 1 --latencies 30 --route-profile /tmp/prof
 """
 
 import argparse
@@ -168,7 +194,10 @@ class SyncLog(logging.Handler):
     def __exit__(self, *exc_info):
         logger = logging.getLogger(self.LOGGER)
         logger.removeHandler(self)
-        logger.level, logger.propagate = self._saved
+        level, logger.propagate = self._saved
+        # setLevel, not an assignment: it also clears the loggers' cache of
+        # what is enabled, or the sync would go on logging INFO after W5.
+        logger.setLevel(level)
 
 
 # ---------------------------------------------------------------------------
@@ -649,6 +678,17 @@ ROUTE_CALENDARS = {
 }
 
 
+def cpu_seconds(pid):
+    """User + system CPU time a process of ours has used (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime, fields 14 and 15 of proc(5), counted from the state (3).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -815,11 +855,14 @@ class RouteMeasure:
         self.bench.fake.log.clear()
         reset_peak_rss(self.server.process.pid)
         self._offset = self.server.log_size()
+        self._cpu = cpu_seconds(self.server.process.pid)
         self._started = time.perf_counter()
         return self
 
     def __exit__(self, exc_type, *exc_info):
         self.seconds = time.perf_counter() - self._started
+        # The server runs nothing else (no cron thread, no other client).
+        self.cpu_seconds = cpu_seconds(self.server.process.pid) - self._cpu
         if exc_type is not None:
             return
         self.rss_mb = peak_rss_mb(self.server.process.pid)
@@ -855,10 +898,16 @@ class RouteMeasure:
             self.sql_seconds = float(line["sql"])
             self.server_seconds = self.sql_seconds + float(line["rest"])
 
-    def server_note(self):
-        if self.server_seconds is None:
-            return f"SQL {self.sql_seconds:.2f} s"
-        return f"server {self.server_seconds:.2f} s, of which SQL {self.sql_seconds:.2f} s"
+    @staticmethod
+    def server_note(measures):
+        """The server's time for the request, its part waiting for SQL, and the
+        CPU time odoo-bin used meanwhile (medians)."""
+        sql = statistics.median(m.sql_seconds for m in measures)
+        cpu = statistics.median(m.cpu_seconds for m in measures)
+        if any(m.server_seconds is None for m in measures):
+            return f"SQL {sql:.2f} s (query log on), odoo-bin CPU {cpu:.2f} s"
+        server = statistics.median(m.server_seconds for m in measures)
+        return f"server {server:.2f} s, of which SQL {sql:.2f} s; odoo-bin CPU {cpu:.2f} s"
 
 
 class RouteCalendar:
@@ -901,6 +950,25 @@ def run_label(state, prefix):
     return f"{prefix}-{state['runs']}"
 
 
+def settle_database(database):
+    """VACUUM ANALYZE after the imports: the planner's statistics and the
+    visibility map of a database in use, not of tables that just received
+    tens of thousands of rows (autovacuum would otherwise run, unpredictably,
+    during the first measured rows and compete for the CPUs)."""
+    import psycopg2
+
+    from odoo.sql_db import connection_info_for
+
+    _name, params = connection_info_for(database)
+    connection = psycopg2.connect(**params)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    finally:
+        connection.close()
+
+
 def check_route_idle(calendar):
     answer = calendar.client.sync()
     if answer.get("status") != "synced" or changes(answer):
@@ -915,7 +983,7 @@ def run_route_idle(bench, latency, state):
         answer = calendar.client.sync(label)
     if answer.get("status") != "synced" or changes(answer):
         raise BenchFailure(f"the idle sync answered {answer}")
-    return measure, f"{calendar.events} synced events; {measure.server_note()}"
+    return measure, f"{calendar.events} synced events"
 
 
 def edit_on_google(bench, calendar, google_ids, round_):
@@ -1053,8 +1121,7 @@ def run_route_edits(bench, latency, state, size):
     measure.per_event = measure.queries / (2 * edits)
     return measure, (
         f"{calendar.events} events, {edits} + {edits} edits (odoo_updated "
-        f"{answer.get('odoo_updated', 0)}, google_updated {answer.get('google_updated', 0)}); "
-        f"{measure.server_note()}"
+        f"{answer.get('odoo_updated', 0)}, google_updated {answer.get('google_updated', 0)})"
     )
 
 
@@ -1089,6 +1156,7 @@ def run_route_group(bench, wanted, latencies):
             for size in ROUTE_WORKLOADS[name][2]:
                 if size not in state["calendars"]:
                     state["calendars"][size] = route_calendar(bench, size)
+        settle_database(bench.options.database)
         server = state["server"] = OdooServer(bench.options).start()
         print(f"(route rows: odoo-bin on {server.url}, log {server.log_path})", flush=True)
         for calendar in state["calendars"].values():
@@ -1143,6 +1211,8 @@ def fmt_requests(counter):
 
 def print_row(name, latency, measures, notes):
     median = statistics.median(m.seconds for m in measures)
+    if isinstance(measures[0], RouteMeasure):
+        notes = f"{notes}; {RouteMeasure.server_note(measures)}"
     if len(measures) > 1:
         # The spread tells what the median hides on a shared machine.
         fastest, slowest = min(m.seconds for m in measures), max(m.seconds for m in measures)
