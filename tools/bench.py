@@ -39,7 +39,7 @@ per changed event (100 in W4R); "RSS" is odoo-bin's peak during the request;
 the notes give the server's time, its SQL part, and odoo-bin's CPU time.
 
 Usage (see the README's "Performance" section, readme/DEVELOP.rst):
-  make bench                               # everything, ~15 minutes
+  make bench                               # everything, ~6 minutes
   tools/bench.sh --workloads W1,W3 --scale 0.1 --repeat 1 --latencies 0
   tools/bench.sh --workloads W3R,W4R,W4RL --latencies 30
   tools/bench.sh --workloads W4R --repeat 1 --latencies 30 --route-sql-log /tmp/sql
