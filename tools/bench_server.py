@@ -1,0 +1,47 @@
+"""``odoo-bin`` for ``tools/bench.py --route-profile DIR``: profiles requests.
+
+Usage: python tools/bench_server.py /path/to/odoo-bin [odoo-bin arguments]
+
+Runs odoo-bin in this process, unchanged, except that each HTTP request
+carrying an ``X-Bench-Label`` header (the bench sends it with the Sync
+requests it measures) runs under cProfile, from the moment Odoo's WSGI
+application receives it to the moment it returns the response; the profile
+is written to ``$GCS_BENCH_PROFILE/<label>.prof`` (read it with
+``python -m pstats``). Requests without the header are not profiled.
+"""
+
+import cProfile
+import os
+import re
+import runpy
+import sys
+
+
+def profile_labelled_requests(directory):
+    from odoo import http
+
+    serve = http.Application.__call__
+
+    def profiled(application, environ, start_response):
+        label = environ.get("HTTP_X_BENCH_LABEL")
+        if not label:
+            return serve(application, environ, start_response)
+        profiler = cProfile.Profile()
+        try:
+            return profiler.runcall(serve, application, environ, start_response)
+        finally:
+            name = re.sub(r"[^\w.-]", "_", label)
+            profiler.dump_stats(os.path.join(directory, f"{name}.prof"))
+
+    http.Application.__call__ = profiled
+
+
+def main():
+    odoo_bin, *arguments = sys.argv[1:]
+    profile_labelled_requests(os.environ["GCS_BENCH_PROFILE"])
+    sys.argv = [odoo_bin, *arguments]
+    runpy.run_path(odoo_bin, run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()
