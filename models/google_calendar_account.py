@@ -174,7 +174,9 @@ class GoogleCalendarAccount(models.Model):
         """
         self._check_user_may_sync(user)
         accounts = self.sudo().with_context(active_test=False)
-        account = accounts.search([("user_id", "=", user.id)], limit=1)
+        # Read with its search: the route goes on with the account's values.
+        stored = [name for name, field in self._fields.items() if field.store and field.column_type]
+        account = accounts.search_fetch([("user_id", "=", user.id)], stored, limit=1)
         return account or accounts.create({"user_id": user.id})
 
     # -- OAuth ---------------------------------------------------------------

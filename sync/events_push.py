@@ -4,7 +4,7 @@ import json
 import logging
 from functools import partial
 
-from ..engine import ownership, reconcile
+from ..engine import reconcile
 from ..engine.client import ApiCall
 from ..engine.errors import (
     Forbidden,
@@ -29,16 +29,10 @@ _logger = logging.getLogger(__name__)
 class EventPush:
     """The single-event half of a push (mixed into ``SyncRun``)."""
 
-    def _push_events(self):
-        events = self.Event.search(
-            [
-                ("google_push_pending", "=", True),
-                *ownership.pushed_domain(self.account.id, self.user.id),
-            ]
-        )
-        deletions = (
-            self.env["google.calendar.outbox"].sudo().search([("account_id", "=", self.account.id)])
-        )
+    def _push_events(self, events, deletions):
+        """Send the pending ``events`` and ``deletions`` (see ``SyncRun._pending``)."""
+        if not (events or deletions):
+            return
         if self._look_up_unanswered(events):
             # A stored event's pull may have deleted or merged records.
             events = events.exists()

@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import timedelta
 
 from odoo import fields
+from odoo.tools import SQL
 
 from ..engine import ownership, reconcile
 from ..engine.errors import (
@@ -294,13 +295,49 @@ class SyncRun(EventPull, EventPush):
             self.messages.append(self.account.last_error)
             return
         self._adopt_unsynced_events()
-        self.recurring.push()
-        self._push_events()
+        events, recurrences, deletions = self._pending()
+        if recurrences:
+            self.recurring.push(recurrences)
+            # Writing a series may leave one of its events to send as well.
+            events, _recurrences, deletions = self._pending()
+        self._push_events(events, deletions)
         if self.over_quota:
             # The calendar is read-only at Google for hours: sending more
             # would only be refused. The changes stay pending meanwhile.
             self.account._pause_writes(self.now + QUOTA_PAUSE)
             self.messages.append(self.account.last_error)
+
+    def _pending(self):
+        """What this account has to send: (events, series, deletions), the
+        events and series as ``ownership.pushed_domain`` says. One query for
+        the three, so that an idle sync does not search three tables."""
+        pending = [("google_push_pending", "=", True)]
+        Recurrence = self.env["calendar.recurrence"].sudo()
+        Outbox = self.env["google.calendar.outbox"].sudo()
+        models = (self.Event, Recurrence, Outbox)
+        for model in models:
+            model.flush_model()
+        queries = [
+            self.Event._search(pending + ownership.pushed_domain(self.account.id, self.user.id)),
+            Recurrence._search(
+                pending
+                + ownership.pushed_domain(self.account.id, self.user.id, "base_event_id.user_id")
+            ),
+            Outbox._search([("account_id", "=", self.account.id)]),
+        ]
+        self.env.cr.execute(
+            SQL(
+                "SELECT %s",
+                SQL(", ").join(
+                    SQL("ARRAY(%s)", query.select(SQL("%s.id", SQL.identifier(query.table))))
+                    for query in queries
+                ),
+            )
+        )
+        ids = self.env.cr.fetchone()
+        return tuple(
+            model.browse(sorted(record_ids)) for model, record_ids in zip(models, ids, strict=True)
+        )
 
     def execute(self, calls, handlers):
         """Send ``calls`` in batches and hand each result to its handler; the
@@ -319,9 +356,11 @@ class SyncRun(EventPull, EventPush):
             self.over_quota = True
 
     def _adopt_unsynced_events(self):
-        """On the first sync, the user's own Odoo events in the window go to Google."""
+        """On the first sync, the user's own Odoo events and series in the window
+        go to Google."""
         if not self.first_sync:
             return
+        self.recurring.adopt()
         window = timedelta(days=self.range_days)
         events = self.Event.with_context(active_test=True).search(
             [

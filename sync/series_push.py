@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 from functools import partial
 
-from ..engine import ownership, reconcile
+from ..engine import reconcile
 from ..engine import recurrence as rec_engine
 from ..engine import series as series_engine
 from ..engine.client import ApiCall
@@ -38,31 +38,24 @@ class SeriesPush:
     # Push
     # ------------------------------------------------------------------
 
-    def push(self):
-        """Write the dirty series of this account: masters first, then exceptions.
+    def adopt(self):
+        """On the first sync, series made in Odoo before the user connected go
+        to Google too, when they reach into the sync window."""
+        run = self.run
+        self.Recurrence.search(
+            [
+                ("google_id", "=", False),
+                ("base_event_id.user_id", "=", run.user.id),
+                ("calendar_event_ids.stop", ">=", run.now - timedelta(days=run.range_days)),
+            ]
+        )._google_mark_dirty()
 
-        Two batches, because an exception can only be written once its master
-        exists on Google with the right start.
+    def push(self, recurrences):
+        """Write the dirty series ``recurrences`` (``SyncRun._pending``): masters
+        first, then exceptions. Two batches, because an exception can only be
+        written once its master exists on Google with the right start.
         """
         run = self.run
-        if run.first_sync:
-            # Series made in Odoo before the user connected go to Google too, when
-            # they reach into the sync window.
-            self.Recurrence.search(
-                [
-                    ("google_id", "=", False),
-                    ("base_event_id.user_id", "=", run.user.id),
-                    ("calendar_event_ids.stop", ">=", run.now - timedelta(days=run.range_days)),
-                ]
-            )._google_mark_dirty()
-        recurrences = self.Recurrence.search(
-            [
-                ("google_push_pending", "=", True),
-                *ownership.pushed_domain(run.account.id, run.user.id, "base_event_id.user_id"),
-            ]
-        )
-        if not recurrences:
-            return
         if self._look_up_unanswered(recurrences):
             recurrences = recurrences.exists()
         occurrence_values = recurrences._google_occurrence_values()
