@@ -168,14 +168,12 @@ class GoogleCalendarAccount(models.Model):
 
     @api.model
     def _for_user(self, user):
-        """The account of ``user`` (created on first use), in sudo mode.
-
-        Raises ``AccessError`` for a portal, public or archived user.
-        """
+        """The account of ``user`` (created on first use), in sudo mode; raises
+        ``AccessError`` for a portal, public or archived user."""
         self._check_user_may_sync(user)
         accounts = self.sudo().with_context(active_test=False)
-        # Read with its search: the route goes on with the account's values.
-        stored = [name for name, field in self._fields.items() if field.store and field.column_type]
+        # Read with its search (one query): the route goes on with its values.
+        stored = [name for name, field in self._fields.items() if field.column_type]
         account = accounts.search_fetch([("user_id", "=", user.id)], stored, limit=1)
         return account or accounts.create({"user_id": user.id})
 
