@@ -10,6 +10,11 @@ echo "[lint] ruff"
 "$GCS_VENV/bin/ruff" check .
 "$GCS_VENV/bin/ruff" format --check --diff . >/dev/null || {
     echo "[lint] ruff format would change these files:"; "$GCS_VENV/bin/ruff" format --check . ; exit 1; }
+echo "[lint] models/ stay thin (600 lines a file at most)"
+too_long=$(wc -l models/*.py | awk '$2 != "total" && $1 > 600 {print $2 " (" $1 " lines)"}')
+if [[ -n $too_long ]]; then
+    echo "[lint] over 600 lines, move logic to sync/ or engine/: $too_long"; exit 1
+fi
 echo "[lint] README.rst from readme/"
 "$GCS_VENV/bin/python" tools/readme.py --check
 echo "[lint] pylint-odoo"
