@@ -19,8 +19,8 @@ readme:  ## regenerate README.rst from the readme/ fragments (never edit README.
 bench:  ## performance benchmark (not part of make test)
 	@bash tools/bench.sh
 
-soak:  ## convergence property test, long and random (EXAMPLES=200 STEPS=40), prints figures
-	@python3 tools/soak.py --examples $${EXAMPLES:-200} --steps $${STEPS:-40}
+soak:  ## convergence property test, long and random (EXAMPLES=200 STEPS=40 KNOWN_BUGS=1), prints figures
+	@python3 tools/soak.py --examples $${EXAMPLES:-200} --steps $${STEPS:-40} $${KNOWN_BUGS:+--known-bugs}
 
 fake:  ## run the local Google fake alone (PORT=8765)
 	@bash tools/setup.sh >/dev/null && .venv/bin/python -m fake_google --port $${PORT:-8765}
