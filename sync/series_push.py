@@ -401,6 +401,10 @@ class SeriesPush:
         self._keep_for_retry(recurrence, outcome)
 
     def _keep_for_retry(self, recurrence, outcome):
+        """The change stays pending: the master may have been marked clean before
+        the occurrences' batch failed, and the next push must send them."""
+        if recurrence.exists() and not recurrence.google_push_pending:
+            recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = True
         self.run.counts["errors"] += 1
         _logger.info("Google Calendar: series %s kept for retry: %s", recurrence.id, outcome)
         self.run.messages.append(

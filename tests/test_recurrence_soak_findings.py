@@ -357,7 +357,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.sync(self.account)
         self.assertEqual(self.all_rows("Planning"), ([], []), "deleted everywhere")
 
-    @expectedFailure
     def test_m_occurrence_patch_refused_once_is_sent_again(self):
         """M: an occurrence edited in Odoo ("this event") whose patch Google
         answers with errors until the client gives up. ``RecurringSync._plan_master``
