@@ -437,7 +437,16 @@ class RecurringSync(SeriesPush):
             odoo = recurrence._google_series_values()[recurrence.id]
         except InvalidEvent:
             return False
-        return odoo is not None and agreed is not None and bool(diff_fields(agreed, odoo))
+        if odoo is None or agreed is None:
+            return False
+        changed = diff_fields(agreed, odoo)
+        if changed - {"recurrence"}:
+            return True
+        # Occurrences deleted in Odoo (EXDATEs, an earlier end) are no edit that
+        # should outlive the deletion of the whole series on Google.
+        return "recurrence" in changed and not set(series_engine.occurrence_starts(odoo)) <= set(
+            series_engine.occurrence_starts(agreed)
+        )
 
     def _send_again_as_new(self, recurrence):
         """Google deleted a series Odoo edited since: the edit wins, as for single

@@ -161,8 +161,6 @@ AVOIDED_PAIRS = (
     ),
     # I: a Google series edit meets an occurrence Odoo moved.
     ("I", {"google:edit_series"}, {"odoo:edit_occurrence:start"}),
-    # J: Google deletes a series Odoo deleted occurrences of.
-    ("J", {"odoo:cancel_occurrence", "odoo:delete_following"}, {"google:delete_series"}),
     # K: the rule changed on both sides, one of them by a split.
     (
         "K",

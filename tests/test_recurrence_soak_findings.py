@@ -205,7 +205,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         later = [first + timedelta(weeks=n, hours=1) for n in range(3)]
         self.assertEqual(self.all_rows("Planning"), (rows(later, "Planning"),) * 2)
 
-    @expectedFailure
     def test_f_series_deleted_on_google_after_its_last_occurrence_was_cancelled(self):
         """F: Google cancels the last occurrence of a series, then deletes the
         series. Odoo writes a run of deleted occurrences at the end as an earlier
@@ -289,7 +288,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         expected = rows(moved, "Retro (new)")
         self.assertEqual(self.all_rows("Retro"), (expected, expected))
 
-    @expectedFailure
     def test_j_series_deleted_on_google_after_odoo_deleted_one_occurrence(self):
         """J: Odoo deletes one occurrence, Google deletes the series. The deleted
         occurrence makes Odoo's series differ from the agreed one
