@@ -142,7 +142,11 @@ class CalendarRecurrence(models.Model):
 
     def _google_queue_deletions(self):
         """Remember, durably, the Google masters to delete once these series are gone."""
-        on_google = self.sudo().filtered(lambda rec: rec.google_id and rec.google_etag)
+        # A series waiting for its push may be on Google already: an insert stored
+        # there whose answer (and id) the rolled-back transaction lost.
+        on_google = self.sudo().filtered(
+            lambda rec: (rec.google_id and rec.google_etag) or rec.google_push_pending
+        )
         account_of = self.env["calendar.event"]._google_syncing_accounts(
             on_google.base_event_id.user_id.ids
         )
@@ -156,7 +160,7 @@ class CalendarRecurrence(models.Model):
                 vals_list.append(
                     {
                         "account_id": sender,
-                        "google_id": rec.google_id,
+                        "google_id": rec.google_id or rec._google_next_id(),
                         "google_etag": ownership.deletion_etag(sender, kept_by, rec.google_etag)
                         or False,
                         "event_name": rec.base_event_id.name or rec.name,

@@ -339,7 +339,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         expected = rows(starts[1:], "Weekly")
         self.assertEqual(self.all_rows("Weekly"), (expected, expected))
 
-    @expectedFailure
     def test_l_series_deleted_in_odoo_after_its_insert_answer_was_lost(self):
         """L: Google stores a series' insert, the sync's transaction is lost, then
         Odoo deletes the series. Its deletion is queued only for a series with an
