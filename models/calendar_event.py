@@ -204,7 +204,7 @@ class CalendarEvent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.context.get(FROM_GOOGLE):
-            syncing_user_ids = self._google_syncing_user_ids(
+            syncing_user_ids = self._google_syncing_accounts(
                 {vals.get("user_id", self.env.uid) for vals in vals_list}
             )
             for vals in vals_list:
@@ -249,6 +249,10 @@ class CalendarEvent(models.Model):
         base_event = old.base_event_id or old._get_first_event(include_outliers=False)
         state = {name: old[name] for name in _GOOGLE_STATE_FIELDS}
         state["google_account_id"] = old.google_account_id.id
+        if not state["google_id"] and old.google_push_pending:
+            # Its insert may be on Google already (its answer lost with its
+            # transaction), under the id it is inserted under: that id moves over.
+            state["google_id"] = old._google_next_id()
         result = super(CalendarEvent, self.with_context(**{KEEP_SERIES: True}))._rewrite_recurrence(
             values, time_values, recurrence_values
         )
@@ -273,10 +277,6 @@ class CalendarEvent(models.Model):
         )
         return {account.user_id.id: account.id for account in accounts}
 
-    def _google_syncing_user_ids(self, user_ids):
-        """Those of ``user_ids`` whose events are in the sync's scope (one query)."""
-        return set(self._google_syncing_accounts(user_ids))
-
     def _google_mark_dirty(self):
         """Flag the events whose synced fields changed; no Google call here.
 
@@ -294,7 +294,7 @@ class CalendarEvent(models.Model):
         )
         without_id = candidates.filtered(lambda event: not event.google_id)
         if without_id:
-            syncing_user_ids = self._google_syncing_user_ids(without_id.user_id.ids)
+            syncing_user_ids = self._google_syncing_accounts(without_id.user_id.ids)
             out_of_scope = without_id.filtered(
                 lambda event: event.user_id.id not in syncing_user_ids
             )

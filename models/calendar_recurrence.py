@@ -118,7 +118,7 @@ class CalendarRecurrence(models.Model):
             return
         new = recurrences.filtered(lambda rec: not rec.google_account_id)
         if new:
-            syncing = self.env["calendar.event"]._google_syncing_user_ids(
+            syncing = self.env["calendar.event"]._google_syncing_accounts(
                 new.base_event_id.user_id.ids
             )
             recurrences -= new.filtered(lambda rec: rec.base_event_id.user_id.id not in syncing)

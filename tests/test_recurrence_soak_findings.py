@@ -180,7 +180,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.assertEqual(len(self.masters()), 1)
         self.assertTrue(recurrence.google_id)
 
-    @expectedFailure
     def test_e_series_rewritten_in_odoo_after_its_insert_answer_was_lost(self):
         """E: Google stores a series' insert, then the sync's transaction is lost;
         Odoo then changes the time of all events, which replaces the recurrence
