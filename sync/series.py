@@ -143,13 +143,16 @@ class RecurringSync(SeriesPush):
         }
 
     def _within_reach(self, recurrences):
-        """The series a Google item of this account may be matched to: those it
-        keeps, and those whose first occurrence its user organizes or attends."""
+        """The series a Google item of this account may be matched to: those a
+        calendar keeps (this one's are its own; another's are matched only to
+        be left to it: ``_ours`` hands one over only to its Odoo organizer, so
+        a guest never imports a twin of a series whose occurrences are all
+        gone), and those whose first occurrence its user organizes or attends."""
         if not recurrences:
             return recurrences
         partner = self.run.user.partner_id
         return recurrences.filtered(
-            lambda rec: rec.google_account_id == self.run.account
+            lambda rec: rec.google_account_id
             or self._speaks_for(rec)
             or partner in rec.base_event_id.partner_ids
         )

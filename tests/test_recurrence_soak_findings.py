@@ -60,7 +60,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
             }
         )
 
-    @expectedFailure
     def test_a_guest_does_not_import_again_a_series_odoo_holds_no_occurrence_of(self):
         """A: Ann's series whose every occurrence Ann cancelled on Google; Ann's sync
         leaves the series empty in Odoo. Bob, a guest, lists it afterwards: his
