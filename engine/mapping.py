@@ -147,6 +147,10 @@ def is_cancelled(event):
     return isinstance(event, dict) and event.get("status") == "cancelled"
 
 
+def _is_https(link):
+    return link.lower().startswith("https://") and not any(char.isspace() for char in link)
+
+
 def _note(notes, message):
     if notes is not None:
         notes.append(message)
@@ -300,9 +304,10 @@ class _Reader:
         return ""
 
     def videocall(self):
+        # Shown in Odoo as a link to open: only https, never javascript: or data:.
         link = self.text("hangoutLink")
         if link:
-            return link
+            return link if _is_https(link) else self._unsafe_link(link)
         conference = self.mapping("conferenceData")
         entry_points = conference.get("entryPoints") or []
         if not isinstance(entry_points, list):
@@ -312,7 +317,12 @@ class _Reader:
             if not isinstance(entry, dict):
                 continue
             if (entry.get("entryPointType") or entry.get("type")) == "video" and entry.get("uri"):
-                return str(entry["uri"])
+                link = str(entry["uri"])
+                return link if _is_https(link) else self._unsafe_link(link)
+        return ""
+
+    def _unsafe_link(self, link):
+        self.note(f"video link {link[:80]!r} is not an https address: ignored")
         return ""
 
     def recurrence(self, allday, zone_name, start):

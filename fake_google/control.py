@@ -176,6 +176,12 @@ class FakeControl:
         True."""
         return self._call("POST", "id_collisions", {"detect": detect})
 
+    def set_conference_pending(self, pending):
+        """True: a Meet link asked for is answered ``pending`` and created by the
+        next read of the calendar (events.list or get), as Google does it
+        asynchronously; `reset` restores False (created at once)."""
+        return self._call("POST", "conference_pending", {"pending": pending})
+
     def channels(self):
         return self._call("GET", "channels")["channels"]
 

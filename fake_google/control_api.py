@@ -53,6 +53,7 @@ class ControlApi:
             ("POST", "/_fake/access_tokens/expire"): self.expire_access_tokens,
             ("POST", "/_fake/quota"): self.set_quota,
             ("POST", "/_fake/id_collisions"): self.set_detect_id_collisions,
+            ("POST", "/_fake/conference_pending"): self.set_conference_pending,
             ("GET", "/_fake/channels"): self.channels,
             ("GET", "/_fake/notifications"): self.notifications,
         }
@@ -288,6 +289,14 @@ class ControlApi:
         with self.fake.store.lock:
             self.fake.store.detect_id_collisions = detect
         return {"detect": detect}
+
+    def set_conference_pending(self, params):
+        pending = params["pending"]
+        if not isinstance(pending, bool):
+            raise ControlError(400, "pending must be true or false")
+        with self.fake.store.lock:
+            self.fake.store.conference_pending = pending
+        return {"pending": pending}
 
     def channels(self, params):
         with self.fake.store.lock:

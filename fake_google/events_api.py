@@ -71,6 +71,15 @@ READ_ONLY = {
 BOOKKEEPING = ("created", "updated", "sequence")
 # Fields each attendee keeps for themself on their copy.
 PERSONAL = ("reminders", "colorId", "transparency")
+EVENT_TYPES = ("default", "birthday", "focusTime", "fromGmail", "outOfOffice", "workingLocation")
+# Google refuses extendedProperties on these event types (400).
+NO_PROPERTIES_TYPES = ("birthday", "fromGmail")
+# What a client may change of an event Gmail made; anything else is a 400.
+FROM_GMAIL_WRITABLE = ("reminders", "colorId", "visibility", "transparency", "status")
+# Busy blocks of their owner: Google takes no guests on them.
+NO_GUESTS_TYPES = ("focusTime", "outOfOffice", "workingLocation")
+# Only the organizer sets what guests may do.
+PERMISSION_FIELDS = ("guestsCanModify", "guestsCanInviteOthers", "guestsCanSeeOtherGuests")
 # An attendee may change these on their own attendee entry only.
 OWN_ATTENDEE_FIELDS = ("responseStatus", "comment", "additionalGuests")
 # Parameters Google refuses next to a syncToken.
@@ -448,6 +457,13 @@ class CalendarApi:
         _enum(data, "status", ("confirmed", "tentative", "cancelled"))
         _enum(data, "visibility", ("default", "public", "private", "confidential"))
         _enum(data, "transparency", ("opaque", "transparent"))
+        _enum(data, "eventType", EVENT_TYPES)
+        kind = data.get("eventType", "default")
+        if kind in NO_GUESTS_TYPES and any(
+            isinstance(a, dict) and a.get("email") != data.get("organizer", {}).get("email")
+            for a in data.get("attendees") or ()
+        ):
+            raise bad_request(f"Events of type {kind} cannot have attendees.", reason="invalid")
         if "colorId" in data and data["colorId"] not in EVENT_COLORS:
             raise bad_request("Invalid color ID.", location="colorId")
         parse_span(data)
@@ -552,22 +568,31 @@ class CalendarApi:
             kind = key.get("type") if isinstance(key, dict) else None
             if kind != "hangoutsMeet":
                 raise bad_request("Invalid conference type value.", location="conferenceData")
-            letters = "abcdefghijklmnopqrstuvwxyz"
-            code = "-".join("".join(secrets.choice(letters) for _ in range(n)) for n in (3, 4, 3))
-            link = f"https://meet.google.com/{code}"
-            data["hangoutLink"] = link
-            data["conferenceData"] = {
-                "createRequest": {
-                    "requestId": request.get("requestId", ""),
-                    "conferenceSolutionKey": {"type": "hangoutsMeet"},
-                    "status": {"statusCode": "success"},
-                },
-                "entryPoints": [
-                    {"entryPointType": "video", "uri": link, "label": link.split("//", 1)[1]}
-                ],
-                "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
-                "conferenceId": code,
-            }
+            request_id = request.get("requestId", "")
+            if self.store.conference_pending:
+                data.pop("hangoutLink", None)
+                data["conferenceData"] = {
+                    "createRequest": {
+                        "requestId": request_id,
+                        "conferenceSolutionKey": {"type": "hangoutsMeet"},
+                        "status": {"statusCode": "pending"},
+                    }
+                }
+            else:
+                _create_meet(data, request_id)
+
+    def _settle_conferences(self, calendar):
+        """Create the Meet links still pending in ``calendar`` (Google does it a
+        moment after the write that asked): a new version of each event."""
+        for record in list(calendar.events.values()):
+            request = (record.data.get("conferenceData") or {}).get("createRequest") or {}
+            if record.cancelled or (request.get("status") or {}).get("statusCode") != "pending":
+                continue
+            data = copy.deepcopy(record.data)
+            _create_meet(data, request.get("requestId", ""))
+            record = self._write(calendar, data, origin=record.origin)
+            if record.origin is None:
+                self._propagate(calendar, record)
 
     # ---- storage with bookkeeping ----------------------------------------------
 
@@ -659,6 +684,9 @@ class CalendarApi:
             origin = self._seeded_invitation(calendar, body, data)
         self._validate(calendar, data)
         if call is not None:
+            if data.get("eventType") == "fromGmail":
+                raise bad_request("Events from Gmail cannot be created.", reason="invalid")
+            _check_event_type_rules({}, data, body)
             self._conference(call, data)
         if twin:
             # Undetected collision: a second event under the same id, which
@@ -716,7 +744,11 @@ class CalendarApi:
         old_view = _neutral_own_entry(shared_view(record.data), calendar.owner)
         new_view = _neutral_own_entry(shared_view(new_data), calendar.owner)
         if old_view != new_view:
-            raise _forbidden_for_non_organizer()
+            if not record.data.get("guestsCanModify") or any(
+                old_view.get(field) != new_view.get(field) for field in PERMISSION_FIELDS
+            ):
+                raise _forbidden_for_non_organizer()
+            record = self._guest_modifies(calendar, record, new_data)
         own = next(
             (a for a in new_data.get("attendees") or () if a["email"] == calendar.owner), None
         )
@@ -742,6 +774,27 @@ class CalendarApi:
         if changed_response:
             self._answer_organizer(call, record, own)
         return record
+
+    def _guest_modifies(self, calendar, record, new_data):
+        """A guest edits a meeting whose organizer lets guests modify it: the
+        organizer's event takes the change, and every copy follows. Returns the
+        guest's copy as it now stands (their personal fields still to apply)."""
+        organizer_calendar = self.store.find_calendar(*record.origin)
+        resolved = (
+            self._resolve(organizer_calendar, record.data["id"]) if organizer_calendar else None
+        )
+        if resolved is None:
+            # Organized outside the fake: the guest's copy is all it holds.
+            return self._write(calendar, copy.deepcopy(new_data), origin=record.origin)
+        organizer_record = self._materialize(organizer_calendar, resolved)
+        data = copy.deepcopy(shared_view(new_data))
+        data.pop("extendedProperties", None)
+        for field in (*PERSONAL, "extendedProperties"):
+            if field in organizer_record.data:
+                data[field] = copy.deepcopy(organizer_record.data[field])
+        organizer_record = self._write(organizer_calendar, data)
+        self._propagate(organizer_calendar, organizer_record)
+        return calendar.events[record.data["id"]]
 
     def _answer_organizer(self, call, record, own):
         """Carry an attendee's answer to the organizer's event and the other copies."""
@@ -807,6 +860,7 @@ class CalendarApi:
 
     def op_events_get(self, call, calendar_id, event_id):
         calendar = self._calendar(call, calendar_id)
+        self._settle_conferences(calendar)
         resolved = self._resolve(calendar, event_id)
         if resolved is None:
             raise not_found()
@@ -855,6 +909,7 @@ class CalendarApi:
                 self._clean_body_for_patch(body),
             )
         data.update(fixed)
+        _check_event_type_rules(old, data, body)
         self._validate(calendar, data)
         self._conference(call, data, previous=old)
         if base.origin:
@@ -970,6 +1025,8 @@ class CalendarApi:
 
     def op_events_list(self, call, calendar_id):
         calendar = self._calendar(call, calendar_id)
+        if not call.param("pageToken"):
+            self._settle_conferences(calendar)
         return 200, {}, EventListing(self, call, calendar).run()
 
     def op_events_instances(self, call, calendar_id, event_id):
@@ -1355,6 +1412,51 @@ class EventListing:
                 )
             )
         return entries
+
+
+def _check_event_type_rules(old, data, body):
+    """The 400s Google answers to writes its event types do not allow."""
+    kind = old.get("eventType", "default") if old else data.get("eventType", "default")
+    if old and data.get("eventType", "default") != kind:
+        raise bad_request("The event type cannot be changed.", reason="invalid")
+    if kind in NO_PROPERTIES_TYPES and body.get("extendedProperties"):
+        raise bad_request(
+            f"Extended properties cannot be set on events of type {kind}.",
+            reason="invalid",
+            location="extendedProperties",
+        )
+    if old and kind == "fromGmail":
+        changed = {
+            field
+            for field in set(old) | set(data)
+            if field not in (*BOOKKEEPING, *FROM_GMAIL_WRITABLE, "attendees")
+            and old.get(field) != data.get(field)
+        }
+        emails = [[a.get("email") for a in d.get("attendees") or ()] for d in (old, data)]
+        if changed or emails[0] != emails[1]:
+            raise bad_request(
+                "Only reminders, color, visibility, transparency, status and answers "
+                f"can be changed on events from Gmail, not: {sorted(changed) or ['attendees']}",
+                reason="invalid",
+            )
+
+
+def _create_meet(data, request_id):
+    """A new Meet link on ``data``, its conference created ("success")."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    code = "-".join("".join(secrets.choice(letters) for _ in range(n)) for n in (3, 4, 3))
+    link = f"https://meet.google.com/{code}"
+    data["hangoutLink"] = link
+    data["conferenceData"] = {
+        "createRequest": {
+            "requestId": request_id,
+            "conferenceSolutionKey": {"type": "hangoutsMeet"},
+            "status": {"statusCode": "success"},
+        },
+        "entryPoints": [{"entryPointType": "video", "uri": link, "label": link.split("//", 1)[1]}],
+        "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
+        "conferenceId": code,
+    }
 
 
 def _instant(moment, tz_name):

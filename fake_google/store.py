@@ -172,6 +172,9 @@ class Store:
         # created: switched off, an insert of a taken id stores a twin (not
         # copied to attendees) instead of answering 409.
         self.detect_id_collisions = True
+        # Google creates a Meet link asynchronously: switched on, an insert
+        # answers createRequest "pending" and the link comes with the next read.
+        self.conference_pending = False
 
     def reset(self, keep_clients=True):
         with self.lock:
