@@ -16,6 +16,7 @@
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "data/res_partner_category_data.xml",
+        "views/calendar_event_views.xml",
         "views/oauth_templates.xml",
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",

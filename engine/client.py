@@ -216,8 +216,11 @@ class CalendarClient:
         single_events=False,
         show_deleted=True,
         max_results=2500,
+        event_types=None,
     ):
         """All events (every page); incremental when ``sync_token`` is given.
+        ``event_types``: only events of these ``eventType`` values (Google's
+        ``eventTypes``; send the same with a sync token as without).
 
         Raises ``SyncTokenExpired`` when Google wants a full sync again.
         """
@@ -226,6 +229,8 @@ class CalendarClient:
             "singleEvents": _flag(single_events),
             "showDeleted": _flag(show_deleted),
         }
+        if event_types:
+            query["eventTypes"] = list(event_types)
         if sync_token:
             if time_min or time_max:
                 raise ValueError("Google refuses time_min/time_max together with a sync token")

@@ -1,6 +1,7 @@
 from . import (
     calendar_attendee,
     calendar_event,
+    calendar_event_google_features,
     calendar_recurrence,
     google_calendar_account,
     google_calendar_outbox,

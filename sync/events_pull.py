@@ -10,7 +10,7 @@ from ..engine.mapping import (
 )
 from ..engine.references import EXT_EVENT_ID
 from ..models.calendar_event import FROM_GOOGLE
-from . import odoo_writer
+from . import event_features, odoo_writer
 
 
 class EventPull:
@@ -116,7 +116,7 @@ class EventPull:
     def _apply_items(self, items, guard=False):
         """Apply Google's ``items``; with ``guard``, raise ``DeletionHeld``
         before a mass deletion (the pull's listing, not a single re-read)."""
-        items = self._without_pending_deletions(items)
+        items = self._without_pending_deletions(event_features.meetings(items))
         recurring, items = self.recurring.take(items)
         self.recurring.pull(recurring, guard=guard)
         matches = self._match(items)
@@ -227,6 +227,7 @@ class EventPull:
             "google_etag": item.get("etag") or False,
             "google_updated": item.get("updated") or False,
             "google_account_id": self.account.id,
+            **event_features.state(item),
         }
 
     def _create_from_google(self, items):

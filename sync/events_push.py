@@ -22,6 +22,7 @@ from ..engine.mapping import (
 from ..engine.outcomes import Outcome, classify, fate_unknown
 from ..engine.references import EXT_EVENT_ID
 from ..models.calendar_event import FROM_GOOGLE
+from . import event_features
 
 _logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class EventPush:
 
     def _plan_event_push(self, event, values, calls, handlers):
         current = fingerprint(values)
-        if event.google_refused_fingerprint == current:
+        if event.google_refused_fingerprint == current or event_features.never_pushed(event):
             event.google_push_pending = False
             return
         over = event.stop < self.now
@@ -84,11 +85,12 @@ class EventPush:
                 self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
                 return
             body["id"] = event.google_id
+            event_features.complete_body(self, event, values, body)
             calls.append(ApiCall.insert("primary", body, send_updates=self._send_updates(over)))
             handlers.append(partial(self._after_insert, event, values))
             return
         agreed = event._google_agreed()
-        changed = diff_fields(agreed, values) if agreed else None
+        changed = event_features.pushed_keys(event, diff_fields(agreed, values) if agreed else None)
         if agreed is not None and not changed:
             event.google_push_pending = False
             return
@@ -109,6 +111,7 @@ class EventPush:
         except InvalidEvent as exc:
             self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
             return
+        event_features.complete_body(self, event, values, body)
         calls.append(
             ApiCall.patch(
                 "primary",
@@ -162,8 +165,10 @@ class EventPush:
         handlers.append(partial(self._after_archive, event))
 
     def _agree(self, event, values, answer, created):
+        values, learned = event_features.agreed(event, values, answer)
         event.with_context(**{FROM_GOOGLE: True}).write(
             {
+                **learned,
                 "google_etag": answer.get("etag") or False,
                 "google_updated": answer.get("updated") or False,
                 "google_ical_uid": answer.get("iCalUID") or event.google_ical_uid,

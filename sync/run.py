@@ -27,6 +27,7 @@ from ..engine.outcomes import Outcome, classify
 from ..engine.ownership import SYNCING_STATES
 from ..engine.people import ContactBudget
 from ..models.calendar_event import CONTACT_BUDGET
+from . import event_features
 from .events_pull import EventPull
 from .events_push import EventPush
 from .series import RecurringSync
@@ -168,12 +169,19 @@ class SyncRun(EventPull, EventPush):
     def _list(self):
         if self.account.sync_token:
             try:
-                return self.client.list_events("primary", sync_token=self.account.sync_token)
+                return self.client.list_events(
+                    "primary",
+                    sync_token=self.account.sync_token,
+                    event_types=event_features.LISTED_TYPES,
+                )
             except SyncTokenExpired:
                 _logger.info("Google Calendar: sync token of %s expired, full resync", self.email)
         window = timedelta(days=self.range_days)
         return self.client.list_events(
-            "primary", time_min=self.now - window, time_max=self.now + window
+            "primary",
+            time_min=self.now - window,
+            time_max=self.now + window,
+            event_types=event_features.LISTED_TYPES,
         )
 
     def _within_reach(self, events):

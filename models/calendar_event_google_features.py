@@ -1,0 +1,69 @@
+"""What Google's events carry beyond the neutral values, on the Odoo event:
+its Google event type (and the edits Google refuses on it), rooms and
+resources, the reminder limit, guest permissions, the Meet link opt-out.
+
+The sync reads and writes these through ``sync/event_features.py``.
+"""
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+from ..engine import event_features as features
+from .calendar_event import FROM_GOOGLE, SYNCED_FIELDS
+
+# What an Odoo user may still change of an event Gmail made (Google refuses
+# the rest): its reminders, privacy and free/busy, and Odoo's own fields.
+_FROM_GMAIL_WRITABLE = frozenset({"alarm_ids", "privacy", "show_as"})
+
+
+class CalendarEvent(models.Model):
+    _inherit = "calendar.event"
+
+    google_event_type = fields.Selection(
+        [
+            ("default", "Event"),
+            ("focusTime", "Focus time"),
+            ("outOfOffice", "Out of office"),
+            ("fromGmail", "From Gmail"),
+        ],
+        default="default",
+        copy=False,
+        readonly=True,
+        help="Out-of-office and focus-time blocks are Google's own: Odoo shows them as "
+        "busy time and leaves them to Google Calendar. Of an event Gmail made, Google "
+        "lets only the reminders, privacy and free/busy be changed.",
+    )
+
+    def write(self, vals):
+        if not self.env.context.get(FROM_GOOGLE):
+            self._google_check_type_allows(vals)
+        return super().write(vals)
+
+    def _google_check_type_allows(self, vals):
+        """Refuse, with a message, the edits Google refuses on its own event types."""
+        synced = SYNCED_FIELDS.intersection(vals)
+        if not synced:
+            return
+        for event in self:
+            kind = event.google_event_type
+            if kind in features.READ_ONLY_TYPES:
+                raise UserError(
+                    self.env._(
+                        "“%(name)s” is an out-of-office or focus-time block of Google "
+                        "Calendar: change it in Google Calendar.",
+                        name=event.name,
+                    )
+                )
+            refused = synced - _FROM_GMAIL_WRITABLE
+            if kind == "fromGmail" and refused:
+                raise UserError(
+                    self.env._(
+                        "“%(name)s” was made by Gmail: Google lets only its reminders, "
+                        "privacy and free/busy status be changed (not: %(fields)s).",
+                        name=event.name,
+                        fields=", ".join(
+                            self._fields[name].get_description(self.env)["string"]
+                            for name in sorted(refused)
+                        ),
+                    )
+                )

@@ -1,0 +1,112 @@
+"""Everything Google's events carry, over real HTTP to the fake: event types."""
+
+from datetime import timedelta
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from ..sync.event_features import meetings
+from .sync_common import SyncCase
+
+ANN = "ann@example.com"
+BOB = "bob@example.com"
+
+
+@tagged("post_install", "-at_install")
+class TestEventTypes(SyncCase):
+    def test_birthdays_and_working_locations_are_not_meetings(self):
+        account = self.connect(self.ann)
+        day = self.future().date()
+        meeting, birthday, office = self.seed(
+            ANN,
+            self.timed_event("Planning", self.future()),
+            {
+                "summary": "Bob's birthday",
+                "eventType": "birthday",
+                "start": {"date": day.isoformat()},
+                "end": {"date": (day + timedelta(days=1)).isoformat()},
+                "recurrence": ["RRULE:FREQ=YEARLY"],
+            },
+            {
+                **self.timed_event("Office", self.future(hour=8), hours=9),
+                "eventType": "workingLocation",
+                "transparency": "transparent",
+            },
+        )
+        counts = self.sync(account)
+        self.assertTrue(self.event_of(meeting["id"]))
+        self.assertFalse(self.event_of(birthday["id"]), "a birthday is no meeting")
+        self.assertFalse(
+            self.env["calendar.recurrence"].search([("google_id", "=", birthday["id"])])
+        )
+        self.assertFalse(self.event_of(office["id"]), "a working location is no meeting")
+        self.assertEqual(counts["odoo_created"], 1)
+        [listing] = [
+            entry for entry in self.fake_control.log(ANN) if entry["operation"] == "events.list"
+        ]
+        self.assertEqual(
+            sorted(listing["query"]["eventTypes"]),
+            ["default", "focusTime", "fromGmail", "outOfOffice"],
+        )
+        # Even listed (by a Google that ignored the parameter), they are left out.
+        self.assertEqual(meetings([birthday, office]), [])
+
+    def test_out_of_office_and_focus_time_are_read_only_busy_blocks_of_their_owner(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        away, focus = self.seed(
+            ANN,
+            {**self.timed_event("Away", self.future(), hours=8), "eventType": "outOfOffice"},
+            {**self.timed_event("Focus", self.future(days=2)), "eventType": "focusTime"},
+        )
+        self.sync(account)
+        for seeded, kind in ((away, "outOfOffice"), (focus, "focusTime")):
+            event = self.event_of(seeded["id"])
+            self.assertEqual(event.google_event_type, kind)
+            self.assertEqual(event.show_as, "busy")
+            self.assertEqual(event.user_id, self.ann)
+            self.assertEqual(event.partner_ids, self.ann.partner_id)
+            with self.assertRaisesRegex(UserError, "Google Calendar"):
+                event.with_user(self.ann).write(
+                    {"name": "Not away", "partner_ids": [Command.link(self.bob.partner_id.id)]}
+                )
+            # Even a change Odoo marks for sending is never sent.
+            event._google_mark_dirty()
+        self.sync(account)
+        self.assertEqual(self.writes(ANN), [])
+        self.assertEqual(self.google_events(ANN)[away["id"]]["summary"], "Away")
+        self.assertFalse(self.event_of(away["id"]).google_push_pending)
+        # Google's own changes still come in.
+        self.google_client_of(ANN).patch_event(
+            "primary", away["id"], {"summary": "Away (sick)"}, send_updates="none"
+        )
+        self.sync(account)
+        self.assertEqual(self.event_of(away["id"]).name, "Away (sick)")
+
+    def test_gmail_event_takes_only_what_google_lets_change(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        [flight] = self.seed(
+            ANN, {**self.timed_event("Flight to Lisbon", self.future()), "eventType": "fromGmail"}
+        )
+        self.sync(account)
+        event = self.event_of(flight["id"])
+        self.assertEqual(event.google_event_type, "fromGmail")
+        with self.assertRaisesRegex(UserError, "Gmail"):
+            event.with_user(self.ann).write({"name": "Trip"})
+        alarm = self.env["calendar.alarm"].create(
+            {"name": "Pop 45", "alarm_type": "notification", "duration": 45, "interval": "minutes"}
+        )
+        event.with_user(self.ann).write({"alarm_ids": [Command.set(alarm.ids)], "show_as": "free"})
+        counts = self.sync(account)
+        self.assertEqual(counts["errors"], 0, counts["messages"])
+        held = self.google_events(ANN)[flight["id"]]
+        self.assertEqual(
+            held["reminders"],
+            {"useDefault": False, "overrides": [{"method": "popup", "minutes": 45}]},
+        )
+        self.assertEqual(held["transparency"], "transparent")
+        self.assertNotIn("extendedProperties", held, "Google refuses them on Gmail's events")
+        self.assertEqual([w["status"] for w in self.writes(ANN)], [200])
+        self.assertFalse(event.google_push_pending)
