@@ -5,6 +5,8 @@ resources, the reminder limit, guest permissions, the Meet link opt-out.
 The sync reads and writes these through ``sync/event_features.py``.
 """
 
+import json
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 
@@ -33,6 +35,29 @@ class CalendarEvent(models.Model):
         "busy time and leaves them to Google Calendar. Of an event Gmail made, Google "
         "lets only the reminders, privacy and free/busy be changed.",
     )
+    google_resources = fields.Text(
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="Rooms and resources booked for this event on Google (JSON). They are no "
+        "contacts; every guest list Odoo sends keeps them.",
+    )
+    google_resource_names = fields.Char(
+        "Rooms and Resources",
+        compute="_compute_google_resource_names",
+        help="Rooms and resources booked for this event in Google Calendar.",
+    )
+
+    def _compute_google_resource_names(self):
+        for event in self:
+            kept = event.sudo()._google_resources()
+            event.google_resource_names = ", ".join(
+                resource["name"] or resource["email"] for resource in kept
+            )
+
+    def _google_resources(self):
+        self.ensure_one()
+        return json.loads(self.google_resources) if self.google_resources else []
 
     def write(self, vals):
         if not self.env.context.get(FROM_GOOGLE):

@@ -30,6 +30,7 @@ def state(item):
     """Odoo fields of what a Google item carries that Google alone changes."""
     return {
         "google_event_type": features.event_type(item),
+        "google_resources": _dumps(features.resources(item)),
     }
 
 
@@ -51,6 +52,10 @@ def complete_body(run, event, values, body):
     values; returns it."""
     if event.google_event_type in features.NO_PROPERTIES_TYPES:
         body.pop("extendedProperties", None)
+    if "attendees" in body:
+        body["attendees"] = body["attendees"] + features.resource_attendees(
+            event._google_resources()
+        )
     return body
 
 

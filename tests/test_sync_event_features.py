@@ -1,4 +1,5 @@
-"""Everything Google's events carry, over real HTTP to the fake: event types."""
+"""Everything Google's events carry, over real HTTP to the fake: event types,
+rooms and resources."""
 
 from datetime import timedelta
 
@@ -11,6 +12,8 @@ from .sync_common import SyncCase
 
 ANN = "ann@example.com"
 BOB = "bob@example.com"
+OUTSIDER = "carol@outside.example"
+ROOM = "c_1889-room-1@resource.calendar.google.com"
 
 
 @tagged("post_install", "-at_install")
@@ -110,3 +113,72 @@ class TestEventTypes(SyncCase):
         self.assertNotIn("extendedProperties", held, "Google refuses them on Gmail's events")
         self.assertEqual([w["status"] for w in self.writes(ANN)], [200])
         self.assertFalse(event.google_push_pending)
+
+
+@tagged("post_install", "-at_install")
+class TestResources(SyncCase):
+    def test_rooms_are_kept_shown_and_never_contacts(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        # A room whose address is also a colleague's: still a room, not Bob.
+        [seeded] = self.seed(
+            ANN,
+            {
+                **self.timed_event("Board", self.future()),
+                "attendees": [
+                    {"email": ANN, "responseStatus": "accepted"},
+                    {
+                        "email": ROOM,
+                        "displayName": "Room 1",
+                        "resource": True,
+                        "responseStatus": "accepted",
+                    },
+                    {"email": "projector@example.com", "resource": True},
+                ],
+            },
+        )
+        partners_before = self.env["res.partner"].search_count([])
+        self.sync(account)
+        event = self.event_of(seeded["id"])
+        self.assertEqual(self.env["res.partner"].search_count([]), partners_before)
+        self.assertFalse(
+            self.env["res.partner"].search([("email", "in", [ROOM, "projector@example.com"])])
+        )
+        self.assertEqual(event.partner_ids, self.ann.partner_id)
+        self.assertEqual(
+            event.with_user(self.ann).google_resource_names, "Room 1, projector@example.com"
+        )
+        # Ann invites Bob in Odoo: the guest list sent keeps the rooms.
+        event.with_user(self.ann).write({"partner_ids": [Command.link(self.bob.partner_id.id)]})
+        self.sync(account)
+        held = {a["email"]: a for a in self.google_events(ANN)[seeded["id"]]["attendees"]}
+        self.assertEqual(set(held), {ANN, BOB, ROOM, "projector@example.com"})
+        self.assertIs(held[ROOM].get("resource"), True)
+        self.assertEqual(held[ROOM]["responseStatus"], "accepted")
+        self.sync(account)
+        self.assertEqual(event.partner_ids, self.ann.partner_id | self.bob.partner_id)
+
+    def test_a_colleague_listed_as_a_resource_is_not_invited(self):
+        """An invitation cannot make a colleague a guest by calling them a room."""
+        account = self.connect(self.ann)
+        self.sync(account)
+        [seeded] = self.seed(
+            ANN,
+            {
+                **self.timed_event("Lure", self.future()),
+                "organizer": {"email": OUTSIDER},
+                "attendees": [
+                    {"email": OUTSIDER, "responseStatus": "accepted"},
+                    {"email": ANN, "responseStatus": "needsAction"},
+                    {"email": BOB, "resource": True, "displayName": "Bob's office"},
+                ],
+            },
+        )
+        self.sync(account)
+        event = self.event_of(seeded["id"])
+        self.assertNotIn(self.bob.partner_id, event.partner_ids)
+        self.assertFalse(
+            self.env["calendar.event"].with_user(self.bob).search([("id", "=", event.id)])
+            & event.with_user(self.bob).search([("partner_ids", "in", self.bob.partner_id.ids)])
+        )
+        self.assertEqual(event.google_resource_names, "Bob's office")
