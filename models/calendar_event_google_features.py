@@ -47,6 +47,12 @@ class CalendarEvent(models.Model):
         compute="_compute_google_resource_names",
         help="Rooms and resources booked for this event in Google Calendar.",
     )
+    google_reminders_told = fields.Boolean(
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="The user was told that Google keeps only five of this event's reminders.",
+    )
 
     def _compute_google_resource_names(self):
         for event in self:

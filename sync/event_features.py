@@ -8,6 +8,8 @@ every decision is ``engine.event_features``'.
 import json
 
 from ..engine import event_features as features
+from ..engine.mapping import MAX_REMINDERS
+from ..models.calendar_event import FROM_GOOGLE
 
 # What a pull asks Google to list (events.list ``eventTypes``).
 LISTED_TYPES = features.LISTED_TYPES
@@ -26,12 +28,37 @@ def meetings(items):
     return [item for item in items if not features.is_skipped(item)]
 
 
+def remember_defaults(run, default_reminders):
+    """Keep the calendar's default reminders for the pushes that list nothing."""
+    stored = _dumps(default_reminders)
+    if run.account.google_default_reminders != stored:
+        run.account.google_default_reminders = stored
+
+
+def default_reminders(run):
+    """The calendar's default reminders, what ``useDefault`` on an event means:
+    as this run listed them, else as the last pull stored them (a push alone
+    re-reads an event after a 412 without listing the calendar)."""
+    if run.default_reminders is None:
+        run.default_reminders = run.account._google_default_reminders()
+    return run.default_reminders
+
+
 def state(item):
     """Odoo fields of what a Google item carries that Google alone changes."""
     return {
         "google_event_type": features.event_type(item),
         "google_resources": _dumps(features.resources(item)),
     }
+
+
+def with_kept_alarms(agreed, google_values):
+    """Google's values with the reminders beyond its limit kept, when it holds
+    exactly the first ones Odoo sent."""
+    if agreed is None:
+        return google_values
+    alarms = features.google_alarms_as_agreed(agreed.get("alarms") or [], google_values["alarms"])
+    return {**google_values, "alarms": alarms}
 
 
 # --- push ----------------------------------------------------------------------------------
@@ -56,7 +83,28 @@ def complete_body(run, event, values, body):
         body["attendees"] = body["attendees"] + features.resource_attendees(
             event._google_resources()
         )
+    if "reminders" in body:
+        body["reminders"] = features.reminders_body(
+            values["alarms"], run.account._google_default_reminders()
+        )
+        _tell_reminders_beyond_limit(run, event, values["alarms"])
     return body
+
+
+def _tell_reminders_beyond_limit(run, event, alarms):
+    beyond = features.alarms_beyond_limit(alarms)
+    if beyond and not event.google_reminders_told:
+        event._google_post_note(
+            run.env._(
+                "Google keeps at most %(count)s reminders: %(kept)s go to Google Calendar, "
+                "the other %(left)s remain in Odoo only.",
+                count=MAX_REMINDERS,
+                kept=MAX_REMINDERS,
+                left=len(beyond),
+            )
+        )
+    if bool(beyond) != event.google_reminders_told:
+        event.with_context(**{FROM_GOOGLE: True}).google_reminders_told = bool(beyond)
 
 
 def agreed(event, values, answer):

@@ -266,6 +266,7 @@ class EventPull:
             if agreed is not None and item.get("etag") == event.google_etag:
                 # Google did not change since we agreed: compare nothing on its side.
                 google_values = agreed
+            google_values = event_features.with_kept_alarms(agreed, google_values)
             if event.google_refused_fingerprint:
                 state["google_refused_fingerprint"] = False
                 # Google refused this calendar's edits (a guest's copy takes only

@@ -101,7 +101,9 @@ class SyncRun(EventPull, EventPush):
             .sudo()
             .with_context(active_test=False, **{CONTACT_BUDGET: self.contact_budget})
         )
-        self.default_reminders = []
+        # The calendar's default reminders as listed by this run's pull; a
+        # push alone reads those the last pull stored (``google_values``).
+        self.default_reminders = None
         self.listed_tz = None
         # Google answered quotaExceeded to a write of this run (event or series).
         self.over_quota = False
@@ -161,6 +163,7 @@ class SyncRun(EventPull, EventPush):
     def pull(self):
         listing = self._list()
         self.default_reminders = listing.default_reminders
+        event_features.remember_defaults(self, listing.default_reminders)
         self.listed_tz = listing.time_zone
         items = [item for item in listing.items if isinstance(item, dict) and item.get("id")]
         self._apply_items(items, guard=True)
@@ -235,7 +238,7 @@ class SyncRun(EventPull, EventPush):
         return self.Event._google_held_form(
             from_google(
                 item,
-                default_reminders=self.default_reminders,
+                default_reminders=event_features.default_reminders(self),
                 calendar_tz=self.calendar_tz,
                 notes=notes,
             )

@@ -1,5 +1,5 @@
 """Everything Google's events carry, over real HTTP to the fake: event types,
-rooms and resources."""
+rooms and resources, the reminder limit and default reminders."""
 
 from datetime import timedelta
 
@@ -182,3 +182,87 @@ class TestResources(SyncCase):
             & event.with_user(self.bob).search([("partner_ids", "in", self.bob.partner_id.ids)])
         )
         self.assertEqual(event.google_resource_names, "Bob's office")
+
+
+@tagged("post_install", "-at_install")
+class TestReminders(SyncCase):
+    def alarms(self, *minutes):
+        return self.env["calendar.alarm"].create(
+            [
+                {
+                    "name": f"Pop {m}",
+                    "alarm_type": "notification",
+                    "duration": m,
+                    "interval": "minutes",
+                }
+                for m in minutes
+            ]
+        )
+
+    def test_more_than_five_reminders_stay_in_odoo_and_the_user_is_told_once(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        alarms = self.alarms(1, 2, 3, 4, 5, 6, 7)
+        event = self.odoo_meeting(self.ann, "Many", alarm_ids=[Command.set(alarms.ids)])
+        counts = self.sync(account)
+        self.assertEqual(counts["errors"], 0, counts["messages"])
+        held = self.google_events(ANN)[event.google_id]
+        self.assertEqual([o["minutes"] for o in held["reminders"]["overrides"]], [1, 2, 3, 4, 5])
+        self.assertEqual(len(event.alarm_ids), 7)
+        notes = [body for body in self.chatter(event) if "at most 5 reminders" in body]
+        self.assertEqual(len(notes), 1)
+        # Renamed on Google: the two reminders Google never had stay in Odoo.
+        self.google_client_of(ANN).patch_event(
+            "primary", event.google_id, {"summary": "Many (moved)"}, send_updates="none"
+        )
+        self.sync(account)
+        self.assertEqual(event.name, "Many (moved)")
+        self.assertEqual(len(event.alarm_ids), 7)
+        event.with_user(self.ann).write({"name": "Many again"})
+        self.sync(account)
+        self.assertEqual(
+            len([body for body in self.chatter(event) if "at most 5 reminders" in body]), 1
+        )
+
+    def test_calendar_default_reminders_both_ways(self):
+        account = self.connect(self.ann, default_reminders=[{"method": "popup", "minutes": 10}])
+        self.sync(account)
+        [seeded] = self.seed(
+            ANN, {**self.timed_event("Defaults", self.future()), "reminders": {"useDefault": True}}
+        )
+        self.sync(account)
+        imported = self.event_of(seeded["id"])
+        self.assertEqual([a.duration_minutes for a in imported.alarm_ids], [10])
+        event = self.odoo_meeting(self.ann, "Mine", alarm_ids=[Command.set(imported.alarm_ids.ids)])
+        other = self.odoo_meeting(self.ann, "Other", alarm_ids=[Command.set(self.alarms(30).ids)])
+        self.sync(account)
+        held = self.google_events(ANN)
+        self.assertIs(held[event.google_id]["reminders"]["useDefault"], True)
+        self.assertFalse(held[event.google_id]["reminders"].get("overrides"))
+        self.assertEqual(
+            held[other.google_id]["reminders"],
+            {"useDefault": False, "overrides": [{"method": "popup", "minutes": 30}]},
+        )
+        self.assertEqual(self.event_of(seeded["id"]).alarm_ids, imported.alarm_ids)
+
+    def test_push_alone_reads_default_reminders_as_the_last_pull_listed_them(self):
+        account = self.connect(self.ann, default_reminders=[{"method": "popup", "minutes": 10}])
+        self.sync(account)
+        [seeded] = self.seed(
+            ANN, {**self.timed_event("Defaults", self.future()), "reminders": {"useDefault": True}}
+        )
+        self.sync(account)
+        event = self.event_of(seeded["id"])
+        self.assertEqual([a.duration_minutes for a in event.alarm_ids], [10])
+        # Renamed on Google meanwhile: the push alone meets 412, reads the event
+        # again, and must not read "useDefault" as "no reminder".
+        self.google_client_of(ANN).patch_event(
+            "primary", seeded["id"], {"summary": "Defaults (renamed)"}, send_updates="none"
+        )
+        event.with_user(self.ann).write({"location": "Room 2"})
+        self.Sync._push_account(account, account._get_client())
+        self.assertEqual(event.name, "Defaults (renamed)")
+        self.assertEqual([a.duration_minutes for a in event.alarm_ids], [10])
+        held = self.google_events(ANN)[seeded["id"]]
+        self.assertEqual(held["location"], "Room 2")
+        self.assertEqual(held["reminders"], {"useDefault": True})
