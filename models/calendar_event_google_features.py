@@ -13,6 +13,12 @@ from odoo.exceptions import UserError
 from ..engine import event_features as features
 from .calendar_event import FROM_GOOGLE, SYNCED_FIELDS
 
+# Fields whose change must reach Google, beyond the neutral values.
+PERMISSION_FIELDS = {
+    "guests_can_modify": "google_guests_can_modify",
+    "guests_can_invite_others": "google_guests_can_invite_others",
+    "guests_can_see_other_guests": "google_guests_can_see_other_guests",
+}
 # What an Odoo user may still change of an event Gmail made (Google refuses
 # the rest): its reminders, privacy and free/busy, and Odoo's own fields.
 _FROM_GMAIL_WRITABLE = frozenset({"alarm_ids", "privacy", "show_as"})
@@ -47,6 +53,19 @@ class CalendarEvent(models.Model):
         compute="_compute_google_resource_names",
         help="Rooms and resources booked for this event in Google Calendar.",
     )
+    google_guests_can_modify = fields.Boolean(
+        "Guests Can Modify",
+        help="On Google, the guests may change this event (its connected guests' edits "
+        "in Odoo then go to Google too).",
+    )
+    google_guests_can_invite_others = fields.Boolean("Guests Can Invite Others", default=True)
+    google_guests_can_see_other_guests = fields.Boolean("Guests Can See Other Guests", default=True)
+    google_agreed_permissions = fields.Text(
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="The guest permissions both sides last agreed on (JSON).",
+    )
     google_reminders_told = fields.Boolean(
         groups="base.group_system",
         copy=False,
@@ -65,14 +84,29 @@ class CalendarEvent(models.Model):
         self.ensure_one()
         return json.loads(self.google_resources) if self.google_resources else []
 
+    def _google_permissions(self):
+        """{neutral key: bool}: the guest permissions Odoo holds."""
+        self.ensure_one()
+        return {key: bool(self[name]) for key, name in PERMISSION_FIELDS.items()}
+
+    def _google_agreed_permissions(self):
+        self.ensure_one()
+        agreed = self.sudo().google_agreed_permissions
+        return json.loads(agreed) if agreed else None
+
     def write(self, vals):
         if not self.env.context.get(FROM_GOOGLE):
             self._google_check_type_allows(vals)
-        return super().write(vals)
+        result = super().write(vals)
+        if not self.env.context.get(FROM_GOOGLE) and set(PERMISSION_FIELDS.values()) & set(vals):
+            self._google_mark_dirty()
+        return result
 
     def _google_check_type_allows(self, vals):
         """Refuse, with a message, the edits Google refuses on its own event types."""
-        synced = SYNCED_FIELDS.intersection(vals)
+        synced = SYNCED_FIELDS.intersection(vals) | set(PERMISSION_FIELDS.values()).intersection(
+            vals
+        )
         if not synced:
             return
         for event in self:

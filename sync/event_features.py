@@ -10,6 +10,7 @@ import json
 from ..engine import event_features as features
 from ..engine.mapping import MAX_REMINDERS
 from ..models.calendar_event import FROM_GOOGLE
+from ..models.calendar_event_google_features import PERMISSION_FIELDS
 
 # What a pull asks Google to list (events.list ``eventTypes``).
 LISTED_TYPES = features.LISTED_TYPES
@@ -52,6 +53,28 @@ def state(item):
     }
 
 
+def created_permissions(item):
+    """Guest permission fields (and their agreement) of an event made from ``item``."""
+    google = features.permissions(item)
+    return {
+        **{PERMISSION_FIELDS[key]: value for key, value in google.items()},
+        "google_agreed_permissions": _dumps(google),
+    }
+
+
+def merged_permissions(event, item):
+    """``(vals, push)``: the fields a pull writes on ``event`` for its guest
+    permissions (Google's agreed, Odoo's merged), and whether Odoo has some
+    to send. Agreed is what Google holds now: the next patch sends what differs."""
+    google = features.permissions(item)
+    to_odoo, to_google = features.merge_permissions(
+        event._google_agreed_permissions(), event._google_permissions(), google
+    )
+    vals = {PERMISSION_FIELDS[key]: value for key, value in to_odoo.items()}
+    vals["google_agreed_permissions"] = _dumps(google)
+    return vals, bool(to_google)
+
+
 def with_kept_alarms(agreed, google_values):
     """Google's values with the reminders beyond its limit kept, when it holds
     exactly the first ones Odoo sent."""
@@ -74,7 +97,17 @@ def pushed_keys(event, changed):
     return features.writable_keys(event.google_event_type, changed)
 
 
-def complete_body(run, event, values, body):
+def permissions_to_push(event):
+    """The guest permission keys Odoo changed since both sides agreed."""
+    agreed = event._google_agreed_permissions()
+    odoo = event._google_permissions()
+    if agreed is None:
+        # Never agreed (made in Odoo): Google's defaults are what it holds.
+        agreed = features.permissions({})
+    return {key for key in odoo if odoo[key] != agreed.get(key)}
+
+
+def complete_body(run, event, values, body, *, permission_keys):
     """Add to a write's ``body`` what Google's event carries beyond the neutral
     values; returns it."""
     if event.google_event_type in features.NO_PROPERTIES_TYPES:
@@ -88,6 +121,7 @@ def complete_body(run, event, values, body):
             values["alarms"], run.account._google_default_reminders()
         )
         _tell_reminders_beyond_limit(run, event, values["alarms"])
+    body.update(features.permissions_to_google(event._google_permissions(), permission_keys))
     return body
 
 
@@ -110,8 +144,8 @@ def _tell_reminders_beyond_limit(run, event, alarms):
 def agreed(event, values, answer):
     """After Google took a write: ``(values, vals)``, the values to store as
     agreed and the fields to write with them: what Odoo learns from Google's
-    answer."""
-    vals = {}
+    answer, the agreed permissions."""
+    vals = {"google_agreed_permissions": _dumps(event._google_permissions())}
     if isinstance(answer, dict):
         vals.update(state(answer))
     return values, vals

@@ -240,6 +240,7 @@ class EventPull:
                     values,
                     {
                         **self._google_state(item, values),
+                        **event_features.created_permissions(item),
                         "google_push_pending": False,
                         # Expected to be what Odoo holds once created: only the
                         # events for which it is not are written again.
@@ -267,6 +268,8 @@ class EventPull:
                 # Google did not change since we agreed: compare nothing on its side.
                 google_values = agreed
             google_values = event_features.with_kept_alarms(agreed, google_values)
+            permission_vals, permissions_to_push = event_features.merged_permissions(event, item)
+            state.update(permission_vals)
             if event.google_refused_fingerprint:
                 state["google_refused_fingerprint"] = False
                 # Google refused this calendar's edits (a guest's copy takes only
@@ -316,8 +319,10 @@ class EventPull:
             # holds it already) is no change to send: the event is in step and
             # stores what it holds as agreed. A pending push the values cannot
             # show (an archived event) stays.
-            state["google_push_pending"] = bool(decision.push_fields) or (
-                event.google_push_pending and not event.active
+            state["google_push_pending"] = (
+                bool(decision.push_fields)
+                or permissions_to_push
+                or (event.google_push_pending and not event.active)
             )
             if state["google_push_pending"]:
                 # The next patch sends what differs from Google's current values.

@@ -85,13 +85,16 @@ class EventPush:
                 self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
                 return
             body["id"] = event.google_id
-            event_features.complete_body(self, event, values, body)
+            event_features.complete_body(
+                self, event, values, body, permission_keys=event_features.permissions_to_push(event)
+            )
             calls.append(ApiCall.insert("primary", body, send_updates=self._send_updates(over)))
             handlers.append(partial(self._after_insert, event, values))
             return
         agreed = event._google_agreed()
         changed = event_features.pushed_keys(event, diff_fields(agreed, values) if agreed else None)
-        if agreed is not None and not changed:
+        permission_keys = event_features.permissions_to_push(event)
+        if agreed is not None and not changed and not permission_keys:
             event.google_push_pending = False
             return
         # Only the organizer's copy, the one deletions and edits go through,
@@ -111,7 +114,7 @@ class EventPush:
         except InvalidEvent as exc:
             self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
             return
-        event_features.complete_body(self, event, values, body)
+        event_features.complete_body(self, event, values, body, permission_keys=permission_keys)
         calls.append(
             ApiCall.patch(
                 "primary",

@@ -1,5 +1,6 @@
 """Everything Google's events carry, over real HTTP to the fake: event types,
-rooms and resources, the reminder limit and default reminders."""
+rooms and resources, the reminder limit and default reminders, guest
+permissions."""
 
 from datetime import timedelta
 
@@ -266,3 +267,78 @@ class TestReminders(SyncCase):
         held = self.google_events(ANN)[seeded["id"]]
         self.assertEqual(held["location"], "Room 2")
         self.assertEqual(held["reminders"], {"useDefault": True})
+
+
+@tagged("post_install", "-at_install")
+class TestGuestPermissions(SyncCase):
+    def test_permissions_both_ways(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        [seeded] = self.seed(
+            ANN,
+            {
+                **self.timed_event("Open", self.future()),
+                "guestsCanModify": True,
+                "guestsCanSeeOtherGuests": False,
+                "colorId": "5",
+            },
+        )
+        self.sync(account)
+        event = self.event_of(seeded["id"])
+        self.assertTrue(event.google_guests_can_modify)
+        self.assertTrue(event.google_guests_can_invite_others)
+        self.assertFalse(event.google_guests_can_see_other_guests)
+        self.sync(account)
+        self.assertEqual(self.writes(ANN), [], "read permissions are no change to send")
+        event.with_user(self.ann).write({"google_guests_can_invite_others": False})
+        self.sync(account)
+        held = self.google_events(ANN)[seeded["id"]]
+        self.assertIs(held["guestsCanInviteOthers"], False)
+        self.assertIs(held["guestsCanModify"], True)
+        self.assertIs(held["guestsCanSeeOtherGuests"], False)
+        self.assertEqual(held["colorId"], "5", "a patch leaves Google's colour alone")
+        self.google_client_of(ANN).patch_event(
+            "primary", seeded["id"], {"guestsCanModify": False}, send_updates="none"
+        )
+        self.sync(account)
+        self.assertFalse(event.google_guests_can_modify)
+        self.assertFalse(event.google_guests_can_invite_others)
+        # Made in Odoo: sent on insert when not Google's defaults.
+        mine = self.odoo_meeting(self.ann, "Mine", google_guests_can_modify=True)
+        self.sync(account)
+        self.assertIs(self.google_events(ANN)[mine.google_id]["guestsCanModify"], True)
+
+    def invitation(self, can_modify):
+        """An outsider's meeting with Ann as guest, imported into Odoo."""
+        account = self.connect(self.ann)
+        self.sync(account)
+        [seeded] = self.seed(
+            ANN,
+            {
+                **self.timed_event("Outsider's plan", self.future()),
+                "organizer": {"email": OUTSIDER},
+                "attendees": [
+                    {"email": OUTSIDER, "responseStatus": "accepted"},
+                    {"email": ANN, "responseStatus": "needsAction"},
+                ],
+                "guestsCanModify": can_modify,
+            },
+        )
+        self.sync(account)
+        return account, seeded, self.event_of(seeded["id"])
+
+    def test_guest_edit_goes_to_google_when_guests_may_modify(self):
+        account, seeded, event = self.invitation(can_modify=True)
+        event.with_user(self.ann).write({"name": "Our plan"})
+        counts = self.sync(account)
+        self.assertEqual(counts["errors"], 0, counts["messages"])
+        self.assertEqual(self.google_events(ANN)[seeded["id"]]["summary"], "Our plan")
+        self.assertFalse(event.sudo().google_refused_fingerprint)
+
+    def test_guest_edit_refused_when_guests_may_not_modify(self):
+        account, seeded, event = self.invitation(can_modify=False)
+        self.assertFalse(event.google_guests_can_modify)
+        event.with_user(self.ann).write({"name": "Our plan"})
+        self.sync(account)
+        self.assertEqual(self.google_events(ANN)[seeded["id"]]["summary"], "Outsider's plan")
+        self.assertTrue(event.sudo().google_refused_fingerprint)
