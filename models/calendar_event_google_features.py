@@ -66,6 +66,11 @@ class CalendarEvent(models.Model):
         readonly=True,
         help="The guest permissions both sides last agreed on (JSON).",
     )
+    google_no_meet = fields.Boolean(
+        "No Google Meet Link",
+        copy=False,
+        help="Do not ask Google for a Meet link when this meeting is first sent.",
+    )
     google_reminders_told = fields.Boolean(
         groups="base.group_system",
         copy=False,

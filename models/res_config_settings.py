@@ -38,6 +38,13 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM_PREFIX + "send_updates",
         help="Whom Google e-mails when Odoo creates, changes or deletes a synchronized event.",
     )
+    # On by default, as in Odoo's own module: the parameter says "off" to stop it.
+    google_calendar_meet_links = fields.Boolean(
+        string="Google Meet Links",
+        default=True,
+        help="Ask Google for a Meet link for every meeting made in Odoo that has neither a "
+        "video link nor a location, when it is first sent to Google.",
+    )
     google_calendar_redirect_uri = fields.Char(
         string="Redirect URI", compute="_compute_google_calendar_redirect_uri"
     )
@@ -51,6 +58,13 @@ class ResConfigSettings(models.TransientModel):
         redirect_uri = self.env["google.calendar.account"]._get_google_config()["redirect_uri"]
         for settings in self:
             settings.google_calendar_redirect_uri = redirect_uri
+
+    @api.model
+    def get_values(self):
+        values = super().get_values()
+        param = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + "meet_links")
+        values["google_calendar_meet_links"] = param != "off"
+        return values
 
     @api.model
     def default_get(self, fields):
@@ -67,4 +81,7 @@ class ResConfigSettings(models.TransientModel):
             # the Sync button asks for configuration again.
             self.google_calendar_client_id = False
             self.google_calendar_client_secret = False
+        self.env["ir.config_parameter"].sudo().set_param(
+            PARAM_PREFIX + "meet_links", "on" if self.google_calendar_meet_links else "off"
+        )
         return super().set_values()

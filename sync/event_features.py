@@ -8,10 +8,11 @@ every decision is ``engine.event_features``'.
 import json
 
 from ..engine import event_features as features
-from ..engine.mapping import MAX_REMINDERS
+from ..engine.mapping import MAX_REMINDERS, InvalidEvent
 from ..models.calendar_event import FROM_GOOGLE
 from ..models.calendar_event_google_features import PERMISSION_FIELDS
 
+MEET_LINKS_PARAM = "google_calendar_sync.meet_links"
 # What a pull asks Google to list (events.list ``eventTypes``).
 LISTED_TYPES = features.LISTED_TYPES
 
@@ -107,7 +108,7 @@ def permissions_to_push(event):
     return {key for key in odoo if odoo[key] != agreed.get(key)}
 
 
-def complete_body(run, event, values, body, *, permission_keys):
+def complete_body(run, event, values, body, *, insert, permission_keys):
     """Add to a write's ``body`` what Google's event carries beyond the neutral
     values; returns it."""
     if event.google_event_type in features.NO_PROPERTIES_TYPES:
@@ -122,7 +123,23 @@ def complete_body(run, event, values, body, *, permission_keys):
         )
         _tell_reminders_beyond_limit(run, event, values["alarms"])
     body.update(features.permissions_to_google(event._google_permissions(), permission_keys))
+    # A meeting already over needs no link (the first sync sends a year of them).
+    if (
+        insert
+        and event.stop >= run.now
+        and features.wants_meet(
+            values, enabled=_meet_links_enabled(run), opted_out=event.google_no_meet
+        )
+    ):
+        # The event's Google id is the request's: a resent insert asks for the
+        # same conference, not a second one.
+        body["conferenceData"] = features.meet_request(event.google_id)
     return body
+
+
+def _meet_links_enabled(run):
+    param = run.env["ir.config_parameter"].sudo().get_param(MEET_LINKS_PARAM)
+    return param != "off"
 
 
 def _tell_reminders_beyond_limit(run, event, alarms):
@@ -141,11 +158,19 @@ def _tell_reminders_beyond_limit(run, event, alarms):
         event.with_context(**{FROM_GOOGLE: True}).google_reminders_told = bool(beyond)
 
 
-def agreed(event, values, answer):
+def agreed(run, event, values, answer, created):
     """After Google took a write: ``(values, vals)``, the values to store as
     agreed and the fields to write with them: what Odoo learns from Google's
-    answer, the agreed permissions."""
+    answer (a Meet link Google made for an insert), the agreed permissions."""
     vals = {"google_agreed_permissions": _dumps(event._google_permissions())}
     if isinstance(answer, dict):
         vals.update(state(answer))
+        if created and not values["videocall"]:
+            try:
+                link = run.google_values(answer)["videocall"]
+            except InvalidEvent:
+                link = ""  # Google's answer to our insert; the next pull reports it
+            if link:
+                vals["videocall_location"] = link
+                values = {**values, "videocall": link}
     return values, vals

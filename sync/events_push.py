@@ -86,7 +86,12 @@ class EventPush:
                 return
             body["id"] = event.google_id
             event_features.complete_body(
-                self, event, values, body, permission_keys=event_features.permissions_to_push(event)
+                self,
+                event,
+                values,
+                body,
+                insert=True,
+                permission_keys=event_features.permissions_to_push(event),
             )
             calls.append(ApiCall.insert("primary", body, send_updates=self._send_updates(over)))
             handlers.append(partial(self._after_insert, event, values))
@@ -114,7 +119,9 @@ class EventPush:
         except InvalidEvent as exc:
             self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
             return
-        event_features.complete_body(self, event, values, body, permission_keys=permission_keys)
+        event_features.complete_body(
+            self, event, values, body, insert=False, permission_keys=permission_keys
+        )
         calls.append(
             ApiCall.patch(
                 "primary",
@@ -168,7 +175,7 @@ class EventPush:
         handlers.append(partial(self._after_archive, event))
 
     def _agree(self, event, values, answer, created):
-        values, learned = event_features.agreed(event, values, answer)
+        values, learned = event_features.agreed(self, event, values, answer, created)
         event.with_context(**{FROM_GOOGLE: True}).write(
             {
                 **learned,

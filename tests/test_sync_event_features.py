@@ -1,6 +1,6 @@
 """Everything Google's events carry, over real HTTP to the fake: event types,
 rooms and resources, the reminder limit and default reminders, guest
-permissions."""
+permissions, Meet links made for Odoo's meetings."""
 
 from datetime import timedelta
 
@@ -342,3 +342,81 @@ class TestGuestPermissions(SyncCase):
         self.sync(account)
         self.assertEqual(self.google_events(ANN)[seeded["id"]]["summary"], "Outsider's plan")
         self.assertTrue(event.sudo().google_refused_fingerprint)
+
+
+@tagged("post_install", "-at_install")
+class TestMeetLinks(SyncCase):
+    def test_meeting_made_in_odoo_gets_a_meet_link_once_google_made_it(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        self.fake_control.set_conference_pending(True)
+        event = self.odoo_meeting(self.ann, "Call")
+        self.sync(account)
+        held = self.google_events(ANN)[event.google_id]
+        [insert] = [w for w in self.writes(ANN) if w["operation"] == "events.insert"]
+        self.assertEqual(insert["query"].get("conferenceDataVersion"), "1")
+        self.assertFalse(event.videocall_location, "Google has not made the link yet")
+        # Google made it meanwhile: the next pull brings it.
+        self.sync(account)
+        held = self.google_events(ANN)[event.google_id]
+        self.assertTrue(held["hangoutLink"].startswith("https://meet.google.com/"))
+        self.assertEqual(event.videocall_location, held["hangoutLink"])
+        self.assertFalse(event.google_push_pending)
+        # Removed in Odoo: removed on Google, and not made again.
+        event.with_user(self.ann).write({"videocall_location": False})
+        self.sync(account)
+        self.sync(account)
+        held = self.google_events(ANN)[event.google_id]
+        self.assertNotIn("hangoutLink", held)
+        self.assertNotIn("conferenceData", held)
+        self.assertFalse(event.videocall_location)
+
+    def test_link_answered_at_once_shows_at_once(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        event = self.odoo_meeting(self.ann, "Call")
+        self.sync(account)
+        held = self.google_events(ANN)[event.google_id]
+        self.assertEqual(event.videocall_location, held["hangoutLink"])
+        self.sync(account)
+        self.assertEqual(len(self.writes(ANN)), 1)
+
+    def test_no_link_where_the_meeting_has_one_or_a_place_or_opts_out(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        zoom = self.odoo_meeting(self.ann, "Zoom", videocall_location="https://zoom.example/j/1")
+        room = self.odoo_meeting(self.ann, "Room", location="Room 4")
+        opted_out = self.odoo_meeting(self.ann, "No video", google_no_meet=True)
+        over = self.odoo_meeting(self.ann, "Last week", start=self.future(days=-7))
+        self.sync(account)
+        held = self.google_events(ANN)
+        for event in zoom | room | opted_out | over:
+            self.assertNotIn("hangoutLink", held[event.google_id], event.name)
+        self.assertEqual(zoom.videocall_location, "https://zoom.example/j/1")
+        self.sync(account)
+        self.assertEqual(zoom.videocall_location, "https://zoom.example/j/1")
+
+    def test_setting_off_makes_no_link(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        settings = self.env["res.config.settings"].create({})
+        self.assertTrue(settings.google_calendar_meet_links, "on by default")
+        settings.google_calendar_meet_links = False
+        settings.set_values()
+        event = self.odoo_meeting(self.ann, "Call")
+        self.sync(account)
+        self.assertNotIn("hangoutLink", self.google_events(ANN)[event.google_id])
+        self.assertFalse(self.env["res.config.settings"].create({}).google_calendar_meet_links)
+
+    def test_video_link_from_google_must_be_https(self):
+        account = self.connect(self.ann)
+        self.sync(account)
+        [seeded] = self.seed(
+            ANN,
+            {
+                **self.timed_event("Trap", self.future()),
+                "hangoutLink": "javascript:alert(document.cookie)",
+            },
+        )
+        self.sync(account)
+        self.assertFalse(self.event_of(seeded["id"]).videocall_location)
