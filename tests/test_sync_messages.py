@@ -22,8 +22,9 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}"
 
 
-@tagged("post_install", "-at_install")
-class TestSyncMessages(FakeGoogleConnectCase):
+class GoogleButtonCase(FakeGoogleConnectCase):
+    """Connected users, and Google that may be unreachable (``cls.unreachable``)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -60,6 +61,9 @@ class TestSyncMessages(FakeGoogleConnectCase):
     def last_run(self, user):
         return self.env["google.calendar.sync.history"].search([("user_id", "=", user.id)], limit=1)
 
+
+@tagged("post_install", "-at_install")
+class TestSyncMessages(GoogleButtonCase):
     def test_google_unreachable_told_plainly_within_seconds(self):
         account = self.connect(self.ann, GOOGLE)
         self.env["ir.config_parameter"].sudo().set_param(PARAMS + "api_root", self.unreachable)
