@@ -102,10 +102,11 @@ class CalendarEvent(models.Model):
         return super().write(vals)
 
     def _google_store_agreed(self):
-        super()._google_store_agreed()
+        result = super()._google_store_agreed()
         self.filtered("google_sync_error").with_context(**{FROM_GOOGLE: True}).write(
             {"google_sync_error": False}
         )
+        return result
 
     def _google_set_sync_error(self, message):
         """Remember why the sync could not send or take these events."""

@@ -85,45 +85,44 @@ class GoogleCalendarAccount(models.Model):
         return {"status": "error", "message": message}
 
     def _failure_message(self, exc):
-        _ = self.env._
-        kept = _(
+        kept = self.env._(
             "Nothing is lost: your changes stay in Odoo and are sent at the next synchronization."
         )
         if isinstance(exc, TransientError) and not exc.status:
-            return _(
+            return self.env._(
                 "Google Calendar could not be reached. %(kept)s Odoo tries again by itself in "
                 "a few minutes; if this lasts, tell your administrator (the server may have no "
                 "access to Google).",
                 kept=kept,
             )
         if isinstance(exc, TransientError):
-            return _(
+            return self.env._(
                 "Google Calendar is temporarily unavailable (error %(status)s on Google's "
                 "side). %(kept)s Odoo tries again by itself in a few minutes.",
                 status=exc.status,
                 kept=kept,
             )
         if isinstance(exc, RateLimited):
-            return _(
+            return self.env._(
                 "Google asked Odoo to slow down (too many requests). %(kept)s The "
                 "synchronization continues by itself in a few minutes.",
                 kept=kept,
             )
         if isinstance(exc, QuotaExceeded):
-            return _(
+            return self.env._(
                 "Google's usage limits for this calendar are exceeded for now. %(kept)s The "
                 "synchronization resumes by itself once Google lifts the limit, usually "
                 "within a few hours.",
                 kept=kept,
             )
         if isinstance(exc, AuthError):
-            return _(
+            return self.env._(
                 "Google refused the credentials of this Odoo database. %(kept)s An "
                 "administrator must check the Client ID and Client Secret in Settings, "
                 "Google Calendar.",
                 kept=kept,
             )
-        return _(
+        return self.env._(
             "Google Calendar refused the synchronization (%(error)s). %(kept)s If this "
             "happens again, tell your administrator.",
             error=exc.message,
@@ -202,9 +201,10 @@ class GoogleCalendarAccount(models.Model):
         )
 
     def _complete_authorization(self, code, verifier):
-        super()._complete_authorization(code, verifier)
+        result = super()._complete_authorization(code, verifier)
         activities = self._reconnect_activities()
         if activities:
             activities.with_context(lang=self.user_id.lang).action_feedback(
                 feedback=self.env._("Google Calendar connected again.")
             )
+        return result
