@@ -91,6 +91,9 @@ class CalendarEvent(models.Model):
                     "It is outside the synchronized period, or its organizer's calendar has "
                     "not synchronized since it was created."
                 )
+            if reason and not self.env.su and event._check_private_event_conditions():
+                # Someone else's private meeting: its error may quote its title.
+                reason = ""
             event.google_sync_state = state
             event.google_sync_reason = reason
 

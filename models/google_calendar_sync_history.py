@@ -110,7 +110,8 @@ class GoogleCalendarSyncHistory(models.Model):
     def _summary(self):
         """What moved each way, and what needs a look, in the user's words."""
         self.ensure_one()
-        env = self.with_context(lang=self.user_id.lang or self.env.lang).env
+        # In the language of whoever waits for it (the button's request).
+        env = self.env
         if self.received_count or self.sent_count:
             parts = [
                 env._(

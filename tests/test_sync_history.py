@@ -158,6 +158,39 @@ class TestMeetingSyncState(SyncCase):
         self.assertEqual(not_syncing.google_sync_state, "not_synced")
         self.assertIn("paused", not_syncing.google_sync_reason)
 
+    def test_reason_of_a_private_meeting_hidden_from_others(self):
+        account = self.connect(self.ann)
+        account._run_sync()
+        event = self.odoo_meeting(self.ann, "Secret talks", privacy="private")
+        self.fake_control.inject_fault(
+            status=400, method="POST", path=r"/calendars/primary/events$", email=ANN
+        )
+        account._run_sync()
+        self.env.invalidate_all()
+        self.assertIn("refused", event.with_user(self.ann).google_sync_reason)
+        self.env.invalidate_all()
+        as_bob = event.with_user(self.bob)
+        self.assertEqual(as_bob.google_sync_state, "error")
+        self.assertFalse(as_bob.google_sync_reason)
+        self.assertFalse(as_bob.read(["google_sync_error"])[0]["google_sync_error"])
+
+    def test_an_attendee_sends_the_meeting_through_its_organizers_calendar(self):
+        account = self.connect(self.ann)
+        account._run_sync()
+        event = self.odoo_meeting(self.ann, "Shared", [self.ann.partner_id, self.bob.partner_id])
+        account._run_sync()
+        event.with_user(self.bob).write({"location": "Room 2"})
+        self.assertTrue(event.with_user(self.bob).user_can_edit)
+
+        action = event.with_user(self.bob).action_google_sync_now()
+
+        self.assertEqual(action["params"]["type"], "info")
+        self.assertIn("through the calendar of", action["params"]["message"])
+        self.assertFalse(
+            self.env["google.calendar.sync.history"].sudo().search([("user_id", "=", self.bob.id)]),
+            "Bob has no calendar of his own to sync",
+        )
+
     def test_synchronize_now_sends_the_meeting_and_records_the_run(self):
         account = self.connect(self.ann)
         account._run_sync()
