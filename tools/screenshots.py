@@ -9,7 +9,9 @@ headless Chromium driven over the DevTools protocol:
 It logs in (demo / demo by default), connects the Google Calendar through the
 fake's consent page if needed, and captures: the Calendar with the Google
 button, the success notification, the button's menu, the synchronization
-history, a meeting's sync state, and the Calendar on a phone-sized screen.
+history, the message when Google cannot be reached (the administrator
+points the API root at a closed port for a moment, then restores it), a
+meeting's sync state, and the Calendar on a phone-sized screen.
 """
 
 import argparse
@@ -77,7 +79,21 @@ class Browser:
 
     def goto(self, url):
         self.send("Page.navigate", url=url)
-        time.sleep(0.5)
+        # Until the new document has replaced the old one and the web client
+        # has started (a click would otherwise land on the previous page).
+        time.sleep(2)
+        self.wait_for("document.readyState === 'complete'")
+
+    def wait_for(self, expression, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.eval(expression):
+                    return
+            except RuntimeError:
+                pass  # the page is changing
+            time.sleep(0.2)
+        raise TimeoutError(expression)
 
     def wait(self, selector, timeout=20):
         deadline = time.monotonic() + timeout
@@ -119,7 +135,9 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def journey(browser, url, login, password, google_email):
+def log_in(browser, url, login, password):
+    browser.goto(f"{url}/web/session/logout")
+    time.sleep(1)
     browser.goto(f"{url}/web/login")
     browser.wait("input[name=login]")
     browser.eval(
@@ -128,6 +146,48 @@ def journey(browser, url, login, password, google_email):
         document.querySelector("form.oe_login_form").submit()"""
     )
     time.sleep(2)
+
+
+def call(browser, model, method, *args):
+    """An ORM call as the logged-in user, from the page."""
+    return browser.eval(
+        f"""(async () => {{
+            const answer = await fetch("/web/dataset/call_kw/{model}/{method}", {{
+                method: "POST",
+                headers: {{"Content-Type": "application/json"}},
+                body: JSON.stringify({{jsonrpc: "2.0", method: "call", params: {{
+                    model: {json.dumps(model)}, method: {json.dumps(method)},
+                    args: {json.dumps(list(args))}, kwargs: {{}}}}}}),
+            }});
+            return (await answer.json()).result;
+        }})()"""
+    )
+
+
+def unreachable_google(browser, url, login, password, admin):
+    """Google unreachable (the API root pointed at a closed port by the
+    administrator for a moment): the message the Google button gives."""
+    log_in(browser, url, *admin)
+    key = "google_calendar_sync.api_root"
+    api_root = call(browser, "ir.config_parameter", "get_param", key)
+    call(browser, "ir.config_parameter", "set_param", key, "http://127.0.0.1:9")
+    try:
+        log_in(browser, url, login, password)
+        browser.goto(f"{url}/odoo/calendar")
+        browser.click(".o_google_calendar_sync_button[data-state=connected]")
+        browser.wait(".o_notification .text-danger, .o_notification.border-danger, .o_notification")
+        browser.shot("sync-error-unreachable.png")
+    finally:
+        log_in(browser, url, *admin)
+        call(browser, "ir.config_parameter", "set_param", key, api_root)
+        log_in(browser, url, login, password)
+        browser.goto(f"{url}/odoo/calendar")
+        browser.click(".o_google_calendar_sync_button")
+        browser.wait(".o_google_calendar_sync_button[data-state=connected]")
+
+
+def journey(browser, url, login, password, google_email, admin):
+    log_in(browser, url, login, password)
     browser.goto(f"{url}/odoo/calendar")
     browser.wait(".o_google_calendar_sync_button")
     time.sleep(1)
@@ -159,6 +219,8 @@ def journey(browser, url, login, password, google_email):
     browser.click(".o_google_calendar_sync_dropdown .o_google_calendar_sync_history")
     browser.wait(".o_list_view .o_data_row")
     browser.shot("sync-history.png")
+
+    unreachable_google(browser, url, login, password, admin)
 
     event_id = browser.eval(
         """(async () => {
@@ -197,11 +259,20 @@ def main():
     parser.add_argument("--login", default="demo")
     parser.add_argument("--password", default="demo")
     parser.add_argument("--google-email", default="demo.google@example.com")
+    parser.add_argument("--admin-login", default="admin")
+    parser.add_argument("--admin-password", default="admin")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     args = parser.parse_args()
     browser = Browser(args.chromium, 1280, 800)
     try:
-        journey(browser, args.url.rstrip("/"), args.login, args.password, args.google_email)
+        journey(
+            browser,
+            args.url.rstrip("/"),
+            args.login,
+            args.password,
+            args.google_email,
+            (args.admin_login, args.admin_password),
+        )
     finally:
         browser.close()
 

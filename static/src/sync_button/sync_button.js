@@ -178,10 +178,10 @@ export class GoogleCalendarSyncButton extends Component {
                 break;
             case "held":
             case "error":
+                // The message names Google Calendar itself: no title repeating it.
                 this.notification.add(result.message, {
-                    title: _t("Google Calendar"),
                     type: "danger",
-                    buttons: [{ name: _t("Synchronization history"), onClick: () => this.openHistory() }],
+                    buttons: [{ name: _t("History"), onClick: () => this.openHistory() }],
                 });
                 break;
         }
