@@ -13,13 +13,17 @@
     "external_dependencies": {"python": ["google-auth", "requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/ir_rule.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
         "data/res_partner_category_data.xml",
         "views/calendar_event_views.xml",
         "views/oauth_templates.xml",
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",
+        "views/calendar_event_views.xml",
+        "views/google_calendar_sync_history_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError
 from odoo.http import request
 
 from ..engine import oauth
+from ..models.google_calendar_sync_history import SYNC_TRIGGER
 
 _logger = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ class GoogleCalendarSyncController(http.Controller):
                 request.session.get(SESSION_PENDING_KEY), nonce, expires
             )
             return {"status": "need_auth", "url": url}
-        return account._run_sync()
+        # Someone waits for this answer: a bounded run, told once (SYNC_TRIGGER).
+        return account.with_context(**{SYNC_TRIGGER: "button"})._run_sync()
 
     @http.route("/google_calendar_sync/status", type="jsonrpc", auth="user", readonly=True)
     def status(self):
@@ -49,6 +51,7 @@ class GoogleCalendarSyncController(http.Controller):
             "paused": Account._get_google_config()["paused"],
             "is_admin": request.env.user.has_group("base.group_system"),
             **(account._status() if account else {"state": "not_connected"}),
+            "last_run": account._last_run_summary() if account else False,
         }
 
     @http.route("/google_calendar_sync/stop", type="jsonrpc", auth="user")

@@ -409,13 +409,6 @@ class CalendarEvent(models.Model):
         )
         self.browse(changed).invalidate_recordset(["google_agreed_values", "google_push_pending"])
 
-    def _google_post_note(self, message):
-        """An internal note in the event's chatter (nobody is e-mailed)."""
-        for event in self:
-            event.with_context(mail_notrack=True).message_post(
-                body=message, message_type="comment", subtype_xmlid="mail.mt_note"
-            )
-
     # ------------------------------------------------------------------
     # Odoo record -> neutral values
     # ------------------------------------------------------------------

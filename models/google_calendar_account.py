@@ -354,43 +354,6 @@ class GoogleCalendarAccount(models.Model):
         # google-auth keeps expiry as a naive UTC datetime, like Odoo.
         self.write({"access_token": token, "access_token_expiry": expiry})
 
-    def _handle_invalid_grant(self):
-        """Google no longer honours the refresh token: disconnect and tell the user."""
-        self.ensure_one()
-        user = self.user_id
-        # Written for the user to read: in their language, whoever runs the sync.
-        env = self.with_context(lang=user.lang).env
-        message = env._(
-            "Google refused the access of Odoo to the calendar of %(email)s (access revoked "
-            "or expired). Click the Google button in Calendar to connect again.",
-            email=self.google_email or self.user_id.email or self.user_id.name,
-        )
-        self.write(
-            {
-                "state": "disconnected",
-                "access_token": False,
-                "access_token_expiry": False,
-                "refresh_token": False,
-                "granted_scope": False,
-                "last_error": message,
-            }
-        )
-        user._bus_send(
-            "simple_notification",
-            {
-                "type": "warning",
-                "title": env._("Google Calendar disconnected"),
-                "message": message,
-                "sticky": True,
-            },
-        )
-        user.partner_id.sudo().activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=env._("Reconnect Google Calendar"),
-            note=message,
-            user_id=user.id,
-        )
-
     # -- synchronization -----------------------------------------------------
 
     def _sync(self):
@@ -454,9 +417,7 @@ class GoogleCalendarAccount(models.Model):
             self._resume_later(exc.retry_after or 60)
             return {"status": "deferred", "message": exc.message}
         except GoogleApiError as exc:
-            message = self.env._("Google Calendar answered: %(error)s", error=exc.message)
-            self.write({"state": "error", "last_error": message})
-            return {"status": "error", "message": message}
+            return self._sync_failed(exc)  # google_calendar_account_run.py
         if counts.get("skipped") == "deletion_hold":
             return {"status": "held", "message": self.last_error}
         return {"status": "synced", **counts}

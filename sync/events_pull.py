@@ -305,13 +305,7 @@ class EventPull:
                 google_changed_at=google_changed_at,
             )
             if decision.lost:
-                self.counts["conflicts"] += 1
-                event._google_post_note(
-                    self.env._(
-                        "Changed on both sides; the most recent change was kept. %(lost)s",
-                        lost=" / ".join(lost.message() for lost in decision.lost),
-                    )
-                )
+                self.conflict(event, decision.lost)
             if decision.pull_fields:
                 writes[event.id] = decision.values
                 self.counts["odoo_updated"] += 1

@@ -302,9 +302,10 @@ class EventPush:
     def _keep_for_retry(self, event, outcome):
         self.counts["errors"] += 1
         _logger.info("Google Calendar: push of event %s kept for retry: %s", event.id, outcome)
-        self.messages.append(
-            self.env._("Will retry %(name)s: %(error)s", name=event.name, error=outcome)
-        )
+        message = self.env._("Will retry %(name)s: %(error)s", name=event.name, error=outcome)
+        self.messages.append(message)
+        self.problems.append(("error", message, event))
+        event._google_set_sync_error(message)
 
     def _after_archive(self, event, outcome):
         if classify(outcome) in (Outcome.AGREED, Outcome.GONE):

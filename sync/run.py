@@ -84,6 +84,8 @@ class SyncRun(EventPull, EventPush):
         self.client = client
         self.counts = _empty_counts()
         self.messages = []
+        # (kind, message, event) of every error and conflict: the run's history.
+        self.problems = []
         get_param = env["ir.config_parameter"].sudo().get_param
         self.send_updates_setting = get_param(PARAM_PREFIX + "send_updates") or "all"
         self.range_days = int(get_param(PARAM_PREFIX + "range_days") or DEFAULT_RANGE_DAYS)
@@ -128,7 +130,8 @@ class SyncRun(EventPull, EventPush):
         return {self.email, self.user.partner_id.email_normalized} - {"", False, None}
 
     def result(self):
-        return {**self.counts, "messages": self.messages}
+        problems = [(kind, message, event.id or False) for kind, message, event in self.problems]
+        return {**self.counts, "messages": self.messages, "problems": problems}
 
     def log(self, seconds):
         """The one line per sync an operator reads: what moved each way, how fast."""
@@ -153,8 +156,18 @@ class SyncRun(EventPull, EventPush):
         _logger.warning("Google Calendar sync of %s: %s", self.email, message)
         self.counts["errors"] += 1
         self.messages.append(message)
+        self.problems.append(("error", message, event or self.Event))
         if event:
             event._google_post_note(message)
+            event._google_set_sync_error(message)
+
+    def conflict(self, event, lost, series=False):
+        """Both sides changed ``event`` (or its ``series``): the most recent change
+        was kept; the values it replaced (``lost``) are told in the meeting."""
+        self.counts["conflicts"] += 1
+        note, text = event._google_conflict_note(lost, self.user, series=series)
+        event._google_post_note(note)
+        self.problems.append(("conflict", text, event))
 
     # ------------------------------------------------------------------
     # Pull: Google -> Odoo

@@ -332,13 +332,7 @@ class RecurringSync(SeriesPush):
             google_changed_at=item.get("updated"),
         )
         if decision.lost:
-            self.run.counts["conflicts"] += 1
-            recurrence.base_event_id._google_post_note(
-                self.env._(
-                    "Series changed on both sides; the most recent change was kept. %(lost)s",
-                    lost=" / ".join(lost.message() for lost in decision.lost),
-                )
-            )
+            self.run.conflict(recurrence.base_event_id, decision.lost, series=True)
         if decision.pull_fields:
             self._apply_series(recurrence, item["id"], before, decision.values)
             self.run.counts["odoo_updated"] += 1
@@ -584,13 +578,7 @@ class RecurringSync(SeriesPush):
             google_changed_at=item.get("updated"),
         )
         if decision.lost:
-            self.run.counts["conflicts"] += 1
-            event._google_post_note(
-                self.env._(
-                    "Changed on both sides; the most recent change was kept. %(lost)s",
-                    lost=" / ".join(lost.message() for lost in decision.lost),
-                )
-            )
+            self.run.conflict(event, decision.lost)
         extra = {
             "google_id": item["id"],
             "google_etag": item.get("etag") or False,

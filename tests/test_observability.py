@@ -91,7 +91,12 @@ class TestObservability(SyncCase):
 
         self.assertEqual(answer["status"], "error")
         self.assertEqual(account.state, "error")
-        self.assertEqual(account.last_error, "Google Calendar answered: Bad Request")
+        self.assertEqual(
+            account.last_error,
+            "Google Calendar refused the synchronization (Bad Request). Nothing is lost: your "
+            "changes stay in Odoo and are sent at the next synchronization. If this happens "
+            "again, tell your administrator.",
+        )
         self.assertEqual(account.last_sync, succeeded_at, "the last success is kept")
         self.assertEqual(
             self.ann.with_user(self.ann).google_calendar_last_error, account.last_error

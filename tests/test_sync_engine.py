@@ -492,7 +492,11 @@ class TestSyncConflicts(SyncCase):
         self.assertEqual(self.google_events(ANN)[self.seeded["id"]]["summary"], "Google title")
         self.assertEqual(counts["conflicts"], 1)
         notes = " ".join(self.chatter(self.event))
-        self.assertIn("In Odoo: Odoo title; kept Google title", notes)
+        self.assertIn(
+            "Meeting Subject: “Odoo title”, changed in Odoo, was replaced by “Google title” "
+            "from Google.",
+            notes,
+        )
 
     def test_odoo_description_edit_is_no_tie_with_a_later_google_edit(self):
         # Google holds the description as plain text, Odoo as a paragraph: the

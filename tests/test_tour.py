@@ -1,10 +1,12 @@
 import json
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import ChromeBrowser
 
 from .test_connect import FakeGoogleConnectCase
+from .test_sync_messages import GoogleButtonCase
 
 # Answers the fake's consent page in the tour's own browser: that page lives
 # on the fake's origin, where no Odoo tour step can run.
@@ -61,3 +63,58 @@ class TestTourConnect(FakeGoogleConnectCase):
         self.assertTrue(account.refresh_token)
         operations = [record["operation"] for record in self.fake_control.log()]
         self.assertIn("calendars.get", operations)
+
+
+@tagged("post_install", "-at_install")
+class TestTourSyncJourney(GoogleButtonCase):
+    """The Google button, its messages, the history and the meeting's state, in
+    a browser, as a connected user."""
+
+    def setUp(self):
+        super().setUp()
+        self.account = self.connect(self.ann, "ann@example.com")
+        # The first sync is behind: the button does not start one on loading.
+        self.account._run_sync()
+
+    def test_split_button_menu_and_history(self):
+        self.start_tour("/odoo/calendar", "google_calendar_sync_split_button", login="ann")
+
+    def test_success_notification_tells_what_moved(self):
+        today = datetime.now().replace(hour=10, minute=0, second=0, microsecond=0)
+        self.fake_control.seed_events(
+            "ann@example.com",
+            [
+                {
+                    "summary": "From Google",
+                    "start": {"dateTime": today.isoformat() + "Z"},
+                    "end": {"dateTime": (today + timedelta(hours=1)).isoformat() + "Z"},
+                }
+            ],
+        )
+        self.env["calendar.event"].with_user(self.ann).create(
+            {"name": "From Odoo", "start": today, "stop": today + timedelta(hours=1)}
+        )
+        self.start_tour("/odoo/calendar", "google_calendar_sync_success", login="ann")
+        run = self.last_run(self.ann)
+        self.assertEqual((run.trigger, run.received_count, run.sent_count), ("button", 1, 1))
+
+    def test_google_unreachable_message(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "google_calendar_sync.api_root", self.unreachable
+        )
+        self.start_tour("/odoo/calendar", "google_calendar_sync_unreachable", login="ann")
+        self.assertEqual(self.last_run(self.ann).status, "error")
+
+    def test_meeting_state_and_synchronize_now(self):
+        start = datetime.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.ann)
+            .create({"name": "Send me", "start": start, "stop": start + timedelta(hours=1)})
+        )
+        self.start_tour(
+            f"/odoo/calendar/{event.id}", "google_calendar_sync_meeting_state", login="ann"
+        )
+        self.assertIn(
+            event.sudo().google_id, [e["id"] for e in self.fake_control.events("ann@example.com")]
+        )

@@ -65,7 +65,7 @@ EOF
 fi
 
 "$GCS_VENV/bin/python" "$ODOO_SRC_DIR/odoo-bin" -c "$GCS_BUILD/odoo.conf" -d "$db" \
-    --db-filter="^$db\$" --http-port "$http_port" --log-level info --logfile "$GCS_BUILD/odoo-$db.log" &
+    --db-filter="^$db\$" --http-interface "${GCS_HTTP_INTERFACE:-127.0.0.1}" --http-port "$http_port" --log-level info --logfile "$GCS_BUILD/odoo-$db.log" &
 pids+=($!)
 
 for _ in $(seq 120); do

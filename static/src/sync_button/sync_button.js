@@ -41,12 +41,22 @@ export class GoogleCalendarSyncButton extends Component {
         this.state.status = await rpc("/google_calendar_sync/status");
     }
 
+    /** The state the button shows: "off" when the integration is not set up. */
+    get stateKey() {
+        const status = this.state.status;
+        if (!status.configured) {
+            return "off";
+        }
+        return status.paused ? "paused" : status.state;
+    }
+
     get statusText() {
         const status = this.state.status;
-        if (status.paused) {
-            return _t("paused");
-        }
-        switch (status.state) {
+        switch (this.stateKey) {
+            case "off":
+                return _t("off");
+            case "paused":
+                return _t("paused");
             case "connected":
                 if (status.last_sync) {
                     const lastSync = deserializeDateTime(status.last_sync);
@@ -68,15 +78,40 @@ export class GoogleCalendarSyncButton extends Component {
         }
     }
 
-    get statusClass() {
+    /** The colour of the dot next to the status (the text keeps the body colour). */
+    get dotClass() {
+        switch (this.stateKey) {
+            case "connected":
+                return "text-bg-success";
+            case "paused":
+            case "stopped":
+                return "text-bg-warning";
+            case "error":
+            case "disconnected":
+                return "text-bg-danger";
+            default:
+                return "text-bg-secondary";
+        }
+    }
+
+    get lastRun() {
+        return this.state.status.last_run || false;
+    }
+
+    get lastRunWhen() {
+        const run = this.lastRun;
+        return run ? deserializeDateTime(run.start).toRelative() : "";
+    }
+
+    get menuTitle() {
         const status = this.state.status;
-        if (status.paused || status.state === "stopped") {
-            return "text-warning";
+        if (!status.configured) {
+            return _t("Google Calendar is not set up");
         }
-        if (status.state === "error" || status.state === "disconnected") {
-            return "text-danger";
+        if (status.email) {
+            return _t("Google Calendar of %s", status.email);
         }
-        return status.state === "connected" ? "text-success" : "text-muted";
+        return _t("Google Calendar");
     }
 
     get hasTokens() {
@@ -114,25 +149,39 @@ export class GoogleCalendarSyncButton extends Component {
                 break;
             case "stopped":
                 this.notification.add(
-                    _t("Your synchronization is stopped: restart it from the Google menu."),
+                    _t("Your synchronization is stopped: restart it from the arrow next to the Google button."),
                     { type: "warning" }
                 );
                 break;
-            case "synced":
+            case "synced": {
                 await this.props.onSynced();
+                const needsLook = result.conflicts || result.errors;
+                this.notification.add(result.summary || _t("Synchronized."), {
+                    title: _t("Google Calendar"),
+                    type: needsLook ? "warning" : "success",
+                    buttons: needsLook
+                        ? [{ name: _t("See the details"), primary: true, onClick: () => this.openRun(result.history_id) }]
+                        : [],
+                });
+                // Notes that are not about one meeting (e.g. usage limits).
                 for (const message of (result.messages || []).filter(Boolean)) {
-                    this.notification.add(message, { title: _t("Google Calendar"), type: "warning" });
+                    if (!result.errors) {
+                        this.notification.add(message, { title: _t("Google Calendar"), type: "info" });
+                    }
                 }
                 break;
+            }
             case "deferred":
                 // Google's request budget ran out: the rest follows in the background.
                 await this.props.onSynced();
                 this.notification.add(result.message, { title: _t("Google Calendar"), type: "info" });
                 break;
+            case "held":
             case "error":
+                // The message names Google Calendar itself: no title repeating it.
                 this.notification.add(result.message, {
-                    title: _t("Google Calendar"),
                     type: "danger",
+                    buttons: [{ name: _t("History"), onClick: () => this.openHistory() }],
                 });
                 break;
         }
@@ -158,6 +207,23 @@ export class GoogleCalendarSyncButton extends Component {
                 ),
             });
         }
+    }
+
+    openHistory() {
+        this.action.doAction("google_calendar_sync.action_sync_history_mine");
+    }
+
+    openRun(historyId) {
+        if (!historyId) {
+            return this.openHistory();
+        }
+        this.action.doAction({
+            type: "ir.actions.act_window",
+            res_model: "google.calendar.sync.history",
+            res_id: historyId,
+            views: [[false, "form"]],
+            target: "current",
+        });
     }
 
     async stop() {

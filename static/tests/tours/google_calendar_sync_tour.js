@@ -66,8 +66,8 @@ registry.category("web_tour.tours").add("google_calendar_sync_connect", {
 registry.category("web_tour.tours").add("google_calendar_sync_need_config", {
     steps: () => [
         {
-            content: "Click Google before any configuration",
-            trigger: ".o_google_calendar_sync_button[data-state=not_connected]:contains(not connected)",
+            content: "Click Google before any configuration: the integration reads off",
+            trigger: ".o_google_calendar_sync_button[data-state=off]:contains(off)",
             run: "click",
         },
         {
@@ -87,12 +87,104 @@ registry.category("web_tour.tours").add("google_calendar_sync_need_config_user",
     steps: () => [
         {
             content: "Click Google before any configuration",
-            trigger: ".o_google_calendar_sync_button[data-state=not_connected]",
+            trigger: ".o_google_calendar_sync_button[data-state=off]",
             run: "click",
         },
         {
             content: "Told to ask an administrator, with no way into the settings",
             trigger: ".modal:contains(An administrator must set up Google Calendar):not(:has(button:contains(Open Settings)))",
+        },
+    ],
+});
+
+/** Connected: the split button's menu tells the last sync and opens the history. */
+registry.category("web_tour.tours").add("google_calendar_sync_split_button", {
+    steps: () => [
+        {
+            content: "The Google button reads synced, with a visible arrow next to it",
+            trigger:
+                ".o_google_calendar_sync_button[data-state=connected]:contains(synced) + .o_google_calendar_sync_menu .fa-caret-down",
+        },
+        {
+            content: "Open the menu",
+            trigger: ".o_google_calendar_sync_menu",
+            run: "click",
+        },
+        {
+            content: "The menu tells the last synchronization and what moved",
+            trigger:
+                ".o_google_calendar_sync_dropdown .o_google_calendar_sync_last_run:contains(Last synchronization):contains(Synchronized)",
+        },
+        {
+            content: "Open the history",
+            trigger: ".o_google_calendar_sync_dropdown .o_google_calendar_sync_history",
+            run: "click",
+        },
+        {
+            content: "The history lists the run",
+            trigger: ".o_list_view .o_data_row td[name=status]:contains(Synchronized)",
+        },
+    ],
+});
+
+/** A click on Google: the notification tells what moved each way. */
+registry.category("web_tour.tours").add("google_calendar_sync_success", {
+    steps: () => [
+        {
+            content: "Click Google",
+            trigger: ".o_google_calendar_sync_button[data-state=connected]",
+            run: "click",
+        },
+        {
+            content: "Told what moved each way",
+            trigger: ".o_notification:contains(Synchronized: 1 change(s) from Google, 1 sent to Google)",
+        },
+        {
+            content: "The meeting from Google is in the calendar",
+            trigger: ".o_calendar_renderer .fc-event:contains(From Google)",
+        },
+    ],
+});
+
+/** Google unreachable: a plain message within seconds, no long spinner. */
+registry.category("web_tour.tours").add("google_calendar_sync_unreachable", {
+    steps: () => [
+        {
+            content: "Click Google",
+            trigger: ".o_google_calendar_sync_button[data-state=connected]",
+            run: "click",
+        },
+        {
+            content: "Told plainly, within seconds, that nothing is lost",
+            trigger: ".o_notification:contains(could not be reached):contains(Nothing is lost)",
+            timeout: 8000,
+        },
+        {
+            content: "The button is usable again and reads error",
+            trigger: ".o_google_calendar_sync_button[data-state=error]:not([disabled]):contains(error)",
+        },
+    ],
+});
+
+/** A meeting waiting for Google: its state on the form, and Synchronize now. */
+registry.category("web_tour.tours").add("google_calendar_sync_meeting_state", {
+    steps: () => [
+        {
+            content: "The meeting waits to be sent to Google",
+            trigger: ".o_google_calendar_sync_state:contains(Waiting to be sent to Google)",
+        },
+        {
+            content: "Synchronize now",
+            trigger: ".o_google_calendar_sync_state button[name=action_google_sync_now]",
+            run: "click",
+        },
+        {
+            content: "Told it was sent",
+            trigger: ".o_notification:contains(1 sent to Google)",
+        },
+        {
+            content: "The meeting is synced",
+            trigger: ".o_google_calendar_sync_state:contains(Synced with Google)",
         },
     ],
 });

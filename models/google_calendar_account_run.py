@@ -1,0 +1,210 @@
+"""What a user sees of a synchronization run: the history row every run
+leaves, plain messages for its failures, the bounded interactive client, and
+the "Reconnect" activity of a revoked access."""
+
+import time
+
+from odoo import fields, models
+
+from ..engine.errors import (
+    AuthError,
+    QuotaExceeded,
+    RateLimited,
+    TransientError,
+)
+from ..engine.ratelimit import RetryPolicy
+from .google_calendar_sync_history import SYNC_TRIGGER
+
+# When someone waits for the answer, Google gets one more try within a few
+# seconds: past that the run stops, keeps everything, and the cron goes on.
+INTERACTIVE_RETRY = {"max_attempts": 2, "max_total": 4.0}
+INTERACTIVE_TIMEOUT = (3.05, 30.0)
+# A run that failed on an unreachable Google is tried again this soon.
+RETRY_AFTER_FAILURE = 120
+
+
+class GoogleCalendarAccount(models.Model):
+    _inherit = "google.calendar.account"
+
+    # -- history ---------------------------------------------------------------
+
+    def _run_sync(self):
+        self.ensure_one()
+        start = fields.Datetime.now()
+        started = time.monotonic()
+        answer = super()._run_sync()
+        problems = answer.pop("problems", ())
+        if answer.get("skipped") == "running":
+            return answer  # another run of the account is under way: it records itself
+        Event = self.env["calendar.event"].sudo().with_context(active_test=False)
+        history = self.env["google.calendar.sync.history"]._record(
+            self.user_id,
+            start,
+            time.monotonic() - started,
+            self.env.context.get(SYNC_TRIGGER) or "cron",
+            answer,
+            [(kind, message, Event.browse(event_id)) for kind, message, event_id in problems],
+        )
+        answer["history_id"] = history.id
+        if answer.get("status") == "synced":
+            answer["summary"] = history._summary()
+        return answer
+
+    def _last_run_summary(self):
+        """The last run of this account, as the Google button's menu shows it."""
+        self.ensure_one()
+        run = (
+            self.env["google.calendar.sync.history"]
+            .sudo()
+            .search([("user_id", "=", self.user_id.id)], limit=1)
+        )
+        if not run:
+            return False
+        return {
+            "id": run.id,
+            "start": fields.Datetime.to_string(run.start),
+            "status": run.status,
+            "status_label": dict(run._fields["status"]._description_selection(self.env))[
+                run.status
+            ],
+            "received": run.received_count,
+            "sent": run.sent_count,
+            "conflicts": run.conflict_count,
+            "errors": run.error_count,
+        }
+
+    # -- failures told plainly ------------------------------------------------------
+
+    def _sync_failed(self, exc):
+        """A run stopped by Google's error ``exc``: keep it on the account, tell the
+        user what happened, that nothing is lost and what to do; the answer."""
+        message = self._failure_message(exc)
+        self.write({"state": "error", "last_error": message})
+        if exc.retryable:
+            self._resume_later(RETRY_AFTER_FAILURE)
+        return {"status": "error", "message": message}
+
+    def _failure_message(self, exc):
+        kept = self.env._(
+            "Nothing is lost: your changes stay in Odoo and are sent at the next synchronization."
+        )
+        if isinstance(exc, TransientError) and not exc.status:
+            return self.env._(
+                "Google Calendar could not be reached. %(kept)s Odoo tries again by itself in "
+                "a few minutes; if this lasts, tell your administrator (the server may have no "
+                "access to Google).",
+                kept=kept,
+            )
+        if isinstance(exc, TransientError):
+            return self.env._(
+                "Google Calendar is temporarily unavailable (error %(status)s on Google's "
+                "side). %(kept)s Odoo tries again by itself in a few minutes.",
+                status=exc.status,
+                kept=kept,
+            )
+        if isinstance(exc, RateLimited):
+            return self.env._(
+                "Google asked Odoo to slow down (too many requests). %(kept)s The "
+                "synchronization continues by itself in a few minutes.",
+                kept=kept,
+            )
+        if isinstance(exc, QuotaExceeded):
+            return self.env._(
+                "Google's usage limits for this calendar are exceeded for now. %(kept)s The "
+                "synchronization resumes by itself once Google lifts the limit, usually "
+                "within a few hours.",
+                kept=kept,
+            )
+        if isinstance(exc, AuthError):
+            return self.env._(
+                "Google refused the credentials of this Odoo database. %(kept)s An "
+                "administrator must check the Client ID and Client Secret in Settings, "
+                "Google Calendar.",
+                kept=kept,
+            )
+        return self.env._(
+            "Google Calendar refused the synchronization (%(error)s). %(kept)s If this "
+            "happens again, tell your administrator.",
+            error=exc.message,
+            kept=kept,
+        )
+
+    def _get_client(self):
+        """The client; with a user waiting for the answer, a bounded one: a few
+        seconds of retries at most, the cron resumes whatever is left."""
+        client = super()._get_client()
+        if self.env.context.get(SYNC_TRIGGER):
+            client.retry_policy = RetryPolicy(**INTERACTIVE_RETRY)
+            client.timeout = INTERACTIVE_TIMEOUT
+        return client
+
+    # -- revoked access -----------------------------------------------------------
+
+    def _handle_invalid_grant(self):
+        """Google no longer honours the refresh token: disconnect and tell the user
+        once: in the button's answer when they clicked it, else by a notification;
+        and leave a "Reconnect" activity, done when they reconnect."""
+        self.ensure_one()
+        user = self.user_id
+        # Written for the user to read: in their language, whoever runs the sync.
+        env = self.with_context(lang=user.lang).env
+        message = env._(
+            "Google refused the access of Odoo to the calendar of %(email)s (access revoked "
+            "or expired). Nothing is lost: your changes stay in Odoo. Click the Google "
+            "button in Calendar to connect again; they are sent then.",
+            email=self.google_email or self.user_id.email or self.user_id.name,
+        )
+        self.write(
+            {
+                "state": "disconnected",
+                "access_token": False,
+                "access_token_expiry": False,
+                "refresh_token": False,
+                "granted_scope": False,
+                "last_error": message,
+            }
+        )
+        if self.env.context.get(SYNC_TRIGGER) != "button":
+            user._bus_send(
+                "simple_notification",
+                {
+                    "type": "warning",
+                    "title": env._("Google Calendar disconnected"),
+                    "message": message,
+                    "sticky": True,
+                },
+            )
+        if not self._reconnect_activities():
+            user.partner_id.sudo().activity_schedule(
+                "google_calendar_sync.mail_activity_type_reconnect",
+                summary=env._("Reconnect Google Calendar"),
+                note=message,
+                user_id=user.id,
+            )
+
+    def _reconnect_activities(self):
+        self.ensure_one()
+        activity_type = self.env.ref(
+            "google_calendar_sync.mail_activity_type_reconnect", raise_if_not_found=False
+        )
+        if not activity_type:
+            return self.env["mail.activity"]
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("activity_type_id", "=", activity_type.id),
+                    ("user_id", "=", self.user_id.id),
+                ]
+            )
+        )
+
+    def _complete_authorization(self, code, verifier):
+        result = super()._complete_authorization(code, verifier)
+        activities = self._reconnect_activities()
+        if activities:
+            activities.with_context(lang=self.user_id.lang).action_feedback(
+                feedback=self.env._("Google Calendar connected again.")
+            )
+        return result
