@@ -22,7 +22,6 @@
         "views/oauth_templates.xml",
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",
-        "views/calendar_event_views.xml",
         "views/google_calendar_sync_history_views.xml",
     ],
     "assets": {
