@@ -3,6 +3,7 @@ from . import (
     calendar_event,
     calendar_recurrence,
     google_calendar_account,
+    google_calendar_claim,
     google_calendar_outbox,
     google_calendar_synchronizer,
     res_config_settings,

@@ -232,6 +232,7 @@ class EventPull:
     def _create_from_google(self, items):
         if not items:
             return
+        self.claim_meetings("event", [item for item, _values in items])
         events = odoo_writer.create_from_values(
             self.Event,
             [

@@ -260,6 +260,17 @@ class SyncRun(EventPull, EventPush):
         )
         return {account.user_id.id: account for account in accounts}
 
+    def claim_meetings(self, kind, items):
+        """Claim the meetings of Google ``items`` this run is about to create in
+        Odoo (``kind``: "event" or "series"), by their iCalUID, the identity
+        every attendee's copy shares: when another user's sync (or another
+        worker) is creating the same meeting at this moment, PostgreSQL fails
+        this transaction, whose next attempt finds that meeting instead of
+        creating a twin (see ``google.calendar.claim``)."""
+        self.env["google.calendar.claim"].sudo()._claim(
+            f"{kind}:{item.get('iCalUID') or item['id']}" for item in items
+        )
+
     def _guard_deletions(self, count):
         if self.account.deletions_confirmed:
             return
