@@ -11,6 +11,7 @@ from ..engine.mapping import (
 from ..engine.references import EXT_EVENT_ID
 from ..models.calendar_event import FROM_GOOGLE
 from . import odoo_writer
+from .twins import merge_twins
 
 
 class EventPull:
@@ -59,7 +60,8 @@ class EventPull:
         every event it already knows instead of creating a twin.
 
         Only events within this account's reach are candidates (``_within_reach``):
-        whatever an item claims, it never reaches another user's meeting. When
+        whatever an item claims, it never reaches another user's meeting. Twins
+        of one meeting among them are merged first (``merge_twins``). When
         several copies share an id, the one this account keeps comes first.
         """
         if not items:
@@ -77,7 +79,10 @@ class EventPull:
                     ("id", "in", odoo_ids),
                 ]
             )
-        ).sorted(lambda event: event.google_account_id != self.account)
+        )
+        events = merge_twins(self, events).sorted(
+            lambda event: event.google_account_id != self.account
+        )
         by_google_id, by_ical = {}, {}
         for event in events:
             if event.google_id:
