@@ -114,6 +114,18 @@ class EventPull:
             return False
         return reconcile.digest_matches(digest, values)
 
+    def _with_own_write(self, item, event, agreed, google_values):
+        """``agreed`` with Odoo's own last write counted in, when Google's change
+        since the agreement starts with it: the digest on Google's copy was sent
+        over the agreed etag (``If-Match``), so that patch was applied, and only
+        its answer was lost to Odoo (a save made during the upload refused the
+        sync's write-back). What Google holds as sent is then no edit made on
+        Google, and a save made meanwhile is no conflict with it."""
+        digest, over = self.references.sent_write(item)
+        if not digest or over != event.google_etag:
+            return agreed
+        return reconcile.base_after_own_write(digest, agreed, google_values) or agreed
+
     def _odoo_ref(self, item):
         """The Odoo event id this database signed on ``item``, else None."""
         return self.references.record_id(item, EXT_EVENT_ID)
@@ -271,6 +283,8 @@ class EventPull:
             if agreed is not None and item.get("etag") == event.google_etag:
                 # Google did not change since we agreed: compare nothing on its side.
                 google_values = agreed
+            elif agreed is not None and event.google_etag:
+                agreed = self._with_own_write(item, event, agreed, google_values)
             if event.google_refused_fingerprint:
                 state["google_refused_fingerprint"] = False
                 # Google refused this calendar's edits (a guest's copy takes only

@@ -104,7 +104,9 @@ class EventPush:
             body = to_google(
                 values,
                 changed_fields=changed,
-                extended_private=self.references.private_properties(digest, event.google_id),
+                extended_private=self.references.private_properties(
+                    digest, event.google_id, over=event.google_etag
+                ),
             )
         except InvalidEvent as exc:
             self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))

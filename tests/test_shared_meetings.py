@@ -3,7 +3,10 @@
 Real parallel transactions (``parallel_common``) over real HTTP to the fake.
 """
 
+import time
 from datetime import datetime, timedelta
+
+import psycopg2.errors
 
 from odoo.tests import tagged
 
@@ -87,3 +90,90 @@ class TestSimultaneousSyncs(ParallelCase):
         self.assert_once_each(ical_uids)
         self.run_parallel(self.cron_work())
         self.assert_once_each(ical_uids)
+
+
+@tagged("post_install", "-at_install")
+class TestSaveDuringUpload(ParallelCase):
+    ANN = "conc_ann@example.com"
+
+    def synced_event(self):
+        """Ann's event, on Google as "v1", renamed "v2" in Odoo and pending."""
+        event_id, google_id = self.create_event(0, "v1")
+        self.in_transaction(self.sync_work(0))
+        self.set_paused(True)
+        self.rename(event_id, "v2")
+        self.set_paused(False)
+        return event_id, google_id
+
+    def rename(self, event_id, name):
+        def save(env):
+            user = env["res.users"].browse(self.user_ids[0])
+            env["calendar.event"].with_user(user).browse(event_id).write({"name": name})
+
+        return self.in_transaction(save)
+
+    def save_once_google_holds(self, google_id, uploaded, name, event_id):
+        """The user's save of ``name`` in another tab, made once Google stored
+        the upload of ``uploaded`` (whose answer is still on its way)."""
+
+        def work(env):
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                held = {e["id"]: e for e in self.fake_control.events(self.ANN)}.get(google_id)
+                if held and held.get("summary") == uploaded:
+                    break
+                time.sleep(0.05)
+            else:
+                raise AssertionError("the upload never reached Google")
+            user = env["res.users"].browse(self.user_ids[0])
+            env["calendar.event"].with_user(user).browse(event_id).write({"name": name})
+            env["calendar.event"].browse(event_id).name  # noqa: B018 read back
+            return "saved"
+
+        return work
+
+    def assert_settled(self, event_id, google_id, name):
+        def odoo_side(env):
+            event = env["calendar.event"].browse(event_id)
+            notes = [body for body in event.message_ids.mapped("body") if "both sides" in body]
+            return event.name, event.google_push_pending, notes
+
+        self.assertEqual(self.in_transaction(odoo_side), (name, False, []), "no conflict note")
+        self.assertEqual(
+            [(e["id"], e["summary"]) for e in self.live_events(self.ANN)], [(google_id, name)]
+        )
+
+    def test_save_during_the_sync_upload_reaches_google_without_conflict(self):
+        event_id, google_id = self.synced_event()
+        self.fake_control.inject_fault(
+            mode="slow_answer", latency_ms=1500, method="POST", path="^/batch/", count=1
+        )
+
+        sync, save = self.run_parallel(
+            self.sync_work(0), self.save_once_google_holds(google_id, "v2", "v3", event_id)
+        )
+
+        self.assertEqual(save, "saved")
+        if isinstance(sync, Exception):
+            # PostgreSQL refused the sync's write-back of the event the user
+            # saved meanwhile: the sync is rolled back, Google keeps v2.
+            self.assertIsInstance(sync, psycopg2.errors.SerializationFailure)
+        self.in_transaction(self.sync_work(0))
+        self.assert_settled(event_id, google_id, "v3")
+
+    def test_save_during_the_upload_after_a_save_neither_fails_nor_is_lost(self):
+        event_id, google_id = self.create_event(0, "v1")
+        self.in_transaction(self.sync_work(0))
+        self.fake_control.inject_fault(
+            mode="slow_answer", latency_ms=1500, method="POST", path="^/batch/", count=1
+        )
+
+        # The save of v2 pushes it right after its commit; v3 is saved meanwhile.
+        first, second = self.run_parallel(
+            lambda env: self.rename(event_id, "v2") or "saved",
+            self.save_once_google_holds(google_id, "v2", "v3", event_id),
+        )
+
+        self.assertEqual((first, second), ("saved", "saved"), "both saves succeed")
+        self.in_transaction(self.cron_work())
+        self.assert_settled(event_id, google_id, "v3")
