@@ -24,6 +24,7 @@ from ..engine.mapping import (
 from ..engine.ownership import SYNCING_STATES
 from ..engine.references import References, new_google_id
 from ..sync import people
+from ..sync.guests import keep_in_guest_calendars
 
 _logger = logging.getLogger(__name__)
 
@@ -33,25 +34,9 @@ FROM_GOOGLE = "google_calendar_sync_from_google"
 
 # Fields whose change must reach Google. Any other field is Odoo's own.
 SYNCED_FIELDS = frozenset(
-    {
-        "name",
-        "description",
-        "location",
-        "start",
-        "stop",
-        "start_date",
-        "stop_date",
-        "allday",
-        "partner_ids",
-        "attendee_ids",
-        "alarm_ids",
-        "privacy",
-        "show_as",
-        "videocall_location",
-        "user_id",
-        "google_timezone",
-        "active",
-    }
+    """name description location start stop start_date stop_date allday partner_ids
+    attendee_ids alarm_ids privacy show_as videocall_location user_id google_timezone
+    active""".split()
 )
 
 # Context key of the sync's ``engine.people.ContactBudget``: the new contacts
@@ -216,6 +201,8 @@ class CalendarEvent(models.Model):
             to_sync = events.sudo().filtered("google_push_pending")
             to_sync.filtered(lambda event: not event.google_id)._google_choose_ids()
             to_sync._google_push_after_commit()
+            # A meeting whose organizer does not sync goes to a guest's calendar.
+            (events - to_sync).filtered(lambda e: not e.recurrence_id)._google_mark_dirty()
             # Occurrences are synced through their series.
             events.recurrence_id._google_mark_dirty()
         return events
@@ -295,8 +282,8 @@ class CalendarEvent(models.Model):
         without_id = candidates.filtered(lambda event: not event.google_id)
         if without_id:
             syncing_user_ids = self._google_syncing_accounts(without_id.user_id.ids)
-            out_of_scope = without_id.filtered(
-                lambda event: event.user_id.id not in syncing_user_ids
+            out_of_scope = keep_in_guest_calendars(
+                without_id.filtered(lambda event: event.user_id.id not in syncing_user_ids)
             )
             candidates -= out_of_scope
             without_id -= out_of_scope
@@ -597,4 +584,5 @@ class CalendarEvent(models.Model):
         account = self.sudo().google_account_id or self.env[
             "google.calendar.account"
         ].sudo().search([("user_id", "=", self.user_id.id)], limit=1)
-        return bool(account.last_sync)
+        # A guest's calendar keeping a colleague's meeting tells nobody (``none``).
+        return bool(account.last_sync) and account.user_id == (self.user_id or account.user_id)

@@ -37,6 +37,7 @@ class EventPush:
             # A stored event's pull may have deleted or merged records.
             events = events.exists()
         calls, handlers = [], []
+        self.quiet_ids = self.kept_for_colleagues(events)
         values_by_event = events.filtered("active")._google_neutral_values()
         for event in events:
             if event.recurrency:
@@ -64,7 +65,7 @@ class EventPush:
         if event.google_refused_fingerprint == current:
             event.google_push_pending = False
             return
-        over = event.stop < self.now
+        quiet = event.stop < self.now or event.id in self.quiet_ids
         if not event.google_etag:
             if event.google_id and event.google_unanswered_id == event.google_id:
                 # Its lookup failed: Google may hold it, so no insert blind.
@@ -84,7 +85,7 @@ class EventPush:
                 self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
                 return
             body["id"] = event.google_id
-            calls.append(ApiCall.insert("primary", body, send_updates=self._send_updates(over)))
+            calls.append(ApiCall.insert("primary", body, send_updates=self._send_updates(quiet)))
             handlers.append(partial(self._after_insert, event, values))
             return
         agreed = event._google_agreed()
@@ -117,7 +118,7 @@ class EventPush:
                 event.google_id,
                 body,
                 etag=event.google_etag,
-                send_updates=self._send_updates(over),
+                send_updates=self._send_updates(quiet),
             )
         )
         handlers.append(partial(self._after_patch, event, values))
@@ -158,7 +159,9 @@ class EventPush:
             ApiCall.delete(
                 "primary",
                 event.google_id,
-                send_updates=self._send_updates(over=event.stop < self.now),
+                send_updates=self._send_updates(
+                    over=event.stop < self.now or event.id in self.quiet_ids
+                ),
             )
         )
         handlers.append(partial(self._after_archive, event))

@@ -29,6 +29,7 @@ from ..engine.people import ContactBudget
 from ..models.calendar_event import CONTACT_BUDGET
 from .events_pull import EventPull
 from .events_push import EventPush
+from .guests import keep_in_guest_calendars
 from .series import RecurringSync
 
 _logger = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ class SyncRun(EventPull, EventPush):
         self.listed_tz = None
         # Google answered quotaExceeded to a write of this run (event or series).
         self.over_quota = False
+        # Events of this push kept for a colleague (``kept_for_colleagues``).
+        self.quiet_ids = set()
         self.recurring = RecurringSync(self)
 
     @property
@@ -368,20 +371,34 @@ class SyncRun(EventPull, EventPush):
 
     def _adopt_unsynced_events(self):
         """On the first sync, the user's own Odoo events and series in the window
-        go to Google."""
+        go to Google, and so do the meetings its user attends that a colleague
+        who does not sync organizes and no calendar keeps yet, when this
+        calendar is the one to keep them (``sync.guests``)."""
         if not self.first_sync:
             return
         self.recurring.adopt()
         window = timedelta(days=self.range_days)
-        events = self.Event.with_context(active_test=True).search(
+        found = self.Event.with_context(active_test=True).search(
             [
+                "|",
                 ("user_id", "=", self.user.id),
+                "&",
+                ("partner_ids", "in", self.user.partner_id.ids),
+                ("google_account_id", "=", False),
                 ("google_id", "=", False),
                 ("recurrency", "=", False),
                 ("stop", ">=", self.now - window),
                 ("start", "<=", self.now + window),
             ]
         )
+        events = found.filtered(lambda event: event.user_id == self.user)
+        colleagues = (found - events).filtered("user_id")
+        if colleagues:
+            organizers = self._organizer_accounts(colleagues.user_id)
+            keep_in_guest_calendars(
+                colleagues.filtered(lambda event: event.user_id.id not in organizers)
+            )
+            events |= colleagues.filtered(lambda event: event.google_account_id == self.account)
         if not events:
             return
         # Dirty, with a Google id derived from the record: the same on every
@@ -397,6 +414,14 @@ class SyncRun(EventPull, EventPush):
             [events.ids, google_ids],
         )
         events.invalidate_recordset(["google_id", "google_push_pending"])
+
+    def kept_for_colleagues(self, events):
+        """Ids of those of ``events`` this calendar keeps for a colleague who does
+        not sync (``sync.guests``): Google tells nobody of them (``none``), as the
+        guest's calendar is not the organizer's; Odoo's own mails do."""
+        others = events.filtered(lambda event: event.user_id and event.user_id != self.user)
+        organizers = self._organizer_accounts(others.user_id)
+        return {event.id for event in others if event.user_id.id not in organizers}
 
     def _send_updates(self, over):
         if self.first_sync or over:

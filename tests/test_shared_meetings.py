@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 
 import psycopg2.errors
 
+from odoo import fields
 from odoo.tests import tagged
 
+from .common import TEST_CLIENT_ID
 from .parallel_common import ParallelCase
 
 
@@ -177,3 +179,109 @@ class TestSaveDuringUpload(ParallelCase):
         self.assertEqual((first, second), ("saved", "saved"), "both saves succeed")
         self.in_transaction(self.cron_work())
         self.assert_settled(event_id, google_id, "v3")
+
+
+@tagged("post_install", "-at_install")
+class TestColleagueWhoDoesNotSync(ParallelCase):
+    parallel_users = (("ann", True), ("bob", True), ("carl", False))
+    ANN = "conc_ann@example.com"
+    BOB = "conc_bob@example.com"
+    CARL = "conc_carl@example.com"
+
+    def carl_saves(self, event_id=None, **vals):
+        """Carl (who does not sync) creates or edits his meeting with Ann and Bob;
+        the push after the commit runs as after any save."""
+
+        def save(env):
+            users = env["res.users"].browse(self.user_ids)
+            Event = env["calendar.event"].with_user(users[2])
+            if event_id:
+                Event.browse(event_id).write(vals)
+                return event_id
+            start = (datetime.now() + timedelta(days=6)).replace(microsecond=0)
+            return Event.create(
+                {
+                    "name": "Carl's review",
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "partner_ids": [(6, 0, users.partner_id.ids)],
+                    **vals,
+                }
+            ).id
+
+        return self.in_transaction(save)
+
+    def copies(self, email, name_prefix="Carl's"):
+        return [
+            event
+            for event in self.live_events(email)
+            if (event.get("summary") or "").startswith(name_prefix)
+        ]
+
+    def test_colleague_meeting_reaches_the_guests_google_calendars_once(self):
+        event_id = self.carl_saves()
+        self.fake_control.inject_fault(mode="latency", latency_ms=200, count=40)
+        results = self.run_parallel(self.click_work(0), self.click_work(1), self.cron_work())
+        for result in results:
+            self.assertNotIsInstance(result, Exception)
+
+        google_id = self.in_transaction(
+            lambda env: env["calendar.event"].browse(event_id).google_id
+        )
+        for email in (self.ANN, self.BOB):
+            held = self.copies(email)
+            self.assertEqual([e["id"] for e in held], [google_id], f"once in {email}'s calendar")
+            self.assertEqual(held[0]["summary"], "Carl's review")
+        inserts = [r for r in self.fake_control.log() if r["operation"] == "events.insert"]
+        self.assertEqual(len(inserts), 1, "one guest's calendar sends it")
+        self.assertEqual(inserts[0]["send_updates"], "none", "Google mails nobody for Carl")
+
+        # Carl's later edit follows, from his save.
+        self.carl_saves(event_id, name="Carl's review (moved)")
+        for email in (self.ANN, self.BOB):
+            self.assertEqual([e["summary"] for e in self.copies(email)], ["Carl's review (moved)"])
+        # Bob accepts in Odoo: his answer reaches Google too.
+        self.in_transaction(
+            lambda env: env["calendar.event"]
+            .browse(event_id)
+            .attendee_ids.filtered(lambda a: a.partner_id.email == self.BOB)
+            .write({"state": "accepted"})
+        )
+        self.run_parallel(self.click_work(0), self.click_work(1))
+        guests = {
+            a["email"]: a.get("responseStatus") for a in self.copies(self.ANN)[0]["attendees"]
+        }
+        self.assertEqual(guests[self.BOB], "accepted")
+
+        # Carl connects later: still one meeting, in Odoo and in every calendar.
+        self.connect_later(2)
+        self.run_parallel(self.click_work(2), self.click_work(0), self.click_work(1))
+        self.run_parallel(self.click_work(2))
+
+        def odoo_copies(env):
+            return env["calendar.event"].search_count([("name", "like", "Carl's review")])
+
+        self.assertEqual(self.in_transaction(odoo_copies), 1)
+        for email in (self.ANN, self.BOB, self.CARL):
+            self.assertLessEqual(len(self.copies(email)), 1, f"no twin in {email}'s calendar")
+        self.assertEqual(len(self.copies(self.ANN)), 1)
+
+    def connect_later(self, index):
+        def connect(env):
+            user = env["res.users"].browse(self.user_ids[index])
+            if user.email not in [u["email"] for u in self.fake_control.users()]:
+                self.fake_control.add_user(user.email, time_zone="UTC")
+            tokens = self.fake_control.issue_tokens(user.email, TEST_CLIENT_ID)
+            account = env["google.calendar.account"].create(
+                {
+                    "user_id": user.id,
+                    "state": "connected",
+                    "google_email": user.email,
+                    "access_token": tokens["access_token"],
+                    "refresh_token": tokens["refresh_token"],
+                    "access_token_expiry": fields.Datetime.now() + timedelta(hours=1),
+                }
+            )
+            self.account_ids.append(account.id)
+
+        self.in_transaction(connect)
