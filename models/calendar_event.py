@@ -23,8 +23,7 @@ from ..engine.mapping import (
 )
 from ..engine.ownership import SYNCING_STATES
 from ..engine.references import References, new_google_id
-from ..sync import people
-from ..sync.guests import keep_in_guest_calendars
+from ..sync import guests, people
 
 _logger = logging.getLogger(__name__)
 
@@ -34,9 +33,25 @@ FROM_GOOGLE = "google_calendar_sync_from_google"
 
 # Fields whose change must reach Google. Any other field is Odoo's own.
 SYNCED_FIELDS = frozenset(
-    """name description location start stop start_date stop_date allday partner_ids
-    attendee_ids alarm_ids privacy show_as videocall_location user_id google_timezone
-    active""".split()
+    {
+        "name",
+        "description",
+        "location",
+        "start",
+        "stop",
+        "start_date",
+        "stop_date",
+        "allday",
+        "partner_ids",
+        "attendee_ids",
+        "alarm_ids",
+        "privacy",
+        "show_as",
+        "videocall_location",
+        "user_id",
+        "google_timezone",
+        "active",
+    }
 )
 
 # Context key of the sync's ``engine.people.ContactBudget``: the new contacts
@@ -201,10 +216,8 @@ class CalendarEvent(models.Model):
             to_sync = events.sudo().filtered("google_push_pending")
             to_sync.filtered(lambda event: not event.google_id)._google_choose_ids()
             to_sync._google_push_after_commit()
-            # A meeting whose organizer does not sync goes to a guest's calendar.
-            (events - to_sync).filtered(lambda e: not e.recurrence_id)._google_mark_dirty()
-            # Occurrences are synced through their series.
-            events.recurrence_id._google_mark_dirty()
+            # Occurrences through their series; an unsynced organizer's, a guest's.
+            (events - to_sync)._google_mark_dirty()
         return events
 
     def write(self, vals):
@@ -282,7 +295,7 @@ class CalendarEvent(models.Model):
         without_id = candidates.filtered(lambda event: not event.google_id)
         if without_id:
             syncing_user_ids = self._google_syncing_accounts(without_id.user_id.ids)
-            out_of_scope = keep_in_guest_calendars(
+            out_of_scope = guests.keep_in_guest_calendars(
                 without_id.filtered(lambda event: event.user_id.id not in syncing_user_ids)
             )
             candidates -= out_of_scope
@@ -571,8 +584,8 @@ class CalendarEvent(models.Model):
 
     def _google_sends_invitations(self):
         """Whether Google e-mails this event's attendees about its changes: the
-        setting allows it and the calendar it lives in has synced once (the
-        first sync sends nothing, so Odoo's own mails must still go then)."""
+        setting allows it, the calendar it lives in has synced once (the first
+        sync sends nothing) and is its organizer's (a guest's tells nobody)."""
         self.ensure_one()
         setting = (
             self.env["ir.config_parameter"]
@@ -584,5 +597,4 @@ class CalendarEvent(models.Model):
         account = self.sudo().google_account_id or self.env[
             "google.calendar.account"
         ].sudo().search([("user_id", "=", self.user_id.id)], limit=1)
-        # A guest's calendar keeping a colleague's meeting tells nobody (``none``).
         return bool(account.last_sync) and account.user_id == (self.user_id or account.user_id)
