@@ -65,14 +65,15 @@ def _merge_into(kept, twin):
         vals["google_push_pending"] = True
     if vals:
         quiet.write(vals)
+    # Both copies were imported from the same meeting: an answer only one of
+    # them knows is the newer one, and so is the twin's own user's answer given
+    # in Odoo and not sent yet.
+    own_partner = twin.google_account_id.user_id.partner_id
     for attendee in twin.attendee_ids:
-        mine = kept.attendee_ids.filtered(
-            lambda kept_one, a=attendee: kept_one.partner_id == a.partner_id
-        )
-        was = answers.get(attendee.partner_id, "needsAction")
-        if (
-            mine
-            and attendee.state != mine.state
-            and (was == "needsAction" or twin.google_push_pending)
-        ):
+        mine = kept.attendee_ids.filtered(lambda one, a=attendee: one.partner_id == a.partner_id)
+        if not mine or attendee.state == mine.state:
+            continue
+        unknown = answers.get(attendee.partner_id, "needsAction") == "needsAction"
+        own_unsent = twin.google_push_pending and attendee.partner_id == own_partner
+        if unknown or own_unsent:
             odoo_writer.quiet(mine).write({"state": attendee.state})
