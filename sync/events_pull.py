@@ -276,6 +276,9 @@ class EventPull:
             return
         events = self.Event.browse([event.id for event in to_update])
         odoo_values = events._google_neutral_values()
+        for_colleagues = self.kept_for_colleagues(
+            events.filtered(lambda event: event.google_account_id == self.account)
+        )
         writes, extras = {}, {}
         for event, (item, google_values) in to_update.items():
             agreed = event._google_agreed()
@@ -297,7 +300,15 @@ class EventPull:
             google_changed_at = item.get("updated")
             if not self._speaks_for(event):
                 google_values = self.as_guest(
-                    agreed if agreed is not None else odoo_values[event.id], google_values
+                    agreed if agreed is not None else odoo_values[event.id],
+                    google_values,
+                    outsiders={
+                        partner.email_normalized
+                        for partner in event.partner_ids
+                        if not partner.user_ids
+                    }
+                    if event.id in for_colleagues
+                    else (),
                 )
             if agreed is None and self._odoo_ref(item) == event.id:
                 # Odoo's own insert whose answer was lost (the sync that sent it

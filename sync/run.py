@@ -204,21 +204,28 @@ class SyncRun(EventPull, EventPush):
             event.google_organizer_email or ""
         ).lower() == self.email
 
-    def as_guest(self, base, google_values):
+    def as_guest(self, base, google_values, outsiders=()):
         """Google's ``google_values`` as a guest's pull may take them: ``base``
         (what was agreed, else what Odoo holds) with the guest's own answer
         from Google, and nothing else: a guest's calendar never renames, moves,
-        re-invites or re-organizes someone else's meeting."""
+        re-invites or re-organizes someone else's meeting. ``outsiders``: the
+        addresses of guests who are no Odoo user whose answers it takes too
+        (this calendar keeps a colleague's meeting: Google makes it the
+        organizer's copy, where those guests' answers arrive; a user's answer
+        is that user's own, in Odoo or from their own calendar)."""
         answers = {
             attendee["email"]: attendee["status"]
             for attendee in google_values.get("attendees") or ()
-            if attendee["email"] in self.own_emails
         }
-        answer = next(iter(answers.values()), None)
+        answer = next(
+            (status for email, status in answers.items() if email in self.own_emails), None
+        )
         restricted = dict(base)
         restricted["attendees"] = [
             {**attendee, "status": answer}
             if answer and attendee["email"] in self.own_emails
+            else {**attendee, "status": answers[attendee["email"]]}
+            if attendee["email"] in outsiders and attendee["email"] in answers
             else attendee
             for attendee in base.get("attendees") or ()
         ]

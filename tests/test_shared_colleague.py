@@ -3,9 +3,13 @@ Google calendar of a guest who does (issue 14)."""
 
 from odoo.tests import new_test_user, tagged
 
+from ..models.calendar_event import FROM_GOOGLE
+
 from .sync_common import SyncCase
 
+ANN = "ann@example.com"
 BOB = "bob@example.com"
+OLGA = "olga@outside.example"
 
 
 @tagged("post_install", "-at_install")
@@ -55,3 +59,49 @@ class TestColleagueMeeting(SyncCase):
         self.sync(carl_account)
         self.assertEqual(meeting.google_account_id, carl_account)
         self.assertFalse([w for w in self.writes(BOB) if w["operation"] == "events.insert"])
+
+    @staticmethod
+    def answer_on_google(client, google_id, email, status):
+        """``client``'s calendar sets ``email``'s answer on its copy of the meeting."""
+        copy = client.get_event("primary", google_id)
+        attendees = [
+            {**attendee, "responseStatus": status} if attendee["email"] == email else attendee
+            for attendee in copy["attendees"]
+        ]
+        client.patch_event("primary", google_id, {"attendees": attendees}, send_updates="none")
+
+    def test_outsider_answers_arrive_but_the_keeper_cannot_answer_for_a_colleague(self):
+        """Bob's calendar keeps Carl's meeting, where Google makes Bob the
+        organizer: the answer of Olga (no Odoo user) arriving there reaches
+        Odoo; an answer Bob writes there for Ann (a user) does not."""
+        olga_client = self.connect_google_only(OLGA)
+        olga = self.env["res.partner"].create({"name": "Olga", "email": OLGA})
+        bob_account = self.connect(self.bob)
+        self.sync(bob_account)
+        meeting = self.odoo_meeting(
+            self.carl,
+            "Carl's offsite",
+            self.carl.partner_id + self.bob.partner_id + self.ann.partner_id + olga,
+        )
+        self.sync(bob_account)
+        self.assertEqual(meeting.google_account_id, bob_account)
+
+        self.answer_on_google(olga_client, meeting.google_id, OLGA, "accepted")
+        self.answer_on_google(self.google_client_of(BOB), meeting.google_id, ANN, "declined")
+        self.sync(bob_account)
+
+        answers = {attendee.partner_id: attendee.state for attendee in meeting.attendee_ids}
+        self.assertEqual(answers[olga], "accepted", "Olga's answer arrived")
+        self.assertEqual(answers[self.ann.partner_id], "needsAction", "Bob cannot answer for Ann")
+        # Ann's own answer in Odoo goes out through Bob's calendar and stands.
+        meeting.attendee_ids.filtered(lambda a: a.partner_id == self.ann.partner_id).with_context(
+            **{FROM_GOOGLE: False}
+        ).write({"state": "accepted"})
+        self.sync(bob_account)
+        self.sync(bob_account)
+        listed = {
+            a["email"]: a.get("responseStatus")
+            for a in self.google_events(BOB)[meeting.google_id]["attendees"]
+        }
+        self.assertEqual(listed[ANN], "accepted")
+        self.assertEqual(listed[OLGA], "accepted")
