@@ -4,7 +4,6 @@ Google calendar of a guest who does (issue 14)."""
 from odoo.tests import new_test_user, tagged
 
 from ..models.calendar_event import FROM_GOOGLE
-
 from .sync_common import SyncCase
 
 ANN = "ann@example.com"
