@@ -1,7 +1,7 @@
 {
     "name": "Google Calendar Sync",
     "summary": "Two-way synchronization between Google Calendar and Odoo Calendar",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Productivity",
     "license": "LGPL-3",
     "author": "google_calendar_sync developers",

@@ -45,3 +45,11 @@ def pushed_domain(account_id, user_id, organizer_field="user_id"):
         ("google_account_id", "=", False),
         (organizer_field, "=", user_id),
     ]
+
+
+def guest_keeper(guest_accounts):
+    """The account that keeps a meeting organized in Odoo by a user who does
+    not sync: one of its connected guests' (the oldest account, so that two
+    guests never both send it), which holds it as a copy of its own. None
+    without any."""
+    return min(guest_accounts, default=None)

@@ -412,3 +412,35 @@ def digest_matches(text, values):
         elif _short_hash(values.get(key)) != sent:
             return False
     return True
+
+
+def base_after_own_write(text, agreed, google):
+    """The ``agreed`` values with the write that left the digest ``text`` counted
+    in: that write reached Google but its answer never reached Odoo (its
+    transaction was lost, or a save made meanwhile refused its write-back).
+    Per field the digest covers, Google's value when Google still holds what
+    was sent (Odoo's own write, not an edit made on Google), else the agreed
+    one; per attendee likewise. None when ``text`` is damaged."""
+    digest = _parse_digest(text)
+    if digest is None:
+        return None
+    base = dict(agreed)
+    for key, sent in digest.items():
+        if key != "attendees" and _short_hash(google.get(key)) == sent:
+            base[key] = google.get(key)
+    if "attendees" in digest:
+        sent = digest["attendees"]
+        on_google = {attendee["email"]: attendee for attendee in google.get("attendees") or ()}
+        by_email = {
+            attendee["email"]: attendee
+            for attendee in agreed.get("attendees") or ()
+            # One the write left out is no longer in the base: the write removed it.
+            if attendee["email"] in on_google or _short_hash(attendee) in sent
+        }
+        by_email.update(
+            (email, attendee)
+            for email, attendee in on_google.items()
+            if _short_hash(attendee) in sent
+        )
+        base["attendees"] = [by_email[email] for email in sorted(by_email)]
+    return base

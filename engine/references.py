@@ -23,6 +23,9 @@ EXT_SERIES_ID = "odoo_recurrence_id"  # shared: the calendar.recurrence a series
 EXT_SIGNATURE = "odoo_sig"  # shared: signature of the reference
 EXT_SENT = "odoo_sent"  # private: the digest of what the last write sent
 EXT_SENT_SIGNATURE = "odoo_sent_sig"  # private: signature of that digest
+# private: the etag the write that left the digest was sent over (If-Match), ""
+# for an insert; signed with the digest when not empty
+EXT_SENT_OVER = "odoo_sent_over"
 
 # 128 bits of an HMAC-SHA256: unguessable, and short next to Google's limit of
 # 1,024 characters per extended property value.
@@ -101,27 +104,44 @@ class References:
 
     # -- the digest of what the last write sent -------------------------------------
 
-    def private_properties(self, digest, google_id):
-        """The private extended properties carrying ``digest`` (None: nothing)."""
+    def private_properties(self, digest, google_id, over=""):
+        """The private extended properties carrying ``digest`` (None: nothing),
+        of a write sent over the etag ``over`` (a patch's If-Match)."""
         if not digest:
             return None
         return {
             EXT_SENT: digest,
-            EXT_SENT_SIGNATURE: self._signature("sent", self.db_uuid, google_id, digest),
+            # Always written: a patch merges extended properties key by key,
+            # and an older write's etag must not stay next to a newer digest.
+            EXT_SENT_OVER: over or "",
+            EXT_SENT_SIGNATURE: self._signature(
+                "sent", self.db_uuid, google_id, digest, *([over] if over else [])
+            ),
         }
 
     def sent_digest(self, item):
         """The digest this database's last write left on ``item``, if it verifies."""
+        return self.sent_write(item)[0]
+
+    def sent_write(self, item):
+        """(digest, etag it was sent over or "") of this database's last write on
+        ``item``, if it verifies; (None, "") otherwise."""
         private = _properties(item, "private")
         digest = private.get(EXT_SENT)
+        over = private.get(EXT_SENT_OVER) or ""
         google_id = item.get("id")
         if not isinstance(digest, str) or not isinstance(google_id, str):
-            return None
-        if not self._verifies(
-            private.get(EXT_SENT_SIGNATURE), "sent", self.db_uuid, google_id, digest
+            return None, ""
+        if not isinstance(over, str) or not self._verifies(
+            private.get(EXT_SENT_SIGNATURE),
+            "sent",
+            self.db_uuid,
+            google_id,
+            digest,
+            *([over] if over else []),
         ):
-            return None
-        return digest
+            return None, ""
+        return digest, over
 
 
 def _properties(item, visibility):

@@ -126,7 +126,8 @@ class FakeControl:
     ):
         """Misbehave on matching requests. `mode`: "error" (default with a status),
         "drop" (close the connection unanswered), "drop_after_apply" (do the work,
-        then close), "latency" (default without a status: only delay). `path` is a
+        then close), "latency" (default without a status: only delay before the
+        work), "slow_answer" (do the work, then wait `latency_ms`). `path` is a
         regular expression searched in the request path. Without `count` and
         `probability` a fault hits the next matching request only."""
         if mode is None:

@@ -40,7 +40,7 @@ _REASONS = {
     "required": ("Login Required.", "global"),
     "authError": ("Invalid Credentials", "global"),
 }
-MODES = ("error", "drop", "drop_after_apply", "latency")
+MODES = ("error", "drop", "drop_after_apply", "latency", "slow_answer")
 
 
 class Fault:
@@ -149,7 +149,8 @@ class Faults:
                     continue
                 if fault.probability is not None and fault.rng.random() >= fault.probability:
                     continue
-                latency += fault.latency_ms
+                if fault.mode != "slow_answer":
+                    latency += fault.latency_ms
                 if fault.mode != "latency":
                     chosen = fault
                 if fault.remaining is not None:

@@ -165,6 +165,10 @@ class FakeGoogle:
                 raise DropConnection()
             else:
                 response = self._answer(method, path, query, headers, body, record)
+                if fault is not None and fault.mode == "slow_answer":
+                    # Google applied the request; only its answer is late.
+                    record["fault"] = "slow_answer"
+                    time.sleep(fault.latency_ms / 1000)
                 if fault is not None and fault.mode == "drop_after_apply":
                     record["fault"] = "drop_after_apply"
                     if batch_state is None:

@@ -7,6 +7,7 @@ from . import (
     google_calendar_account,
     google_calendar_account_features,
     google_calendar_account_run,
+    google_calendar_claim,
     google_calendar_outbox,
     google_calendar_sync_history,
     google_calendar_synchronizer,

@@ -23,7 +23,7 @@ from ..engine.mapping import (
 )
 from ..engine.ownership import SYNCING_STATES
 from ..engine.references import References, new_google_id
-from ..sync import people
+from ..sync import guests, people
 
 _logger = logging.getLogger(__name__)
 
@@ -216,8 +216,8 @@ class CalendarEvent(models.Model):
             to_sync = events.sudo().filtered("google_push_pending")
             to_sync.filtered(lambda event: not event.google_id)._google_choose_ids()
             to_sync._google_push_after_commit()
-            # Occurrences are synced through their series.
-            events.recurrence_id._google_mark_dirty()
+            # Occurrences through their series; an unsynced organizer's, a guest's.
+            (events - to_sync)._google_mark_dirty()
         return events
 
     def write(self, vals):
@@ -295,8 +295,8 @@ class CalendarEvent(models.Model):
         without_id = candidates.filtered(lambda event: not event.google_id)
         if without_id:
             syncing_user_ids = self._google_syncing_accounts(without_id.user_id.ids)
-            out_of_scope = without_id.filtered(
-                lambda event: event.user_id.id not in syncing_user_ids
+            out_of_scope = guests.keep_in_guest_calendars(
+                without_id.filtered(lambda event: event.user_id.id not in syncing_user_ids)
             )
             candidates -= out_of_scope
             without_id -= out_of_scope
@@ -577,8 +577,8 @@ class CalendarEvent(models.Model):
 
     def _google_sends_invitations(self):
         """Whether Google e-mails this event's attendees about its changes: the
-        setting allows it and the calendar it lives in has synced once (the
-        first sync sends nothing, so Odoo's own mails must still go then)."""
+        setting allows it, the calendar it lives in has synced once (the first
+        sync sends nothing) and is its organizer's (a guest's tells nobody)."""
         self.ensure_one()
         setting = (
             self.env["ir.config_parameter"]
@@ -590,4 +590,4 @@ class CalendarEvent(models.Model):
         account = self.sudo().google_account_id or self.env[
             "google.calendar.account"
         ].sudo().search([("user_id", "=", self.user_id.id)], limit=1)
-        return bool(account.last_sync)
+        return bool(account.last_sync) and account.user_id == (self.user_id or account.user_id)

@@ -7,6 +7,7 @@ from functools import partial
 
 from odoo import SUPERUSER_ID, api, models
 from odoo.modules.registry import Registry
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..sync.run import SyncRun
 
@@ -17,6 +18,9 @@ _logger = logging.getLogger(__name__)
 _LOCK_NAMESPACE = 0x6763_7331  # "gcs1"
 # Post-commit data key: the accounts and users a transaction's changes concern.
 _POSTCOMMIT_KEY = "google_calendar_sync.push_accounts"
+# Transactions the push after a commit tries, when a save made during its
+# upload refuses its write-back, before leaving the rest to the cron.
+_PUSH_ATTEMPTS = 2
 
 
 class GoogleCalendarSynchronizer(models.AbstractModel):
@@ -114,15 +118,34 @@ def _push_after_commit(dbname, pending):
             ]
         ).ids
     for account_id in account_ids:
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            account = env["google.calendar.account"].browse(account_id)
+        for attempt in range(1, _PUSH_ATTEMPTS + 1):
             try:
-                env["google.calendar.synchronizer"]._push_account(account, account._get_client())
+                # The commit (which writes the outcomes back) inside the try:
+                # its failure is this push's, never the user's save's.
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    account = env["google.calendar.account"].browse(account_id)
+                    env["google.calendar.synchronizer"]._push_account(
+                        account, account._get_client()
+                    )
+                break
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # The user saved an event again while its upload was on its
+                # way: PostgreSQL refuses to write the upload's outcome over
+                # that save. Google holds the upload (its digest says so, see
+                # ``EventPull._with_own_write``) and the new save is pending:
+                # a fresh transaction sends it; else the cron does.
+                _logger.info(
+                    "Google Calendar: immediate push of account %s met a concurrent save "
+                    "(attempt %s of %s)",
+                    account_id,
+                    attempt,
+                    _PUSH_ATTEMPTS,
+                )
             except Exception:
                 _logger.warning(
                     "Google Calendar: immediate push of account %s failed; the cron retries it",
                     account_id,
                     exc_info=True,
                 )
-                cr.rollback()
+                break

@@ -11,6 +11,7 @@ from ..engine.mapping import (
 from ..engine.references import EXT_EVENT_ID
 from ..models.calendar_event import FROM_GOOGLE
 from . import event_features, odoo_writer
+from .twins import merge_twins
 
 
 class EventPull:
@@ -59,7 +60,8 @@ class EventPull:
         every event it already knows instead of creating a twin.
 
         Only events within this account's reach are candidates (``_within_reach``):
-        whatever an item claims, it never reaches another user's meeting. When
+        whatever an item claims, it never reaches another user's meeting. Twins
+        of one meeting among them are merged first (``merge_twins``). When
         several copies share an id, the one this account keeps comes first.
         """
         if not items:
@@ -77,7 +79,10 @@ class EventPull:
                     ("id", "in", odoo_ids),
                 ]
             )
-        ).sorted(lambda event: event.google_account_id != self.account)
+        )
+        events = merge_twins(self, events).sorted(
+            lambda event: event.google_account_id != self.account
+        )
         by_google_id, by_ical = {}, {}
         for event in events:
             if event.google_id:
@@ -108,6 +113,18 @@ class EventPull:
         except InvalidEvent:
             return False
         return reconcile.digest_matches(digest, values)
+
+    def _with_own_write(self, item, event, agreed, google_values):
+        """``agreed`` with Odoo's own last write counted in, when Google's change
+        since the agreement starts with it: the digest on Google's copy was sent
+        over the agreed etag (``If-Match``), so that patch was applied, and only
+        its answer was lost to Odoo (a save made during the upload refused the
+        sync's write-back). What Google holds as sent is then no edit made on
+        Google, and a save made meanwhile is no conflict with it."""
+        digest, over = self.references.sent_write(item)
+        if not digest or over != event.google_etag:
+            return agreed
+        return reconcile.base_after_own_write(digest, agreed, google_values) or agreed
 
     def _odoo_ref(self, item):
         """The Odoo event id this database signed on ``item``, else None."""
@@ -233,6 +250,7 @@ class EventPull:
     def _create_from_google(self, items):
         if not items:
             return
+        self.claim_meetings("event", [item for item, _values in items])
         events = odoo_writer.create_from_values(
             self.Event,
             [
@@ -260,6 +278,9 @@ class EventPull:
             return
         events = self.Event.browse([event.id for event in to_update])
         odoo_values = events._google_neutral_values()
+        for_colleagues = self.kept_for_colleagues(
+            events.filtered(lambda event: event.google_account_id == self.account)
+        )
         writes, extras = {}, {}
         for event, (item, google_values) in to_update.items():
             agreed = event._google_agreed()
@@ -267,6 +288,8 @@ class EventPull:
             if agreed is not None and item.get("etag") == event.google_etag:
                 # Google did not change since we agreed: compare nothing on its side.
                 google_values = agreed
+            elif agreed is not None and event.google_etag:
+                agreed = self._with_own_write(item, event, agreed, google_values)
             google_values = event_features.with_kept_alarms(agreed, google_values)
             permission_vals, permissions_to_push = event_features.merged_permissions(event, item)
             state.update(permission_vals)
@@ -282,7 +305,15 @@ class EventPull:
             google_changed_at = item.get("updated")
             if not self._speaks_for(event):
                 google_values = self.as_guest(
-                    agreed if agreed is not None else odoo_values[event.id], google_values
+                    agreed if agreed is not None else odoo_values[event.id],
+                    google_values,
+                    outsiders={
+                        partner.email_normalized
+                        for partner in event.partner_ids
+                        if not partner.user_ids
+                    }
+                    if event.id in for_colleagues
+                    else (),
                 )
             if agreed is None and self._odoo_ref(item) == event.id:
                 # Odoo's own insert whose answer was lost (the sync that sent it

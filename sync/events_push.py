@@ -38,6 +38,7 @@ class EventPush:
             # A stored event's pull may have deleted or merged records.
             events = events.exists()
         calls, handlers = [], []
+        self.quiet_ids = self.kept_for_colleagues(events)
         values_by_event = events.filtered("active")._google_neutral_values()
         for event in events:
             if event.recurrency:
@@ -65,7 +66,7 @@ class EventPush:
         if event.google_refused_fingerprint == current or event_features.never_pushed(event):
             event.google_push_pending = False
             return
-        over = event.stop < self.now
+        quiet = event.stop < self.now or event.id in self.quiet_ids
         if not event.google_etag:
             if event.google_id and event.google_unanswered_id == event.google_id:
                 # Its lookup failed: Google may hold it, so no insert blind.
@@ -93,7 +94,7 @@ class EventPush:
                 insert=True,
                 permission_keys=event_features.permissions_to_push(event),
             )
-            calls.append(ApiCall.insert("primary", body, send_updates=self._send_updates(over)))
+            calls.append(ApiCall.insert("primary", body, send_updates=self._send_updates(quiet)))
             handlers.append(partial(self._after_insert, event, values))
             return
         agreed = event._google_agreed()
@@ -114,7 +115,9 @@ class EventPush:
             body = to_google(
                 values,
                 changed_fields=changed,
-                extended_private=self.references.private_properties(digest, event.google_id),
+                extended_private=self.references.private_properties(
+                    digest, event.google_id, over=event.google_etag
+                ),
             )
         except InvalidEvent as exc:
             self._refuse(event, current, self.env._("Not sent to Google: %(error)s", error=exc))
@@ -128,7 +131,7 @@ class EventPush:
                 event.google_id,
                 body,
                 etag=event.google_etag,
-                send_updates=self._send_updates(over),
+                send_updates=self._send_updates(quiet),
             )
         )
         handlers.append(partial(self._after_patch, event, values))
@@ -169,7 +172,9 @@ class EventPush:
             ApiCall.delete(
                 "primary",
                 event.google_id,
-                send_updates=self._send_updates(over=event.stop < self.now),
+                send_updates=self._send_updates(
+                    over=event.stop < self.now or event.id in self.quiet_ids
+                ),
             )
         )
         handlers.append(partial(self._after_archive, event))

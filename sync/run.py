@@ -30,6 +30,7 @@ from ..models.calendar_event import CONTACT_BUDGET
 from . import event_features
 from .events_pull import EventPull
 from .events_push import EventPush
+from .guests import keep_in_guest_calendars
 from .series import RecurringSync
 
 _logger = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class SyncRun(EventPull, EventPush):
         self.listed_tz = None
         # Google answered quotaExceeded to a write of this run (event or series).
         self.over_quota = False
+        # Events of this push kept for a colleague (``kept_for_colleagues``).
+        self.quiet_ids = set()
         self.recurring = RecurringSync(self)
 
     @property
@@ -225,21 +228,28 @@ class SyncRun(EventPull, EventPush):
             event.google_organizer_email or ""
         ).lower() == self.email
 
-    def as_guest(self, base, google_values):
+    def as_guest(self, base, google_values, outsiders=()):
         """Google's ``google_values`` as a guest's pull may take them: ``base``
         (what was agreed, else what Odoo holds) with the guest's own answer
         from Google, and nothing else: a guest's calendar never renames, moves,
-        re-invites or re-organizes someone else's meeting."""
+        re-invites or re-organizes someone else's meeting. ``outsiders``: the
+        addresses of guests who are no Odoo user whose answers it takes too
+        (this calendar keeps a colleague's meeting: Google makes it the
+        organizer's copy, where those guests' answers arrive; a user's answer
+        is that user's own, in Odoo or from their own calendar)."""
         answers = {
             attendee["email"]: attendee["status"]
             for attendee in google_values.get("attendees") or ()
-            if attendee["email"] in self.own_emails
         }
-        answer = next(iter(answers.values()), None)
+        answer = next(
+            (status for email, status in answers.items() if email in self.own_emails), None
+        )
         restricted = dict(base)
         restricted["attendees"] = [
             {**attendee, "status": answer}
             if answer and attendee["email"] in self.own_emails
+            else {**attendee, "status": answers[attendee["email"]]}
+            if attendee["email"] in outsiders and attendee["email"] in answers
             else attendee
             for attendee in base.get("attendees") or ()
         ]
@@ -283,6 +293,17 @@ class SyncRun(EventPull, EventPush):
             .search([("state", "in", SYNCING_STATES), ("user_id", "in", list(user_ids))])
         )
         return {account.user_id.id: account for account in accounts}
+
+    def claim_meetings(self, kind, items):
+        """Claim the meetings of Google ``items`` this run is about to create in
+        Odoo (``kind``: "event" or "series"), by their iCalUID, the identity
+        every attendee's copy shares: when another user's sync (or another
+        worker) is creating the same meeting at this moment, PostgreSQL fails
+        this transaction, whose next attempt finds that meeting instead of
+        creating a twin (see ``google.calendar.claim``)."""
+        self.env["google.calendar.claim"].sudo()._claim(
+            f"{kind}:{item.get('iCalUID') or item['id']}" for item in items
+        )
 
     def _guard_deletions(self, count):
         if self.account.deletions_confirmed:
@@ -381,20 +402,34 @@ class SyncRun(EventPull, EventPush):
 
     def _adopt_unsynced_events(self):
         """On the first sync, the user's own Odoo events and series in the window
-        go to Google."""
+        go to Google, and so do the meetings its user attends that a colleague
+        who does not sync organizes and no calendar keeps yet, when this
+        calendar is the one to keep them (``sync.guests``)."""
         if not self.first_sync:
             return
         self.recurring.adopt()
         window = timedelta(days=self.range_days)
-        events = self.Event.with_context(active_test=True).search(
+        found = self.Event.with_context(active_test=True).search(
             [
+                "|",
                 ("user_id", "=", self.user.id),
+                "&",
+                ("partner_ids", "in", self.user.partner_id.ids),
+                ("google_account_id", "=", False),
                 ("google_id", "=", False),
                 ("recurrency", "=", False),
                 ("stop", ">=", self.now - window),
                 ("start", "<=", self.now + window),
             ]
         )
+        events = found.filtered(lambda event: event.user_id == self.user)
+        colleagues = (found - events).filtered("user_id")
+        if colleagues:
+            organizers = self._organizer_accounts(colleagues.user_id)
+            keep_in_guest_calendars(
+                colleagues.filtered(lambda event: event.user_id.id not in organizers)
+            )
+            events |= colleagues.filtered(lambda event: event.google_account_id == self.account)
         if not events:
             return
         # Dirty, with a Google id derived from the record: the same on every
@@ -410,6 +445,14 @@ class SyncRun(EventPull, EventPush):
             [events.ids, google_ids],
         )
         events.invalidate_recordset(["google_id", "google_push_pending"])
+
+    def kept_for_colleagues(self, events):
+        """Ids of those of ``events`` this calendar keeps for a colleague who does
+        not sync (``sync.guests``): Google tells nobody of them (``none``), as the
+        guest's calendar is not the organizer's; Odoo's own mails do."""
+        others = events.filtered(lambda event: event.user_id and event.user_id != self.user)
+        organizers = self._organizer_accounts(others.user_id)
+        return {event.id for event in others if event.user_id.id not in organizers}
 
     def _send_updates(self, over):
         if self.first_sync or over:

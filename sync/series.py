@@ -229,6 +229,7 @@ class RecurringSync(SeriesPush):
         """One batch create for the series, one for the occurrences of them all."""
         if not to_create:
             return
+        self.run.claim_meetings("series", [item for item, _series in to_create])
         # A single event that became recurring on Google is replaced by the series.
         singles = self.Event.search(
             [

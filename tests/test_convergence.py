@@ -74,6 +74,7 @@ from odoo.tests import new_test_user, tagged
 from ..engine.errors import GoogleApiError
 from ..engine.ratelimit import RetryPolicy
 from ..engine.recurrence import parse_instance_id
+from ..models.calendar_event import FROM_GOOGLE
 from ..sync.run import DeletionHeld
 from .sync_common import WRITE_OPERATIONS, SyncCase
 
@@ -501,7 +502,9 @@ class ConvergenceMachine(RuleBasedStateMachine):
         return counts
 
     def _odoo_event(self, meeting):
-        event = self.env["calendar.event"].sudo().search([("google_id", "=", meeting.google_id)])
+        events = self.env["calendar.event"].sudo().search([("google_id", "=", meeting.google_id)])
+        # A twin (``simultaneous_syncs_left_a_twin``) is not the meeting's record.
+        event = events.filtered(lambda record: record.id == meeting.odoo_id) or events[:1]
         if event:
             meeting.odoo_id = event.id
         return event
@@ -629,6 +632,66 @@ class ConvergenceMachine(RuleBasedStateMachine):
         self._transaction(lambda: attendee.with_user(self.users[login]).write({"state": status}))
         self.figures.operations["odoo_answer"] += 1
         meeting.note_write("odoo", ("status", login), status)
+
+    @rule(index=st.integers(0, 50), key=st.sampled_from(("name", "location")))
+    def odoo_save_during_upload(self, index, key):
+        """The organizer's sync uploads an Odoo edit of ``key``; the user saves it
+        again, in a transaction begun before the upload's answer came back, which
+        commits first: PostgreSQL refuses the sync's write-back (the sync is lost,
+        Google keeps the upload). The save wins, and is no conflict with it."""
+        meeting = self._pick(index, predicate=lambda m: "google" not in m.edited_by)
+        event = meeting and self._odoo_event(meeting)
+        if not event:
+            return
+        organizer = self.users[meeting.organizer]
+        uploaded, saved = self._new_name("odoo"), self._new_name("odoo")
+        self._transaction(lambda: event.with_user(organizer).write({key: uploaded}))
+        saved_at = datetime.now(UTC).replace(tzinfo=None)
+        self._sync(meeting.organizer, killed=True)
+        with self.env.cr.savepoint():
+            self.env.cr._now = saved_at
+            event.with_user(organizer).write({key: saved})
+        self.figures.operations["odoo_save_during_upload"] += 1
+        meeting.note_write("odoo", key, saved)
+        self._sync(meeting.organizer)
+        if any(f"In Odoo: {saved};" in str(body) for body in event.message_ids.mapped("body")):
+            self._diverged(f"{saved!r}, saved during the upload of {uploaded!r}, was a conflict")
+
+    @rule(index=st.integers(0, 50))
+    def simultaneous_syncs_left_a_twin(self, index):
+        """Two users synced a shared meeting at the same moment with a version
+        that did not claim meetings: each imported it. The next sync listing it
+        (all of them after the upgrade) merges the twins."""
+        meeting = self._pick(index, predicate=lambda m: len(m.attendees) > 1)
+        event = meeting and self._odoo_event(meeting)
+        if not event or not event.google_etag or event.user_id != self.users[meeting.organizer]:
+            return
+        guest = next(login for login in meeting.attendees if login != meeting.organizer)
+        account = self.accounts[guest]
+
+        def twin():
+            copy = event.with_context(**{FROM_GOOGLE: True}).copy(
+                {
+                    field_name: event[field_name]
+                    for field_name in (
+                        "google_id",
+                        "google_ical_uid",
+                        "google_etag",
+                        "google_agreed_values",
+                    )
+                }
+                | {"google_account_id": account.id, "google_push_pending": False}
+            )
+            # Imported from the same Google event: the same answers.
+            answers = {attendee.partner_id: attendee.state for attendee in event.attendee_ids}
+            for attendee in copy.attendee_ids:
+                attendee.with_context(**{FROM_GOOGLE: True}).state = answers.get(
+                    attendee.partner_id, attendee.state
+                )
+            account.sync_token = False
+
+        self._transaction(twin)
+        self.figures.operations["simultaneous_syncs_left_a_twin"] += 1
 
     # -- Google side ------------------------------------------------------------
 

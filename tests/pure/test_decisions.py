@@ -11,6 +11,7 @@ from engine.references import (
     EXT_DB,
     EXT_EVENT_ID,
     EXT_SENT,
+    EXT_SENT_OVER,
     EXT_SENT_SIGNATURE,
     EXT_SERIES_ID,
     EXT_SIGNATURE,
@@ -74,6 +75,15 @@ def test_sent_digest_is_signed_for_its_event():
     forged = {EXT_SENT: '{"name":"1234abcd"}', EXT_SENT_SIGNATURE: "0" * 32}
     assert REFS.sent_digest(event(private=forged)) is None
     assert REFS.private_properties(None, "abcdef1234") is None
+
+
+def test_sent_write_names_the_etag_it_was_sent_over_signed():
+    private = REFS.private_properties('{"name":"1234abcd"}', "abcdef1234", over='"etag-7"')
+    assert REFS.sent_write(event(private=private)) == ('{"name":"1234abcd"}', '"etag-7"')
+    moved = {**private, EXT_SENT_OVER: '"etag-8"'}
+    assert REFS.sent_write(event(private=moved)) == (None, "")
+    insert = REFS.private_properties('{"name":"1234abcd"}', "abcdef1234")
+    assert REFS.sent_write(event(private=insert)) == ('{"name":"1234abcd"}', "")
 
 
 def test_stable_ids_are_valid_repeatable_and_keyed_on_the_secret():

@@ -1,5 +1,6 @@
 """Fault injection on the fake: errors, drops, latency, quota, request log."""
 
+import threading
 import time
 
 import pytest
@@ -54,6 +55,24 @@ def test_drop_before_and_after_apply(ctl, alice):
     # The retry of an idempotent insert then meets a 409, and no twin exists.
     assert alice("POST", EVENTS, json=timed("applied", id="bbbbb22222")).status_code == 409
     assert [r["fault"] for r in ctl.log("alice@example.com")] == ["drop", "drop_after_apply", None]
+
+
+def test_slow_answer_applies_before_it_waits(ctl, alice):
+    ctl.inject_fault(mode="slow_answer", method="POST", latency_ms=800)
+    answers = []
+    thread = threading.Thread(
+        target=lambda: answers.append(alice("POST", EVENTS, json=timed("slow", id="ccccc33333")))
+    )
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not ctl.events("alice@example.com") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # Stored while its answer is still on its way.
+    assert [e["id"] for e in ctl.events("alice@example.com")] == ["ccccc33333"]
+    assert not answers
+    thread.join(5)
+    assert answers[0].status_code == 200
+    assert [r["fault"] for r in ctl.log("alice@example.com")] == ["slow_answer"]
 
 
 def test_probability_and_seed(ctl, alice):

@@ -12,6 +12,7 @@ from engine.reconcile import (
     Action,
     Decision,
     LostValue,
+    base_after_own_write,
     base_from_digest,
     deletion_ratio_exceeds,
     describe,
@@ -485,3 +486,36 @@ def test_an_insert_digest_matches_what_was_sent_only():
     assert digest_matches(digest, sent)
     assert not digest_matches(digest, _with_status(sent, "bob@x.org", "declined"))
     assert not digest_matches("{}", sent)
+
+
+# --- a patch whose answer was lost while Odoo saved again --------------------------------
+
+
+def test_own_patch_counted_in_makes_a_save_during_its_upload_no_conflict():
+    agreed = values(name="v1")
+    digest = sent_digest(values(name="v2"), keys={"name"})
+    google = _with_status(values(name="v2"), "bob@x.org", "accepted")
+    odoo = values(name="v3")
+    base = base_after_own_write(digest, agreed, google)
+    assert base == values(name="v2"), "the answer of a guest stays Google's change"
+    decision = reconcile(base, odoo, google, google_changed_at="2099-01-01T00:00:00Z")
+    assert not decision.lost
+    assert decision.values["name"] == "v3"
+    assert decision.values["attendees"][1]["status"] == "accepted"
+    assert decision.push_fields == {"name"}
+
+
+def test_own_patch_counted_in_leaves_a_later_google_edit_of_its_field_a_change():
+    agreed = values(name="v1")
+    digest = sent_digest(values(name="v2"), keys={"name"})
+    google = values(name="renamed on Google")
+    assert base_after_own_write(digest, agreed, google) == agreed
+
+
+def test_own_patch_counted_in_drops_the_attendee_it_removed():
+    agreed = values()
+    kept = agreed["attendees"][:1]
+    digest = sent_digest(values(attendees=kept), keys={"attendees"})
+    google = values(attendees=kept)
+    assert base_after_own_write(digest, agreed, google)["attendees"] == kept
+    assert base_after_own_write("not json", agreed, google) is None
