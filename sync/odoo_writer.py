@@ -452,7 +452,7 @@ def write_values(events, values_by_event, extra_by_event=None):
         # Odoo resets the organizer's answer when someone else moves the
         # event (the sync is someone else); Google's answers stand.
         if attendees_changed or "start" in vals or _answers(before) != _answers(values):
-            set_attendee_states(event, emails_of_partners, values["attendees"])
+            set_attendee_states(event, emails_of_partners, with_lone_organizer(values))
     reschedule_alarms(rescheduled)
     note_guests_left_out(newly_left_out)
 
@@ -489,6 +489,14 @@ def reschedule_alarms(events):
     )
     if connected:
         events.env["calendar.alarm_manager"]._notify_next_alarm(connected.partner_id.ids)
+
+
+def with_lone_organizer(values):
+    """The attendees ``values`` mean: a meeting without guests is attended by
+    its organizer, who accepted it (``mapping.without_lone_organizer``)."""
+    if values["attendees"] or not values.get("organizer"):
+        return values["attendees"]
+    return [{"email": values["organizer"], "status": "accepted"}]
 
 
 def set_attendee_states(events, emails_of_partners, attendees):

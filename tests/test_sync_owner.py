@@ -5,6 +5,8 @@ attendee on an event without guests. The import makes the owner its attendee,
 and the two sides still hold the same meeting: nothing is written back.
 """
 
+from datetime import timedelta
+
 from odoo.tests import tagged
 
 from .sync_common import SyncCase
@@ -55,3 +57,27 @@ class TestOwnerAttends(SyncCase):
         held = self.google_events(ANN)[single["id"]]
         self.assertEqual(held["summary"], "Deep focus")
         self.assertFalse(held.get("attendees"))
+
+    def test_guest_less_event_moved_on_google_stays_accepted_by_its_owner(self):
+        """Odoo resets the organizer's answer when someone else moves a meeting;
+        the sync is someone else, and Google lists no attendee to restore it."""
+        account = self.connect(self.ann)
+        self.sync(account)
+        (single,) = self.seed(ANN, self.timed_event("Focus", self.future(days=3)))
+        self.sync(account)
+        before = self.event_of(single["id"]).start
+        later = self.timed_event("Focus", self.future(days=3, hour=15))
+        self.google_client_of(ANN).patch_event(
+            "primary",
+            single["id"],
+            {"start": later["start"], "end": later["end"]},
+            send_updates="none",
+        )
+        self.sync(account)
+        event = self.event_of(single["id"])
+        self.assertEqual(event.start - before, timedelta(hours=6))
+        self.assertEqual(event.attendee_ids.partner_id, self.ann.partner_id)
+        self.assertEqual(event.attendee_ids.state, "accepted")
+        # Nothing to send back: Google still holds it without guests.
+        self.sync(account)
+        self.assertFalse(self.google_events(ANN)[single["id"]].get("attendees"))
