@@ -411,6 +411,21 @@ class RecurringSync(SeriesPush):
             ):
                 writes[event_id] = target
                 extras[event_id] = extra
+        for event in exceptions - gone:
+            if event.google_agreed_values:
+                continue
+            # Moved in Odoo only: on Google it is still a plain instance, which the
+            # series change reached; the push then sends just the move.
+            values = values_by_event[event.id]
+            target = series_engine.carry_series_change(
+                values,
+                series_engine.occurrence_values(before or series, originals[event.id]),
+                series_engine.occurrence_values(series, originals[event.id]),
+                times=False,
+            )
+            if diff_fields(values, target):
+                writes[event.id] = target
+                extras[event.id] = {}
         odoo_writer.write_values(self.Event.browse(list(writes)), writes, extras)
         if create:
             created = odoo_writer.create_from_values(
@@ -506,10 +521,20 @@ class RecurringSync(SeriesPush):
         for recurrence, entries in by_recurrence.items():
             values_by_event = recurrence._google_occurrence_values()
             by_instance = {event.google_id: event for event in recurrence._google_occurrences()}
+            rewritten = None
             for item, series_id, original in entries:
                 event = by_instance.get(item["id"]) or by_instance.get(
                     rec_engine.instance_id(series_id, original)
                 )
+                if not is_cancelled(item) and self._speaks_for(recurrence):
+                    if rewritten is None:
+                        rewritten = self._rewritten_in_odoo(recurrence)
+                    target = rewritten(original)
+                    if target is not False:
+                        self._pull_into_rewritten(
+                            recurrence, target, values_by_event, item, original
+                        )
+                        continue
                 if not self._speaks_for(recurrence) and (is_cancelled(item) or not event):
                     # A guest's copy neither removes nor brings back an occurrence
                     # of someone else's series; its deletion declines it.
@@ -521,12 +546,99 @@ class RecurringSync(SeriesPush):
                     odoo = values_by_event.get(event.id) if event else None
                     self._pull_exception(recurrence, event, odoo, item, series_id, original)
 
+    def _rewritten_in_odoo(self, recurrence):
+        """A function telling, for the original start of a Google instance, where
+        Odoo's own rewrite of the series took that occurrence (see
+        ``engine.series.rewritten_start``): False when Odoo did not move it,
+        else the occurrence event there, or None when Odoo removed it (ended or
+        split the series before it, deleted every occurrence, or deleted the
+        one its rewrite made there)."""
+        agreed = recurrence._google_agreed()
+        try:
+            odoo = recurrence._google_series_values()[recurrence.id]
+        except InvalidEvent:
+            odoo = agreed = None
+        if odoo is None:
+            # Every occurrence deleted in Odoo: the push deletes the series, and
+            # an edit of one of them does not bring it back. (Occurrences moved
+            # on their own left alone: that series goes on with them.)
+            deleted = agreed is not None and not recurrence._google_occurrences()
+            return lambda original: None if deleted else False
+        if agreed is None:
+            return lambda original: False
+        instance_starts = recurrence._google_instance_starts(odoo)
+        events = recurrence._google_occurrences()
+
+        def where(original):
+            start = series_engine.rewritten_start(agreed, odoo, original)
+            if start == original:
+                return False
+            return next((event for event in events if instance_starts[event.id] == start), None)
+
+        return where
+
+    def _pull_into_rewritten(self, recurrence, event, values_by_event, item, original):
+        """A Google edit of an instance whose occurrence Odoo's rewrite of the series
+        made anew (``event``, None when it removed it). The instance will not be
+        part of the series Odoo sends (the push moves or ends the master): it is
+        deleted on Google, and what Google changed of it other than its times
+        goes to the occurrence Odoo made for it, which the push then sends as an
+        exception of the new instance. Odoo's rewrite wins for the times."""
+        self.env["google.calendar.outbox"].sudo().create(
+            {
+                "account_id": self.run.account.id,
+                "google_id": item["id"],
+                "google_etag": item.get("etag") or False,
+                "event_name": item.get("summary") or recurrence.name,
+                "event_over": recurrence._is_event_over(),
+            }
+        )
+        quiet = recurrence.with_context(**{FROM_GOOGLE: True})
+        if not quiet.google_push_pending:
+            quiet.google_push_pending = True
+        if not event:
+            return
+        notes = []
+        try:
+            google = self.run.google_values(item, notes)
+        except InvalidEvent as error:
+            self.run.error(
+                self.env._("Occurrence not imported from Google: %(error)s", error=error), event
+            )
+            return
+        self.run.messages.extend(notes)
+        odoo = values_by_event[event.id]
+        times = {key: odoo[key] for key in series_engine.TIME_KEYS}
+        agreed = event._google_agreed() or series_engine.occurrence_values(
+            recurrence._google_agreed(), original
+        )
+        decision = reconcile.reconcile(
+            {**agreed, **times},
+            odoo,
+            {**google, **times},
+            odoo_changed_at=event.write_date,
+            google_changed_at=item.get("updated"),
+        )
+        if decision.lost:
+            self.run.counts["conflicts"] += 1
+        # On Google the new instance is plain: the push sends what differs.
+        extra = {"google_etag": False, "google_agreed_values": False}
+        if decision.pull_fields:
+            odoo_writer.write_values(event, {event.id: decision.values}, {event.id: extra})
+            self.run.counts["odoo_updated"] += 1
+        elif event.google_etag or event.google_agreed_values:
+            event.with_context(**{FROM_GOOGLE: True}).write(extra)
+
     def _cancel_occurrence(self, recurrence, event, original):
         cancelled = recurrence._google_cancelled()
         vals = {}
-        if original not in cancelled:
+        agreed = recurrence._google_agreed()
+        if agreed is not None and original not in series_engine.occurrence_starts(agreed):
+            # Not (or no longer) an occurrence of the series: e.g. the instance a
+            # rewrite in Odoo left behind on Google, deleted by the sync.
+            original = None
+        if original and original not in cancelled:
             vals["google_cancelled_starts"] = json.dumps(sorted([*cancelled, original]))
-            agreed = recurrence._google_agreed()
             if agreed is not None:
                 vals["google_agreed_values"] = _dumps(
                     series_engine.with_cancelled(agreed, [original])

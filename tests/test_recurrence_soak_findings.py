@@ -97,7 +97,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         )
         self.assertEqual(self.all_rows("Cancelled weekly")[0], [], "no occurrence Google has not")
 
-    @expectedFailure
     def test_b_series_time_change_in_odoo_and_one_occurrence_renamed_on_google(self):
         """B: Odoo changes the time of all events (Odoo rewrites the series) while
         Google renames one instance. The pull finds no occurrence for the renamed
@@ -131,7 +130,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         ]
         self.assertEqual(self.all_rows("Review"), (expected, expected))
 
-    @expectedFailure
     def test_c_occurrence_moved_on_google_after_odoo_deleted_all_occurrences(self):
         """C: Odoo deletes "this and following" from the first occurrence; Google
         moves the second one to the next day. The moved occurrence comes back in
@@ -221,7 +219,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.sync(self.account)
         self.assertEqual(self.all_rows("Standup"), ([], []), "deleted everywhere")
 
-    @expectedFailure
     def test_g_occurrence_edited_on_google_after_odoo_split_the_series_there(self):
         """G: Odoo splits the series at the third occurrence ("this and following");
         Google relocates the fourth occurrence of the old series meanwhile. The
@@ -266,7 +263,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         expected = rows([first + timedelta(hours=2)], "Pair")
         self.assertEqual(self.all_rows("Pair"), (expected, expected))
 
-    @expectedFailure
     def test_i_series_renamed_on_google_while_odoo_moved_one_occurrence(self):
         """I: Google renames the series; Odoo moves one occurrence before the sync.
         A series change pulled from Google leaves Odoo's exceptions alone, and the
