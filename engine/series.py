@@ -218,7 +218,7 @@ def plan_occurrences(wanted, existing, *, timezone_name, allday):
     return keep, create, delete
 
 
-def _rule_starts(series):
+def rule_starts(series):
     """Neutral starts the rule of ``series`` produces, deleted ones (EXDATEs) included."""
     lines = [line for line in series["recurrence"] if not line.startswith("EXDATE")]
     return occurrence_starts({**series, "recurrence": lines})
@@ -236,7 +236,7 @@ def rewritten_start(google_series, odoo_series, original_start):
     start of the same rank in Odoo's rule (the Nth occurrence stays the Nth);
     None when Odoo's rule ends before that rank (split or shortened there).
     """
-    odoo_starts = _rule_starts(odoo_series)
+    odoo_starts = rule_starts(odoo_series)
     if original_start in odoo_starts:
         return original_start
     timezone_name, allday = odoo_series["timezone"], odoo_series["allday"]
@@ -244,7 +244,7 @@ def rewritten_start(google_series, odoo_series, original_start):
     same_day = [start for start in odoo_starts if local_day(start, timezone_name, allday) == day]
     if same_day:
         return same_day[0]
-    google_starts = _rule_starts(google_series)
+    google_starts = rule_starts(google_series)
     if original_start not in google_starts:
         return original_start
     rank = google_starts.index(original_start)

@@ -385,6 +385,17 @@ class RecurringSync(SeriesPush):
             event.id: recurrence._google_original_start(event, values_by_event[event.id])
             for event in events
         }
+        # Moved in Odoo only: on Google still a plain instance, which a change of
+        # the series' times or rule took along. It stays where Odoo moved it, as
+        # the instance of its occurrence in the new rule.
+        moved_here = exceptions.filtered(lambda event: not event.google_agreed_values)
+        renamed = set()
+        for event in moved_here if before else ():
+            if originals[event.id] not in wanted_set:
+                start = series_engine.rewritten_start(before, series, originals[event.id])
+                if start in wanted_set:
+                    originals[event.id] = start
+                    renamed.add(event.id)
         gone = exceptions.filtered(lambda event: originals[event.id] not in wanted_set)
         kept_exception_starts = {originals[event.id] for event in exceptions - gone}
         keep, create, delete = series_engine.plan_occurrences(
@@ -411,11 +422,9 @@ class RecurringSync(SeriesPush):
             ):
                 writes[event_id] = target
                 extras[event_id] = extra
-        for event in exceptions - gone:
-            if event.google_agreed_values:
-                continue
-            # Moved in Odoo only: on Google it is still a plain instance, which the
-            # series change reached; the push then sends just the move.
+        for event in moved_here - gone:
+            # The series change reached its plain instance on Google: the push
+            # then sends just the move.
             values = values_by_event[event.id]
             target = series_engine.carry_series_change(
                 values,
@@ -423,9 +432,13 @@ class RecurringSync(SeriesPush):
                 series_engine.occurrence_values(series, originals[event.id]),
                 times=False,
             )
-            if diff_fields(values, target):
+            if diff_fields(values, target) or event.id in renamed:
                 writes[event.id] = target
-                extras[event.id] = {}
+                extras[event.id] = (
+                    {"google_id": rec_engine.instance_id(series_id, originals[event.id])}
+                    if event.id in renamed
+                    else {}
+                )
         odoo_writer.write_values(self.Event.browse(list(writes)), writes, extras)
         if create:
             created = odoo_writer.create_from_values(
@@ -521,14 +534,15 @@ class RecurringSync(SeriesPush):
         for recurrence, entries in by_recurrence.items():
             values_by_event = recurrence._google_occurrence_values()
             by_instance = {event.google_id: event for event in recurrence._google_occurrences()}
-            rewritten = None
+            # Worked out once per series, when an instance needs it.
+            rewritten = rule_starts = None
             for item, series_id, original in entries:
                 event = by_instance.get(item["id"]) or by_instance.get(
                     rec_engine.instance_id(series_id, original)
                 )
                 if not is_cancelled(item) and self._speaks_for(recurrence):
                     if rewritten is None:
-                        rewritten = self._rewritten_in_odoo(recurrence)
+                        rewritten = self._rewritten_in_odoo(recurrence, values_by_event)
                     target = rewritten(original)
                     if target is not False:
                         self._pull_into_rewritten(
@@ -541,21 +555,27 @@ class RecurringSync(SeriesPush):
                     if event and is_cancelled(item):
                         self._decline_occurrence(event)
                 elif is_cancelled(item):
-                    self._cancel_occurrence(recurrence, event, original)
+                    if rule_starts is None:
+                        agreed = recurrence._google_agreed()
+                        rule_starts = set(series_engine.rule_starts(agreed)) if agreed else set()
+                    self._cancel_occurrence(recurrence, event, original, rule_starts)
                 else:
                     odoo = values_by_event.get(event.id) if event else None
                     self._pull_exception(recurrence, event, odoo, item, series_id, original)
 
-    def _rewritten_in_odoo(self, recurrence):
+    def _rewritten_in_odoo(self, recurrence, values_by_event):
         """A function telling, for the original start of a Google instance, where
         Odoo's own rewrite of the series took that occurrence (see
         ``engine.series.rewritten_start``): False when Odoo did not move it,
         else the occurrence event there, or None when Odoo removed it (ended or
         split the series before it, deleted every occurrence, or deleted the
         one its rewrite made there)."""
+        if not recurrence.google_push_pending:
+            # Nothing Odoo changed waits to be sent: its rule is Google's.
+            return lambda original: False
         agreed = recurrence._google_agreed()
         try:
-            odoo = recurrence._google_series_values()[recurrence.id]
+            odoo = recurrence._google_series_values(values_by_event)[recurrence.id]
         except InvalidEvent:
             odoo = agreed = None
         if odoo is None:
@@ -566,14 +586,22 @@ class RecurringSync(SeriesPush):
             return lambda original: None if deleted else False
         if agreed is None:
             return lambda original: False
-        instance_starts = recurrence._google_instance_starts(odoo)
-        events = recurrence._google_occurrences()
+        instance_starts = {}
 
         def where(original):
             start = series_engine.rewritten_start(agreed, odoo, original)
             if start == original:
                 return False
-            return next((event for event in events if instance_starts[event.id] == start), None)
+            if not instance_starts:
+                instance_starts.update(recurrence._google_instance_starts(odoo))
+            return next(
+                (
+                    event
+                    for event in recurrence._google_occurrences()
+                    if instance_starts.get(event.id) == start
+                ),
+                None,
+            )
 
         return where
 
@@ -629,13 +657,14 @@ class RecurringSync(SeriesPush):
         elif event.google_etag or event.google_agreed_values:
             event.with_context(**{FROM_GOOGLE: True}).write(extra)
 
-    def _cancel_occurrence(self, recurrence, event, original):
+    def _cancel_occurrence(self, recurrence, event, original, rule_starts):
+        """``rule_starts``: the starts of the agreed series' rule (none known: empty)."""
         cancelled = recurrence._google_cancelled()
         vals = {}
         agreed = recurrence._google_agreed()
-        if agreed is not None and original not in series_engine.occurrence_starts(agreed):
-            # Not (or no longer) an occurrence of the series: e.g. the instance a
-            # rewrite in Odoo left behind on Google, deleted by the sync.
+        if rule_starts and original not in rule_starts:
+            # Not (or no longer) an occurrence of the series: the instance Odoo's
+            # rewrite of the series left behind on Google, deleted by the sync.
             original = None
         if original and original not in cancelled:
             vals["google_cancelled_starts"] = json.dumps(sorted([*cancelled, original]))

@@ -130,6 +130,36 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         ]
         self.assertEqual(self.all_rows("Review"), (expected, expected))
 
+    def test_b_series_time_change_in_odoo_and_its_first_occurrence_renamed_on_google(self):
+        """B, on the first occurrence: Odoo keeps that record through its rewrite
+        of the series, with the id of the instance at the old time; Google's
+        rename reaches it at the new time, and it still follows the series."""
+        first = monday(10)
+        base = self.create_series("Review", first, count=3)
+        self.sync(self.account)
+        series_id = base.recurrence_id.google_id
+        starts = [first + timedelta(weeks=n) for n in range(3)]
+        base.write(
+            {
+                "start": base.start + timedelta(hours=2),
+                "stop": base.stop + timedelta(hours=2),
+                "recurrence_update": "all_events",
+            }
+        )
+        self.google_client().patch_event(
+            "primary",
+            self.instance(series_id, starts[0]),
+            {"summary": "Review (renamed)"},
+            send_updates="none",
+        )
+        self.sync(self.account)
+        self.sync(self.account)
+        later = [start + timedelta(hours=2) for start in starts]
+        expected = [*rows(later[:1], "Review (renamed)"), *rows(later[1:], "Review")]
+        self.assertEqual(self.all_rows("Review"), (expected, expected))
+        recurrence = self.series(series_id)
+        self.assertTrue(all(recurrence.calendar_event_ids.mapped("follow_recurrence")))
+
     def test_c_occurrence_moved_on_google_after_odoo_deleted_all_occurrences(self):
         """C: Odoo deletes "this and following" from the first occurrence; Google
         moves the second one to the next day. The moved occurrence comes back in
@@ -280,6 +310,31 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.sync(self.account)
         moved = [starts[0], starts[1] + timedelta(hours=3), starts[2]]
         expected = rows(moved, "Retro (new)")
+        self.assertEqual(self.all_rows("Retro"), (expected, expected))
+
+    def test_i_series_time_changed_on_google_while_odoo_moved_one_occurrence(self):
+        """I, with times: Google moves the whole series an hour later; the
+        occurrence Odoo moved meanwhile is no Google exception yet, and its
+        instance went along. It stays where Odoo moved it (not deleted as an
+        exception whose original start is gone), on both sides."""
+        first = monday(10)
+        base = self.create_series("Retro", first, count=3)
+        self.sync(self.account)
+        series_id = base.recurrence_id.google_id
+        starts = [first + timedelta(weeks=n) for n in range(3)]
+        later = first + timedelta(hours=1)
+        self.google_client().patch_event(
+            "primary",
+            series_id,
+            {"start": local_spec(later), "end": local_spec(later + timedelta(hours=1))},
+            send_updates="none",
+        )
+        self.move(base.recurrence_id.calendar_event_ids.sorted("start")[1], 3)
+        self.sync(self.account)
+        self.sync(self.account)
+        moved = [starts[0] + timedelta(hours=1), starts[1] + timedelta(hours=3), starts[2]]
+        moved[2] += timedelta(hours=1)
+        expected = rows(moved, "Retro")
         self.assertEqual(self.all_rows("Retro"), (expected, expected))
 
     def test_j_series_deleted_on_google_after_odoo_deleted_one_occurrence(self):
