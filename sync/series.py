@@ -612,15 +612,7 @@ class RecurringSync(SeriesPush):
         deleted on Google, and what Google changed of it other than its times
         goes to the occurrence Odoo made for it, which the push then sends as an
         exception of the new instance. Odoo's rewrite wins for the times."""
-        self.env["google.calendar.outbox"].sudo().create(
-            {
-                "account_id": self.run.account.id,
-                "google_id": item["id"],
-                "google_etag": item.get("etag") or False,
-                "event_name": item.get("summary") or recurrence.name,
-                "event_over": recurrence._is_event_over(),
-            }
-        )
+        self._delete_instances(recurrence, [(item["id"], item.get("etag"))])
         quiet = recurrence.with_context(**{FROM_GOOGLE: True})
         if not quiet.google_push_pending:
             quiet.google_push_pending = True
@@ -656,6 +648,55 @@ class RecurringSync(SeriesPush):
             self.run.counts["odoo_updated"] += 1
         elif event.google_etag or event.google_agreed_values:
             event.with_context(**{FROM_GOOGLE: True}).write(extra)
+
+    def _delete_instances(self, recurrence, instances):
+        """Delete these ``(instance id, etag)`` of the series on Google, through
+        the outbox (sent after the series in this push, retried until Google
+        confirms; a newer edit on Google is pulled instead)."""
+        self.env["google.calendar.outbox"].sudo().create(
+            [
+                {
+                    "account_id": self.run.account.id,
+                    "google_id": google_id,
+                    "google_etag": etag or False,
+                    "event_name": recurrence.name,
+                    "event_over": recurrence._is_event_over(),
+                }
+                for google_id, etag in instances
+            ]
+        )
+
+    def _orphaned_exceptions(self, recurrence, series):
+        """The exceptions Google holds of this series (Odoo's events that hold one
+        of its instance ids with an etag: occurrences, and also those Odoo's
+        rewrite of the series archived or its split moved to the new series)
+        whose original start ``series`` no longer has, as ``{instance id: etag}``
+        (read now: a split's new series renames its occurrences once written).
+        Google keeps listing an exception whose master lost its start: the push
+        deletes them."""
+        events = self.Event.with_context(active_test=False).search(
+            [("google_id", "=like", f"{recurrence.google_id}_%"), ("google_etag", "!=", False)]
+        )
+        if not events:
+            return {}
+        starts = set(series_engine.occurrence_starts(series))
+        orphans = {}
+        for event in events:
+            parsed = rec_engine.parse_instance_id(event.google_id)
+            if parsed and parsed[0] == recurrence.google_id and parsed[1] not in starts:
+                orphans[event.google_id] = event.google_etag
+        return orphans
+
+    def _delete_orphaned_exceptions(self, recurrence, orphans):
+        """After the master's write: ``orphans`` (``_orphaned_exceptions``) go on
+        Google, and the events still named after them no longer hold what
+        Google held of them."""
+        self._delete_instances(recurrence, orphans.items())
+        self.Event.with_context(active_test=False).search(
+            [("google_id", "in", list(orphans)), ("google_etag", "!=", False)]
+        ).with_context(**{FROM_GOOGLE: True}).write(
+            {"google_etag": False, "google_agreed_values": False}
+        )
 
     def _cancel_occurrence(self, recurrence, event, original, rule_starts):
         """``rule_starts``: the starts of the agreed series' rule (none known: empty)."""
