@@ -300,6 +300,7 @@ class RecurringSync(SeriesPush):
     def _reconcile_series(self, recurrence, item, google):
         # Never agreed on before: an insert whose answer was lost.
         unnamed = not recurrence.google_etag
+        recurrence_etag = recurrence.google_etag
         agreed = recurrence._google_agreed()
         if agreed is not None and item.get("etag") == recurrence.google_etag:
             google = agreed  # Google did not change since we agreed
@@ -359,8 +360,11 @@ class RecurringSync(SeriesPush):
         }
         if changed:
             recurrence.with_context(**{FROM_GOOGLE: True}).write(changed)
-        if unnamed:
-            # Its occurrences become the instances of the series both sides hold.
+        changed_on_google = item.get("etag") != recurrence_etag
+        if unnamed or (changed_on_google and not decision.pull_fields and not decision.push_fields):
+            # Its occurrences become the instances of the series both sides hold:
+            # also Google's series now Odoo's own, from a push whose answer was
+            # lost (Odoo's rewrite of a series holds occurrences not named yet).
             recurrence._google_name_occurrences(self.run.account, decision.values)
 
     def _apply_series(self, recurrence, series_id, before, series):

@@ -160,6 +160,43 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         recurrence = self.series(series_id)
         self.assertTrue(all(recurrence.calendar_event_ids.mapped("follow_recurrence")))
 
+    def test_b_series_time_change_in_odoo_and_one_occurrence_renamed_on_google_sync_lost(self):
+        """B, with the sync that resolved it lost after Google stored its writes: the
+        next pull finds on Google the series Odoo holds, under instance ids Odoo's
+        rewritten occurrences do not hold yet (the lost push named them), and the
+        renamed instance came back as a second occurrence of that day."""
+        first = monday(10)
+        base = self.create_series("Review", first, count=3)
+        self.sync(self.account)
+        series_id = base.recurrence_id.google_id
+        starts = [first + timedelta(weeks=n) for n in range(3)]
+        base.write(
+            {
+                "start": base.start + timedelta(hours=2),
+                "stop": base.stop + timedelta(hours=2),
+                "recurrence_update": "all_events",
+            }
+        )
+        self.google_client().patch_event(
+            "primary",
+            self.instance(series_id, starts[1]),
+            {"summary": "Review (renamed)"},
+            send_updates="none",
+        )
+        killed = self.env.cr.savepoint()
+        self.sync(self.account)
+        killed.close(rollback=True)
+        self.env.invalidate_all()
+        self.sync(self.account)
+        self.sync(self.account)
+        later = [start + timedelta(hours=2) for start in starts]
+        expected = [
+            *rows(later[:1], "Review"),
+            *rows(later[1:2], "Review (renamed)"),
+            *rows(later[2:], "Review"),
+        ]
+        self.assertEqual(self.all_rows("Review"), (expected, expected))
+
     def test_b_series_time_change_in_odoo_after_an_occurrence_renamed_on_google_was_synced(self):
         """B, settled first: Google's exception is agreed on when Odoo changes the
         time of all events. Odoo's rewrite makes that occurrence anew at the new
