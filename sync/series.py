@@ -615,12 +615,17 @@ class RecurringSync(SeriesPush):
         part of the series Odoo sends (the push moves or ends the master): it is
         deleted on Google, and what Google changed of it other than its times
         goes to the occurrence Odoo made for it, which the push then sends as an
-        exception of the new instance. Odoo's rewrite wins for the times."""
-        self._delete_instances(recurrence, [(item["id"], item.get("etag"))])
+        exception of the new instance. Odoo's rewrite wins for the times.
+
+        The occurrence holds the instance's id and etag until then: the master's
+        write deletes it as an exception it orphans (``_orphaned_exceptions``),
+        only once Google took the new series, and names the occurrence after its
+        new instance."""
         quiet = recurrence.with_context(**{FROM_GOOGLE: True})
         if not quiet.google_push_pending:
             quiet.google_push_pending = True
         if not event:
+            self._delete_instances(recurrence, [(item["id"], item.get("etag"))])
             return
         notes = []
         try:
@@ -645,12 +650,16 @@ class RecurringSync(SeriesPush):
         )
         if decision.lost:
             self.run.counts["conflicts"] += 1
-        # On Google the new instance is plain: the push sends what differs.
-        extra = {"google_etag": False, "google_agreed_values": False}
+        # On Google the new instance will be plain: the push sends what differs.
+        extra = {
+            "google_id": item["id"],
+            "google_etag": item.get("etag") or False,
+            "google_agreed_values": False,
+        }
         if decision.pull_fields:
             odoo_writer.write_values(event, {event.id: decision.values}, {event.id: extra})
             self.run.counts["odoo_updated"] += 1
-        elif event.google_etag or event.google_agreed_values:
+        else:
             event.with_context(**{FROM_GOOGLE: True}).write(extra)
 
     def _delete_instances(self, recurrence, instances):
