@@ -218,21 +218,55 @@ def plan_occurrences(wanted, existing, *, timezone_name, allday):
     return keep, create, delete
 
 
+def rule_starts(series):
+    """Neutral starts the rule of ``series`` produces, deleted ones (EXDATEs) included."""
+    lines = [line for line in series["recurrence"] if not line.startswith("EXDATE")]
+    return occurrence_starts({**series, "recurrence": lines})
+
+
+def rewritten_start(google_series, odoo_series, original_start):
+    """Where Odoo's series holds the occurrence Google knows at ``original_start``.
+
+    Odoo rewrites a series on its own (an "all events" change of time or rule,
+    "this and following"): its occurrences are made anew where its rule now puts
+    them, unknown to Google until the push. ``google_series`` is the series
+    Google holds, ``odoo_series`` Odoo's. Returns ``original_start`` when Odoo's
+    rule still has that start (deleted there or not: nothing was rewritten), else
+    the start Odoo's rule has on the same local day (a time change), else the
+    start of the same rank in Odoo's rule (the Nth occurrence stays the Nth);
+    None when Odoo's rule ends before that rank (split or shortened there).
+    """
+    odoo_starts = rule_starts(odoo_series)
+    if original_start in odoo_starts:
+        return original_start
+    timezone_name, allday = odoo_series["timezone"], odoo_series["allday"]
+    day = local_day(original_start, timezone_name, allday)
+    same_day = [start for start in odoo_starts if local_day(start, timezone_name, allday) == day]
+    if same_day:
+        return same_day[0]
+    google_starts = rule_starts(google_series)
+    if original_start not in google_starts:
+        return original_start
+    rank = google_starts.index(original_start)
+    return odoo_starts[rank] if rank < len(odoo_starts) else None
+
+
 def is_time_change(a, b):
     """Whether two values of one occurrence differ in their times."""
     return any(a[key] != b[key] for key in TIME_KEYS)
 
 
-def carry_series_change(current, old_plain, new_plain):
+def carry_series_change(current, old_plain, new_plain, *, times=True):
     """An occurrence's values after its series changed from ``old_plain`` to ``new_plain``.
 
     ``old_plain``/``new_plain`` are the occurrence's plain values before and after
     (see :func:`occurrence_values`). Only what the series change touched moves; a
     field the occurrence holds on its own (e.g. renamed for this event only, not
-    yet sent) stays. Times move as one block.
+    yet sent) stays. Times move as one block, unless ``times`` is false (an
+    occurrence moved on its own keeps its times).
     """
     result = dict(current)
-    time_changed = any(old_plain[key] != new_plain[key] for key in TIME_KEYS)
+    time_changed = times and any(old_plain[key] != new_plain[key] for key in TIME_KEYS)
     for key in NEUTRAL_KEYS:
         if key in TIME_KEYS:
             if time_changed:

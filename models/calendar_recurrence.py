@@ -285,28 +285,31 @@ class CalendarRecurrence(models.Model):
                 raise InvalidEvent(f"series {recurrence.name!r}: {error}") from error
         return result
 
-    def _google_name_occurrences(self, account, series):
-        """Give each live occurrence the id of the Google instance it is, in one query.
-
-        A plain occurrence is the instance of ``series`` on its local day (which
-        changes when the series' time does); a moved one keeps the instance of its
-        original start.
-        """
+    def _google_instance_starts(self, series):
+        """{event id: original start of the instance of ``series`` it is} for the
+        live occurrences: a plain one is the instance on its local day (which
+        changes when the series' time does); a moved one keeps its original start."""
         self.ensure_one()
         values_by_event = self._google_occurrence_values()
-        events = self._google_occurrences()
         rule_start = series_engine.rule_start_by_day(series)
-
-        def instance_start(event):
+        starts = {}
+        for event in self._google_occurrences():
             values = values_by_event[event.id]
-            if not event.follow_recurrence:
-                return self._google_original_start(event, values)
-            day = series_engine.local_day(values["start"], series["timezone"], series["allday"])
-            return rule_start.get(day, values["start"])
+            if event.follow_recurrence:
+                day = series_engine.local_day(values["start"], series["timezone"], series["allday"])
+                starts[event.id] = rule_start.get(day, values["start"])
+            else:
+                starts[event.id] = self._google_original_start(event, values)
+        return starts
 
+    def _google_name_occurrences(self, account, series):
+        """Give each live occurrence the id of the Google instance it is
+        (``_google_instance_starts``), in one query."""
+        self.ensure_one()
+        events = self._google_occurrences()
         wanted = {
-            event.id: rec_engine.instance_id(self.google_id, instance_start(event))
-            for event in events
+            event_id: rec_engine.instance_id(self.google_id, start)
+            for event_id, start in self._google_instance_starts(series).items()
         }
         renamed = events.filtered(
             lambda event: event.google_id != wanted[event.id] or event.google_account_id != account

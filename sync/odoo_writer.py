@@ -369,6 +369,18 @@ def create_from_values(events, items):
     # Odoo's create schedules the reminders while gathering the events one
     # union at a time, quadratic in a bulk import: they are scheduled here.
     created = quiet(events).with_context(dont_notify=True).create(vals_list)
+    # Odoo's create makes every recurring event follow its rule: an occurrence
+    # Google moved on its own is an exception, and must not be pushed back
+    # onto the rule (nor rebuild the series around its new time).
+    # (Known by their Google ids: Odoo's create returns recurring events last.)
+    detached_ids = {
+        vals["google_id"]
+        for vals in vals_list
+        if vals.get("recurrency") and vals.get("follow_recurrence") is False
+    }
+    detached = created.filtered(lambda event: event.google_id in detached_ids)
+    if detached:
+        quiet(detached).write({"follow_recurrence": False})
     setup_alarms(created.filtered(lambda event: not event.allday and event.alarm_ids))
     note_guests_left_out(created.filtered("google_guests_left_out"))
     return created

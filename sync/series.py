@@ -301,6 +301,7 @@ class RecurringSync(SeriesPush):
     def _reconcile_series(self, recurrence, item, google):
         # Never agreed on before: an insert whose answer was lost.
         unnamed = not recurrence.google_etag
+        recurrence_etag = recurrence.google_etag
         agreed = recurrence._google_agreed()
         if agreed is not None and item.get("etag") == recurrence.google_etag:
             google = agreed  # Google did not change since we agreed
@@ -354,8 +355,11 @@ class RecurringSync(SeriesPush):
         }
         if changed:
             recurrence.with_context(**{FROM_GOOGLE: True}).write(changed)
-        if unnamed:
-            # Its occurrences become the instances of the series both sides hold.
+        changed_on_google = item.get("etag") != recurrence_etag
+        if unnamed or (changed_on_google and not decision.pull_fields and not decision.push_fields):
+            # Its occurrences become the instances of the series both sides hold:
+            # also Google's series now Odoo's own, from a push whose answer was
+            # lost (Odoo's rewrite of a series holds occurrences not named yet).
             recurrence._google_name_occurrences(self.run.account, decision.values)
 
     def _apply_series(self, recurrence, series_id, before, series):
@@ -380,6 +384,17 @@ class RecurringSync(SeriesPush):
             event.id: recurrence._google_original_start(event, values_by_event[event.id])
             for event in events
         }
+        # Moved in Odoo only: on Google still a plain instance, which a change of
+        # the series' times or rule took along. It stays where Odoo moved it, as
+        # the instance of its occurrence in the new rule.
+        moved_here = exceptions.filtered(lambda event: not event.google_agreed_values)
+        renamed = set()
+        for event in moved_here if before else ():
+            if originals[event.id] not in wanted_set:
+                start = series_engine.rewritten_start(before, series, originals[event.id])
+                if start in wanted_set:
+                    originals[event.id] = start
+                    renamed.add(event.id)
         gone = exceptions.filtered(lambda event: originals[event.id] not in wanted_set)
         kept_exception_starts = {originals[event.id] for event in exceptions - gone}
         keep, create, delete = series_engine.plan_occurrences(
@@ -406,6 +421,23 @@ class RecurringSync(SeriesPush):
             ):
                 writes[event_id] = target
                 extras[event_id] = extra
+        for event in moved_here - gone:
+            # The series change reached its plain instance on Google: the push
+            # then sends just the move.
+            values = values_by_event[event.id]
+            target = series_engine.carry_series_change(
+                values,
+                series_engine.occurrence_values(before or series, originals[event.id]),
+                series_engine.occurrence_values(series, originals[event.id]),
+                times=False,
+            )
+            if diff_fields(values, target) or event.id in renamed:
+                writes[event.id] = target
+                extras[event.id] = (
+                    {"google_id": rec_engine.instance_id(series_id, originals[event.id])}
+                    if event.id in renamed
+                    else {}
+                )
         odoo_writer.write_values(self.Event.browse(list(writes)), writes, extras)
         if create:
             created = odoo_writer.create_from_values(
@@ -501,27 +533,190 @@ class RecurringSync(SeriesPush):
         for recurrence, entries in by_recurrence.items():
             values_by_event = recurrence._google_occurrence_values()
             by_instance = {event.google_id: event for event in recurrence._google_occurrences()}
+            # Worked out once per series, when an instance needs it.
+            rewritten = rule_starts = None
             for item, series_id, original in entries:
                 event = by_instance.get(item["id"]) or by_instance.get(
                     rec_engine.instance_id(series_id, original)
                 )
+                if not is_cancelled(item) and self._speaks_for(recurrence):
+                    if rewritten is None:
+                        rewritten = self._rewritten_in_odoo(recurrence, values_by_event)
+                    target = rewritten(original)
+                    if target is not False:
+                        self._pull_into_rewritten(
+                            recurrence, target, values_by_event, item, original
+                        )
+                        continue
                 if not self._speaks_for(recurrence) and (is_cancelled(item) or not event):
                     # A guest's copy neither removes nor brings back an occurrence
                     # of someone else's series; its deletion declines it.
                     if event and is_cancelled(item):
                         self._decline_occurrence(event)
                 elif is_cancelled(item):
-                    self._cancel_occurrence(recurrence, event, original)
+                    if rule_starts is None:
+                        agreed = recurrence._google_agreed()
+                        rule_starts = set(series_engine.rule_starts(agreed)) if agreed else set()
+                    self._cancel_occurrence(recurrence, event, original, rule_starts)
                 else:
                     odoo = values_by_event.get(event.id) if event else None
                     self._pull_exception(recurrence, event, odoo, item, series_id, original)
 
-    def _cancel_occurrence(self, recurrence, event, original):
+    def _rewritten_in_odoo(self, recurrence, values_by_event):
+        """A function telling, for the original start of a Google instance, where
+        Odoo's own rewrite of the series took that occurrence (see
+        ``engine.series.rewritten_start``): False when Odoo did not move it,
+        else the occurrence event there, or None when Odoo removed it (ended or
+        split the series before it, deleted every occurrence, or deleted the
+        one its rewrite made there)."""
+        if not recurrence.google_push_pending:
+            # Nothing Odoo changed waits to be sent: its rule is Google's.
+            return lambda original: False
+        agreed = recurrence._google_agreed()
+        try:
+            odoo = recurrence._google_series_values(values_by_event)[recurrence.id]
+        except InvalidEvent:
+            odoo = agreed = None
+        if odoo is None:
+            # Every occurrence deleted in Odoo: the push deletes the series, and
+            # an edit of one of them does not bring it back. (Occurrences moved
+            # on their own left alone: that series goes on with them.)
+            deleted = agreed is not None and not recurrence._google_occurrences()
+            return lambda original: None if deleted else False
+        if agreed is None:
+            return lambda original: False
+        instance_starts = {}
+
+        def where(original):
+            start = series_engine.rewritten_start(agreed, odoo, original)
+            if start == original:
+                return False
+            if not instance_starts:
+                instance_starts.update(recurrence._google_instance_starts(odoo))
+            return next(
+                (
+                    event
+                    for event in recurrence._google_occurrences()
+                    if instance_starts.get(event.id) == start
+                ),
+                None,
+            )
+
+        return where
+
+    def _pull_into_rewritten(self, recurrence, event, values_by_event, item, original):
+        """A Google edit of an instance whose occurrence Odoo's rewrite of the series
+        made anew (``event``, None when it removed it). The instance will not be
+        part of the series Odoo sends (the push moves or ends the master): it is
+        deleted on Google, and what Google changed of it other than its times
+        goes to the occurrence Odoo made for it, which the push then sends as an
+        exception of the new instance. Odoo's rewrite wins for the times.
+
+        The occurrence holds the instance's id and etag until then: the master's
+        write deletes it as an exception it orphans (``_orphaned_exceptions``),
+        only once Google took the new series, and names the occurrence after its
+        new instance."""
+        quiet = recurrence.with_context(**{FROM_GOOGLE: True})
+        if not quiet.google_push_pending:
+            quiet.google_push_pending = True
+        if not event:
+            self._delete_instances(recurrence, [(item["id"], item.get("etag"))])
+            return
+        notes = []
+        try:
+            google = self.run.google_values(item, notes)
+        except InvalidEvent as error:
+            self.run.error(
+                self.env._("Occurrence not imported from Google: %(error)s", error=error), event
+            )
+            return
+        self.run.messages.extend(notes)
+        odoo = values_by_event[event.id]
+        times = {key: odoo[key] for key in series_engine.TIME_KEYS}
+        agreed = event._google_agreed() or series_engine.occurrence_values(
+            recurrence._google_agreed(), original
+        )
+        decision = reconcile.reconcile(
+            {**agreed, **times},
+            odoo,
+            {**google, **times},
+            odoo_changed_at=event.write_date,
+            google_changed_at=item.get("updated"),
+        )
+        if decision.lost:
+            self.run.counts["conflicts"] += 1
+        # On Google the new instance will be plain: the push sends what differs.
+        extra = {
+            "google_id": item["id"],
+            "google_etag": item.get("etag") or False,
+            "google_agreed_values": False,
+        }
+        if decision.pull_fields:
+            odoo_writer.write_values(event, {event.id: decision.values}, {event.id: extra})
+            self.run.counts["odoo_updated"] += 1
+        else:
+            event.with_context(**{FROM_GOOGLE: True}).write(extra)
+
+    def _delete_instances(self, recurrence, instances):
+        """Delete these ``(instance id, etag)`` of the series on Google, through
+        the outbox (sent after the series in this push, retried until Google
+        confirms; a newer edit on Google is pulled instead)."""
+        self.env["google.calendar.outbox"].sudo().create(
+            [
+                {
+                    "account_id": self.run.account.id,
+                    "google_id": google_id,
+                    "google_etag": etag or False,
+                    "event_name": recurrence.name,
+                    "event_over": recurrence._is_event_over(),
+                }
+                for google_id, etag in instances
+            ]
+        )
+
+    def _orphaned_exceptions(self, recurrence, series):
+        """The exceptions Google holds of this series (Odoo's events that hold one
+        of its instance ids with an etag: occurrences, and also those Odoo's
+        rewrite of the series archived or its split moved to the new series)
+        whose original start ``series`` no longer has, as ``{instance id: etag}``
+        (read now: a split's new series renames its occurrences once written).
+        Google keeps listing an exception whose master lost its start: the push
+        deletes them."""
+        events = self.Event.with_context(active_test=False).search(
+            [("google_id", "=like", f"{recurrence.google_id}_%"), ("google_etag", "!=", False)]
+        )
+        if not events:
+            return {}
+        starts = set(series_engine.occurrence_starts(series))
+        orphans = {}
+        for event in events:
+            parsed = rec_engine.parse_instance_id(event.google_id)
+            if parsed and parsed[0] == recurrence.google_id and parsed[1] not in starts:
+                orphans[event.google_id] = event.google_etag
+        return orphans
+
+    def _delete_orphaned_exceptions(self, recurrence, orphans):
+        """After the master's write: ``orphans`` (``_orphaned_exceptions``) go on
+        Google, and the events still named after them no longer hold what
+        Google held of them."""
+        self._delete_instances(recurrence, orphans.items())
+        self.Event.with_context(active_test=False).search(
+            [("google_id", "in", list(orphans)), ("google_etag", "!=", False)]
+        ).with_context(**{FROM_GOOGLE: True}).write(
+            {"google_etag": False, "google_agreed_values": False}
+        )
+
+    def _cancel_occurrence(self, recurrence, event, original, rule_starts):
+        """``rule_starts``: the starts of the agreed series' rule (none known: empty)."""
         cancelled = recurrence._google_cancelled()
         vals = {}
-        if original not in cancelled:
+        agreed = recurrence._google_agreed()
+        if rule_starts and original not in rule_starts:
+            # Not (or no longer) an occurrence of the series: the instance Odoo's
+            # rewrite of the series left behind on Google, deleted by the sync.
+            original = None
+        if original and original not in cancelled:
             vals["google_cancelled_starts"] = json.dumps(sorted([*cancelled, original]))
-            agreed = recurrence._google_agreed()
             if agreed is not None:
                 vals["google_agreed_values"] = _dumps(
                     series_engine.with_cancelled(agreed, [original])

@@ -122,6 +122,9 @@ class SeriesPush:
         if agreed is not None and not changed:
             recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = False
             return
+        # Found before the batch: the handlers of a split's new series rename the
+        # occurrences it took from this one.
+        orphans = self._orphaned_exceptions(recurrence, series)
         calls.append(
             ApiCall.patch(
                 "primary",
@@ -132,7 +135,7 @@ class SeriesPush:
             )
         )
         handlers.append(
-            lambda outcome: self._after_master_write(recurrence, series, outcome, False)
+            lambda outcome: self._after_master_write(recurrence, series, outcome, False, orphans)
         )
 
     def _adopt_single_event(self, recurrence):
@@ -185,7 +188,7 @@ class SeriesPush:
             if recurrence.exists() and recurrence.google_etag:
                 quiet.google_unanswered_id = False
 
-    def _after_master_write(self, recurrence, series, outcome, created):
+    def _after_master_write(self, recurrence, series, outcome, created, orphans=None):
         if created and fate_unknown(outcome):
             self._unanswered(recurrence)
         kind = classify(outcome)
@@ -204,6 +207,16 @@ class SeriesPush:
                 "google_push_pending": False,
             }
         )
+        if created:
+            # A new series has no exception on Google: what occurrences taken
+            # from another series (a split) held there is not this one's.
+            recurrence._google_occurrences().filtered(
+                lambda event: event.google_etag or event.google_agreed_values
+            ).with_context(**{FROM_GOOGLE: True}).write(
+                {"google_etag": False, "google_agreed_values": False}
+            )
+        elif orphans:
+            self._delete_orphaned_exceptions(recurrence, orphans)
         recurrence._google_name_occurrences(self.run.account, series)
         self.run.counts["google_created" if created else "google_updated"] += 1
 

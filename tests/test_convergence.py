@@ -140,14 +140,6 @@ SERIES_HOURS = (6, 20)
 # Gates on pairs of operations ("side:operation[:field]") that must not meet
 # on one lineage between two settles, in either order:
 AVOIDED_PAIRS = (
-    # B: an Odoo series time change meets a Google edit of an occurrence.
-    ("B", {"odoo:edit_series:start"}, {"google:edit_occurrence"}),
-    # C, G: an occurrence Odoo deleted or split away is edited on Google.
-    (
-        "C/G",
-        {"odoo:cancel_occurrence", "odoo:delete_following", "odoo:split_series"},
-        {"google:edit_occurrence"},
-    ),
     # H: a moved occurrence meets a deletion or a split, on either side.
     (
         "H",
@@ -160,8 +152,6 @@ AVOIDED_PAIRS = (
             "google:split_series",
         },
     ),
-    # I: a Google series edit meets an occurrence Odoo moved.
-    ("I", {"google:edit_series"}, {"odoo:edit_occurrence:start"}),
     # K: the rule changed on both sides, one of them by a split.
     (
         "K",

@@ -7,6 +7,7 @@ from engine.series import (
     occurrence_starts,
     occurrence_values,
     plan_occurrences,
+    rewritten_start,
     series_from_occurrences,
     with_cancelled,
 )
@@ -139,6 +140,49 @@ def test_series_change_carries_only_what_the_series_changed():
     later = occurrence_values(SERIES, "2026-03-24T09:00:00Z")
     carried = carry_series_change(renamed_here, old_plain, later)
     assert (carried["start"], carried["name"]) == ("2026-03-24T09:00:00Z", "Just this once")
+
+
+def test_series_change_leaves_the_times_of_an_occurrence_moved_on_its_own():
+    old_plain = occurrence_values(SERIES, STARTS[1])
+    moved_here = {**old_plain, "start": "2026-03-24T11:00:00Z", "stop": "2026-03-24T12:00:00Z"}
+    new_plain = occurrence_values({**SERIES, "name": "Renamed"}, "2026-03-24T09:00:00Z")
+    assert carry_series_change(moved_here, old_plain, new_plain, times=False) == {
+        **moved_here,
+        "name": "Renamed",
+    }
+
+
+def test_rewritten_start_is_the_original_where_odoo_kept_the_rule():
+    # Deleted in Odoo (an EXDATE) or not: the rule still has that start.
+    without_second = with_cancelled(SERIES, [STARTS[1]])
+    assert rewritten_start(SERIES, without_second, STARTS[1]) == STARTS[1]
+    assert rewritten_start(SERIES, SERIES, STARTS[2]) == STARTS[2]
+
+
+def test_rewritten_start_follows_a_time_change_within_the_day():
+    later = {**SERIES, "start": "2026-03-17T10:00:00Z", "stop": "2026-03-17T11:00:00Z"}
+    assert rewritten_start(SERIES, later, STARTS[1]) == "2026-03-24T10:00:00Z"
+    # Across the DST change: the same local day, at the new local time.
+    assert rewritten_start(SERIES, later, STARTS[3]) == "2026-04-07T09:00:00Z"
+
+
+def test_rewritten_start_keeps_the_rank_when_the_days_change():
+    wednesdays = normalize_values(
+        {
+            **SERIES,
+            "start": "2026-03-18T08:00:00Z",
+            "stop": "2026-03-18T09:00:00Z",
+            "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=WE"],
+        }
+    )
+    assert rewritten_start(SERIES, wednesdays, STARTS[1]) == "2026-03-25T08:00:00Z"
+
+
+def test_rewritten_start_is_none_past_the_end_odoo_gave_the_rule():
+    # Odoo's "this and following" from the third: the old series ends before it.
+    ended = series_from_occurrences(occurrences(STARTS[:2]), rule_lines=RULE)
+    assert rewritten_start(SERIES, ended, STARTS[3]) is None
+    assert rewritten_start(SERIES, ended, STARTS[1]) == STARTS[1]
 
 
 def test_an_occurrence_an_hour_off_still_holds_its_day():
