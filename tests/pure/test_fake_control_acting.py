@@ -10,11 +10,13 @@ import json
 import pytest
 import requests
 
-import fake_fixtures
-from fake_fixtures import timed
 from fake_google.control import FakeControlError
 
-fake, ctl, alice, bob = fake_fixtures.fake, fake_fixtures.ctl, fake_fixtures.alice, fake_fixtures.bob
+import fake_fixtures
+from fake_fixtures import timed
+
+fake, ctl = fake_fixtures.fake, fake_fixtures.ctl
+alice, bob = fake_fixtures.alice, fake_fixtures.bob
 
 
 def attendee(event, email):
@@ -53,7 +55,7 @@ def test_create_refuses_what_google_refuses_and_stores_nothing(ctl, alice):
 
 
 def test_create_for_an_unknown_user_is_a_404(ctl):
-    with pytest.raises(FakeControlError, match="404.*unknown user"):
+    with pytest.raises(FakeControlError, match=r"404.*unknown user"):
         ctl.create_event("nobody@example.com", timed("Ghost"))
 
 
@@ -69,7 +71,7 @@ def test_edit_as_the_organizer_reaches_the_guests(ctl, alice, bob):
 def test_edit_as_a_guest_follows_googles_rules(ctl, alice, bob):
     body = timed("Planning", attendees=[{"email": "bob@example.com"}])
     event_id = ctl.create_event("alice@example.com", body)["id"]
-    with pytest.raises(FakeControlError, match="403.*forbiddenForNonOrganizer"):
+    with pytest.raises(FakeControlError, match=r"403.*forbiddenForNonOrganizer"):
         ctl.edit_event("bob@example.com", event_id, {"summary": "Mine now"})
     assert ctl.event("alice@example.com", event_id)["summary"] == "Planning"
 
@@ -126,13 +128,13 @@ def test_respond_by_someone_not_invited_is_refused(ctl, alice, bob):
     event_id = ctl.create_event("alice@example.com", timed("Alone"))["id"]
     with pytest.raises(FakeControlError, match="404"):
         ctl.respond("bob@example.com", event_id, "accepted")
-    with pytest.raises(FakeControlError, match="400.*response must be one of"):
+    with pytest.raises(FakeControlError, match=r"400.*response must be one of"):
         ctl.respond("alice@example.com", event_id, "maybe")
 
 
 def test_respond_by_the_organizer_not_among_guests_is_refused(ctl, alice):
     event_id = ctl.create_event("alice@example.com", timed("Alone"))["id"]
-    with pytest.raises(FakeControlError, match="400.*not a guest"):
+    with pytest.raises(FakeControlError, match=r"400.*not a guest"):
         ctl.respond("alice@example.com", event_id, "accepted")
 
 
