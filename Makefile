@@ -31,5 +31,5 @@ pot:  ## regenerate the translation template i18n/google_calendar_sync.pot
 setup:  ## only the set-up (virtualenv, PostgreSQL, Chromium, config)
 	@bash tools/setup.sh --browser
 
-clean:  ## forget the virtualenv and build folder (databases stay)
-	rm -rf .venv .build
+clean:  ## forget the virtualenv, the build folder and this clone's demo database (test databases stay)
+	@bash tools/clean.sh

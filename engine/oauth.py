@@ -22,6 +22,7 @@ a connection in progress.
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import time
@@ -67,6 +68,19 @@ class TokenExchangeError(Exception):
         super().__init__(description or error)
         self.error = error
         self.description = description
+
+
+def is_on_this_machine(url):
+    """Whether ``url`` names a loopback host (localhost, 127.0.0.0/8, ::1):
+    an endpoint there is a stand-in for Google (``make run``'s fake), never
+    Google itself."""
+    host = (urlsplit(url or "").hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _b64url(raw):

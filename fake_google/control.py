@@ -101,6 +101,36 @@ class FakeControl:
         """One stored event by id, or None."""
         return next((e for e in self.events(email, calendar_id) if e["id"] == event_id), None)
 
+    # As a Google user, in Google Calendar's own pages: the same rules, attendee
+    # copies, e-mails (`notified`) and push messages as that user's API calls,
+    # but not in the request log, the quota nor the faults.
+
+    def create_event(self, email, event, calendar_id="primary", send_updates="none"):
+        """`email` creates an event (Calendar v3 JSON); returns the stored resource."""
+        payload = {"email": email, "calendar_id": calendar_id, "event": event}
+        return self._call("POST", "events/create", dict(payload, send_updates=send_updates))[
+            "event"
+        ]
+
+    def edit_event(self, email, event_id, changes, calendar_id="primary", send_updates="none"):
+        """`email` changes fields of an event (patch semantics: null clears a
+        field); an attendee may change only what Google lets them."""
+        payload = {"email": email, "calendar_id": calendar_id, "event_id": event_id}
+        payload.update(changes=changes, send_updates=send_updates)
+        return self._call("POST", "events/edit", payload)["event"]
+
+    def delete_event(self, email, event_id, calendar_id="primary", send_updates="none"):
+        """`email` deletes an event (an attendee removing it declines it)."""
+        payload = {"email": email, "calendar_id": calendar_id, "event_id": event_id}
+        return self._call("POST", "events/delete", dict(payload, send_updates=send_updates))
+
+    def respond(self, email, event_id, response, comment=None, send_updates="none"):
+        """`email` answers an invitation in their primary calendar: accepted,
+        declined, tentative or needsAction."""
+        payload = {"email": email, "event_id": event_id, "response": response}
+        payload.update(comment=comment, send_updates=send_updates)
+        return self._call("POST", "events/respond", payload)["event"]
+
     def log(self, email=None):
         """Request records: method, path, query, operation, status, send_updates,
         notified (who would be e-mailed), batch_part, fault, email, client_id."""

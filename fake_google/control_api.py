@@ -14,6 +14,7 @@ their ``Host`` header: only the fake's own loopback names are accepted.
 import json
 
 from .errors import ApiError
+from .events_api import Call
 from .faults import Fault
 from .responses import json_response
 from .store import Calendar
@@ -22,6 +23,7 @@ from .timeutil import zone
 SCOPE = "https://www.googleapis.com/auth/calendar"
 # The names under which the fake (bound to 127.0.0.1) is reached from this machine.
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+RESPONSES = ("accepted", "declined", "tentative", "needsAction")
 
 
 class ControlError(Exception):
@@ -43,6 +45,10 @@ class ControlApi:
             ("GET", "/_fake/grants"): self.grants,
             ("POST", "/_fake/events"): self.seed_events,
             ("GET", "/_fake/events"): self.events,
+            ("POST", "/_fake/events/create"): self.create_event,
+            ("POST", "/_fake/events/edit"): self.edit_event,
+            ("POST", "/_fake/events/delete"): self.delete_event,
+            ("POST", "/_fake/events/respond"): self.respond,
             ("GET", "/_fake/log"): self.log,
             ("GET", "/_fake/counters"): self.counters,
             ("POST", "/_fake/faults"): self.inject_fault,
@@ -223,6 +229,72 @@ class ControlApi:
                 ]
             }
 
+    # ---- acting as a Google user --------------------------------------------------
+    # What someone does in Google Calendar's own pages: the same rules, copies,
+    # notifications and push messages as that user's API calls, but never in the
+    # request log, the quota or the faults (those describe what clients send).
+
+    def _act(self, params, operation, args, body=None):
+        """Run one Calendar operation as ``params["email"]``; (status, body, notified)."""
+        email = (params.get("email") or "").strip().lower()
+        if email not in self.fake.store.users:
+            raise ControlError(404, f"unknown user {params.get('email')!r}")
+        send_updates = params.get("send_updates") or "none"
+        query = {"sendUpdates": [send_updates]}
+        raw = json.dumps(body).encode() if body is not None else b""
+        call = Call(operation, args, query, {}, raw, email, SCOPE)
+        try:
+            with self.fake.store.lock:
+                status, _headers, payload = self.fake.api.handle(call)
+        except ApiError as error:
+            raise ControlError(
+                error.status, f"Google refused it ({error.reason}): {error.message}"
+            ) from error
+        return status, payload, call.notified
+
+    def create_event(self, params):
+        event = params["event"]
+        if not isinstance(event, dict):
+            raise ControlError(400, "event must be a JSON object (a Calendar v3 event)")
+        calendar_id = params.get("calendar_id") or "primary"
+        _status, payload, notified = self._act(params, "events.insert", [calendar_id], event)
+        return {"event": payload, "notified": notified}
+
+    def edit_event(self, params):
+        changes = params["changes"]
+        if not isinstance(changes, dict):
+            raise ControlError(400, "changes must be a JSON object (fields to patch)")
+        args = [params.get("calendar_id") or "primary", _event_id(params)]
+        _status, payload, notified = self._act(params, "events.patch", args, changes)
+        return {"event": payload, "notified": notified}
+
+    def delete_event(self, params):
+        args = [params.get("calendar_id") or "primary", _event_id(params)]
+        _status, _payload, notified = self._act(params, "events.delete", args)
+        return {"deleted": True, "notified": notified}
+
+    def respond(self, params):
+        response = params["response"]
+        if response not in RESPONSES:
+            raise ControlError(400, f"response must be one of {list(RESPONSES)}")
+        email = (params.get("email") or "").strip().lower()
+        args = ["primary", _event_id(params)]
+        _status, current, _notified = self._act(params, "events.get", args)
+        attendees = current.get("attendees") or []
+        if not any(attendee["email"] == email for attendee in attendees):
+            raise ControlError(400, f"{email} is not a guest of event {args[1]!r}")
+        answered = []
+        for attendee in attendees:
+            if attendee["email"] == email:
+                attendee = dict(attendee, responseStatus=response)
+                if params.get("comment") is not None:
+                    attendee["comment"] = params["comment"]
+            answered.append(attendee)
+        _status, payload, notified = self._act(
+            params, "events.patch", args, {"attendees": answered}
+        )
+        return {"event": payload, "notified": notified}
+
     def log(self, params):
         return {"records": self.fake.log.records(params.get("email"))}
 
@@ -305,3 +377,10 @@ class ControlApi:
     def notifications(self, params):
         notifier = self.fake.notifier
         return {"notifications": list(notifier.deliveries), "idle": notifier.idle()}
+
+
+def _event_id(params):
+    event_id = params["event_id"]
+    if not isinstance(event_id, str) or not event_id:
+        raise ControlError(400, "event_id must be a non-empty string")
+    return event_id

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from ..engine import oauth
 from .google_calendar_account import PARAM_PREFIX
 
 
@@ -48,6 +49,11 @@ class ResConfigSettings(models.TransientModel):
     google_calendar_redirect_uri = fields.Char(
         string="Redirect URI", compute="_compute_google_calendar_redirect_uri"
     )
+    # Where the endpoints point when it is a stand-in for Google on this
+    # machine (`make run`'s fake), else empty: the settings say so.
+    google_calendar_stand_in_url = fields.Char(
+        string="Google Stand-in", compute="_compute_google_calendar_redirect_uri"
+    )
 
     @api.depends("google_calendar_client_id")
     def _compute_google_calendar_sync_enabled(self):
@@ -55,9 +61,12 @@ class ResConfigSettings(models.TransientModel):
             settings.google_calendar_sync_enabled = bool(settings.google_calendar_client_id)
 
     def _compute_google_calendar_redirect_uri(self):
-        redirect_uri = self.env["google.calendar.account"]._get_google_config()["redirect_uri"]
+        config = self.env["google.calendar.account"]._get_google_config()
+        endpoints = [config[key] for key in ("auth_endpoint", "token_endpoint", "api_root")]
+        stand_in = any(oauth.is_on_this_machine(url) for url in endpoints)
         for settings in self:
-            settings.google_calendar_redirect_uri = redirect_uri
+            settings.google_calendar_redirect_uri = config["redirect_uri"]
+            settings.google_calendar_stand_in_url = config["api_root"] if stand_in else False
 
     @api.model
     def get_values(self):

@@ -83,3 +83,53 @@ class TestSettings(TransactionCase):
         ).execute()
         module = self.env["ir.module.module"].search([("name", "=", "google_calendar")])
         self.assertEqual(module.state, "uninstalled")
+
+    def test_stand_in_on_this_machine_is_told(self):
+        settings = self.env["res.config.settings"]
+        self.assertFalse(settings.create({}).google_calendar_stand_in_url)
+        set_param = self.env["ir.config_parameter"].sudo().set_param
+        for key, path in (
+            ("auth_endpoint", "/o/oauth2/v2/auth"),
+            ("token_endpoint", "/token"),
+            ("api_root", ""),
+        ):
+            set_param(PARAMS + key, "http://127.0.0.1:8765" + path)
+        self.assertEqual(settings.create({}).google_calendar_stand_in_url, "http://127.0.0.1:8765")
+        # Google's own addresses (or any other host) are not a stand-in.
+        for key in ("auth_endpoint", "token_endpoint", "api_root"):
+            set_param(PARAMS + key, False)
+        set_param(PARAMS + "api_root", "https://calendar-proxy.example.com")
+        self.assertFalse(settings.create({}).google_calendar_stand_in_url)
+
+    def test_unticking_warns_before_clearing_and_keeps_connections(self):
+        arch = etree.fromstring(
+            self.env["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        warning = arch.xpath("//div[@id='google_calendar_sync_clear_warning']")[0]
+        # Shown while the box is unticked with a client still in the form (before saving).
+        self.assertEqual(
+            warning.get("invisible"),
+            "google_calendar_sync_enabled or not google_calendar_client_id",
+        )
+        self.assertIn("connections are kept", " ".join(warning.itertext()))
+        admin = self.env.ref("base.user_admin")
+        account = (
+            self.env["google.calendar.account"]
+            .sudo()
+            .create(
+                {"user_id": admin.id, "state": "connected", "refresh_token": "kept-refresh-token"}
+            )
+        )
+        self.env["res.config.settings"].create(
+            {
+                "google_calendar_sync_enabled": True,
+                "google_calendar_client_id": "cid",
+                "google_calendar_client_secret": "secret",
+            }
+        ).execute()
+        self.env["res.config.settings"].create({"google_calendar_sync_enabled": False}).execute()
+        self.assertFalse(self.get_param("client_id"))
+        self.assertFalse(self.get_param("client_secret"))
+        self.assertEqual(
+            (account.state, account.refresh_token), ("connected", "kept-refresh-token")
+        )

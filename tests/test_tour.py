@@ -5,7 +5,7 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import ChromeBrowser
 
-from .test_connect import FakeGoogleConnectCase
+from .test_connect import ConnectCase, FakeGoogleConnectCase
 from .test_sync_messages import GoogleButtonCase
 
 # Answers the fake's consent page in the tour's own browser: that page lives
@@ -18,6 +18,8 @@ if (location.origin === %(origin)s && location.pathname === "/o/oauth2/v2/auth")
     });
 }
 """
+# A public address long enough that a cut Redirect URI would show it.
+LONG_BASE_URL = "https://calendar-synchronization.a-rather-long-company-name.example.com"
 
 
 @tagged("post_install", "-at_install")
@@ -118,3 +120,22 @@ class TestTourSyncJourney(GoogleButtonCase):
         self.assertIn(
             event.sudo().google_id, [e["id"] for e in self.fake_control.events("ann@example.com")]
         )
+
+
+@tagged("post_install", "-at_install")
+class TestTourSettings(ConnectCase):
+    """The settings block as `make run` leaves it: the demo client of the
+    stand-in on this machine, behind a long public address."""
+
+    def test_redirect_uri_whole_demo_note_and_unticking_warning(self):
+        self.configure(
+            root="http://127.0.0.1:8765", client_id="demo-client.apps.googleusercontent.com"
+        )
+        set_param = self.env["ir.config_parameter"].sudo().set_param
+        set_param("web.base.url", LONG_BASE_URL)
+        set_param("web.base.url.freeze", "True")
+        self.start_tour("/odoo/settings", "google_calendar_sync_settings", login="admin")
+        # Discarded: nothing was cleared.
+        config = self.env["google.calendar.account"]._get_google_config()
+        self.assertEqual(config["client_id"], "demo-client.apps.googleusercontent.com")
+        self.assertEqual(config["client_secret"], "odoo-secret")

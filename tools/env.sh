@@ -5,11 +5,21 @@ GCS_VENV=${GCS_VENV:-$GCS_REPO/.venv}
 ODOO_SRC_DIR=$(cat "$GCS_BUILD/odoo-src")
 export GCS_REPO GCS_BUILD GCS_VENV ODOO_SRC_DIR
 
+# The demo database of this clone (`make run`): named after its build folder,
+# where Odoo keeps its filestore, so that the two stay together and another
+# clone on the same PostgreSQL gets its own.
+GCS_DEMO_DB=${GCS_DEMO_DB:-gcs_demo_$(printf %s "$GCS_BUILD" | sha256sum | cut -c1-8)}
+export GCS_DEMO_DB
+
 odoo() {
     "$GCS_VENV/bin/python" "$ODOO_SRC_DIR/odoo-bin" -c "$GCS_BUILD/odoo.conf" "$@"
 }
 db_exists() {
     [[ $(psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'") == 1 ]]
+}
+# When Odoo created database $1 (its database.create_date), or nothing.
+db_created_on() {
+    psql -d "$1" -tAc "SELECT value FROM ir_config_parameter WHERE key = 'database.create_date'" 2>/dev/null || true
 }
 drop_db() {
     psql -q -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$1'" >/dev/null

@@ -4,7 +4,11 @@
 # without a Google account. Ctrl-C stops both. A second run reuses the
 # virtualenv and the database (and updates the module in it).
 #
-# Environment: GCS_DEMO_DB (default gcs_demo), GCS_HTTP_PORT (default 8069),
+# The database is this clone's own (gcs_demo_<hash of .build's path>): Odoo
+# keeps its filestore, and the fake its state, under .build/, which `make
+# clean` removes together with that database.
+#
+# Environment: GCS_DEMO_DB (default: this clone's), GCS_HTTP_PORT (default 8069),
 # GCS_FAKE_PORT (default 8765), GCS_REAL_GOOGLE=1 to leave the endpoints alone
 # (talk to the real Google with the Client ID/Secret set in Settings).
 set -euo pipefail
@@ -12,7 +16,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$repo/tools/setup.sh"
 source "$repo/tools/env.sh"
 
-db=${GCS_DEMO_DB:-gcs_demo}
+db=$GCS_DEMO_DB
 http_port=${GCS_HTTP_PORT:-8069}
 fake_port=${GCS_FAKE_PORT:-8765}
 odoo_url=http://localhost:$http_port
@@ -30,10 +34,18 @@ stop_all() {
 trap stop_all INT TERM EXIT
 
 if db_exists "$db"; then
-    echo "[run] reusing database $db (updating the module)"
+    created_on=$(db_created_on "$db")
+    echo "[run] reusing database $db (created on ${created_on:-?} UTC), its filestore in $GCS_BUILD/data;"
+    echo "[run] for a fresh one: make clean (drops it), or GCS_DEMO_DB=<another name> make run"
+    echo "[run] updating the module in $db"
     odoo -d "$db" -u google_calendar_sync --stop-after-init
 else
     echo "[run] creating database $db with demo data and the module (first run only)"
+    # Its filestore starts empty too: nothing left over from a database of that name.
+    rm -rf "$GCS_BUILD/data/filestore/$db"
+    if [[ $db != gcs_demo ]] && db_exists gcs_demo; then
+        echo "[run] (the demo database of earlier versions, gcs_demo, is left alone: dropdb gcs_demo to remove it)"
+    fi
     odoo -d "$db" -i google_calendar_sync --with-demo --stop-after-init
 fi
 

@@ -11,7 +11,9 @@ fake's consent page if needed, and captures: the Calendar with the Google
 button, the success notification, the button's menu, the synchronization
 history, the message when Google cannot be reached (the administrator
 points the API root at a closed port for a moment, then restores it), a
-meeting's sync state, and the Calendar on a phone-sized screen.
+meeting's sync state, the Calendar on a phone-sized screen, and the
+administrator's settings block (as is, then with Google Calendar unticked,
+unsaved).
 """
 
 import argparse
@@ -119,6 +121,39 @@ class Browser:
         (OUT / name).write_bytes(base64.b64decode(data))
         print(f"  {OUT / name}")
 
+    def shot_of(self, selector, name, margin=16):
+        """A capture of the element ``selector`` only. The settings scroll
+        inside the page, not the window: the window is made tall enough to
+        show the element whole, for the time of the capture."""
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=1280,
+            height=2400,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        time.sleep(0.6)
+        box = self.eval(
+            f"""(() => {{
+                const element = document.querySelector({json.dumps(selector)});
+                element.scrollIntoView({{block: "start"}});
+                const r = element.getBoundingClientRect();
+                return {{x: r.x, y: r.y, width: r.width, height: r.height}};
+            }})()"""
+        )
+        clip = {
+            "x": max(box["x"] - margin, 0),
+            "y": max(box["y"] - margin, 0),
+            "width": box["width"] + 2 * margin,
+            "height": box["height"] + 2 * margin,
+            "scale": 1,
+        }
+        data = self.send("Page.captureScreenshot", format="png", clip=clip)["data"]
+        self.send("Emulation.clearDeviceMetricsOverride")
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / name).write_bytes(base64.b64decode(data))
+        print(f"  {OUT / name}")
+
     def phone(self, width=390, height=844):
         self.send(
             "Emulation.setDeviceMetricsOverride",
@@ -184,6 +219,21 @@ def unreachable_google(browser, url, login, password, admin):
         browser.goto(f"{url}/odoo/calendar")
         browser.click(".o_google_calendar_sync_button")
         browser.wait(".o_google_calendar_sync_button[data-state=connected]")
+
+
+def settings(browser, url, admin):
+    """The administrator's settings block, then the warning when unticking
+    (left unsaved: the page is discarded)."""
+    log_in(browser, url, *admin)
+    browser.goto(f"{url}/odoo/settings")
+    setting = "#google_calendar_sync_setting"
+    browser.wait(f"{setting} .o_google_calendar_sync_redirect_uri")
+    browser.shot_of(setting, "settings-google-calendar.png")
+    browser.click(f"{setting} div[name=google_calendar_sync_enabled] input")
+    browser.wait("#google_calendar_sync_clear_warning")
+    browser.shot_of(setting, "settings-google-calendar-untick.png")
+    browser.click(".o_form_button_cancel")
+    browser.wait(f"{setting} div[name=google_calendar_sync_enabled] input:checked")
 
 
 def journey(browser, url, login, password, google_email, admin):
@@ -262,9 +312,15 @@ def main():
     parser.add_argument("--admin-login", default="admin")
     parser.add_argument("--admin-password", default="admin")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    parser.add_argument(
+        "--only-settings", action="store_true", help="capture the settings block only"
+    )
     args = parser.parse_args()
     browser = Browser(args.chromium, 1280, 800)
     try:
+        settings(browser, args.url.rstrip("/"), (args.admin_login, args.admin_password))
+        if args.only_settings:
+            return
         journey(
             browser,
             args.url.rstrip("/"),

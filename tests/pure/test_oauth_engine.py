@@ -157,3 +157,24 @@ def test_unreadable_authorizations_under_way_are_dropped(kept):
 def test_missing_scopes(granted, missing):
     answer = {"access_token": "a"} if granted is None else {"access_token": "a", "scope": granted}
     assert oauth.missing_scopes(answer) == missing
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8765/o/oauth2/v2/auth", True),
+        ("http://localhost:8765", True),
+        ("http://LOCALHOST./token", True),
+        ("http://127.1.2.3/token", True),
+        ("http://[::1]:8765/token", True),
+        ("http://fake.localhost:8765", True),
+        ("https://accounts.google.com/o/oauth2/v2/auth", False),
+        ("https://www.googleapis.com", False),
+        ("http://localhost.evil.example", False),
+        ("http://10.0.0.1:8765", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_is_on_this_machine(url, local):
+    assert oauth.is_on_this_machine(url) is local

@@ -188,3 +188,55 @@ registry.category("web_tour.tours").add("google_calendar_sync_meeting_state", {
         },
     ],
 });
+
+/**
+ * The settings block on `make run`'s demo: the Redirect URI whole, the note
+ * that the client is the local stand-in's, and the warning when unticking.
+ */
+registry.category("web_tour.tours").add("google_calendar_sync_settings", {
+    steps: () => [
+        {
+            content: "The Redirect URI is shown whole, not cut with an ellipsis",
+            trigger:
+                "#google_calendar_sync_setting .o_google_calendar_sync_redirect_uri span:first-child:contains(/google_account/authentication)",
+            run() {
+                const uri = this.anchor;
+                if (uri.scrollWidth > uri.clientWidth + 1) {
+                    throw new Error(
+                        `Redirect URI cut: ${uri.scrollWidth}px of text in ${uri.clientWidth}px`
+                    );
+                }
+            },
+        },
+        {
+            content: "A note says the client is the demo client of a stand-in on this machine",
+            trigger:
+                "#google_calendar_sync_stand_in_note:contains(stand-in for Google on this machine):contains(127.0.0.1:8765)",
+        },
+        {
+            content: "No warning while the box is ticked",
+            trigger:
+                "#google_calendar_sync_setting:not(:has(#google_calendar_sync_clear_warning))",
+        },
+        {
+            content: "Untick Google Calendar",
+            trigger: "#google_calendar_sync_setting div[name=google_calendar_sync_enabled] input:checked",
+            run: "click",
+        },
+        {
+            content: "Warned before saving: the credentials go, the users' connections stay",
+            trigger:
+                "#google_calendar_sync_clear_warning:contains(Saving clears the Client ID and the Client Secret):contains(connections are kept)",
+        },
+        {
+            content: "Discard",
+            trigger: ".o_form_button_cancel",
+            run: "click",
+        },
+        {
+            content: "Discarded: ticked again, no warning",
+            trigger:
+                "#google_calendar_sync_setting:not(:has(#google_calendar_sync_clear_warning)) div[name=google_calendar_sync_enabled] input:checked",
+        },
+    ],
+});
