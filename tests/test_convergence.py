@@ -128,12 +128,7 @@ SERIES_HOURS = (6, 20)
 # its bug. Gates on state:
 #   A: series have no guests (a guest's calendar imports a second copy of a
 #      series Odoo holds no occurrence of);
-#   D, E, L: no Odoo operation on a series until Google confirmed it (its
-#      etag: Odoo never sent it, or lost the answer of its insert);
 #   F: Google does not delete a series whose last occurrences it cancelled;
-#   H: no occurrence moved off the first of its series, or in a series of
-#      fewer than three, and no deletion or split leaving a series only moved
-#      occurrences;
 #   M: no error answer to a push while Odoo changed a series since the last
 #      settle (an occurrence's patch that failed is not tried again).
 # Gates on pairs of operations ("side:operation[:field]") that must not meet
@@ -146,18 +141,6 @@ AVOIDED_PAIRS = (
         "C/G",
         {"odoo:cancel_occurrence", "odoo:delete_following", "odoo:split_series"},
         {"google:edit_occurrence"},
-    ),
-    # H: a moved occurrence meets a deletion or a split, on either side.
-    (
-        "H",
-        {"odoo:edit_occurrence:start", "google:edit_occurrence:start"},
-        {
-            "odoo:cancel_occurrence",
-            "google:cancel_occurrence",
-            "odoo:delete_following",
-            "odoo:split_series",
-            "google:split_series",
-        },
     ),
     # I: a Google series edit meets an occurrence Odoo moved.
     ("I", {"google:edit_series"}, {"odoo:edit_occurrence:start"}),
@@ -317,15 +300,6 @@ def _by_day(rows):
 def _tokens(side, kind, key=None):
     """An operation's names in AVOIDED_PAIRS."""
     return {f"{side}:{kind}"} | ({f"{side}:{kind}:{key}"} if key else set())
-
-
-def _moved(row):
-    """Whether an occurrence is off its place in the rule (an exception with its own
-    times)."""
-    if isinstance(row.record, dict):
-        original = row.record.get("originalStartTime")
-        return bool(original) and _google_moment(original) != _google_moment(row.record["start"])
-    return not row.record.follow_recurrence
 
 
 def _series_number(name):
@@ -935,9 +909,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
             return
         series, row, rows = picked
         tokens = _tokens("odoo", kind, key)
-        if self._known_bug(series, tokens) or self._held_back(
-            "D/E/L", not row.record.recurrence_id.sudo().google_etag
-        ):
+        if self._known_bug(series, tokens):
             return
         work = plan(series, row.record.with_user(self.users[series.organizer]), row, rows)
         if work is not None:
@@ -977,14 +949,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         self.figures.held_back[letter] += 1
         return True
 
-    def _breaks_a_move(self, row, rows, removed):
-        """H: whether ``row`` is the first of its series or the series is short (for
-        a move), or whether removing ``removed`` leaves it only moved occurrences."""
-        if removed is None:
-            return len(rows) < 3 or row.day == min(r.day for r in rows)
-        kept = [r for r in rows if r not in removed]
-        return bool(kept) and all(_moved(r) for r in kept)
-
     @rule(
         index=st.integers(0, 50),
         occurrence=st.integers(0, 20),
@@ -1012,8 +976,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
         def edit_occurrence(series, event, row, rows):
             if key == "start":
-                if self._held_back("H", self._breaks_a_move(row, rows, None)):
-                    return None
                 self.moved_from.setdefault(event.id, row.day)
                 moved = event.start + timedelta(hours=shift)
                 vals = {"start": moved, "stop": moved + timedelta(hours=1)}
@@ -1032,8 +994,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Odoo's delete "this event"."""
 
         def cancel_occurrence(series, event, row, rows):
-            if self._held_back("H", self._breaks_a_move(row, rows, [row])):
-                return None
             return event.unlink
 
         self._odoo_occurrence_operation("cancel_occurrence", index, occurrence, cancel_occurrence)
@@ -1048,9 +1008,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Odoo's "this and following": the series ends there, a new one starts."""
 
         def split_series(series, event, row, rows):
-            following = [r for r in rows if r.day >= row.day]
-            if self._held_back("H", self._breaks_a_move(row, rows, following)):
-                return None
             vals = self._odoo_series_change(series, event, key, shift, rows)
             return vals and (lambda: event.write({**vals, "recurrence_update": "future_events"}))
 
@@ -1063,9 +1020,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Odoo's delete "this and following events"."""
 
         def delete_following(series, event, row, rows):
-            following = [r for r in rows if r.day >= row.day]
-            if self._held_back("H", self._breaks_a_move(row, rows, following)):
-                return None
             return lambda: event.action_mass_deletion("future_events")
 
         self._odoo_occurrence_operation("delete_following", index, occurrence, delete_following)
@@ -1229,8 +1183,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         def edit_occurrence(series, client, master, row, rows):
             instance = row.record
             if key == "start":
-                if self._held_back("H", self._breaks_a_move(row, rows, None)):
-                    return None
                 body = {
                     side: {**instance[side], "dateTime": _shifted(instance[side], shift)}
                     for side in ("start", "end")
@@ -1250,8 +1202,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Google's delete "this event": a cancelled instance."""
 
         def cancel_occurrence(series, client, master, row, rows):
-            if self._held_back("H", self._breaks_a_move(row, rows, [row])):
-                return None
             return lambda: client.delete_event("primary", row.record["id"], send_updates="none")
 
         self._google_occurrence_operation("cancel_occurrence", index, occurrence, cancel_occurrence)
@@ -1274,10 +1224,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
             first = _google_moment(master["start"]).astimezone(UTC)
             if original <= first or (key == "start" and not self._fits_the_day(rows, shift)):
                 return None  # from the first occurrence on, that is "all events"
-            if self._held_back(
-                "H", self._breaks_a_move(row, rows, [r for r in rows if r.day >= row.day])
-            ):
-                return None
             parts, positions = _rule_positions(master, zone)
             live_days = {r.day for r in rows}
             following = [moment for moment in positions if moment >= original]

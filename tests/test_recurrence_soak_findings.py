@@ -161,7 +161,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         expected = rows([moved], "Daily")
         self.assertIn(self.all_rows("Daily"), [([], []), (expected, expected)])
 
-    @expectedFailure
     def test_d_first_occurrence_moved_in_odoo_before_the_series_reached_google(self):
         """D: a series made in Odoo whose first occurrence is moved ("this event")
         before its first sync. The moved occurrence has no instance id, so its
@@ -248,7 +247,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.assertEqual(len(odoo), 4, f"four occurrences in Odoo: {odoo}")
         self.assertEqual(odoo, google)
 
-    @expectedFailure
     def test_h_only_occurrence_left_is_moved(self):
         """H: Odoo deletes the second of two occurrences and moves the first ("this
         event"). ``calendar.recurrence._google_series_values`` builds the series

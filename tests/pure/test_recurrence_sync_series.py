@@ -4,6 +4,7 @@ from engine.mapping import normalize_values
 from engine.series import (
     carry_series_change,
     is_time_change,
+    moved_originals,
     occurrence_starts,
     occurrence_values,
     plan_occurrences,
@@ -60,9 +61,60 @@ def test_missing_occurrences_become_exdates_and_moved_ones_do_not():
     series = series_from_occurrences(
         occurrences([STARTS[0], STARTS[3]]),
         rule_lines=RULE,
-        exception_originals=[STARTS[1]],
+        exceptions=[(STARTS[1], occurrences([STARTS[1]], start="2026-03-24T10:00:00Z")[0])],
     )
     assert series["recurrence"] == [*RULE, "EXDATE:20260331T070000Z"]
+
+
+def test_moved_first_occurrence_still_starts_the_series():
+    moved = {**occurrences([STARTS[0]])[0], "start": "2026-03-17T10:00:00Z"}
+    series = series_from_occurrences(
+        occurrences(STARTS[1:]), rule_lines=RULE, exceptions=[(STARTS[0], moved)]
+    )
+    assert series == SERIES
+
+
+def test_only_moved_occurrences_left_are_still_a_series():
+    moved = {**occurrences([STARTS[0]])[0], "start": "2026-03-17T10:00:00Z"}
+    moved["stop"] = "2026-03-17T11:00:00Z"
+    series = series_from_occurrences([], rule_lines=RULE, exceptions=[(STARTS[0], moved)])
+    assert (series["start"], series["stop"]) == (STARTS[0], "2026-03-17T09:00:00Z")
+    assert series["recurrence"] == ["RRULE:FREQ=WEEKLY;UNTIL=20260317T225959Z;BYDAY=TU"]
+
+
+def test_original_start_of_an_occurrence_moved_before_any_sync():
+    moved = {"first": (None, "2026-03-17T10:00:00Z"), "third": (None, "2026-04-01T07:00:00Z")}
+    originals = moved_originals(
+        [STARTS[1], STARTS[3]],
+        moved,
+        rule_lines=RULE,
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
+    # Same day first; else the nearest start of the rule no occurrence holds.
+    assert originals == {"first": STARTS[0], "third": STARTS[2]}
+
+
+def test_original_start_known_from_the_instance_id_stays():
+    originals = moved_originals(
+        [STARTS[1]],
+        {"first": (STARTS[0], "2026-03-18T10:00:00Z")},
+        rule_lines=RULE,
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
+    assert originals == {"first": STARTS[0]}
+
+
+def test_a_moved_occurrence_with_nothing_to_follow_keeps_its_start():
+    originals = moved_originals(
+        [],
+        {"only": (None, "2026-03-17T10:00:00Z")},
+        rule_lines=RULE,
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
+    assert originals == {"only": "2026-03-17T10:00:00Z"}
 
 
 def test_deleted_first_occurrence_keeps_the_agreed_start():
