@@ -262,6 +262,54 @@ def series_from_occurrences(occurrences, *, rule_lines, exceptions=(), agreed=No
     return with_cancelled(normalize_values(series), missing)
 
 
+def merge_recurrence(agreed, odoo, google):
+    """``recurrence`` lines that keep both sides' changes to a series' occurrences,
+    or None when they cannot be merged at the level of the rule.
+
+    For a series whose rule both sides changed since ``agreed`` (e.g. Google
+    split it, an UNTIL, while Odoo deleted one occurrence, an EXDATE): the
+    occurrences either side removed stay removed and those either side added
+    stay, so that neither side's change is undone. Written as one side's rule
+    (Google's first) with an EXDATE per occurrence it produces that is not kept,
+    a run of them at the end ending the rule instead. Only for series whose
+    times agree on both sides, and when one side's rule produces every
+    occurrence kept.
+    """
+    if any(odoo[key] != google[key] for key in TIME_KEYS):
+        return None
+    timezone_name, allday = odoo["timezone"], odoo["allday"]
+
+    def day(start):
+        return local_day(start, timezone_name, allday)
+
+    try:
+        before, mine, theirs = (
+            {day(start) for start in occurrence_starts(series)}
+            for series in (agreed, odoo, google)
+        )
+        kept = (mine & theirs) | (mine - before) | (theirs - before)
+        if not kept:
+            return None
+        for side in (google, odoo):
+            rule_lines = [
+                line for line in side["recurrence"] if not line.upper().startswith("EXDATE")
+            ]
+            expected = recurrence.neutral_occurrences(
+                rule_lines, start=side["start"], timezone_name=timezone_name, allday=allday
+            )
+            if not kept <= {day(start) for start in expected}:
+                continue
+            missing = [start for start in expected if day(start) not in kept]
+            held = [start for start in expected if day(start) in kept]
+            if missing and missing[-1] == expected[-1]:
+                rule_lines = _ending_on(rule_lines, held[-1], timezone_name, allday)
+                missing = [start for start in missing if start < held[-1]]
+            return with_cancelled({**side, "recurrence": rule_lines}, missing)["recurrence"]
+    except recurrence.InvalidRecurrence:
+        return None
+    return None
+
+
 def _ending_on(rule_lines, last_start, timezone_name, allday):
     """``rule_lines`` ending with the occurrence at ``last_start``, as Odoo says it
     ("until that local day"), so both sides write the same lines."""

@@ -144,13 +144,6 @@ AVOIDED_PAIRS = (
     ),
     # I: a Google series edit meets an occurrence Odoo moved.
     ("I", {"google:edit_series"}, {"odoo:edit_occurrence:start"}),
-    # K: the rule changed on both sides, one of them by a split.
-    (
-        "K",
-        {"odoo:cancel_occurrence", "odoo:delete_following", "odoo:split_series"},
-        {"google:split_series"},
-    ),
-    ("K", {"odoo:split_series"}, {"google:cancel_occurrence"}),
 )
 # The operations on series (make soak counts them apart).
 SERIES_OPERATIONS = frozenset(

@@ -297,7 +297,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.sync(self.account)
         self.assertEqual(self.all_rows("Standup"), ([], []), "deleted everywhere")
 
-    @expectedFailure
     def test_k_google_split_while_odoo_deleted_an_earlier_occurrence(self):
         """K: Google splits the series at the third occurrence ("this and
         following": UNTIL on the master, a new master), Odoo deletes the first

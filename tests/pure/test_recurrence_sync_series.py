@@ -1,9 +1,11 @@
 """engine.series: series values from occurrences, occurrence values, the occurrence plan."""
 
 from engine.mapping import normalize_values
+from engine.reconcile import Action, reconcile
 from engine.series import (
     carry_series_change,
     is_time_change,
+    merge_recurrence,
     moved_originals,
     occurrence_starts,
     occurrence_values,
@@ -231,3 +233,38 @@ def test_no_occurrence_ends_past_year_9999():
         "9999-12-30T20:00:00Z",
         "9999-12-31T20:00:00Z",
     ]
+
+
+def test_split_on_google_and_occurrence_deleted_in_odoo_merge_at_the_rule():
+    # Google ends the series before the third occurrence; Odoo deletes the first.
+    google = {**SERIES, "recurrence": ["RRULE:FREQ=WEEKLY;UNTIL=20260330T215959Z;BYDAY=TU"]}
+    odoo = with_cancelled(SERIES, [STARTS[0]])
+    merged = merge_recurrence(SERIES, odoo, google)
+    assert merged == [google["recurrence"][0], "EXDATE:20260317T080000Z"]
+    assert occurrence_starts({**SERIES, "recurrence": merged}) == [STARTS[1]]
+    decision = reconcile(SERIES, odoo, google, merge_rules=merge_recurrence)
+    assert decision.action is Action.MERGE
+    assert decision.values["recurrence"] == merged
+    assert decision.push_fields == decision.pull_fields == {"recurrence"}
+
+
+def test_occurrences_either_side_added_stay():
+    longer = {**SERIES, "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=5;BYDAY=TU"]}
+    odoo = with_cancelled(longer, [STARTS[1]])
+    google = with_cancelled(SERIES, [STARTS[3]])
+    merged = merge_recurrence(SERIES, odoo, google)
+    kept = occurrence_starts({**SERIES, "recurrence": merged})
+    assert kept == [STARTS[0], STARTS[2], "2026-04-14T07:00:00Z"]
+
+
+def test_rules_of_series_whose_times_differ_do_not_merge():
+    odoo = with_cancelled(SERIES, [STARTS[0]])
+    google = {
+        **SERIES,
+        "start": "2026-03-17T09:00:00Z",
+        "stop": "2026-03-17T10:00:00Z",
+        "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=TU"],
+    }
+    assert merge_recurrence(SERIES, odoo, google) is None
+    decision = reconcile(SERIES, odoo, google, merge_rules=merge_recurrence)
+    assert decision.lost
