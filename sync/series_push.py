@@ -67,7 +67,8 @@ class SeriesPush:
                 self._refuse(recurrence, self.env._("Not sent to Google: %(error)s", error=error))
                 continue
             if series is not None and recurrence.google_etag and not self.run._organizes(series):
-                self._answer_as_attendee(recurrence, series)
+                if not self._hand_over_to_organizer(recurrence, series):
+                    self._answer_as_attendee(recurrence, series)
                 continue
             self._plan_master(recurrence, series, calls, handlers, written)
         run.execute(calls, handlers)
@@ -298,6 +299,30 @@ class SeriesPush:
                     }
                 )
         recurrence.with_context(**{FROM_GOOGLE: True}).write(state)
+
+    def _hand_over_to_organizer(self, recurrence, series):
+        """A series this guest's calendar keeps, edited in Odoo beyond answers
+        while its organizer syncs: the organizer's calendar takes it over and
+        sends the edit (this copy could only keep it in Odoo, and the
+        organizer's calendar would later undo it, or twin the occurrences Odoo
+        split away). Its copy has its own etag, so the organizer's push looks
+        the series up first (``_look_up_unanswered``) and reconciles. Returns
+        whether the series was handed over."""
+        organizer = recurrence.base_event_id.user_id
+        account = self.run._organizer_accounts(organizer).get(organizer.id)
+        agreed = recurrence._google_agreed() or series
+        if not account or not diff_fields(agreed, series) - {"attendees"}:
+            return False
+        recurrence.with_context(**{FROM_GOOGLE: True}).write(
+            {
+                "google_account_id": False,
+                "google_etag": False,
+                "google_unanswered_id": recurrence.google_id,
+                "google_push_pending": True,
+            }
+        )
+        self.env["google.calendar.synchronizer"]._schedule_push(account_ids={account.id})
+        return True
 
     def _send_answer(self, recurrence, google_id, status):
         """The event as Google holds it after the answer, or None (failure told)."""

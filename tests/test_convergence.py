@@ -126,8 +126,6 @@ SERIES_HOURS = (6, 20)
 # them in. Each letter has a failing reproduction in
 # tests/test_recurrence_soak_findings.py (committed apart); remove a gate with
 # its bug. Gates on state:
-#   A: series have no guests (a guest's calendar imports a second copy of a
-#      series Odoo holds no occurrence of);
 #   F: Google does not delete a series whose last occurrences it cancelled;
 #   M: no error answer to a push while Odoo changed a series since the last
 #      settle (an occurrence's patch that failed is not tried again).
@@ -862,8 +860,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
     def odoo_create_series(
         self, organizer, guests, zone, days, hour, daily, until, occurrences, near_dst
     ):
-        if self._held_back("A", bool(guests)):
-            guests = set()
         series = self._new_series(organizer, zone)
         first = self._series_first_start(zone, days, hour, near_dst)
         start = _utc_naive(first, zone)
@@ -1082,8 +1078,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
     def google_create_series(
         self, organizer, guests, zone, days, hour, daily, until, occurrences, near_dst
     ):
-        if self._held_back("A", bool(guests)):
-            guests = set()
         series = self._new_series(organizer, zone)
         first = self._series_first_start(zone, days, hour, near_dst)
         step = timedelta(days=1 if daily else 7)

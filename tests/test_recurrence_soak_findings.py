@@ -375,3 +375,44 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
             "primary", self.instance(master["id"], first + timedelta(weeks=1))
         )
         self.assertEqual(instance.get("location"), "Room 5")
+
+    def test_n_organizer_splits_a_series_a_guests_calendar_brought_in(self):
+        """N (the soak's series with guests, seed 2970304246): Bob's calendar, a
+        guest's, brings in Ann's series before Ann's calendar ever syncs; Ann
+        splits it in Odoo ("this and following"). Bob's calendar keeps the old
+        series: as a guest's copy it sends only Bob's answer, and it recorded
+        Odoo's new end as agreed; Ann's calendar inserts the new series, then
+        takes the old one over from Google, which still holds the second
+        occurrence: that day is there twice, on both sides."""
+        bob = self.connect(self.bob)
+        self.sync(bob)
+        first = monday(9)
+        master = self.google_client().insert_event(
+            "primary",
+            {
+                "summary": "Pair",
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+                "attendees": [{"email": ANN}, {"email": BOB}],
+            },
+            send_updates="none",
+        )
+        self.sync(bob)
+        events = self.series(master["id"]).calendar_event_ids.sorted("start")
+        events[1].with_user(self.ann).write(
+            {"location": "Room 2", "recurrence_update": "future_events"}
+        )
+        self.sync(bob)
+        for _ in range(2):
+            self.sync(self.account)
+            self.sync(bob)
+        expected = rows([first, first + timedelta(weeks=1)], "Pair")
+        self.assertEqual(self.all_rows("Pair"), (expected, expected))
+        self.assertEqual(len(self.masters()), 2, "the old series and the one split from it")
+        locations = {
+            item["location"]
+            for item in self.google_events(ANN).values()
+            if item.get("recurrence") and item.get("location")
+        }
+        self.assertEqual(locations, {"Room 2"})
