@@ -220,9 +220,7 @@ def series_from_occurrences(occurrences, *, rule_lines, exceptions=(), agreed=No
         series[key] = next(v[key] for v in voters if counts[_frozen(v[key])] == best)
     timezone_name, allday = first["timezone"], first["allday"]
     exception_originals = [original for original, _values in exceptions]
-    anchor = _rule_anchor(
-        rule_lines, first["start"], exception_originals, timezone_name, allday
-    )
+    anchor = _rule_anchor(rule_lines, first["start"], exception_originals, timezone_name, allday)
     if (
         agreed
         and agreed["allday"] == allday
@@ -284,8 +282,7 @@ def merge_recurrence(agreed, odoo, google):
 
     try:
         before, mine, theirs = (
-            {day(start) for start in occurrence_starts(series)}
-            for series in (agreed, odoo, google)
+            {day(start) for start in occurrence_starts(series)} for series in (agreed, odoo, google)
         )
         kept = (mine & theirs) | (mine - before) | (theirs - before)
         if not kept:
