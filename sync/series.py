@@ -584,8 +584,6 @@ class RecurringSync(SeriesPush):
             google,
             odoo_changed_at=event.write_date,
             google_changed_at=item.get("updated"),
-            # A rule both sides changed (a split, a deleted occurrence) merges.
-            merge_rules=series_engine.merge_recurrence,
         )
         if decision.lost:
             self.run.counts["conflicts"] += 1

@@ -310,8 +310,7 @@ class SeriesPush:
         whether the series was handed over."""
         organizer = recurrence.base_event_id.user_id
         account = self.run._organizer_accounts(organizer).get(organizer.id)
-        agreed = recurrence._google_agreed() or series
-        if not account or not diff_fields(agreed, series) - {"attendees"}:
+        if not account or not self._edited_beyond_answers(recurrence, series):
             return False
         recurrence.with_context(**{FROM_GOOGLE: True}).write(
             {
@@ -323,6 +322,36 @@ class SeriesPush:
         )
         self.env["google.calendar.synchronizer"]._schedule_push(account_ids={account.id})
         return True
+
+    def _edited_beyond_answers(self, recurrence, series):
+        """Whether Odoo changed the series or one of its occurrences in more than
+        this user's own answer since both sides agreed."""
+
+        def unanswered(values):
+            return {
+                **values,
+                "attendees": [
+                    {**attendee, "status": None}
+                    if attendee["email"] == self.run.email
+                    else attendee
+                    for attendee in values["attendees"]
+                ],
+            }
+
+        if diff_fields(unanswered(recurrence._google_agreed() or series), unanswered(series)):
+            return True
+        values_by_event = recurrence._google_occurrence_values()
+        for event in recurrence._google_occurrences():
+            current = values_by_event[event.id]
+            original = recurrence._google_original_start(event, current)
+            plain = series_engine.occurrence_values(series, original)
+            on_google = event._google_agreed() or plain
+            if event.follow_recurrence:
+                # Where the rule puts it: a time that differs is Odoo's arithmetic.
+                current = {**current, **{key: plain[key] for key in series_engine.TIME_KEYS}}
+            if diff_fields(unanswered(on_google), unanswered(current)):
+                return True
+        return False
 
     def _send_answer(self, recurrence, google_id, status):
         """The event as Google holds it after the answer, or None (failure told)."""

@@ -416,3 +416,31 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
             if item.get("recurrence") and item.get("location")
         }
         self.assertEqual(locations, {"Room 2"})
+
+    def test_n_organizer_moves_one_occurrence_of_a_series_a_guests_calendar_brought_in(self):
+        """N, for one occurrence: Ann moves the second occurrence in Odoo ("this
+        event") of her series that Bob's calendar brought in; Bob's calendar
+        hands the series over to Ann's, which sends the move."""
+        bob = self.connect(self.bob)
+        self.sync(bob)
+        first = monday(9)
+        master = self.google_client().insert_event(
+            "primary",
+            {
+                "summary": "Pair",
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+                "attendees": [{"email": ANN}, {"email": BOB}],
+            },
+            send_updates="none",
+        )
+        self.sync(bob)
+        events = self.series(master["id"]).calendar_event_ids.sorted("start")
+        self.move(events[1].with_user(self.ann), 2)
+        for _ in range(2):
+            self.sync(bob)
+            self.sync(self.account)
+        expected = rows([first, first + timedelta(weeks=1, hours=2)], "Pair")
+        self.assertEqual(self.all_rows("Pair"), (expected, expected))
+        self.assertEqual(len(self.masters()), 1)
