@@ -185,15 +185,17 @@ def moved_originals(plain_starts, moved, *, rule_lines, timezone_name, allday):
     return originals
 
 
-def series_from_occurrences(occurrences, *, rule_lines, exceptions=(), agreed=None):
+def series_from_occurrences(occurrences, *, rule_lines, exceptions=(), agreed=None, voters=None):
     """Series values from the Odoo side: its occurrences and its rule.
 
     ``occurrences`` are the neutral values of the occurrences that follow the rule
     (not moved on their own), each at its own start; ``rule_lines`` the Google lines
     of the Odoo rule (no EXDATE); ``exceptions`` ``(original start, values)`` of the
     moved occurrences (see :func:`moved_originals`). Every non-time field takes the
-    value most occurrences that follow the rule hold (so one occurrence renamed
-    alone does not rename the series), or with none of them, most moved ones; times
+    value most ``voters`` hold (by default the occurrences that follow the rule: the
+    caller leaves out those holding values of their own on Google), so one
+    occurrence renamed alone does not rename the series, or with none of them,
+    most moved ones; times
     come from the first occurrence that follows the rule, else from the first moved
     one put back at its original start. The rule starts at the earliest of them (a
     moved first occurrence is still the first: its original start is an occurrence
@@ -208,7 +210,7 @@ def series_from_occurrences(occurrences, *, rule_lines, exceptions=(), agreed=No
     if not occurrences and not exceptions:
         return None
     occurrences = sorted(occurrences, key=lambda values: values["start"])
-    voters = occurrences or [values for _original, values in exceptions]
+    voters = voters or occurrences or [values for _original, values in exceptions]
     first = occurrences[0] if occurrences else _shift(exceptions[0][1], exceptions[0][0])
     series = dict(first)
     for key in NEUTRAL_KEYS:

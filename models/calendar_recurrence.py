@@ -314,6 +314,13 @@ class CalendarRecurrence(models.Model):
                         for event in events - following
                     ],
                     agreed=recurrence._google_agreed(),
+                    # An exception Google holds (renamed alone) does not vote for
+                    # the series' title: a series of two would tie.
+                    voters=[
+                        occurrence_values[event.id]
+                        for event in following
+                        if not event.google_agreed_values
+                    ],
                 )
             except rec_engine.InvalidRecurrence as error:
                 raise InvalidEvent(f"series {recurrence.name!r}: {error}") from error

@@ -9,7 +9,7 @@ it is fixed, so that the marker and the gate of that letter come out together.
 The list is in the README's roadmap.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from unittest import expectedFailure
 
 from odoo.tests import tagged
@@ -444,3 +444,37 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         expected = rows([first, first + timedelta(weeks=1, hours=2)], "Pair")
         self.assertEqual(self.all_rows("Pair"), (expected, expected))
         self.assertEqual(len(self.masters()), 1)
+
+    def test_o_occurrence_and_series_renamed_on_google_in_a_series_of_two(self):
+        """O: in a series of two whose first occurrence Google renamed once, Google
+        renames the second occurrence, then the series. The pull carries the
+        series' new title to the second occurrence, then reads Odoo's series
+        title as the one most occurrences that follow the rule hold: a renamed
+        occurrence still follows it, so the two tie and the first one's own
+        title becomes the series' agreed title. The second occurrence's pull
+        then sees both sides changed it, and the sync's own write (later than
+        Google's change) wins: Google's title of that occurrence is lost."""
+        first = monday(12)
+        master = self.seed_series("Pair", first, ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"])
+        starts = [first, first + timedelta(weeks=1)]
+        client = self.google_client()
+        client.patch_event(
+            "primary",
+            self.instance(master["id"], starts[0]),
+            {"summary": "Pair a"},
+            send_updates="none",
+        )
+        self.sync(self.account)
+        client.patch_event(
+            "primary",
+            self.instance(master["id"], starts[1]),
+            {"summary": "Pair b"},
+            send_updates="none",
+        )
+        client.patch_event("primary", master["id"], {"summary": "Pair c"}, send_updates="none")
+        # A real transaction stamps Odoo's writes with its own start.
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        self.sync(self.account)
+        self.sync(self.account)
+        expected = [*rows(starts[:1], "Pair a"), *rows(starts[1:], "Pair b")]
+        self.assertEqual(self.all_rows("Pair"), (expected, expected))

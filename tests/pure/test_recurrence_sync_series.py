@@ -59,6 +59,14 @@ def test_one_renamed_occurrence_does_not_rename_the_series():
     assert series_from_occurrences(values, rule_lines=RULE)["name"] == "Weekly"
 
 
+def test_only_voters_name_the_series():
+    values = occurrences(STARTS[:2])
+    values[0] = {**values[0], "name": "Renamed on Google"}
+    values[1] = {**values[1], "name": "Weekly (new)"}
+    series = series_from_occurrences(values, rule_lines=RULE, voters=values[1:])
+    assert series["name"] == "Weekly (new)"
+
+
 def test_missing_occurrences_become_exdates_and_moved_ones_do_not():
     series = series_from_occurrences(
         occurrences([STARTS[0], STARTS[3]]),
