@@ -176,7 +176,15 @@ class SeriesPush:
 
     def _after_lookup(self, recurrence, outcome):
         quiet = recurrence.with_context(**{FROM_GOOGLE: True})
-        if isinstance(outcome, NotFound):
+        if isinstance(outcome, NotFound) and recurrence.google_agreed_values:
+            # Handed over by a guest's calendar (``_hand_over_to_organizer``),
+            # yet not in its organizer's: no insert of a series this calendar
+            # never held; the id stays in doubt, so none is sent later either.
+            self._refuse(
+                recurrence,
+                self.env._("Not sent to Google: this series is not in its organizer's calendar."),
+            )
+        elif isinstance(outcome, NotFound):
             # Never stored: the insert goes out with this push.
             quiet.google_unanswered_id = False
         elif isinstance(outcome, GoogleApiError):

@@ -97,6 +97,47 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         )
         self.assertEqual(self.all_rows("Cancelled weekly")[0], [], "no occurrence Google has not")
 
+    def test_n_organizer_calendar_without_the_series_a_guest_handed_over_inserts_none(self):
+        """N's hand-over, when the organizer's push (before its calendar's pull
+        listed the series) does not find it there (here Google answers 404):
+        nothing is inserted, the edit stays in Odoo and the user is told."""
+        bob = self.connect(self.bob)
+        self.sync(bob)
+        first = monday(9)
+        master = self.google_client().insert_event(
+            "primary",
+            {
+                "summary": "Pair",
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+                "attendees": [{"email": ANN}, {"email": BOB}],
+            },
+            send_updates="none",
+        )
+        self.sync(bob)
+        recurrence = self.series(master["id"])
+        recurrence.base_event_id.with_user(self.ann).write(
+            {"location": "Room 9", "recurrence_update": "all_events"}
+        )
+        self.sync(bob)
+        self.assertFalse(recurrence.google_account_id, "handed over to Ann's calendar")
+        self.fake_control.inject_fault(
+            email=ANN, count=1, status=404, method="GET", path=rf"/events/{master['id']}$"
+        )
+        self.Sync._push_account(self.account, self.account._get_client())
+        self.fake_control.clear_faults()
+        self.assertEqual(len(self.masters()), 1, "no second series on Google")
+        self.assertFalse(self.google_events(ANN)[master["id"]].get("location"))
+        self.assertEqual(recurrence.base_event_id.location, "Room 9", "the edit stays in Odoo")
+        self.assertFalse(recurrence.google_push_pending)
+        self.assertTrue(
+            any(
+                "not in its organizer's calendar" in (message.body or "")
+                for message in recurrence.base_event_id.message_ids
+            )
+        )
+
     @expectedFailure
     def test_b_series_time_change_in_odoo_and_one_occurrence_renamed_on_google(self):
         """B: Odoo changes the time of all events (Odoo rewrites the series) while
