@@ -151,8 +151,14 @@ def _google_wins_ties(odoo_changed_at, google_changed_at):
     return odoo_time is not None and google_time is not None and google_time > odoo_time
 
 
-def reconcile(agreed, odoo, google, *, odoo_changed_at=None, google_changed_at=None):
-    """The :class:`Decision` for one event (rules in the module docstring)."""
+def reconcile(
+    agreed, odoo, google, *, odoo_changed_at=None, google_changed_at=None, merge_rules=None
+):
+    """The :class:`Decision` for one event (rules in the module docstring).
+
+    ``merge_rules(agreed, odoo, google)``, for a series: the ``recurrence`` lines
+    that keep both sides' changes when both changed them, or None for a tie.
+    """
     if google is CANCELLED:
         google = None
     if odoo is None and google is None:
@@ -169,10 +175,16 @@ def reconcile(agreed, odoo, google, *, odoo_changed_at=None, google_changed_at=N
         if diff_fields(agreed, odoo):
             return Decision(Action.CREATE_ON_GOOGLE, odoo, push_fields=frozenset(NEUTRAL_KEYS))
         return Decision(Action.DELETE_IN_ODOO, None)
-    return _merge(agreed, odoo, google, _google_wins_ties(odoo_changed_at, google_changed_at))
+    return _merge(
+        agreed,
+        odoo,
+        google,
+        _google_wins_ties(odoo_changed_at, google_changed_at),
+        merge_rules,
+    )
 
 
-def _merge(agreed, odoo, google, google_wins):
+def _merge(agreed, odoo, google, google_wins, merge_rules=None):
     result, lost = {}, []
     groups = [TIMING_FIELDS] + [(key,) for key in NEUTRAL_KEYS if key not in TIMING_FIELDS]
     for keys in groups:
@@ -189,6 +201,13 @@ def _merge(agreed, odoo, google, google_wins):
             )
             result["attendees"] = merged
             lost.extend(attendee_losses)
+        elif (
+            keys == ("recurrence",)
+            and merge_rules
+            and base is not None
+            and (rules := merge_rules(agreed, odoo, google)) is not None
+        ):
+            result["recurrence"] = rules
         else:
             winner, loser, loser_side = (
                 (theirs, mine, "odoo") if google_wins else (mine, theirs, "google")

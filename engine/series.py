@@ -99,34 +99,130 @@ def _local_time(neutral_start, timezone_name, allday):
     return moment.astimezone(recurrence.zone(timezone_name)).time()
 
 
-def series_from_occurrences(occurrences, *, rule_lines, exception_originals=(), agreed=None):
-    """Series values from the Odoo side: its plain occurrences and its rule.
+def _at_local_time_of(reference, day, timezone_name, allday):
+    """The neutral start on local ``day`` at the local time of ``reference``."""
+    if allday:
+        return recurrence.format_neutral_start(day)
+    series_zone = recurrence.zone(timezone_name)
+    clock = _local_time(reference, timezone_name, allday)
+    local = datetime.combine(day, clock).replace(tzinfo=series_zone)
+    # Round-trip through UTC: a wall time inside a DST gap gets its real offset.
+    return recurrence.format_neutral_start(local.astimezone(UTC))
+
+
+def _rule_anchor(rule_lines, first_start, earlier_starts, timezone_name, allday):
+    """Where the rule starts: at ``first_start`` (the first occurrence that follows
+    the rule), or earlier, on the local day of one of ``earlier_starts`` (original
+    starts of moved occurrences), at the same local time, when the rule produces
+    that start and, from there, ``first_start``'s day too."""
+    first_day = local_day(first_start, timezone_name, allday)
+    days = sorted(
+        {local_day(start, timezone_name, allday) for start in earlier_starts} - {first_day}
+    )
+    for day in days:
+        if day > first_day:
+            break
+        candidate = _at_local_time_of(first_start, day, timezone_name, allday)
+        starts = recurrence.neutral_occurrences(
+            rule_lines, start=candidate, timezone_name=timezone_name, allday=allday
+        )
+        # dateutil leaves out a first start the rule does not produce.
+        if starts[:1] == [candidate] and first_day in {
+            local_day(start, timezone_name, allday) for start in starts
+        }:
+            return candidate
+    return first_start
+
+
+def moved_originals(plain_starts, moved, *, rule_lines, timezone_name, allday):
+    """{key: original start} of the occurrences moved on their own.
+
+    ``moved``: {key: (original start or None, current start)}. An occurrence synced
+    once knows its original start (from its instance id); one moved in Odoo before
+    its series reached Google does not, and Odoo keeps no trace of it: it is the
+    start of the rule (at the time of the occurrences that follow it) that no
+    occurrence holds, on the moved occurrence's own day, else the nearest one. With
+    no occurrence following the rule, or no start free, its own start stands.
+    """
+    originals = {key: known for key, (known, _current) in moved.items() if known}
+    unknown = sorted(
+        ((current, key) for key, (known, current) in moved.items() if not known),
+        key=lambda item: item[0],
+    )
+    if not unknown:
+        return originals
+    if not plain_starts:
+        return {**originals, **{key: current for current, key in unknown}}
+    anchor = _rule_anchor(
+        rule_lines,
+        min(plain_starts),
+        [*originals.values(), *(current for current, _key in unknown)],
+        timezone_name,
+        allday,
+    )
+
+    def day(start):
+        return local_day(start, timezone_name, allday)
+
+    held = {day(start) for start in [*plain_starts, *originals.values()]}
+    free = [
+        start
+        for start in recurrence.neutral_occurrences(
+            rule_lines, start=anchor, timezone_name=timezone_name, allday=allday
+        )
+        if day(start) not in held
+    ]
+    for current, key in unknown:
+        same_day = [start for start in free if day(start) == day(current)]
+        moment = recurrence.parse_neutral_start(current, allday)
+        nearest = same_day or sorted(
+            free,
+            key=lambda start: abs(recurrence.parse_neutral_start(start, allday) - moment),
+        )
+        originals[key] = nearest[0] if nearest else current
+        if nearest:
+            free.remove(nearest[0])
+    return originals
+
+
+def series_from_occurrences(occurrences, *, rule_lines, exceptions=(), agreed=None, voters=None):
+    """Series values from the Odoo side: its occurrences and its rule.
 
     ``occurrences`` are the neutral values of the occurrences that follow the rule
     (not moved on their own), each at its own start; ``rule_lines`` the Google lines
-    of the Odoo rule (no EXDATE); ``exception_originals`` the original starts of the
-    moved occurrences. Every non-time field takes the value most occurrences hold
-    (so one occurrence renamed alone does not rename the series); times come from
-    the first occurrence. The series keeps the ``agreed`` first start when that is
-    still an occurrence of the rule at the same local time, so a deleted first
-    occurrence becomes an EXDATE rather than a moved series; each expected start
-    that no occurrence holds becomes an EXDATE, except a run of them at the end,
-    which ends the rule instead.
+    of the Odoo rule (no EXDATE); ``exceptions`` ``(original start, values)`` of the
+    moved occurrences (see :func:`moved_originals`). Every non-time field takes the
+    value most ``voters`` hold (by default the occurrences that follow the rule: the
+    caller leaves out those holding values of their own on Google), so one
+    occurrence renamed alone does not rename the series, or with none of them,
+    most moved ones; times
+    come from the first occurrence that follows the rule, else from the first moved
+    one put back at its original start. The rule starts at the earliest of them (a
+    moved first occurrence is still the first: its original start is an occurrence
+    of the rule). The series keeps the ``agreed`` first start when that is still an
+    occurrence of the rule at the same local time, so a deleted first occurrence
+    becomes an EXDATE rather than a moved series; each expected start that no
+    occurrence holds (where it is, or where it was moved from) becomes an EXDATE,
+    except a run of them at the end, which ends the rule instead. None when there
+    is no occurrence at all.
     """
-    if not occurrences:
+    exceptions = sorted(exceptions, key=lambda item: item[0])
+    if not occurrences and not exceptions:
         return None
     occurrences = sorted(occurrences, key=lambda values: values["start"])
-    first = occurrences[0]
+    voters = voters or occurrences or [values for _original, values in exceptions]
+    first = occurrences[0] if occurrences else _shift(exceptions[0][1], exceptions[0][0])
     series = dict(first)
     for key in NEUTRAL_KEYS:
         if key in TIME_KEYS or key == "recurrence":
             continue
-        counts = Counter(_frozen(values[key]) for values in occurrences)
+        counts = Counter(_frozen(values[key]) for values in voters)
         best = max(counts.values())
         # Ties go to the earliest occurrence holding a most common value.
-        series[key] = next(v[key] for v in occurrences if counts[_frozen(v[key])] == best)
+        series[key] = next(v[key] for v in voters if counts[_frozen(v[key])] == best)
     timezone_name, allday = first["timezone"], first["allday"]
-    anchor = first["start"]
+    exception_originals = [original for original, _values in exceptions]
+    anchor = _rule_anchor(rule_lines, first["start"], exception_originals, timezone_name, allday)
     if (
         agreed
         and agreed["allday"] == allday
@@ -164,6 +260,53 @@ def series_from_occurrences(occurrences, *, rule_lines, exception_originals=(), 
     series = _shift(series, anchor)
     series["recurrence"] = list(rule_lines)
     return with_cancelled(normalize_values(series), missing)
+
+
+def merge_recurrence(agreed, odoo, google):
+    """``recurrence`` lines that keep both sides' changes to a series' occurrences,
+    or None when they cannot be merged at the level of the rule.
+
+    For a series whose rule both sides changed since ``agreed`` (e.g. Google
+    split it, an UNTIL, while Odoo deleted one occurrence, an EXDATE): the
+    occurrences either side removed stay removed and those either side added
+    stay, so that neither side's change is undone. Written as one side's rule
+    (Google's first) with an EXDATE per occurrence it produces that is not kept,
+    a run of them at the end ending the rule instead. Only for series whose
+    times agree on both sides, and when one side's rule produces every
+    occurrence kept.
+    """
+    if any(odoo[key] != google[key] for key in TIME_KEYS):
+        return None
+    timezone_name, allday = odoo["timezone"], odoo["allday"]
+
+    def day(start):
+        return local_day(start, timezone_name, allday)
+
+    try:
+        before, mine, theirs = (
+            {day(start) for start in occurrence_starts(series)} for series in (agreed, odoo, google)
+        )
+        kept = (mine & theirs) | (mine - before) | (theirs - before)
+        if not kept:
+            return None
+        for side in (google, odoo):
+            rule_lines = [
+                line for line in side["recurrence"] if not line.upper().startswith("EXDATE")
+            ]
+            expected = recurrence.neutral_occurrences(
+                rule_lines, start=side["start"], timezone_name=timezone_name, allday=allday
+            )
+            if not kept <= {day(start) for start in expected}:
+                continue
+            missing = [start for start in expected if day(start) not in kept]
+            held = [start for start in expected if day(start) in kept]
+            if missing and missing[-1] == expected[-1]:
+                rule_lines = _ending_on(rule_lines, held[-1], timezone_name, allday)
+                missing = [start for start in missing if start < held[-1]]
+            return with_cancelled({**side, "recurrence": rule_lines}, missing)["recurrence"]
+    except recurrence.InvalidRecurrence:
+        return None
+    return None
 
 
 def _ending_on(rule_lines, last_start, timezone_name, allday):

@@ -219,12 +219,51 @@ class CalendarRecurrence(models.Model):
         """The start an occurrence has in the rule, whether or not it was moved.
 
         An occurrence synced once carries its instance id, whose suffix is that
-        original start; one never synced is where Odoo's rule put it.
+        original start; one never synced that follows the rule is where Odoo's
+        rule put it; one moved before it was synced is placed back on the rule
+        (``engine.series.moved_originals``).
         """
         parsed = rec_engine.parse_instance_id(event.google_id)
         if parsed and self.google_id and parsed[0] == self.google_id:
             return parsed[1]
-        return values["start"]
+        if event.follow_recurrence:
+            return values["start"]
+        return self._google_moved_originals(self._google_occurrence_values())[event.id]
+
+    def _google_moved_originals(self, occurrence_values):
+        """{event id: original start} of the occurrences moved on their own."""
+        self.ensure_one()
+        events = self._google_occurrences()
+        following = events.filtered("follow_recurrence")
+        moved = events - following
+        if not moved:
+            return {}
+        sample = occurrence_values[events.sorted("start")[0].id]
+        known = {}
+        for event in moved:
+            parsed = rec_engine.parse_instance_id(event.google_id)
+            if parsed and self.google_id and parsed[0] == self.google_id:
+                known[event.id] = parsed[1]
+        return series_engine.moved_originals(
+            [occurrence_values[event.id]["start"] for event in following],
+            {
+                event.id: (known.get(event.id), occurrence_values[event.id]["start"])
+                for event in moved
+            },
+            rule_lines=self._google_rule_lines(sample),
+            timezone_name=sample["timezone"],
+            allday=sample["allday"],
+        )
+
+    def _google_rule_lines(self, sample):
+        """Google lines of the Odoo rule (no EXDATE), for occurrences like ``sample``."""
+        self.ensure_one()
+        return rec_engine.odoo_to_google(
+            self.rrule or "",
+            timezone_name=sample["timezone"],
+            allday=sample["allday"],
+            endless=self._google_endless(),
+        )
 
     def _google_endless(self):
         """Whether the series never ends.
@@ -260,26 +299,28 @@ class CalendarRecurrence(models.Model):
         result = {}
         for recurrence in self:
             events = recurrence._google_occurrences()
-            following = events.filtered("follow_recurrence")
-            if not following:
+            if not events:
                 result[recurrence.id] = None
                 continue
-            first = occurrence_values[following.sorted("start")[0].id]
+            following = events.filtered("follow_recurrence")
+            sample = occurrence_values[events.sorted("start")[0].id]
             try:
-                rule_lines = rec_engine.odoo_to_google(
-                    recurrence.rrule or "",
-                    timezone_name=first["timezone"],
-                    allday=first["allday"],
-                    endless=recurrence._google_endless(),
-                )
+                originals = recurrence._google_moved_originals(occurrence_values)
                 result[recurrence.id] = series_engine.series_from_occurrences(
                     [occurrence_values[event.id] for event in following],
-                    rule_lines=rule_lines,
-                    exception_originals=[
-                        recurrence._google_original_start(event, occurrence_values[event.id])
+                    rule_lines=recurrence._google_rule_lines(sample),
+                    exceptions=[
+                        (originals[event.id], occurrence_values[event.id])
                         for event in events - following
                     ],
                     agreed=recurrence._google_agreed(),
+                    # An exception Google holds (renamed alone) does not vote for
+                    # the series' title: a series of two would tie.
+                    voters=[
+                        occurrence_values[event.id]
+                        for event in following
+                        if not event.google_agreed_values
+                    ],
                 )
             except rec_engine.InvalidRecurrence as error:
                 raise InvalidEvent(f"series {recurrence.name!r}: {error}") from error

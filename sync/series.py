@@ -332,6 +332,8 @@ class RecurringSync(SeriesPush):
                 [recurrence.write_date, *recurrence._google_occurrences().mapped("write_date")]
             ),
             google_changed_at=item.get("updated"),
+            # A rule both sides changed (a split, a deleted occurrence) merges.
+            merge_rules=series_engine.merge_recurrence,
         )
         if decision.lost:
             self.run.conflict(recurrence.base_event_id, decision.lost, series=True)

@@ -67,7 +67,8 @@ class SeriesPush:
                 self._refuse(recurrence, self.env._("Not sent to Google: %(error)s", error=error))
                 continue
             if series is not None and recurrence.google_etag and not self.run._organizes(series):
-                self._answer_as_attendee(recurrence, series)
+                if not self._hand_over_to_organizer(recurrence, series):
+                    self._answer_as_attendee(recurrence, series)
                 continue
             self._plan_master(recurrence, series, calls, handlers, written)
         run.execute(calls, handlers)
@@ -178,7 +179,15 @@ class SeriesPush:
 
     def _after_lookup(self, recurrence, outcome):
         quiet = recurrence.with_context(**{FROM_GOOGLE: True})
-        if isinstance(outcome, NotFound):
+        if isinstance(outcome, NotFound) and recurrence.google_agreed_values:
+            # Handed over by a guest's calendar (``_hand_over_to_organizer``),
+            # yet not in its organizer's: no insert of a series this calendar
+            # never held; the id stays in doubt, so none is sent later either.
+            self._refuse(
+                recurrence,
+                self.env._("Not sent to Google: this series is not in its organizer's calendar."),
+            )
+        elif isinstance(outcome, NotFound):
             # Never stored: the insert goes out with this push.
             quiet.google_unanswered_id = False
         elif isinstance(outcome, GoogleApiError):
@@ -311,6 +320,59 @@ class SeriesPush:
                     }
                 )
         recurrence.with_context(**{FROM_GOOGLE: True}).write(state)
+
+    def _hand_over_to_organizer(self, recurrence, series):
+        """A series this guest's calendar keeps, edited in Odoo beyond answers
+        while its organizer syncs: the organizer's calendar takes it over and
+        sends the edit (this copy could only keep it in Odoo, and the
+        organizer's calendar would later undo it, or twin the occurrences Odoo
+        split away). Its copy has its own etag, so the organizer's push looks
+        the series up first (``_look_up_unanswered``) and reconciles. Returns
+        whether the series was handed over."""
+        organizer = recurrence.base_event_id.user_id
+        account = self.run._organizer_accounts(organizer).get(organizer.id)
+        if not account or not self._edited_beyond_answers(recurrence, series):
+            return False
+        recurrence.with_context(**{FROM_GOOGLE: True}).write(
+            {
+                "google_account_id": False,
+                "google_etag": False,
+                "google_unanswered_id": recurrence.google_id,
+                "google_push_pending": True,
+            }
+        )
+        self.env["google.calendar.synchronizer"]._schedule_push(account_ids={account.id})
+        return True
+
+    def _edited_beyond_answers(self, recurrence, series):
+        """Whether Odoo changed the series or one of its occurrences in more than
+        this user's own answer since both sides agreed."""
+
+        def unanswered(values):
+            return {
+                **values,
+                "attendees": [
+                    {**attendee, "status": None}
+                    if attendee["email"] == self.run.email
+                    else attendee
+                    for attendee in values["attendees"]
+                ],
+            }
+
+        if diff_fields(unanswered(recurrence._google_agreed() or series), unanswered(series)):
+            return True
+        values_by_event = recurrence._google_occurrence_values()
+        for event in recurrence._google_occurrences():
+            current = values_by_event[event.id]
+            original = recurrence._google_original_start(event, current)
+            plain = series_engine.occurrence_values(series, original)
+            on_google = event._google_agreed() or plain
+            if event.follow_recurrence:
+                # Where the rule puts it: a time that differs is Odoo's arithmetic.
+                current = {**current, **{key: plain[key] for key in series_engine.TIME_KEYS}}
+            if diff_fields(unanswered(on_google), unanswered(current)):
+                return True
+        return False
 
     def _send_answer(self, recurrence, google_id, status):
         """The event as Google holds it after the answer, or None (failure told)."""

@@ -127,38 +127,12 @@ SERIES_HOURS = (6, 20)
 # them in. Each letter has a failing reproduction in
 # tests/test_recurrence_soak_findings.py (committed apart); remove a gate with
 # its bug. Gates on state:
-#   A: series have no guests (a guest's calendar imports a second copy of a
-#      series Odoo holds no occurrence of);
-#   D, E, L: no Odoo operation on a series until Google confirmed it (its
-#      etag: Odoo never sent it, or lost the answer of its insert);
 #   F: Google does not delete a series whose last occurrences it cancelled;
-#   H: no occurrence moved off the first of its series, or in a series of
-#      fewer than three, and no deletion or split leaving a series only moved
-#      occurrences;
 #   M: no error answer to a push while Odoo changed a series since the last
 #      settle (an occurrence's patch that failed is not tried again).
 # Gates on pairs of operations ("side:operation[:field]") that must not meet
 # on one lineage between two settles, in either order:
 AVOIDED_PAIRS = (
-    # H: a moved occurrence meets a deletion or a split, on either side.
-    (
-        "H",
-        {"odoo:edit_occurrence:start", "google:edit_occurrence:start"},
-        {
-            "odoo:cancel_occurrence",
-            "google:cancel_occurrence",
-            "odoo:delete_following",
-            "odoo:split_series",
-            "google:split_series",
-        },
-    ),
-    # K: the rule changed on both sides, one of them by a split.
-    (
-        "K",
-        {"odoo:cancel_occurrence", "odoo:delete_following", "odoo:split_series"},
-        {"google:split_series"},
-    ),
-    ("K", {"odoo:split_series"}, {"google:cancel_occurrence"}),
 )
 # The operations on series (make soak counts them apart).
 SERIES_OPERATIONS = frozenset(
@@ -308,15 +282,6 @@ def _by_day(rows):
 def _tokens(side, kind, key=None):
     """An operation's names in AVOIDED_PAIRS."""
     return {f"{side}:{kind}"} | ({f"{side}:{kind}:{key}"} if key else set())
-
-
-def _moved(row):
-    """Whether an occurrence is off its place in the rule (an exception with its own
-    times)."""
-    if isinstance(row.record, dict):
-        original = row.record.get("originalStartTime")
-        return bool(original) and _google_moment(original) != _google_moment(row.record["start"])
-    return not row.record.follow_recurrence
 
 
 def _series_number(name):
@@ -948,8 +913,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
     def odoo_create_series(
         self, organizer, guests, zone, days, hour, daily, until, occurrences, near_dst
     ):
-        if self._held_back("A", bool(guests)):
-            guests = set()
         series = self._new_series(organizer, zone)
         first = self._series_first_start(zone, days, hour, near_dst)
         start = _utc_naive(first, zone)
@@ -988,9 +951,7 @@ class ConvergenceMachine(RuleBasedStateMachine):
             return
         series, row, rows = picked
         tokens = _tokens("odoo", kind, key)
-        if self._known_bug(series, tokens) or self._held_back(
-            "D/E/L", not row.record.recurrence_id.sudo().google_etag
-        ):
+        if self._known_bug(series, tokens):
             return
         work = plan(series, row.record.with_user(self.users[series.organizer]), row, rows)
         if work is not None:
@@ -1030,14 +991,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         self.figures.held_back[letter] += 1
         return True
 
-    def _breaks_a_move(self, row, rows, removed):
-        """H: whether ``row`` is the first of its series or the series is short (for
-        a move), or whether removing ``removed`` leaves it only moved occurrences."""
-        if removed is None:
-            return len(rows) < 3 or row.day == min(r.day for r in rows)
-        kept = [r for r in rows if r not in removed]
-        return bool(kept) and all(_moved(r) for r in kept)
-
     @rule(
         index=st.integers(0, 50),
         occurrence=st.integers(0, 20),
@@ -1065,8 +1018,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
         def edit_occurrence(series, event, row, rows):
             if key == "start":
-                if self._held_back("H", self._breaks_a_move(row, rows, None)):
-                    return None
                 self.moved_from.setdefault(event.id, row.day)
                 moved = event.start + timedelta(hours=shift)
                 vals = {"start": moved, "stop": moved + timedelta(hours=1)}
@@ -1085,8 +1036,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Odoo's delete "this event"."""
 
         def cancel_occurrence(series, event, row, rows):
-            if self._held_back("H", self._breaks_a_move(row, rows, [row])):
-                return None
             return event.unlink
 
         self._odoo_occurrence_operation("cancel_occurrence", index, occurrence, cancel_occurrence)
@@ -1101,9 +1050,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Odoo's "this and following": the series ends there, a new one starts."""
 
         def split_series(series, event, row, rows):
-            following = [r for r in rows if r.day >= row.day]
-            if self._held_back("H", self._breaks_a_move(row, rows, following)):
-                return None
             vals = self._odoo_series_change(series, event, key, shift, rows)
             return vals and (lambda: event.write({**vals, "recurrence_update": "future_events"}))
 
@@ -1116,9 +1062,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Odoo's delete "this and following events"."""
 
         def delete_following(series, event, row, rows):
-            following = [r for r in rows if r.day >= row.day]
-            if self._held_back("H", self._breaks_a_move(row, rows, following)):
-                return None
             return lambda: event.action_mass_deletion("future_events")
 
         self._odoo_occurrence_operation("delete_following", index, occurrence, delete_following)
@@ -1188,8 +1131,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
     def google_create_series(
         self, organizer, guests, zone, days, hour, daily, until, occurrences, near_dst
     ):
-        if self._held_back("A", bool(guests)):
-            guests = set()
         series = self._new_series(organizer, zone)
         first = self._series_first_start(zone, days, hour, near_dst)
         step = timedelta(days=1 if daily else 7)
@@ -1282,8 +1223,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         def edit_occurrence(series, client, master, row, rows):
             instance = row.record
             if key == "start":
-                if self._held_back("H", self._breaks_a_move(row, rows, None)):
-                    return None
                 body = {
                     side: {**instance[side], "dateTime": _shifted(instance[side], shift)}
                     for side in ("start", "end")
@@ -1303,8 +1242,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Google's delete "this event": a cancelled instance."""
 
         def cancel_occurrence(series, client, master, row, rows):
-            if self._held_back("H", self._breaks_a_move(row, rows, [row])):
-                return None
             return lambda: client.delete_event("primary", row.record["id"], send_updates="none")
 
         self._google_occurrence_operation("cancel_occurrence", index, occurrence, cancel_occurrence)
@@ -1327,10 +1264,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
             first = _google_moment(master["start"]).astimezone(UTC)
             if original <= first or (key == "start" and not self._fits_the_day(rows, shift)):
                 return None  # from the first occurrence on, that is "all events"
-            if self._held_back(
-                "H", self._breaks_a_move(row, rows, [r for r in rows if r.day >= row.day])
-            ):
-                return None
             parts, positions = _rule_positions(master, zone)
             live_days = {r.day for r in rows}
             following = [moment for moment in positions if moment >= original]

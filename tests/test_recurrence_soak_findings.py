@@ -1,16 +1,12 @@
-"""Recurring-series bugs the convergence property test found: known, not fixed yet.
+"""Recurring-series bugs the convergence property test found, each kept as a test.
 
 Each test is the smallest deterministic scenario of one divergence that
-``tests/test_convergence.py`` found with recurring series, named by the letter
-its machine uses to leave the interleaving out (``AVOIDED_PAIRS``). Each
-asserts what a fixed sync must do and is marked ``expectedFailure``: the run
-stays green while the bug is there, and fails ("unexpected success") the day
-it is fixed, so that the marker and the gate of that letter come out together.
-The list is in the README's roadmap.
+``tests/test_convergence.py`` found with recurring series, named by a letter
+(the history of each is in ``docs/reliability-history.md``). It asserts what
+the sync must do, so that the bug cannot come back unnoticed.
 """
 
-from datetime import date, datetime, timedelta
-from unittest import expectedFailure
+from datetime import UTC, date, datetime, timedelta
 
 from odoo.tests import tagged
 
@@ -96,6 +92,47 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
             "one series in Odoo",
         )
         self.assertEqual(self.all_rows("Cancelled weekly")[0], [], "no occurrence Google has not")
+
+    def test_n_organizer_calendar_without_the_series_a_guest_handed_over_inserts_none(self):
+        """N's hand-over, when the organizer's push (before its calendar's pull
+        listed the series) does not find it there (here Google answers 404):
+        nothing is inserted, the edit stays in Odoo and the user is told."""
+        bob = self.connect(self.bob)
+        self.sync(bob)
+        first = monday(9)
+        master = self.google_client().insert_event(
+            "primary",
+            {
+                "summary": "Pair",
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+                "attendees": [{"email": ANN}, {"email": BOB}],
+            },
+            send_updates="none",
+        )
+        self.sync(bob)
+        recurrence = self.series(master["id"])
+        recurrence.base_event_id.with_user(self.ann).write(
+            {"location": "Room 9", "recurrence_update": "all_events"}
+        )
+        self.sync(bob)
+        self.assertFalse(recurrence.google_account_id, "handed over to Ann's calendar")
+        self.fake_control.inject_fault(
+            email=ANN, count=1, status=404, method="GET", path=rf"/events/{master['id']}$"
+        )
+        self.Sync._push_account(self.account, self.account._get_client())
+        self.fake_control.clear_faults()
+        self.assertEqual(len(self.masters()), 1, "no second series on Google")
+        self.assertFalse(self.google_events(ANN)[master["id"]].get("location"))
+        self.assertEqual(recurrence.base_event_id.location, "Room 9", "the edit stays in Odoo")
+        self.assertFalse(recurrence.google_push_pending)
+        self.assertTrue(
+            any(
+                "not in its organizer's calendar" in (message.body or "")
+                for message in recurrence.base_event_id.message_ids
+            )
+        )
 
     def test_b_series_time_change_in_odoo_and_one_occurrence_renamed_on_google(self):
         """B: Odoo changes the time of all events (Odoo rewrites the series) while
@@ -256,7 +293,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         expected = rows([moved], "Daily")
         self.assertIn(self.all_rows("Daily"), [([], []), (expected, expected)])
 
-    @expectedFailure
     def test_d_first_occurrence_moved_in_odoo_before_the_series_reached_google(self):
         """D: a series made in Odoo whose first occurrence is moved ("this event")
         before its first sync. The moved occurrence has no instance id, so its
@@ -342,7 +378,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.assertEqual(len(odoo), 4, f"four occurrences in Odoo: {odoo}")
         self.assertEqual(odoo, google)
 
-    @expectedFailure
     def test_h_only_occurrence_left_is_moved(self):
         """H: Odoo deletes the second of two occurrences and moves the first ("this
         event"). ``calendar.recurrence._google_series_values`` builds the series
@@ -451,7 +486,6 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.sync(self.account)
         self.assertEqual(self.all_rows("Standup"), ([], []), "deleted everywhere")
 
-    @expectedFailure
     def test_k_google_split_while_odoo_deleted_an_earlier_occurrence(self):
         """K: Google splits the series at the third occurrence ("this and
         following": UNTIL on the master, a new master), Odoo deletes the first
@@ -530,3 +564,106 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
             "primary", self.instance(master["id"], first + timedelta(weeks=1))
         )
         self.assertEqual(instance.get("location"), "Room 5")
+
+    def test_n_organizer_splits_a_series_a_guests_calendar_brought_in(self):
+        """N (the soak's series with guests, seed 2970304246): Bob's calendar, a
+        guest's, brings in Ann's series before Ann's calendar ever syncs; Ann
+        splits it in Odoo ("this and following"). Bob's calendar keeps the old
+        series: as a guest's copy it sends only Bob's answer, and it recorded
+        Odoo's new end as agreed; Ann's calendar inserts the new series, then
+        takes the old one over from Google, which still holds the second
+        occurrence: that day is there twice, on both sides."""
+        bob = self.connect(self.bob)
+        self.sync(bob)
+        first = monday(9)
+        master = self.google_client().insert_event(
+            "primary",
+            {
+                "summary": "Pair",
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+                "attendees": [{"email": ANN}, {"email": BOB}],
+            },
+            send_updates="none",
+        )
+        self.sync(bob)
+        events = self.series(master["id"]).calendar_event_ids.sorted("start")
+        events[1].with_user(self.ann).write(
+            {"location": "Room 2", "recurrence_update": "future_events"}
+        )
+        self.sync(bob)
+        for _ in range(2):
+            self.sync(self.account)
+            self.sync(bob)
+        expected = rows([first, first + timedelta(weeks=1)], "Pair")
+        self.assertEqual(self.all_rows("Pair"), (expected, expected))
+        self.assertEqual(len(self.masters()), 2, "the old series and the one split from it")
+        locations = {
+            item["location"]
+            for item in self.google_events(ANN).values()
+            if item.get("recurrence") and item.get("location")
+        }
+        self.assertEqual(locations, {"Room 2"})
+
+    def test_n_organizer_moves_one_occurrence_of_a_series_a_guests_calendar_brought_in(self):
+        """N, for one occurrence: Ann moves the second occurrence in Odoo ("this
+        event") of her series that Bob's calendar brought in; Bob's calendar
+        hands the series over to Ann's, which sends the move."""
+        bob = self.connect(self.bob)
+        self.sync(bob)
+        first = monday(9)
+        master = self.google_client().insert_event(
+            "primary",
+            {
+                "summary": "Pair",
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+                "attendees": [{"email": ANN}, {"email": BOB}],
+            },
+            send_updates="none",
+        )
+        self.sync(bob)
+        events = self.series(master["id"]).calendar_event_ids.sorted("start")
+        self.move(events[1].with_user(self.ann), 2)
+        for _ in range(2):
+            self.sync(bob)
+            self.sync(self.account)
+        expected = rows([first, first + timedelta(weeks=1, hours=2)], "Pair")
+        self.assertEqual(self.all_rows("Pair"), (expected, expected))
+        self.assertEqual(len(self.masters()), 1)
+
+    def test_o_occurrence_and_series_renamed_on_google_in_a_series_of_two(self):
+        """O: in a series of two whose first occurrence Google renamed once, Google
+        renames the second occurrence, then the series. The pull carries the
+        series' new title to the second occurrence, then reads Odoo's series
+        title as the one most occurrences that follow the rule hold: a renamed
+        occurrence still follows it, so the two tie and the first one's own
+        title becomes the series' agreed title. The second occurrence's pull
+        then sees both sides changed it, and the sync's own write (later than
+        Google's change) wins: Google's title of that occurrence is lost."""
+        first = monday(12)
+        master = self.seed_series("Pair", first, ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"])
+        starts = [first, first + timedelta(weeks=1)]
+        client = self.google_client()
+        client.patch_event(
+            "primary",
+            self.instance(master["id"], starts[0]),
+            {"summary": "Pair a"},
+            send_updates="none",
+        )
+        self.sync(self.account)
+        client.patch_event(
+            "primary",
+            self.instance(master["id"], starts[1]),
+            {"summary": "Pair b"},
+            send_updates="none",
+        )
+        client.patch_event("primary", master["id"], {"summary": "Pair c"}, send_updates="none")
+        # A real transaction stamps Odoo's writes with its own start.
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        self.sync(self.account)
+        self.sync(self.account)
+        expected = [*rows(starts[:1], "Pair a"), *rows(starts[1:], "Pair b")]
+        self.assertEqual(self.all_rows("Pair"), (expected, expected))

@@ -1,9 +1,12 @@
 """engine.series: series values from occurrences, occurrence values, the occurrence plan."""
 
 from engine.mapping import normalize_values
+from engine.reconcile import Action, reconcile
 from engine.series import (
     carry_series_change,
     is_time_change,
+    merge_recurrence,
+    moved_originals,
     occurrence_starts,
     occurrence_values,
     plan_occurrences,
@@ -57,13 +60,72 @@ def test_one_renamed_occurrence_does_not_rename_the_series():
     assert series_from_occurrences(values, rule_lines=RULE)["name"] == "Weekly"
 
 
+def test_only_voters_name_the_series():
+    values = occurrences(STARTS[:2])
+    values[0] = {**values[0], "name": "Renamed on Google"}
+    values[1] = {**values[1], "name": "Weekly (new)"}
+    series = series_from_occurrences(values, rule_lines=RULE, voters=values[1:])
+    assert series["name"] == "Weekly (new)"
+
+
 def test_missing_occurrences_become_exdates_and_moved_ones_do_not():
     series = series_from_occurrences(
         occurrences([STARTS[0], STARTS[3]]),
         rule_lines=RULE,
-        exception_originals=[STARTS[1]],
+        exceptions=[(STARTS[1], occurrences([STARTS[1]], start="2026-03-24T10:00:00Z")[0])],
     )
     assert series["recurrence"] == [*RULE, "EXDATE:20260331T070000Z"]
+
+
+def test_moved_first_occurrence_still_starts_the_series():
+    moved = {**occurrences([STARTS[0]])[0], "start": "2026-03-17T10:00:00Z"}
+    series = series_from_occurrences(
+        occurrences(STARTS[1:]), rule_lines=RULE, exceptions=[(STARTS[0], moved)]
+    )
+    assert series == SERIES
+
+
+def test_only_moved_occurrences_left_are_still_a_series():
+    moved = {**occurrences([STARTS[0]])[0], "start": "2026-03-17T10:00:00Z"}
+    moved["stop"] = "2026-03-17T11:00:00Z"
+    series = series_from_occurrences([], rule_lines=RULE, exceptions=[(STARTS[0], moved)])
+    assert (series["start"], series["stop"]) == (STARTS[0], "2026-03-17T09:00:00Z")
+    assert series["recurrence"] == ["RRULE:FREQ=WEEKLY;UNTIL=20260317T225959Z;BYDAY=TU"]
+
+
+def test_original_start_of_an_occurrence_moved_before_any_sync():
+    moved = {"first": (None, "2026-03-17T10:00:00Z"), "third": (None, "2026-04-01T07:00:00Z")}
+    originals = moved_originals(
+        [STARTS[1], STARTS[3]],
+        moved,
+        rule_lines=RULE,
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
+    # Same day first; else the nearest start of the rule no occurrence holds.
+    assert originals == {"first": STARTS[0], "third": STARTS[2]}
+
+
+def test_original_start_known_from_the_instance_id_stays():
+    originals = moved_originals(
+        [STARTS[1]],
+        {"first": (STARTS[0], "2026-03-18T10:00:00Z")},
+        rule_lines=RULE,
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
+    assert originals == {"first": STARTS[0]}
+
+
+def test_a_moved_occurrence_with_nothing_to_follow_keeps_its_start():
+    originals = moved_originals(
+        [],
+        {"only": (None, "2026-03-17T10:00:00Z")},
+        rule_lines=RULE,
+        timezone_name=BRUSSELS,
+        allday=False,
+    )
+    assert originals == {"only": "2026-03-17T10:00:00Z"}
 
 
 def test_deleted_first_occurrence_keeps_the_agreed_start():
@@ -223,3 +285,38 @@ def test_no_occurrence_ends_past_year_9999():
         "9999-12-30T20:00:00Z",
         "9999-12-31T20:00:00Z",
     ]
+
+
+def test_split_on_google_and_occurrence_deleted_in_odoo_merge_at_the_rule():
+    # Google ends the series before the third occurrence; Odoo deletes the first.
+    google = {**SERIES, "recurrence": ["RRULE:FREQ=WEEKLY;UNTIL=20260330T215959Z;BYDAY=TU"]}
+    odoo = with_cancelled(SERIES, [STARTS[0]])
+    merged = merge_recurrence(SERIES, odoo, google)
+    assert merged == [google["recurrence"][0], "EXDATE:20260317T080000Z"]
+    assert occurrence_starts({**SERIES, "recurrence": merged}) == [STARTS[1]]
+    decision = reconcile(SERIES, odoo, google, merge_rules=merge_recurrence)
+    assert decision.action is Action.MERGE
+    assert decision.values["recurrence"] == merged
+    assert decision.push_fields == decision.pull_fields == {"recurrence"}
+
+
+def test_occurrences_either_side_added_stay():
+    longer = {**SERIES, "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=5;BYDAY=TU"]}
+    odoo = with_cancelled(longer, [STARTS[1]])
+    google = with_cancelled(SERIES, [STARTS[3]])
+    merged = merge_recurrence(SERIES, odoo, google)
+    kept = occurrence_starts({**SERIES, "recurrence": merged})
+    assert kept == [STARTS[0], STARTS[2], "2026-04-14T07:00:00Z"]
+
+
+def test_rules_of_series_whose_times_differ_do_not_merge():
+    odoo = with_cancelled(SERIES, [STARTS[0]])
+    google = {
+        **SERIES,
+        "start": "2026-03-17T09:00:00Z",
+        "stop": "2026-03-17T10:00:00Z",
+        "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=TU"],
+    }
+    assert merge_recurrence(SERIES, odoo, google) is None
+    decision = reconcile(SERIES, odoo, google, merge_rules=merge_recurrence)
+    assert decision.lost
