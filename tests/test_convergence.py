@@ -132,8 +132,7 @@ SERIES_HOURS = (6, 20)
 #      settle (an occurrence's patch that failed is not tried again).
 # Gates on pairs of operations ("side:operation[:field]") that must not meet
 # on one lineage between two settles, in either order:
-AVOIDED_PAIRS = (
-)
+AVOIDED_PAIRS = ()
 # The operations on series (make soak counts them apart).
 SERIES_OPERATIONS = frozenset(
     f"{side}_{operation}"
