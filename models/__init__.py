@@ -4,6 +4,7 @@ from . import (
     calendar_event_google_features,
     calendar_event_sync_state,
     calendar_recurrence,
+    calendar_recurrence_google_features,
     google_calendar_account,
     google_calendar_account_features,
     google_calendar_account_run,

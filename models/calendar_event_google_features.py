@@ -116,6 +116,9 @@ class CalendarEvent(models.Model):
             return
         for event in self:
             kind = event.google_event_type
+            if kind == features.DEFAULT_TYPE and event.recurrence_id:
+                # An occurrence is of its series' type.
+                kind = event.recurrence_id.google_event_type
             if kind in features.READ_ONLY_TYPES:
                 raise UserError(
                     self.env._(

@@ -20,7 +20,7 @@ from ..engine.mapping import (
 )
 from ..engine.references import EXT_SERIES_ID
 from ..models.calendar_event import FROM_GOOGLE
-from . import odoo_writer
+from . import event_features, odoo_writer
 from .series_push import SeriesPush
 
 _logger = logging.getLogger(__name__)
@@ -223,6 +223,8 @@ class RecurringSync(SeriesPush):
             "google_etag": item.get("etag") or False,
             "google_account_id": self.run.account.id,
             "google_agreed_values": _dumps(series),
+            # Its event type and rooms (event_features.state): Google alone changes them.
+            **event_features.state(item),
         }
 
     def _create_series(self, to_create):

@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 from functools import partial
 
+from ..engine import event_features as features
 from ..engine import reconcile
 from ..engine import recurrence as rec_engine
 from ..engine import series as series_engine
@@ -61,6 +62,9 @@ class SeriesPush:
         occurrence_values = recurrences._google_occurrence_values()
         calls, handlers, written = [], [], []
         for recurrence in recurrences:
+            if recurrence._google_read_only():
+                recurrence.with_context(**{FROM_GOOGLE: True}).google_push_pending = False
+                continue
             try:
                 series = recurrence._google_series_values(occurrence_values)[recurrence.id]
             except InvalidEvent as error:
@@ -111,6 +115,7 @@ class SeriesPush:
                 ),
             )
             body["id"] = recurrence.google_id
+            self._keep_resources(recurrence, body)
             calls.append(ApiCall.insert("primary", body, send_updates=send_updates))
             handlers.append(
                 lambda outcome: self._after_master_write(recurrence, series, outcome, True)
@@ -130,7 +135,7 @@ class SeriesPush:
             ApiCall.patch(
                 "primary",
                 recurrence.google_id,
-                to_google(series, changed_fields=changed),
+                self._keep_resources(recurrence, to_google(series, changed_fields=changed)),
                 etag=recurrence.google_etag,
                 send_updates=send_updates,
             )
@@ -138,6 +143,16 @@ class SeriesPush:
         handlers.append(
             lambda outcome: self._after_master_write(recurrence, series, outcome, False, orphans)
         )
+
+    @staticmethod
+    def _keep_resources(recurrence, body, event=None):
+        """``body`` with the rooms and resources Google holds for the series (or
+        for its occurrence ``event``) added to the guest list it sends: a guest
+        list without them would free the rooms."""
+        if "attendees" in body:
+            kept = (event and event.sudo()._google_resources()) or recurrence._google_resources()
+            body["attendees"] = body["attendees"] + features.resource_attendees(kept)
+        return body
 
     def _adopt_single_event(self, recurrence):
         """A synced single event made recurring in Odoo becomes a series on Google
@@ -416,7 +431,9 @@ class SeriesPush:
             if not changed:
                 continue
             try:
-                body = to_google(current, changed_fields=changed)
+                body = self._keep_resources(
+                    recurrence, to_google(current, changed_fields=changed), event
+                )
             except InvalidEvent as error:
                 # Only this occurrence stays behind; the series and the others go on.
                 self.run.error(
