@@ -446,8 +446,10 @@ class GoogleCalendarAccount(models.Model):
         if counts.get("skipped") == "deletion_hold":
             return {"status": "held", "message": self.last_error}
         if counts.pop("continuing", False):
-            imported = self.env["calendar.event"].sudo().search_count(
-                [("google_account_id", "=", self.id)]
+            imported = (
+                self.env["calendar.event"]
+                .sudo()
+                .search_count([("google_account_id", "=", self.id)])
             )
             message = self.env._(
                 "%(count)s meetings imported so far; the rest continues in the background.",

@@ -384,9 +384,7 @@ class SyncRun(EventPull, EventPush):
         events the account held when its first deletion came."""
         if self.account.deletions_confirmed:
             return
-        ratio = float(
-            self.get_param(PARAM_PREFIX + "deletion_guard_ratio") or DELETION_GUARD_RATIO
-        )
+        ratio = float(self.get_param(PARAM_PREFIX + "deletion_guard_ratio") or DELETION_GUARD_RATIO)
         minimum = int(
             self.get_param(PARAM_PREFIX + "deletion_guard_minimum") or DELETION_GUARD_MINIMUM
         )

@@ -22,16 +22,17 @@ class Killed(Exception):
 
 def seed_meetings(case, email, count):
     """``count`` one-hour meetings on Google, a day apart; their Google ids."""
-    start = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
+    first = datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
+    starts = [first + timedelta(days=number + 1) for number in range(count)]
     return case.fake_control.seed_events(
         email,
         [
             {
                 "summary": f"Meeting {number}",
-                "start": {"dateTime": f"{start + timedelta(days=number + 1):%Y-%m-%dT%H:%M:%S}Z"},
-                "end": {"dateTime": f"{start + timedelta(days=number + 1, hours=1):%Y-%m-%dT%H:%M:%S}Z"},
+                "start": {"dateTime": f"{start:%Y-%m-%dT%H:%M:%S}Z"},
+                "end": {"dateTime": f"{start + timedelta(hours=1):%Y-%m-%dT%H:%M:%S}Z"},
             }
-            for number in range(count)
+            for number, start in enumerate(starts)
         ],
     )
 
@@ -128,7 +129,9 @@ class TestSyncSteps(SyncCase):
         seed_meetings(self, ANN, 7)  # the exception comes last, on page 3
         google = self.google_client_of(ANN)
         second = google.instances("primary", master["id"])[1]
-        google.patch_event("primary", second["id"], {"summary": "Standup, moved"}, send_updates="none")
+        google.patch_event(
+            "primary", second["id"], {"summary": "Standup, moved"}, send_updates="none"
+        )
 
         statuses = [self.account._run_sync(0)["status"] for _run in range(3)]
 
