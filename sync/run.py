@@ -19,6 +19,7 @@ from odoo.tools import SQL
 
 from ..engine import ownership, reconcile
 from ..engine.errors import (
+    GoogleApiError,
     SyncTokenExpired,
 )
 from ..engine.mapping import (
@@ -196,8 +197,20 @@ class SyncRun(EventPull, EventPush):
         resumes there. The sync token is stored after the last page only.
         Returns whether the listing was applied to its end."""
         self.listing = dict(self.account.sync_progress or {})
-        # Occurrences of a series whose master is on a later page.
-        waiting = self.listing.pop("waiting", [])
+        try:
+            return self._pull_pages(deadline, self.listing.pop("waiting", []))
+        except GoogleApiError as error:
+            if error.status != 400 or self.pages_listed or "page_token" not in self.listing:
+                raise
+        # Google no longer takes the page token the listing stopped at: the
+        # listing starts over, and finds by their ids the events already applied.
+        _logger.info("Google Calendar: page token of %s refused, listing again", self.email)
+        self.listing = {}
+        return self._pull_pages(deadline, [])
+
+    def _pull_pages(self, deadline, waiting):
+        """``pull`` from the place in ``self.listing``; ``waiting``: the
+        occurrences of a series whose master is on a later page."""
         for page in self._listing_pages():
             self.pages_listed += 1
             self.default_reminders = page.default_reminders

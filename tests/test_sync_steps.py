@@ -93,6 +93,18 @@ class TestSyncSteps(SyncCase):
         self.assertTrue(self.account.last_sync)
         self.assertEqual(self.writes(ANN), [], "a first sync sends Google's events nowhere")
 
+    def test_listing_starts_over_when_google_refuses_the_saved_page(self):
+        seeded = seed_meetings(self, ANN, 7)
+        self.assertEqual(self.account._run_sync(0)["status"], "continuing")
+        self.account.sync_progress = {**self.account.sync_progress, "page_token": "expired"}
+
+        answer = self.account._run_sync()
+
+        self.assertEqual(answer["status"], "synced", answer)
+        self.assert_all_imported_once(seeded)
+        self.assertFalse(self.account.sync_progress)
+        self.assertTrue(self.account.sync_token)
+
     def test_run_stops_at_its_budget_and_the_next_continues(self):
         seeded = seed_meetings(self, ANN, 10)
         mine = self.odoo_meeting(self.ann, "Odoo only", start=self.future(days=3, hour=15))
