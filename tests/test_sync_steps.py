@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
+from ..sync.run import SyncRun
 from .sync_common import SyncCase
 from .test_sync_messages import GoogleButtonCase
 
@@ -152,6 +153,19 @@ class TestSyncSteps(SyncCase):
         self.assertEqual(len(recurrence), 1)
         names = sorted(recurrence.calendar_event_ids.mapped("name"))
         self.assertEqual(names, ["Standup"] * 3 + ["Standup, moved"])
+
+    def test_an_occurrence_listed_before_its_series_waits_for_it(self):
+        # Google lists in no promised order: an exception may come a page
+        # before its master. The fake lists by creation, so the pages are given.
+        run = SyncRun(self.env, self.account, self.account._get_client())
+        exception = {"id": "m1_20300101T090000Z", "recurringEventId": "m1"}
+        single = {"id": "single"}
+
+        self.assertEqual(run._without_orphans([exception, single]), ([single], [exception]))
+        master = {"id": "m1", "recurrence": ["RRULE:FREQ=DAILY;COUNT=2"]}
+        self.assertEqual(
+            run._without_orphans([exception, master]), ([exception, master], []), "same page"
+        )
 
     def test_deletion_guard_counts_the_deletions_of_every_page(self):
         seeded = seed_meetings(self, ANN, 12)
