@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError
 from odoo.http import request
 
 from ..engine import oauth
+from ..models.google_calendar_account import BUTTON_SECONDS
 from ..models.google_calendar_sync_history import SYNC_TRIGGER
 
 _logger = logging.getLogger(__name__)
@@ -38,8 +39,10 @@ class GoogleCalendarSyncController(http.Controller):
                 request.session.get(SESSION_PENDING_KEY), nonce, expires
             )
             return {"status": "need_auth", "url": url}
-        # Someone waits for this answer: a bounded run, told once (SYNC_TRIGGER).
-        return account.with_context(**{SYNC_TRIGGER: "button"})._run_sync()
+        # Someone waits for this answer: a bounded run, told once (SYNC_TRIGGER),
+        # stopped after a few seconds: a large import goes on in the cron.
+        seconds = Account._seconds_param("button_seconds", BUTTON_SECONDS)
+        return account.with_context(**{SYNC_TRIGGER: "button"})._run_sync(seconds)
 
     @http.route("/google_calendar_sync/status", type="jsonrpc", auth="user", readonly=True)
     def status(self):

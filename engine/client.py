@@ -165,6 +165,18 @@ class EventList:
     time_zone: str | None
 
 
+@dataclass
+class EventPage:
+    """One page of ``events.list``: ``next_page_token`` names the next one,
+    ``next_sync_token`` comes with the last."""
+
+    items: list
+    next_page_token: str | None
+    next_sync_token: str | None
+    default_reminders: list
+    time_zone: str | None
+
+
 class CalendarClient:
     """Calendar v3 for one Google account.
 
@@ -206,21 +218,39 @@ class CalendarClient:
 
     # -- events -------------------------------------------------------------
 
-    def list_events(
+    def list_events(self, calendar_id="primary", **options):
+        """All events (every page joined); incremental when ``sync_token`` is
+        given. Takes the options of ``list_event_pages`` but ``page_token``.
+
+        Raises ``SyncTokenExpired`` when Google wants a full sync again.
+        """
+        pages = list(self.list_event_pages(calendar_id, **options))
+        first, last = pages[0], pages[-1]
+        return EventList(
+            items=[item for page in pages for item in page.items],
+            next_sync_token=last.next_sync_token,
+            default_reminders=first.default_reminders,
+            time_zone=first.time_zone,
+        )
+
+    def list_event_pages(
         self,
         calendar_id="primary",
         *,
         sync_token=None,
         time_min=None,
         time_max=None,
+        page_token=None,
         single_events=False,
         show_deleted=True,
         max_results=2500,
         event_types=None,
     ):
-        """All events (every page); incremental when ``sync_token`` is given.
-        ``event_types``: only events of these ``eventType`` values (Google's
-        ``eventTypes``; send the same with a sync token as without).
+        """The pages of the listing, one ``EventPage`` at a time, each requested
+        when the previous one has been consumed; from ``page_token`` on when
+        given (a listing resumed with the same other options). ``event_types``:
+        only events of these ``eventType`` values (Google's ``eventTypes``; send
+        the same with a sync token as without).
 
         Raises ``SyncTokenExpired`` when Google wants a full sync again.
         """
@@ -244,24 +274,28 @@ class CalendarClient:
                 }
             )
         call = ApiCall("list", "GET", _events_path(calendar_id), query)
-        try:
-            pages = self._pages(call)
-        except GoogleApiError as error:
-            if sync_token and error.status == 410 and not isinstance(error, SyncTokenExpired):
-                raise SyncTokenExpired(
-                    error.message, status=410, reason=error.reason or "fullSyncRequired"
-                ) from None
-            raise
-        first, last = pages[0], pages[-1]
-        next_sync_token = last.get("nextSyncToken")
-        if next_sync_token is not None and not isinstance(next_sync_token, str):
-            raise MalformedResponse("events.list: nextSyncToken is not a string")
-        return EventList(
-            items=[item for page in pages for item in page["items"]],
-            next_sync_token=next_sync_token,
-            default_reminders=list(first.get("defaultReminders") or []),
-            time_zone=first.get("timeZone"),
-        )
+        pages = self._iter_pages(call, page_token)
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except GoogleApiError as error:
+                if sync_token and error.status == 410 and not isinstance(error, SyncTokenExpired):
+                    raise SyncTokenExpired(
+                        error.message, status=410, reason=error.reason or "fullSyncRequired"
+                    ) from None
+                raise
+            next_sync_token = page.get("nextSyncToken")
+            if next_sync_token is not None and not isinstance(next_sync_token, str):
+                raise MalformedResponse("events.list: nextSyncToken is not a string")
+            yield EventPage(
+                items=page["items"],
+                next_page_token=page.get("nextPageToken"),
+                next_sync_token=next_sync_token,
+                default_reminders=list(page.get("defaultReminders") or []),
+                time_zone=page.get("timeZone"),
+            )
 
     def get_event(self, calendar_id, event_id):
         """One event, cancelled ones included; ``NotFound`` when unknown."""
@@ -535,23 +569,30 @@ class CalendarClient:
 
     def _pages(self, call):
         """Every page of a list call, in order, each checked to hold an ``items`` list."""
-        pages, seen_tokens, page_token = [], set(), None
+        return list(self._iter_pages(call))
+
+    def _iter_pages(self, call, page_token=None):
+        """The pages of a list call from ``page_token`` on (else the first), each
+        requested when the previous one is consumed and checked to hold an
+        ``items`` list."""
+        seen_tokens, number = {page_token} - {None}, 0
         while True:
             query = dict(call.query, pageToken=page_token) if page_token else call.query
             page = self._execute(replace(call, query=query))
+            number += 1
             items = page.setdefault("items", [])
             if not isinstance(items, list) or not all(
                 isinstance(item, dict) and isinstance(item.get("id"), str) for item in items
             ):
                 raise MalformedResponse(
-                    f"{call.kind}: page {len(pages) + 1} has items that are not events with an id"
+                    f"{call.kind}: page {number} has items that are not events with an id"
                 )
-            pages.append(page)
             page_token = page.get("nextPageToken")
-            if not page_token:
-                return pages
-            if not isinstance(page_token, str) or page_token in seen_tokens:
+            if page_token and (not isinstance(page_token, str) or page_token in seen_tokens):
                 raise MalformedResponse(f"{call.kind}: bad or repeated nextPageToken")
+            yield page
+            if not page_token:
+                return
             seen_tokens.add(page_token)
 
     def _execute(self, call):

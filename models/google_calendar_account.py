@@ -24,6 +24,12 @@ DEFAULT_ENDPOINTS = {
     "api_root": "https://www.googleapis.com",
 }
 REDIRECT_PATH = "/google_account/authentication"
+# Time budgets of one sync (system parameters cron_seconds and button_seconds):
+# past it, a run stops between two pages of Google's listing and the cron
+# goes on. Well under Odoo's usual limit_time_real_cron (120 s), and short
+# enough for someone waiting on the Google button.
+CRON_SECONDS = 60
+BUTTON_SECONDS = 8
 # Google counts its quota per user over a sliding minute, whichever worker
 # sends: one budget per (database, account) for the life of the process,
 # rebuilt when the system parameter changes.
@@ -62,6 +68,11 @@ class GoogleCalendarAccount(models.Model):
     last_sync = fields.Datetime(copy=False)
     last_error = fields.Text(copy=False)
     sync_token = fields.Char(copy=False, help="Google's nextSyncToken of the last full list.")
+    sync_progress = fields.Json(
+        copy=False,
+        help="A listing of Google's events stopped between two pages (sync.run pull): the "
+        "page to ask next, the window of a full listing, the safety guard's count.",
+    )
     oauth_pending = fields.Json(
         copy=False,
         help="Authorizations under way (a few browser tabs at most): nonce -> PKCE verifier "
@@ -283,6 +294,7 @@ class GoogleCalendarAccount(models.Model):
                 "last_sync": False,
                 # Another Google account may be behind the new grant.
                 "sync_token": False,
+                "sync_progress": False,
             }
         )
 
@@ -356,8 +368,9 @@ class GoogleCalendarAccount(models.Model):
 
     # -- synchronization -----------------------------------------------------
 
-    def _sync(self):
-        """One synchronization of this account; returns what changed each way.
+    def _sync(self, seconds=None):
+        """One synchronization of this account, stopped after about ``seconds``
+        when given (``continuing`` in the answer); returns what changed each way.
 
         Raises the client's errors (``GoogleApiError`` and subclasses).
         """
@@ -370,23 +383,35 @@ class GoogleCalendarAccount(models.Model):
             # matched by this address (``sync.people.confirmed_people``), so it must be
             # the one Google vouches for now. Later syncs need no request.
             self.google_email = client.get_calendar("primary").get("id") or False
-        counts = self.env["google.calendar.synchronizer"]._sync_account(self, client)
+        deadline = None if seconds is None else time.monotonic() + seconds
+        counts = self.env["google.calendar.synchronizer"]._sync_account(self, client, deadline)
         if counts.get("skipped"):
             return counts
         now = fields.Datetime.now()
         # Writes paused by Google's usage limits are still news for the user.
         paused = self.writes_paused_until and self.writes_paused_until > now
-        self.write(
-            {
-                "last_sync": now,
-                "last_error": self.last_error if paused else False,
-                "state": "connected",
-            }
-        )
+        done = {"last_error": self.last_error if paused else False, "state": "connected"}
+        if counts.get("continuing"):
+            # Not synced yet: a first sync stays one (nobody e-mailed, Odoo's
+            # events sent once Google's are in) until its listing is done.
+            self._resume_later(1)
+        else:
+            done["last_sync"] = now
+        self.write(done)
         if client.rate_limiter.retry_after is not None:
             # The budget ran out: what is done is kept, the cron resumes the rest.
             self._resume_later(client.rate_limiter.retry_after)
         return counts
+
+    @api.model
+    def _seconds_param(self, key, default):
+        """A time budget in seconds (system parameter ``key``); 0 lets a run
+        take one page of Google's listing."""
+        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
+        try:
+            return max(float(value or default), 0.0)
+        except ValueError:
+            return default
 
     @api.model
     def _resume_later(self, seconds):
@@ -394,7 +419,7 @@ class GoogleCalendarAccount(models.Model):
         if cron:
             cron.sudo()._trigger(fields.Datetime.now() + timedelta(seconds=seconds))
 
-    def _run_sync(self):
+    def _run_sync(self, seconds=None):
         """``_sync`` with its failures recorded: the answer of the Sync route.
 
         Partial work of a failed sync is rolled back; the failure is kept on
@@ -403,7 +428,7 @@ class GoogleCalendarAccount(models.Model):
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
-                counts = self._sync()
+                counts = self._sync(seconds)
         except InvalidGrant:
             self._handle_invalid_grant()
             return {"status": "error", "message": self.last_error}
@@ -420,6 +445,17 @@ class GoogleCalendarAccount(models.Model):
             return self._sync_failed(exc)  # google_calendar_account_run.py
         if counts.get("skipped") == "deletion_hold":
             return {"status": "held", "message": self.last_error}
+        if counts.pop("continuing", False):
+            imported = (
+                self.env["calendar.event"]
+                .sudo()
+                .search_count([("google_account_id", "=", self.id)])
+            )
+            message = self.env._(
+                "%(count)s meetings imported so far; the rest continues in the background.",
+                count=imported,
+            )
+            return {**counts, "status": "continuing", "message": message}
         return {"status": "synced", **counts}
 
     @api.model
@@ -432,6 +468,7 @@ class GoogleCalendarAccount(models.Model):
         if self._get_google_config()["paused"] or not self._is_configured():
             return
         started = fields.Datetime.now()
+        seconds = self._seconds_param("cron_seconds", CRON_SECONDS)
         # Least recently synced first, so that no account waits behind the others.
         account_ids = (
             self.sudo()
@@ -452,7 +489,7 @@ class GoogleCalendarAccount(models.Model):
                 if account.last_sync and account.last_sync > started:
                     continue  # another cron worker synced it since this run started
                 try:
-                    account._run_sync()
+                    account._run_sync(seconds)
                 except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                     # A concurrent transaction changed the same rows: nothing
                     # is wrong with the account, the next run syncs it.
@@ -495,6 +532,7 @@ class GoogleCalendarAccount(models.Model):
                     "access_token_expiry": False,
                     "refresh_token": False,
                     "sync_token": False,
+                    "sync_progress": False,
                     "granted_scope": False,
                     "oauth_pending": False,
                     "last_error": False,

@@ -28,11 +28,11 @@ class GoogleCalendarAccount(models.Model):
 
     # -- history ---------------------------------------------------------------
 
-    def _run_sync(self):
+    def _run_sync(self, seconds=None):
         self.ensure_one()
         start = fields.Datetime.now()
         started = time.monotonic()
-        answer = super()._run_sync()
+        answer = super()._run_sync(seconds)
         problems = answer.pop("problems", ())
         if answer.get("skipped") == "running":
             return answer  # another run of the account is under way: it records itself

@@ -78,6 +78,8 @@ class GoogleCalendarSyncHistory(models.Model):
         status = answer.get("status")
         if status == "synced":
             status = "partial" if errors else "conflict" if conflicts else "synced"
+        elif status == "continuing":
+            status = "deferred"  # stopped at its time budget, the cron goes on
         messages = [answer.get("message"), *(answer.get("messages") or ())]
         message = "\n".join(dict.fromkeys(filter(None, messages)))
         return self.sudo().create(

@@ -32,8 +32,11 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _sync_account(self, account, client):
-        """Pull then push ``account``'s primary calendar.
+    def _sync_account(self, account, client, deadline=None):
+        """Pull then push ``account``'s primary calendar; past ``deadline``
+        (``time.monotonic()``), stop between two pages of Google's listing, or
+        before the push of a pull that took several pages: the answer then
+        says ``continuing`` and the next sync goes on from there.
 
         Returns the counts of what changed on each side, plus ``messages``:
         the readable errors and notes for the user. When another transaction
@@ -50,9 +53,16 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             return {"skipped": "deletion_hold", "messages": [account.last_error]}
         started = time.monotonic()
         run = SyncRun(self.env, account, client)
-        run.pull()
+        if not run.pull(deadline):
+            run.log(time.monotonic() - started)
+            return run.result(continuing=True)
         if account.deletions_confirmed:
             account.deletions_confirmed = False
+        if deadline is not None and time.monotonic() >= deadline and run.pages_listed > 1:
+            # The budget went on a long listing: the next run, whose listing
+            # is short, pushes.
+            run.log(time.monotonic() - started)
+            return run.result(continuing=True)
         run.push()
         run.log(time.monotonic() - started)
         return run.result()

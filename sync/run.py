@@ -10,6 +10,7 @@ write outcomes.
 
 import functools
 import logging
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from odoo.tools import SQL
 
 from ..engine import ownership, reconcile
 from ..engine.errors import (
+    GoogleApiError,
     SyncTokenExpired,
 )
 from ..engine.mapping import (
@@ -46,6 +48,9 @@ DELETION_GUARD_MINIMUM = 10
 # How long writes stop after Google's quotaExceeded: Google says "hours" and
 # publishes no figure; an hour, then one try tells whether it lifted.
 QUOTA_PAUSE = timedelta(hours=1)
+# Google's largest page of events.list; a smaller one (system parameter
+# page_size) makes smaller steps.
+MAX_PAGE_SIZE = 2500
 
 
 class DeletionHeld(Exception):
@@ -87,7 +92,7 @@ class SyncRun(EventPull, EventPush):
         self.messages = []
         # (kind, message, event) of every error and conflict: the run's history.
         self.problems = []
-        get_param = env["ir.config_parameter"].sudo().get_param
+        self.get_param = get_param = env["ir.config_parameter"].sudo().get_param
         self.send_updates_setting = get_param(PARAM_PREFIX + "send_updates") or "all"
         self.range_days = int(get_param(PARAM_PREFIX + "range_days") or DEFAULT_RANGE_DAYS)
         # Before the first sync completes, nobody is e-mailed: the events are
@@ -113,6 +118,10 @@ class SyncRun(EventPull, EventPush):
         # Events of this push kept for a colleague (``kept_for_colleagues``).
         self.quiet_ids = set()
         self.recurring = RecurringSync(self)
+        # The listing this run's pull continues or starts (``pull``): the page
+        # to ask next, the window of a full listing, the safety guard's count.
+        self.listing = {}
+        self.pages_listed = 0
 
     @property
     def calendar_tz(self):
@@ -132,9 +141,14 @@ class SyncRun(EventPull, EventPush):
         and their partner's (read only when an event needs it)."""
         return {self.email, self.user.partner_id.email_normalized} - {"", False, None}
 
-    def result(self):
+    def result(self, continuing=False):
+        """What the run did; ``continuing``: it stopped at its time budget and
+        the next run goes on where it stopped."""
         problems = [(kind, message, event.id or False) for kind, message, event in self.problems]
-        return {**self.counts, "messages": self.messages, "problems": problems}
+        answer = {**self.counts, "messages": self.messages, "problems": problems}
+        if continuing:
+            answer["continuing"] = True
+        return answer
 
     def log(self, seconds):
         """The one line per sync an operator reads: what moved each way, how fast."""
@@ -176,32 +190,104 @@ class SyncRun(EventPull, EventPush):
     # Pull: Google -> Odoo
     # ------------------------------------------------------------------
 
-    def pull(self):
-        listing = self._list()
-        self.default_reminders = listing.default_reminders
-        event_features.remember_defaults(self, listing.default_reminders)
-        self.listed_tz = listing.time_zone
-        items = [item for item in listing.items if isinstance(item, dict) and item.get("id")]
-        self._apply_items(items, guard=True)
-        self.account.sync_token = listing.next_sync_token or False
+    def pull(self, deadline=None):
+        """Apply Google's listing page by page, as each arrives. Past
+        ``deadline`` (``time.monotonic()``), stop between pages with the place
+        reached saved on the account (``sync_progress``): the next pull
+        resumes there. The sync token is stored after the last page only.
+        Returns whether the listing was applied to its end."""
+        self.listing = dict(self.account.sync_progress or {})
+        try:
+            return self._pull_pages(deadline, self.listing.pop("waiting", []))
+        except GoogleApiError as error:
+            if error.status != 400 or self.pages_listed or "page_token" not in self.listing:
+                raise
+        # Google no longer takes the page token the listing stopped at: the
+        # listing starts over, and finds by their ids the events already applied.
+        _logger.info("Google Calendar: page token of %s refused, listing again", self.email)
+        self.listing = {}
+        return self._pull_pages(deadline, [])
 
-    def _list(self):
-        if self.account.sync_token:
+    def _pull_pages(self, deadline, waiting):
+        """``pull`` from the place in ``self.listing``; ``waiting``: the
+        occurrences of a series whose master is on a later page."""
+        for page in self._listing_pages():
+            self.pages_listed += 1
+            self.default_reminders = page.default_reminders
+            event_features.remember_defaults(self, page.default_reminders)
+            self.listed_tz = page.time_zone
+            items = waiting + [item for item in page.items if isinstance(item, dict)]
+            if page.next_page_token:
+                items, waiting = self._without_orphans(items)
+            self._apply_items(items, guard=True)
+            if not page.next_page_token:
+                done = {"sync_token": page.next_sync_token or False}
+                if self.account.sync_progress:
+                    done["sync_progress"] = False
+                self.account.write(done)
+                return True
+            self.listing["page_token"] = page.next_page_token
+            if deadline is not None and time.monotonic() >= deadline:
+                self.account.sync_progress = {**self.listing, "waiting": waiting}
+                return False
+        return True  # pragma: no cover - a listing ends with a page without next page
+
+    def _listing_pages(self):
+        """The pages of the listing this pull continues or starts: incremental
+        with the account's sync token, else the full window (kept in
+        ``self.listing`` so that a resumed listing asks the same)."""
+        listing = self.listing
+        page_size = int(self.get_param(PARAM_PREFIX + "page_size") or MAX_PAGE_SIZE)
+        options = {
+            "event_types": event_features.LISTED_TYPES,
+            "max_results": min(max(page_size, 1), MAX_PAGE_SIZE),
+        }
+        if self.account.sync_token and "window" not in listing:
             try:
-                return self.client.list_events(
+                yield from self.client.list_event_pages(
                     "primary",
                     sync_token=self.account.sync_token,
-                    event_types=event_features.LISTED_TYPES,
+                    page_token=listing.get("page_token"),
+                    **options,
                 )
+                return
             except SyncTokenExpired:
                 _logger.info("Google Calendar: sync token of %s expired, full resync", self.email)
-        window = timedelta(days=self.range_days)
-        return self.client.list_events(
+                listing.pop("page_token", None)
+        if "window" not in listing:
+            window = timedelta(days=self.range_days)
+            listing["window"] = [
+                fields.Datetime.to_string(self.now - window),
+                fields.Datetime.to_string(self.now + window),
+            ]
+        time_min, time_max = (fields.Datetime.to_datetime(bound) for bound in listing["window"])
+        yield from self.client.list_event_pages(
             "primary",
-            time_min=self.now - window,
-            time_max=self.now + window,
-            event_types=event_features.LISTED_TYPES,
+            time_min=time_min,
+            time_max=time_max,
+            page_token=listing.get("page_token"),
+            **options,
         )
+
+    def _without_orphans(self, items):
+        """(items to apply now, occurrences to hold for a later page): an
+        exception or cancelled occurrence whose series is neither on this page
+        nor known in Odoo waits for the page that brings its master."""
+        masters = {item["id"] for item in items if item.get("recurrence")}
+        series_ids = {
+            item["recurringEventId"]
+            for item in items
+            if isinstance(item.get("recurringEventId"), str)
+            and item["recurringEventId"] not in masters
+        }
+        if not series_ids:
+            return items, []
+        known = set(self.recurring._series_by_google_id(series_ids))
+        waiting_ids = series_ids - known
+        now, later = [], []
+        for item in items:
+            (later if item.get("recurringEventId") in waiting_ids else now).append(item)
+        return now, later
 
     def _within_reach(self, events):
         """Those of ``events`` a Google item of this account may be matched to:
@@ -306,16 +392,24 @@ class SyncRun(EventPull, EventPush):
         )
 
     def _guard_deletions(self, count):
+        """Raise ``DeletionHeld`` when ``count`` more deletions would make the
+        listing's deletions, over all its pages, a mass deletion of the synced
+        events the account held when its first deletion came."""
         if self.account.deletions_confirmed:
             return
-        get_param = self.env["ir.config_parameter"].sudo().get_param
-        ratio = float(get_param(PARAM_PREFIX + "deletion_guard_ratio") or DELETION_GUARD_RATIO)
-        minimum = int(get_param(PARAM_PREFIX + "deletion_guard_minimum") or DELETION_GUARD_MINIMUM)
-        total = self.Event.search_count(
-            [("google_account_id", "=", self.account.id), ("google_etag", "!=", False)]
+        ratio = float(self.get_param(PARAM_PREFIX + "deletion_guard_ratio") or DELETION_GUARD_RATIO)
+        minimum = int(
+            self.get_param(PARAM_PREFIX + "deletion_guard_minimum") or DELETION_GUARD_MINIMUM
         )
-        if reconcile.deletion_needs_confirmation(total, count, threshold=ratio, minimum=minimum):
-            raise DeletionHeld(count, total)
+        total, deleted = self.listing.get("guard") or (None, 0)
+        if total is None:
+            total = self.Event.search_count(
+                [("google_account_id", "=", self.account.id), ("google_etag", "!=", False)]
+            )
+        deleted += count
+        if reconcile.deletion_needs_confirmation(total, deleted, threshold=ratio, minimum=minimum):
+            raise DeletionHeld(deleted, total)
+        self.listing["guard"] = [total, deleted]
 
     def _organizes(self, values):
         """Whether this calendar's user organizes the event of neutral ``values``."""

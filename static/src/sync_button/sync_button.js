@@ -172,7 +172,9 @@ export class GoogleCalendarSyncButton extends Component {
                 break;
             }
             case "deferred":
-                // Google's request budget ran out: the rest follows in the background.
+            case "continuing":
+                // Google's request budget, or the time a click may take, ran
+                // out: what is done is kept, the rest follows in the background.
                 await this.props.onSynced();
                 this.notification.add(result.message, { title: _t("Google Calendar"), type: "info" });
                 break;
