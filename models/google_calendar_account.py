@@ -558,9 +558,9 @@ class GoogleCalendarAccount(models.Model):
         self.ensure_one()
         message = self.env._(
             "Synchronization halted: Google reports %(count)s of the %(total)s synchronized "
-            "events of this calendar as deleted. Nothing was deleted on either side; an "
-            "administrator must confirm these deletions (Settings, Users, Google Calendar) "
-            "before the synchronization resumes.",
+            "events of this calendar as deleted. These deletions are held: nothing more is "
+            "deleted on either side until an administrator confirms them (Settings, Users, "
+            "Google Calendar), and the synchronization resumes then.",
             count=count,
             total=total,
         )
