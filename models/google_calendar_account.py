@@ -559,8 +559,8 @@ class GoogleCalendarAccount(models.Model):
         message = self.env._(
             "Synchronization halted: Google reports %(count)s of the %(total)s synchronized "
             "events of this calendar as deleted. These deletions are held: nothing more is "
-            "deleted on either side until an administrator confirms them (Settings, Users, "
-            "Google Calendar), and the synchronization resumes then.",
+            "deleted on either side, and an administrator must confirm them (Settings, Users, "
+            "Google Calendar) before the synchronization resumes.",
             count=count,
             total=total,
         )
