@@ -58,6 +58,22 @@ def occurrence_starts(series):
     )
 
 
+def only_drops_occurrences(agreed, changed):
+    """Whether ``changed`` is the series ``agreed`` with nothing changed but its
+    rule, and that only to hold fewer occurrences (an earlier end, an excluded
+    date, the first half of a split); an EXDATE it lifts counts as no change, as
+    the occurrence it brings back is one the series had dropped. Such a change
+    edits no occurrence: a deletion of the whole series made meanwhile undoes
+    nothing of it."""
+    if {**agreed, "recurrence": None} != {**changed, "recurrence": None}:
+        return False
+    possible = {
+        **agreed,
+        "recurrence": [line for line in agreed["recurrence"] if not line.startswith("EXDATE")],
+    }
+    return set(occurrence_starts(changed)) <= set(occurrence_starts(possible))
+
+
 def with_cancelled(series, cancelled_starts):
     """``series`` whose lines also exclude ``cancelled_starts`` (cancelled instances).
 

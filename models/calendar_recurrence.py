@@ -163,6 +163,7 @@ class CalendarRecurrence(models.Model):
                         "google_id": rec.google_id or rec._google_next_id(),
                         "google_etag": ownership.deletion_etag(sender, kept_by, rec.google_etag)
                         or False,
+                        "google_agreed_values": rec.google_agreed_values,
                         "event_name": rec.base_event_id.name or rec.name,
                         "event_over": rec._is_event_over(),
                     }

@@ -20,6 +20,10 @@ class GoogleCalendarOutbox(models.Model):
     google_etag = fields.Char(
         help="Etag both sides agreed on: a deletion never overwrites a newer Google edit."
     )
+    google_agreed_values = fields.Text(
+        help="For a series: the values both sides agreed on, so that a Google edit that "
+        "only drops occurrences does not undo the deletion."
+    )
     event_name = fields.Char(help="Name of the deleted event, for the logs.")
     event_over = fields.Boolean(
         help="The event had ended when deleted: attendees need no cancellation mail."

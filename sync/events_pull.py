@@ -20,7 +20,8 @@ class EventPull:
     def _without_pending_deletions(self, items):
         """Leave out the events deleted in Odoo that Google still shows as agreed:
         the push deletes them. One edited on Google since is kept (the edit wins
-        over the deletion) and its pending deletion dropped."""
+        over the deletion) and its pending deletion dropped; a series whose
+        change on Google only dropped occurrences counts as not edited."""
         deletions = (
             self.env["google.calendar.outbox"]
             .sudo()
@@ -34,6 +35,7 @@ class EventPull:
         if not deletions:
             return items
         agreed_etag = {deletion.google_id: deletion.google_etag for deletion in deletions}
+        deletion_of = {deletion.google_id: deletion for deletion in deletions}
         # Without an agreed etag (an insert whose answer was lost, or a deletion
         # sent through the organizer's calendar) nothing shows an edit on Google:
         # the deletion stands.
@@ -43,7 +45,7 @@ class EventPull:
             if agreed_etag.get(item["id"])
             and not is_cancelled(item)
             and item.get("etag") != agreed_etag[item["id"]]
-            and not self._holds_what_odoo_sent(item)
+            and not self._deletion_stands(deletion_of[item["id"]], item)
         }
         deletions.filtered(lambda deletion: deletion.google_id in edited).unlink()
         # Tombstones stay: if another account's pull brought the event back
@@ -101,6 +103,16 @@ class EventPull:
             if event:
                 matches[item["id"]] = event
         return matches
+
+    def _deletion_stands(self, deletion, item):
+        """Whether Odoo's pending ``deletion`` stands although Google's ``item``
+        changed since both sides agreed: the change is Odoo's own write whose
+        answer was lost, or, for a series, one that only dropped occurrences (a
+        split's first half), which the deletion of the whole series undoes
+        nothing of."""
+        return self._holds_what_odoo_sent(item) or self.recurring.only_drops_occurrences(
+            item, deletion.google_agreed_values
+        )
 
     def _holds_what_odoo_sent(self, item):
         """Whether Google's copy holds exactly what Odoo last wrote: then a new

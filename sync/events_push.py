@@ -340,9 +340,7 @@ class EventPush:
                 self.note(exc)
                 deletion.write({"attempts": deletion.attempts + 1, "last_error": str(exc)})
                 return
-            if not retried and not is_cancelled(item) and self._holds_what_odoo_sent(item):
-                # The new etag is Odoo's own edit whose answer was lost before
-                # the deletion: the deletion stands.
+            if not retried and not is_cancelled(item) and self._deletion_stands(deletion, item):
                 deletion.google_etag = item.get("etag") or False
                 call = ApiCall.delete(
                     "primary",

@@ -17,6 +17,7 @@ from ..engine.mapping import (
     diff_fields,
     is_cancelled,
     original_start,
+    without_lone_organizer,
 )
 from ..engine.references import EXT_SERIES_ID
 from ..models.calendar_event import FROM_GOOGLE
@@ -181,28 +182,25 @@ class RecurringSync(SeriesPush):
             or (is_cancelled(item) and recurrence.base_event_id.user_id == self.run.user)
         )
 
+    def only_drops_occurrences(self, item, agreed_values):
+        """Whether Google's master ``item`` changed since ``agreed_values`` (the
+        JSON a pending deletion of its series kept) only to hold fewer
+        occurrences (``series_engine.only_drops_occurrences``): then the
+        deletion of the whole series undoes no edit made on Google, and stands."""
+        if not agreed_values or not item.get("recurrence"):
+            return False
+        try:
+            google = self._series_values(item, None, [])
+        except (InvalidEvent, rec_engine.InvalidRecurrence):
+            return False  # told by the pull, which keeps the master
+        agreed = without_lone_organizer(json.loads(agreed_values))
+        return series_engine.only_drops_occurrences(agreed, google)
+
     def _google_series(self, item, recurrence):
         """Series values of a master as Odoo would store them, or None (error told)."""
         notes = []
         try:
-            values = self.run.google_values(item, notes)
-            # Read through Odoo's rule, so that e.g. an UNTIL one second before a split
-            # compares equal to Odoo's "until that day".
-            rule = rec_engine.google_to_odoo(
-                values["recurrence"],
-                start=values["start"],
-                timezone_name=values["timezone"] or "UTC",
-                allday=values["allday"],
-            )
-            values["recurrence"] = rec_engine.odoo_to_google(
-                rule.rrule,
-                timezone_name=values["timezone"] or "UTC",
-                allday=values["allday"],
-                endless=rule.endless,
-                excluded=rule.excluded,
-            )
-            cancelled = recurrence._google_cancelled() if recurrence else []
-            series = series_engine.with_cancelled(values, cancelled)
+            series = self._series_values(item, recurrence, notes)
         except (InvalidEvent, rec_engine.InvalidRecurrence) as error:
             self.run.error(
                 self.env._(
@@ -216,6 +214,27 @@ class RecurringSync(SeriesPush):
             return None
         self.run.messages.extend(notes)
         return series
+
+    def _series_values(self, item, recurrence, notes):
+        """Series values of a master as Odoo would store them; raises when invalid."""
+        values = self.run.google_values(item, notes)
+        # Read through Odoo's rule, so that e.g. an UNTIL one second before a split
+        # compares equal to Odoo's "until that day".
+        rule = rec_engine.google_to_odoo(
+            values["recurrence"],
+            start=values["start"],
+            timezone_name=values["timezone"] or "UTC",
+            allday=values["allday"],
+        )
+        values["recurrence"] = rec_engine.odoo_to_google(
+            rule.rrule,
+            timezone_name=values["timezone"] or "UTC",
+            allday=values["allday"],
+            endless=rule.endless,
+            excluded=rule.excluded,
+        )
+        cancelled = recurrence._google_cancelled() if recurrence else []
+        return series_engine.with_cancelled(values, cancelled)
 
     def _state(self, item, series):
         return {

@@ -667,3 +667,43 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.sync(self.account)
         expected = [*rows(starts[:1], "Pair a"), *rows(starts[1:], "Pair b")]
         self.assertEqual(self.all_rows("Pair"), (expected, expected))
+
+    def test_p_google_split_then_odoo_cancels_an_occurrence_and_deletes_the_series(self):
+        """P: Google splits a series of two at its second occurrence ("this and
+        following", renamed: UNTIL on the master, a new master); Odoo then cancels
+        that second occurrence and deletes the whole series. The first occurrence,
+        which only Odoo changed (it deleted it), must not come back; the second
+        may, as Google's split edited it."""
+        first = monday(10)
+        base = self.create_series("Pair", first, count=2)
+        self.sync(self.account)
+        series_id = base.recurrence_id.google_id
+        starts = [first + timedelta(weeks=n) for n in range(2)]
+        client = self.google_client()
+        until = self.stamp(starts[1] - timedelta(seconds=1))
+        client.patch_event(
+            "primary",
+            series_id,
+            {"recurrence": [f"RRULE:FREQ=WEEKLY;UNTIL={until};BYDAY=MO"]},
+            send_updates="none",
+        )
+        client.insert_event(
+            "primary",
+            {
+                "summary": "Pair (split)",
+                "start": local_spec(starts[1]),
+                "end": local_spec(starts[1] + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=1;BYDAY=MO"],
+            },
+            send_updates="none",
+        )
+        recurrence = base.recurrence_id
+        recurrence.calendar_event_ids.sorted("start")[1].with_user(self.ann).unlink()
+        recurrence.calendar_event_ids.with_user(self.ann)[:1].action_mass_deletion("all_events")
+        self.sync(self.account)
+        self.sync(self.account)
+        odoo, google = self.all_rows("Pair")
+        first_row = rows(starts[:1], "Pair")[0]
+        self.assertNotIn(first_row, odoo, "the first occurrence stays deleted in Odoo")
+        self.assertNotIn(first_row, google, "the first occurrence stays deleted on Google")
+        self.assertEqual(odoo, google)

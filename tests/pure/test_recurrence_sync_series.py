@@ -9,6 +9,7 @@ from engine.series import (
     moved_originals,
     occurrence_starts,
     occurrence_values,
+    only_drops_occurrences,
     plan_occurrences,
     rewritten_start,
     series_from_occurrences,
@@ -320,3 +321,27 @@ def test_rules_of_series_whose_times_differ_do_not_merge():
     assert merge_recurrence(SERIES, odoo, google) is None
     decision = reconcile(SERIES, odoo, google, merge_rules=merge_recurrence)
     assert decision.lost
+
+
+def test_a_split_or_an_exclusion_only_drops_occurrences():
+    """P: Google's first half of a split, or an excluded date, edits no occurrence
+    that a deletion of the whole series would undo."""
+    split = {**SERIES, "recurrence": ["RRULE:FREQ=WEEKLY;UNTIL=20260330T235959Z;BYDAY=TU"]}
+    excluded = {**SERIES, "recurrence": [*RULE, "EXDATE:20260324T080000Z"]}
+    assert only_drops_occurrences(SERIES, split)
+    assert only_drops_occurrences(SERIES, excluded)
+    # An EXDATE lifted brings back an occurrence the series had dropped.
+    assert only_drops_occurrences(excluded, SERIES)
+
+
+def test_a_longer_rule_a_move_or_a_rename_is_an_edit():
+    longer = {**SERIES, "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=5;BYDAY=TU"]}
+    later = {**SERIES, "start": "2026-03-17T09:00:00Z", "stop": "2026-03-17T10:00:00Z"}
+    split_renamed = {
+        **SERIES,
+        "name": "Renamed",
+        "recurrence": ["RRULE:FREQ=WEEKLY;UNTIL=20260330T235959Z;BYDAY=TU"],
+    }
+    assert not only_drops_occurrences(SERIES, longer)
+    assert not only_drops_occurrences(SERIES, later)
+    assert not only_drops_occurrences(SERIES, split_renamed)
