@@ -22,18 +22,20 @@ PERMISSION_FIELDS = {
 # What an Odoo user may still change of an event Gmail made (Google refuses
 # the rest): its reminders, privacy and free/busy, and Odoo's own fields.
 _FROM_GMAIL_WRITABLE = frozenset({"alarm_ids", "privacy", "show_as"})
+# The Google event types Odoo holds (events and series).
+GOOGLE_EVENT_TYPES = [
+    ("default", "Event"),
+    ("focusTime", "Focus time"),
+    ("outOfOffice", "Out of office"),
+    ("fromGmail", "From Gmail"),
+]
 
 
 class CalendarEvent(models.Model):
     _inherit = "calendar.event"
 
     google_event_type = fields.Selection(
-        [
-            ("default", "Event"),
-            ("focusTime", "Focus time"),
-            ("outOfOffice", "Out of office"),
-            ("fromGmail", "From Gmail"),
-        ],
+        GOOGLE_EVENT_TYPES,
         default="default",
         copy=False,
         readonly=True,

@@ -203,7 +203,7 @@ class CalendarEvent(models.Model):
             self.env["google.calendar.synchronizer"]._schedule_push(account_ids={keeper.id})
             return self._google_notify(
                 self.env._(
-                    "Sent to Google through the calendar of %(name)s, who organizes it.",
+                    "Sent to Google through the calendar of %(name)s, which keeps it.",
                     name=keeper.user_id.name,
                 ),
                 "info",

@@ -8,18 +8,14 @@ import json
 from odoo import fields, models
 
 from ..engine import event_features as features
+from .calendar_event_google_features import GOOGLE_EVENT_TYPES
 
 
 class CalendarRecurrence(models.Model):
     _inherit = "calendar.recurrence"
 
     google_event_type = fields.Selection(
-        [
-            ("default", "Event"),
-            ("focusTime", "Focus time"),
-            ("outOfOffice", "Out of office"),
-            ("fromGmail", "From Gmail"),
-        ],
+        GOOGLE_EVENT_TYPES,
         default="default",
         copy=False,
         readonly=True,

@@ -645,15 +645,9 @@ class RecurringSync(SeriesPush):
         if not event:
             self._delete_instances(recurrence, [(item["id"], item.get("etag"))])
             return
-        notes = []
-        try:
-            google = self.run.google_values(item, notes)
-        except InvalidEvent as error:
-            self.run.error(
-                self.env._("Occurrence not imported from Google: %(error)s", error=error), event
-            )
+        google = self._instance_values(item, event)
+        if google is None:
             return
-        self.run.messages.extend(notes)
         odoo = values_by_event[event.id]
         times = {key: odoo[key] for key in series_engine.TIME_KEYS}
         agreed = event._google_agreed() or series_engine.occurrence_values(
@@ -750,7 +744,9 @@ class RecurringSync(SeriesPush):
             event.with_context(**{FROM_GOOGLE: True}).unlink()
             self.run.counts["odoo_deleted"] += 1
 
-    def _pull_exception(self, recurrence, event, odoo, item, series_id, original):
+    def _instance_values(self, item, event):
+        """Neutral values of a Google instance, or None when they are invalid
+        (told, with ``event`` the occurrence concerned)."""
         notes = []
         try:
             google = self.run.google_values(item, notes)
@@ -758,8 +754,14 @@ class RecurringSync(SeriesPush):
             self.run.error(
                 self.env._("Occurrence not imported from Google: %(error)s", error=error), event
             )
-            return
+            return None
         self.run.messages.extend(notes)
+        return google
+
+    def _pull_exception(self, recurrence, event, odoo, item, series_id, original):
+        google = self._instance_values(item, event)
+        if google is None:
+            return
         series = recurrence._google_agreed()
         plain = series_engine.occurrence_values(series, original) if series else None
         if not event:

@@ -376,18 +376,28 @@ class SeriesPush:
 
         if diff_fields(unanswered(recurrence._google_agreed() or series), unanswered(series)):
             return True
+        return any(
+            diff_fields(unanswered(on_google), unanswered(current))
+            for _event, current, _original, _plain, on_google in self._occurrence_sides(
+                recurrence, series
+            )
+        )
+
+    @staticmethod
+    def _occurrence_sides(recurrence, series):
+        """``(event, current, original, plain, on_google)`` for each occurrence of
+        ``recurrence``: Odoo's values, its original start, the values the rule
+        gives it, and what Google holds of it (agreed, else the plain instance)."""
         values_by_event = recurrence._google_occurrence_values()
         for event in recurrence._google_occurrences():
             current = values_by_event[event.id]
             original = recurrence._google_original_start(event, current)
             plain = series_engine.occurrence_values(series, original)
-            on_google = event._google_agreed() or plain
             if event.follow_recurrence:
-                # Where the rule puts it: a time that differs is Odoo's arithmetic.
+                # Odoo keeps it where the rule puts it: a time that differs is Odoo's
+                # arithmetic (pytz past 2037), not a move.
                 current = {**current, **{key: plain[key] for key in series_engine.TIME_KEYS}}
-            if diff_fields(unanswered(on_google), unanswered(current)):
-                return True
-        return False
+            yield event, current, original, plain, event._google_agreed() or plain
 
     def _send_answer(self, recurrence, google_id, status):
         """The event as Google holds it after the answer, or None (failure told)."""
@@ -416,17 +426,10 @@ class SeriesPush:
 
     def _plan_exceptions(self, recurrence, series, calls, handlers):
         """Patch each instance whose Odoo occurrence differs from Google's."""
-        values_by_event = recurrence._google_occurrence_values()
         send_updates = self.run._send_updates(over=recurrence._is_event_over())
-        for event in recurrence._google_occurrences():
-            current = values_by_event[event.id]
-            original = recurrence._google_original_start(event, current)
-            plain = series_engine.occurrence_values(series, original)
-            on_google = event._google_agreed() or plain
-            if event.follow_recurrence:
-                # Odoo keeps it where the rule puts it: a time that differs is Odoo's
-                # arithmetic (pytz past 2037), not a move to send.
-                current = {**current, **{key: plain[key] for key in series_engine.TIME_KEYS}}
+        for event, current, original, plain, on_google in self._occurrence_sides(
+            recurrence, series
+        ):
             changed = diff_fields(on_google, current)
             if not changed:
                 continue
