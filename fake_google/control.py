@@ -53,7 +53,8 @@ class FakeControl:
 
     def add_user(self, email, time_zone="UTC", default_reminders=None, calendars=None):
         """Create (or update) an account; `calendars` = secondary calendars
-        (summaries, or dicts with `summary`, optional `id` and `time_zone`)."""
+        (summaries, or dicts with `summary`, optional `id`, `time_zone` and
+        `color`, a ``#rrggbb`` background colour)."""
         return self._call(
             "POST",
             "users",
@@ -67,6 +68,31 @@ class FakeControl:
 
     def users(self):
         return self._call("GET", "users")["users"]
+
+    # Calendars as their owner manages them in Google Calendar's settings; each
+    # change shows in the calendarList of everyone who sees the calendar.
+
+    def share_calendar(self, email, calendar_id, with_email, role):
+        """``email`` shares its calendar with ``with_email`` as ``role``:
+        freeBusyReader, reader or writer."""
+        payload = {"email": email, "calendar_id": calendar_id}
+        return self._call(
+            "POST", "calendars/share", dict(payload, with_email=with_email, role=role)
+        )
+
+    def unshare_calendar(self, email, calendar_id, with_email):
+        """``with_email`` loses its access to ``email``'s calendar."""
+        payload = {"email": email, "calendar_id": calendar_id, "with_email": with_email}
+        return self._call("POST", "calendars/unshare", payload)
+
+    def delete_calendar(self, email, calendar_id):
+        """``email`` deletes one of its secondary calendars."""
+        return self._call("POST", "calendars/delete", {"email": email, "calendar_id": calendar_id})
+
+    def update_calendar(self, email, calendar_id, summary=None, color=None):
+        """``email`` renames or recolours (``#rrggbb``) one of its calendars."""
+        payload = {"email": email, "calendar_id": calendar_id, "summary": summary, "color": color}
+        return self._call("POST", "calendars/update", payload)
 
     def issue_tokens(self, email, client_id, scope=DEFAULT_SCOPE, offline=True):
         """Tokens as if `email` consented in a browser: access_token, refresh_token..."""

@@ -62,6 +62,10 @@ class ControlApi:
             ("POST", "/_fake/conference_pending"): self.set_conference_pending,
             ("GET", "/_fake/channels"): self.channels,
             ("GET", "/_fake/notifications"): self.notifications,
+            ("POST", "/_fake/calendars/share"): self.share_calendar,
+            ("POST", "/_fake/calendars/unshare"): self.unshare_calendar,
+            ("POST", "/_fake/calendars/delete"): self.delete_calendar,
+            ("POST", "/_fake/calendars/update"): self.update_calendar,
         }
 
     def handle(self, method, path, query, body, headers):
@@ -148,8 +152,58 @@ class ControlApi:
                         email,
                         spec.get("summary") or calendar_id,
                         spec.get("time_zone") or time_zone,
+                        color=spec.get("color"),
                     )
+                    store.note_list_change(calendar_id)
             return {"email": email, "calendars": list(user.calendars)}
+
+    def _owned_calendar(self, params):
+        """(owner email, calendar) named by ``email`` and ``calendar_id``."""
+        calendar = self._calendar(params)
+        return calendar.owner, calendar
+
+    def share_calendar(self, params):
+        store = self.fake.store
+        with store.lock:
+            owner, calendar = self._owned_calendar(params)
+            try:
+                store.share_calendar(
+                    owner, calendar.id, params["with_email"].strip().lower(), params["role"]
+                )
+            except ValueError as error:
+                raise ControlError(400, str(error)) from error
+        return {"calendar_id": calendar.id}
+
+    def unshare_calendar(self, params):
+        store = self.fake.store
+        with store.lock:
+            _owner, calendar = self._owned_calendar(params)
+            email = params["with_email"].strip().lower()
+            if email not in store.users:
+                raise ControlError(404, f"unknown user {email!r}")
+            store.unshare_calendar(calendar.id, email)
+        return {"calendar_id": calendar.id}
+
+    def delete_calendar(self, params):
+        store = self.fake.store
+        with store.lock:
+            owner, calendar = self._owned_calendar(params)
+            try:
+                store.delete_calendar(owner, calendar.id)
+            except ValueError as error:
+                raise ControlError(400, str(error)) from error
+        return {"deleted": calendar.id}
+
+    def update_calendar(self, params):
+        store = self.fake.store
+        with store.lock:
+            _owner, calendar = self._owned_calendar(params)
+            if params.get("summary"):
+                calendar.summary = params["summary"]
+            if params.get("color"):
+                calendar.color = params["color"]
+            store.note_list_change(calendar.id)
+        return {"calendar_id": calendar.id}
 
     def users(self, params):
         with self.fake.store.lock:

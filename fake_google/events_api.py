@@ -17,7 +17,7 @@ import zlib
 
 from .errors import ApiError, bad_request, not_found
 from .recurrence import Series, parse_span
-from .store import StoredEvent, new_event_id
+from .store import WRITER_ROLES, StoredEvent, new_event_id
 from .timeutil import UTC, format_rfc3339, parse_rfc3339, zone
 
 SCOPE_ROOT = "https://www.googleapis.com/auth/"
@@ -48,6 +48,21 @@ CALENDAR_LIST_SCOPES = {
         "calendar.calendarlist.readonly",
     )
 }
+
+# Operations that only read a calendar's events: a reader may call them.
+READ_OPERATIONS = {"events.list", "events.get", "events.instances", "events.watch"}
+# What a freeBusyReader sees of an event.
+FREE_BUSY_KEYS = (
+    "kind",
+    "etag",
+    "id",
+    "status",
+    "start",
+    "end",
+    "transparency",
+    "recurringEventId",
+    "originalStartTime",
+)
 
 _EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -323,14 +338,26 @@ class CalendarApi:
         return user
 
     def _calendar(self, call, calendar_id):
-        calendar = self._user(call).calendar(calendar_id)
+        """The calendar ``calendar_id`` as the caller may use it: its own, or one
+        shared with it, for reading only unless the caller is a writer."""
+        user = self._user(call)
+        calendar, role = self.store.accessible(user.email, calendar_id)
         if calendar is None:
+            raise not_found()
+        if role not in WRITER_ROLES and call.operation not in READ_OPERATIONS:
+            raise ApiError(
+                403, "requiredAccessLevel", "You need to have writer access to this calendar."
+            )
+        if role == "freeBusyReader" and call.operation != "events.list":
             raise not_found()
         return calendar
 
+    def _role(self, call, calendar):
+        return self.store.accessible(call.email, calendar.id)[1]
+
     # ---- calendarList, calendars, colors ---------------------------------
 
-    def _list_entry(self, user, calendar):
+    def _list_entry(self, user, calendar, role="owner"):
         entry = {
             "kind": "calendar#calendarListEntry",
             "etag": _stable_etag(calendar.id),
@@ -338,33 +365,72 @@ class CalendarApi:
             "summary": calendar.summary,
             "timeZone": calendar.time_zone,
             "colorId": "14",
-            "backgroundColor": "#9fe1e7",
+            "backgroundColor": calendar.color,
             "foregroundColor": "#000000",
             "selected": True,
-            "accessRole": "owner",
-            "defaultReminders": user.default_reminders if calendar.primary else [],
+            "accessRole": role,
+            "defaultReminders": user.default_reminders
+            if calendar.primary and calendar.owner == user.email
+            else [],
             "conferenceProperties": {"allowedConferenceSolutionTypes": ["hangoutsMeet"]},
         }
-        if calendar.primary:
+        if calendar.primary and calendar.owner == user.email:
             entry["primary"] = True
         return entry
 
+    def _entries_of(self, user):
+        """{calendar id: list entry} of every calendar ``user`` sees."""
+        entries = {cid: self._list_entry(user, cal) for cid, cal in user.calendars.items()}
+        for calendar_id in user.shared:
+            calendar, role = self.store.accessible(user.email, calendar_id)
+            if calendar is not None:
+                entries[calendar_id] = self._list_entry(user, calendar, role)
+        return entries
+
     def op_calendarList_list(self, call):
+        """Every calendar of the list, or, with a ``syncToken``, those changed
+        since (a removed one as ``{"id", "deleted": true}``), as Google does."""
         user = self._user(call)
-        items = [self._list_entry(user, cal) for cal in user.calendars.values()]
+        entries = self._entries_of(user)
+        token = call.param("syncToken")
+        if token:
+            payload = _decode_token(token)
+            if (
+                not payload
+                or payload.get("calendarList") != call.email
+                or not isinstance(payload.get("s"), int)
+                or payload["s"] > self.store.seq
+            ):
+                raise _full_sync_required()
+            items = []
+            for calendar_id, (seq, removed) in sorted(user.list_changes.items()):
+                if seq <= payload["s"]:
+                    continue
+                if removed or calendar_id not in entries:
+                    items.append(
+                        {"kind": "calendar#calendarListEntry", "id": calendar_id, "deleted": True}
+                    )
+                else:
+                    items.append(entries[calendar_id])
+        else:
+            items = list(entries.values())
         return (
             200,
             {},
             {
                 "kind": "calendar#calendarList",
                 "etag": f'"p{self.store.seq:015d}"',
-                "nextSyncToken": _encode_token({"calendarList": call.email}),
+                "nextSyncToken": _encode_token({"calendarList": call.email, "s": self.store.seq}),
                 "items": items,
             },
         )
 
     def op_calendarList_get(self, call, calendar_id):
-        return 200, {}, self._list_entry(self._user(call), self._calendar(call, calendar_id))
+        user = self._user(call)
+        calendar, role = self.store.accessible(user.email, calendar_id)
+        if calendar is None:
+            raise not_found()
+        return 200, {}, self._list_entry(user, calendar, role)
 
     def op_calendars_get(self, call, calendar_id):
         calendar = self._calendar(call, calendar_id)
@@ -1027,7 +1093,15 @@ class CalendarApi:
         calendar = self._calendar(call, calendar_id)
         if not call.param("pageToken"):
             self._settle_conferences(calendar)
-        return 200, {}, EventListing(self, call, calendar).run()
+        listing = EventListing(self, call, calendar).run()
+        if self._role(call, calendar) == "freeBusyReader":
+            # Free/busy only: when, and whether it is busy; nothing else.
+            listing["items"] = [
+                {key: item[key] for key in FREE_BUSY_KEYS if key in item}
+                for item in listing["items"]
+            ]
+            listing["accessRole"] = "freeBusyReader"
+        return 200, {}, listing
 
     def op_events_instances(self, call, calendar_id, event_id):
         calendar = self._calendar(call, calendar_id)
@@ -1184,7 +1258,7 @@ class EventListing:
             "description": "",
             "updated": self.calendar.updated or format_rfc3339(dt.datetime.now(UTC)),
             "timeZone": call.param("timeZone") or self.calendar.time_zone,
-            "accessRole": "owner",
+            "accessRole": self.api._role(self.call, self.calendar) or "owner",
             "defaultReminders": self.api.store.users[self.calendar.owner].default_reminders
             if self.calendar.primary
             else [],

@@ -68,13 +68,20 @@ class StoredEvent:
         return record
 
 
+DEFAULT_CALENDAR_COLOR = "#9fe1e7"
+# calendarList access roles, weakest first.
+ACCESS_ROLES = ("freeBusyReader", "reader", "writer", "owner")
+WRITER_ROLES = ("writer", "owner")
+
+
 class Calendar:
-    def __init__(self, calendar_id, owner, summary, time_zone, primary=False):
+    def __init__(self, calendar_id, owner, summary, time_zone, primary=False, color=None):
         self.id = calendar_id
         self.owner = owner
         self.summary = summary
         self.time_zone = time_zone
         self.primary = primary
+        self.color = color or DEFAULT_CALENDAR_COLOR
         self.events = {}
         self.updated = None
         # Bumped to invalidate every sync token issued for this calendar.
@@ -87,6 +94,7 @@ class Calendar:
             "summary": self.summary,
             "time_zone": self.time_zone,
             "primary": self.primary,
+            "color": self.color,
             "updated": self.updated,
             "sync_epoch": self.sync_epoch,
             "events": [record.to_json() for record in self.events.values()],
@@ -94,7 +102,14 @@ class Calendar:
 
     @classmethod
     def from_json(cls, raw):
-        calendar = cls(raw["id"], raw["owner"], raw["summary"], raw["time_zone"], raw["primary"])
+        calendar = cls(
+            raw["id"],
+            raw["owner"],
+            raw["summary"],
+            raw["time_zone"],
+            raw["primary"],
+            raw.get("color"),
+        )
         calendar.updated = raw.get("updated")
         calendar.sync_epoch = raw.get("sync_epoch", 0)
         for item in raw["events"]:
@@ -118,6 +133,11 @@ class User:
         self.time_zone = time_zone
         self.default_reminders = list(default_reminders or [])
         self.calendars = {email: Calendar(email, email, email, time_zone, primary=True)}
+        # Other users' calendars shared with this one: {calendar id: {"owner", "role"}}.
+        self.shared = {}
+        # This user's calendarList changes: {calendar id: [seq of the change,
+        # removed]}, what an incremental calendarList listing returns.
+        self.list_changes = {}
 
     @property
     def primary(self):
@@ -134,6 +154,8 @@ class User:
             "time_zone": self.time_zone,
             "default_reminders": self.default_reminders,
             "calendars": [calendar.to_json() for calendar in self.calendars.values()],
+            "shared": self.shared,
+            "list_changes": self.list_changes,
         }
 
     @classmethod
@@ -143,6 +165,8 @@ class User:
         for item in raw["calendars"]:
             calendar = Calendar.from_json(item)
             user.calendars[calendar.id] = calendar
+        user.shared = raw.get("shared") or {}
+        user.list_changes = raw.get("list_changes") or {}
         return user
 
 
@@ -200,6 +224,54 @@ class Store:
     def find_calendar(self, owner, calendar_id):
         user = self.users.get(owner)
         return user.calendar(calendar_id) if user else None
+
+    def accessible(self, email, calendar_id):
+        """(calendar, access role) of a calendar ``email`` sees, else (None, None)."""
+        user = self.users.get(email)
+        if user is None:
+            return None, None
+        own = user.calendar(calendar_id)
+        if own is not None:
+            return own, "owner"
+        share = user.shared.get(calendar_id)
+        if share is None:
+            return None, None
+        return self.find_calendar(share["owner"], calendar_id), share["role"]
+
+    def note_list_change(self, calendar_id, removed=False, emails=None):
+        """Record a change of ``calendar_id`` in the calendarList of its owner and
+        of every user it is shared with (or of ``emails`` only)."""
+        seq = self.next_seq()
+        for user in self.users.values():
+            concerned = calendar_id in user.calendars or calendar_id in user.shared
+            if (emails is None and concerned) or (emails is not None and user.email in emails):
+                user.list_changes[calendar_id] = [seq, removed]
+
+    def share_calendar(self, owner, calendar_id, email, role):
+        if role not in ACCESS_ROLES or role == "owner":
+            raise ValueError(f"unknown access role {role!r}")
+        user = self.add_user(email)
+        user.shared[calendar_id] = {"owner": owner, "role": role}
+        self.note_list_change(calendar_id, emails={user.email})
+
+    def unshare_calendar(self, calendar_id, email):
+        user = self.users[email]
+        if user.shared.pop(calendar_id, None) is not None:
+            self.note_list_change(calendar_id, removed=True, emails={email})
+
+    def delete_calendar(self, owner, calendar_id):
+        """A secondary calendar deleted by its owner: gone for every subscriber."""
+        user = self.users[owner]
+        calendar = user.calendars.get(calendar_id)
+        if calendar is None or calendar.primary:
+            raise ValueError("only an existing secondary calendar can be deleted")
+        emails = {owner} | {
+            other.email for other in self.users.values() if calendar_id in other.shared
+        }
+        del user.calendars[calendar_id]
+        for email in emails - {owner}:
+            self.users[email].shared.pop(calendar_id, None)
+        self.note_list_change(calendar_id, removed=True, emails=emails)
 
     def to_json(self):
         with self.lock:
