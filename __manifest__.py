@@ -1,7 +1,7 @@
 {
     "name": "Google Calendar Sync",
     "summary": "Two-way synchronization between Google Calendar and Odoo Calendar",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Productivity",
     "license": "LGPL-3",
     "author": "google_calendar_sync developers",
@@ -19,6 +19,7 @@
         "data/mail_activity_type_data.xml",
         "data/res_partner_category_data.xml",
         "views/calendar_event_views.xml",
+        "views/google_calendar_calendar_views.xml",
         "views/oauth_templates.xml",
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",

@@ -372,6 +372,35 @@ class CalendarClient:
         call = ApiCall("calendar_list", "GET", "users/me/calendarList", {"maxResults": "250"})
         return [item for page in self._pages(call) for item in page["items"]]
 
+    def calendar_list_changes(self, sync_token=None):
+        """(entries, next sync token): every entry of the user's calendar list,
+        or, with ``sync_token``, those changed since (removed ones carry
+        ``deleted: true``). Raises ``SyncTokenExpired`` when Google wants the
+        whole list again."""
+        query = {"maxResults": "250", "showDeleted": "true"}
+        if sync_token:
+            query["syncToken"] = sync_token
+        call = ApiCall("calendar_list", "GET", "users/me/calendarList", query)
+        try:
+            pages = self._pages(call)
+        except GoogleApiError as error:
+            if sync_token and error.status == 410 and not isinstance(error, SyncTokenExpired):
+                raise SyncTokenExpired(
+                    error.message, status=410, reason=error.reason or "fullSyncRequired"
+                ) from None
+            raise
+        next_sync_token = pages[-1].get("nextSyncToken")
+        if next_sync_token is not None and not isinstance(next_sync_token, str):
+            raise MalformedResponse("calendarList.list: nextSyncToken is not a string")
+        return [item for page in pages for item in page["items"]], next_sync_token
+
+    def move_event(self, calendar_id, event_id, destination, *, send_updates):
+        """Move an event to calendar ``destination`` (same id, same guests: no
+        new invitation); returns it as the destination holds it."""
+        path = _events_path(calendar_id, event_id) + "/move"
+        query = dict(_write_query(send_updates), destination=destination)
+        return self._execute(ApiCall("move", "POST", path, query))
+
     # -- batch --------------------------------------------------------------
 
     def execute_batch(self, calls):

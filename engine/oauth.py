@@ -40,6 +40,9 @@ CALENDAR_SCOPES = (
     # for its id, which is the address of the Google account.
     "https://www.googleapis.com/auth/calendar.calendars.readonly",
 )
+#: Read the user's list of calendars (names, colours, access roles): asked
+#: only when the administrator lets users sync several calendars.
+CALENDAR_LIST_SCOPE = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
 #: Full rights on every calendar: what accounts connected before the module
 #: asked for the scopes above were granted (their tokens carry it).
 LEGACY_CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"

@@ -344,6 +344,7 @@ class CalendarEvent(models.Model):
                     {
                         "account_id": sender,
                         "google_id": event.google_id,
+                        "calendar_google_id": event._google_calendar_gid(),
                         "google_etag": ownership.deletion_etag(sender, kept_by, event.google_etag)
                         or False,
                         "event_name": event.name,

@@ -221,6 +221,7 @@ class GoogleCalendarAccount(models.Model):
             state=state,
             code_challenge=challenge,
             login_hint=self.user_id.email or "",
+            scope=self._requested_scope(),
         )
         return url, expires
 

@@ -17,6 +17,9 @@ class GoogleCalendarOutbox(models.Model):
         "google.calendar.account", required=True, index=True, ondelete="cascade"
     )
     google_id = fields.Char(required=True)
+    calendar_google_id = fields.Char(
+        help="The Google calendar to delete it from; empty: the primary calendar."
+    )
     google_etag = fields.Char(
         help="Etag both sides agreed on: a deletion never overwrites a newer Google edit."
     )

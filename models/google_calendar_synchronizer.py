@@ -9,7 +9,7 @@ from odoo import SUPERUSER_ID, api, models
 from odoo.modules.registry import Registry
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..sync.run import SyncRun
+from ..sync.run import SyncRun, _empty_counts
 
 _logger = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
 
     @api.model
     def _sync_account(self, account, client, deadline=None):
-        """Pull then push ``account``'s primary calendar; past ``deadline``
+        """Pull then push ``account``'s calendars (the primary one, and the other
+        chosen ones once its calendar list is read); past ``deadline``
         (``time.monotonic()``), stop between two pages of Google's listing, or
         before the push of a pull that took several pages: the answer then
         says ``continuing`` and the next sync goes on from there.
@@ -52,12 +53,31 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             # Nothing moves either way until an administrator confirms.
             return {"skipped": "deletion_hold", "messages": [account.last_error]}
         started = time.monotonic()
-        run = SyncRun(self.env, account, client)
+        if not account._google_follows_calendars():
+            run = SyncRun(self.env, account, client)
+            return self._sync_calendar(run, deadline, started, confirm=True)
+        # Several calendars: the list first, then each synchronized calendar
+        # with its own listing, in turn; the account's quota is shared.
+        account._google_list_calendars(client)
+        primary, others = account._google_calendars_to_sync()
+        answers = []
+        for calendar in primary | others:
+            run = SyncRun(self.env, account, client, calendar)
+            answers.append(self._sync_calendar(run, deadline, started, confirm=False))
+            if answers[-1].get("continuing"):
+                break
+        if account.deletions_confirmed and not answers[-1].get("continuing"):
+            account.deletions_confirmed = False
+        return _merged(answers)
+
+    def _sync_calendar(self, run, deadline, started, confirm):
+        """Pull then push one calendar; ``confirm``: a confirmed mass deletion
+        is spent once this pull is through."""
         if not run.pull(deadline):
             run.log(time.monotonic() - started)
             return run.result(continuing=True)
-        if account.deletions_confirmed:
-            account.deletions_confirmed = False
+        if confirm and run.account.deletions_confirmed:
+            run.account.deletions_confirmed = False
         if deadline is not None and time.monotonic() >= deadline and run.pages_listed > 1:
             # The budget went on a long listing: the next run, whose listing
             # is short, pushes.
@@ -75,9 +95,17 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             return {"skipped": "running"}
         if account.deletion_hold:
             return {"skipped": "deletion_hold", "messages": [account.last_error]}
-        run = SyncRun(self.env, account, client)
-        run.push()
-        return run.result()
+        if not account.calendars_listed:
+            run = SyncRun(self.env, account, client)
+            run.push()
+            return run.result()
+        primary, others = account._google_calendars_to_sync()
+        answers = []
+        for calendar in primary | others:
+            run = SyncRun(self.env, account, client, calendar)
+            run.push()
+            answers.append(run.result())
+        return _merged(answers)
 
     @api.model
     def _try_lock(self, account):
@@ -106,6 +134,21 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             postcommit.add(partial(_push_after_commit, self.env.cr.dbname, pending))
         pending["accounts"].update(account_ids)
         pending["users"].update(user_ids)
+
+
+def _merged(answers):
+    """One answer for the runs of an account's calendars: counts added up,
+    messages and problems joined, ``continuing`` when the last one stopped."""
+    merged = {**_empty_counts(), "messages": [], "problems": []}
+    for answer in answers:
+        for key, value in answer.items():
+            if key in ("messages", "problems"):
+                merged[key].extend(value)
+            elif key == "continuing":
+                merged[key] = value
+            else:
+                merged[key] = merged.get(key, 0) + value
+    return merged
 
 
 def _push_after_commit(dbname, pending):

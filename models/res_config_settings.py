@@ -40,6 +40,12 @@ class ResConfigSettings(models.TransientModel):
         help="Whom Google e-mails when Odoo creates, changes or deletes a synchronized event.",
     )
     # On by default, as in Odoo's own module: the parameter says "off" to stop it.
+    google_calendar_several_calendars = fields.Boolean(
+        string="Several Calendars per User",
+        config_parameter=PARAM_PREFIX + "several_calendars",
+        help="Users connecting from now on are asked to let Odoo read their list of Google "
+        "calendars, and choose which of them to synchronize, each in its own way.",
+    )
     google_calendar_meet_links = fields.Boolean(
         string="Google Meet Links",
         default=True,

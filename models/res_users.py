@@ -74,6 +74,21 @@ class ResUsers(models.Model):
             user.google_calendar_pending_changes = account.pending_change_count
             user.google_calendar_deletion_hold = account.deletion_hold
 
+    def action_google_calendar_choose_calendars(self):
+        """The user's Google calendars, read from Google now when the grant allows
+        it, to choose which to synchronize and how."""
+        self.ensure_one()
+        if self != self.env.user and not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("You can only choose your own Google calendars."))
+        account = self.env["google.calendar.account"].sudo().search([("user_id", "=", self.id)])
+        if account:
+            account._google_refresh_calendars()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "google_calendar_sync.action_google_calendar_calendars"
+        )
+        action["domain"] = [("user_id", "=", self.id)]
+        return action
+
     def action_google_calendar_confirm_deletions(self):
         """The administrator's confirmation that the held deletions are wanted."""
         if not self.env.user.has_group("base.group_system"):

@@ -14,6 +14,10 @@ from . import event_features, odoo_writer
 from .twins import merge_twins
 
 
+# Sync state keys that hold a record's id.
+_RECORD_KEYS = ("google_account_id", "google_calendar_id")
+
+
 class EventPull:
     """The single-event half of a pull (mixed into ``SyncRun``)."""
 
@@ -184,7 +188,9 @@ class EventPull:
                 ),
                 edited_in_odoo=cancelled and bool(event) and self._edited_in_odoo(event),
             )
-            if cancelled and event and event.id in live:
+            if (cancelled and event and event.id in live) or (
+                event and self.kept_by_other_calendar(event)
+            ):
                 action = reconcile.PullAction.SKIP
             if action is reconcile.PullAction.DECLINE:
                 to_decline |= event
@@ -256,6 +262,7 @@ class EventPull:
             "google_etag": item.get("etag") or False,
             "google_updated": item.get("updated") or False,
             "google_account_id": self.account.id,
+            "google_calendar_id": self.calendar.id or False,
             **event_features.state(item),
         }
 
@@ -371,8 +378,8 @@ class EventPull:
             changed = {
                 key: value
                 for key, value in extras[event.id].items()
-                # The account is a record and the state holds its id.
-                if (event[key].id if key == "google_account_id" else event[key]) != value
+                # The account and calendar are records and the state holds ids.
+                if (event[key].id if key in _RECORD_KEYS else event[key]) != value
             }
             if changed:
                 event.with_context(**{FROM_GOOGLE: True}).write(changed)

@@ -39,7 +39,7 @@ class EventPush:
             events = events.exists()
         calls, handlers = [], []
         self.quiet_ids = self.kept_for_colleagues(events)
-        values_by_event = events.filtered("active")._google_neutral_values()
+        values_by_event = self.outgoing(events.filtered("active")._google_neutral_values())
         for event in events:
             if event.recurrency:
                 event.google_push_pending = False
@@ -52,7 +52,7 @@ class EventPush:
             send_updates = self._send_updates(over=deletion.event_over)
             calls.append(
                 ApiCall.delete(
-                    "primary",
+                    self.calendar_gid,
                     deletion.google_id,
                     etag=deletion.google_etag or None,
                     send_updates=send_updates,
@@ -94,7 +94,9 @@ class EventPush:
                 insert=True,
                 permission_keys=event_features.permissions_to_push(event),
             )
-            calls.append(ApiCall.insert("primary", body, send_updates=self._send_updates(quiet)))
+            calls.append(
+                ApiCall.insert(self.calendar_gid, body, send_updates=self._send_updates(quiet))
+            )
             handlers.append(partial(self._after_insert, event, values))
             return
         agreed = event._google_agreed()
@@ -127,7 +129,7 @@ class EventPush:
         )
         calls.append(
             ApiCall.patch(
-                "primary",
+                self.calendar_gid,
                 event.google_id,
                 body,
                 etag=event.google_etag,
@@ -148,7 +150,7 @@ class EventPush:
             and event.google_unanswered_id == event.google_id
         )
         self.execute(
-            [ApiCall.get("primary", event.google_id) for event in in_doubt],
+            [ApiCall.get(self.calendar_gid, event.google_id) for event in in_doubt],
             [partial(self._after_lookup, event) for event in in_doubt],
         )
         return in_doubt
@@ -170,7 +172,7 @@ class EventPush:
             return
         calls.append(
             ApiCall.delete(
-                "primary",
+                self.calendar_gid,
                 event.google_id,
                 send_updates=self._send_updates(
                     over=event.stop < self.now or event.id in self.quiet_ids
@@ -205,7 +207,7 @@ class EventPush:
         # the event is there. Reconcile with what Google holds (a guest may have
         # answered since), then send what Odoo changed since that attempt.
         try:
-            answer = self.client.get_event("primary", event.google_id)
+            answer = self.client.get_event(self.calendar_gid, event.google_id)
         except GoogleApiError as exc:
             self.note(exc)
             self._unanswered(event)
@@ -240,7 +242,7 @@ class EventPush:
         if kind is Outcome.CHANGED:
             # Google changed meanwhile: read it and reconcile, never overwrite.
             try:
-                item = self.client.get_event("primary", event.google_id)
+                item = self.client.get_event(self.calendar_gid, event.google_id)
             except GoogleApiError as exc:
                 self.note(exc)
                 self._keep_for_retry(event, exc)
@@ -335,7 +337,7 @@ class EventPush:
             deletion.unlink()
         elif kind is Outcome.CHANGED:
             try:
-                item = self.client.get_event("primary", deletion.google_id)
+                item = self.client.get_event(self.calendar_gid, deletion.google_id)
             except GoogleApiError as exc:
                 self.note(exc)
                 deletion.write({"attempts": deletion.attempts + 1, "last_error": str(exc)})
@@ -343,7 +345,7 @@ class EventPush:
             if not retried and not is_cancelled(item) and self._deletion_stands(deletion, item):
                 deletion.google_etag = item.get("etag") or False
                 call = ApiCall.delete(
-                    "primary",
+                    self.calendar_gid,
                     deletion.google_id,
                     etag=deletion.google_etag or None,
                     send_updates=self._send_updates(over=deletion.event_over),

@@ -17,9 +17,12 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tools import SQL
 
+from ..engine import calendars as calendar_rules
 from ..engine import ownership, reconcile
 from ..engine.errors import (
+    EventGone,
     GoogleApiError,
+    NotFound,
     SyncTokenExpired,
 )
 from ..engine.mapping import (
@@ -28,7 +31,7 @@ from ..engine.mapping import (
 from ..engine.outcomes import Outcome, classify
 from ..engine.ownership import SYNCING_STATES
 from ..engine.people import ContactBudget
-from ..models.calendar_event import CONTACT_BUDGET
+from ..models.calendar_event import CONTACT_BUDGET, FROM_GOOGLE
 from . import event_features
 from .events_pull import EventPull
 from .events_push import EventPush
@@ -82,12 +85,23 @@ def _empty_counts():
 
 
 class SyncRun(EventPull, EventPush):
-    """One sync of one account: the state shared by its pull and its push."""
+    """One sync of one calendar of an account: the state shared by its pull and
+    its push. ``calendar``: a ``google.calendar.calendar`` of the account, or
+    none (the primary calendar, its calendar list not read). The primary
+    calendar keeps its listing state on the account, every other on its own
+    record (``sync_state``)."""
 
-    def __init__(self, env, account, client):
+    def __init__(self, env, account, client, calendar=None):
         self.env = env
         self.account = account
         self.client = client
+        self.calendar = calendar if calendar is not None else env["google.calendar.calendar"]
+        secondary = bool(self.calendar) and not self.calendar.primary
+        self.calendar_gid = self.calendar.google_id if secondary else "primary"
+        self.sync_state = self.calendar.sudo() if secondary else account
+        self.pulls = not self.calendar or self.calendar._pulls
+        self.pushes = not self.calendar or self.calendar._pushes
+        self.busy_only = bool(self.calendar) and self.calendar._busy_only
         self.counts = _empty_counts()
         self.messages = []
         # (kind, message, event) of every error and conflict: the run's history.
@@ -196,7 +210,9 @@ class SyncRun(EventPull, EventPush):
         reached saved on the account (``sync_progress``): the next pull
         resumes there. The sync token is stored after the last page only.
         Returns whether the listing was applied to its end."""
-        self.listing = dict(self.account.sync_progress or {})
+        if not self.pulls:
+            return True
+        self.listing = dict(self.sync_state.sync_progress or {})
         try:
             return self._pull_pages(deadline, self.listing.pop("waiting", []))
         except GoogleApiError as error:
@@ -222,13 +238,13 @@ class SyncRun(EventPull, EventPush):
             self._apply_items(items, guard=True)
             if not page.next_page_token:
                 done = {"sync_token": page.next_sync_token or False}
-                if self.account.sync_progress:
+                if self.sync_state.sync_progress:
                     done["sync_progress"] = False
-                self.account.write(done)
+                self.sync_state.write(done)
                 return True
             self.listing["page_token"] = page.next_page_token
             if deadline is not None and time.monotonic() >= deadline:
-                self.account.sync_progress = {**self.listing, "waiting": waiting}
+                self.sync_state.sync_progress = {**self.listing, "waiting": waiting}
                 return False
         return True  # pragma: no cover - a listing ends with a page without next page
 
@@ -242,11 +258,11 @@ class SyncRun(EventPull, EventPush):
             "event_types": event_features.LISTED_TYPES,
             "max_results": min(max(page_size, 1), MAX_PAGE_SIZE),
         }
-        if self.account.sync_token and "window" not in listing:
+        if self.sync_state.sync_token and "window" not in listing:
             try:
                 yield from self.client.list_event_pages(
-                    "primary",
-                    sync_token=self.account.sync_token,
+                    self.calendar_gid,
+                    sync_token=self.sync_state.sync_token,
                     page_token=listing.get("page_token"),
                     **options,
                 )
@@ -262,7 +278,7 @@ class SyncRun(EventPull, EventPush):
             ]
         time_min, time_max = (fields.Datetime.to_datetime(bound) for bound in listing["window"])
         yield from self.client.list_event_pages(
-            "primary",
+            self.calendar_gid,
             time_min=time_min,
             time_max=time_max,
             page_token=listing.get("page_token"),
@@ -344,7 +360,7 @@ class SyncRun(EventPull, EventPush):
     def google_values(self, item, notes=None):
         """A Google event's neutral values as Odoo would hold them (raises
         ``InvalidEvent``), so that they compare with what Odoo holds."""
-        return self.Event._google_held_form(
+        values = self.Event._google_held_form(
             from_google(
                 item,
                 default_reminders=event_features.default_reminders(self),
@@ -352,6 +368,33 @@ class SyncRun(EventPull, EventPush):
                 notes=notes,
             )
         )
+        return self._busy_block(values) if self.busy_only else values
+
+    def _busy_block(self, values):
+        return calendar_rules.busy_block(values, self.env._("Busy"))
+
+    def outgoing(self, values_by_event):
+        """{event id: neutral values} as this calendar may send them: a busy
+        block only from a busy-only calendar."""
+        if not self.busy_only:
+            return values_by_event
+        return {key: self._busy_block(values) for key, values in values_by_event.items()}
+
+    def kept_by_other_calendar(self, event):
+        """Whether another calendar of this account keeps ``event``: the same
+        meeting seen in two of the user's calendars is one Odoo event, kept in
+        step by the first calendar it came from."""
+        kept_in = event.google_calendar_id
+        if not kept_in or kept_in == self.calendar or kept_in.account_id != self.account:
+            return False
+        return not (kept_in.primary and not self.calendar)
+
+    def calendar_domain(self, path="google_calendar_id"):
+        """The records this run's calendar keeps: its own, and for the primary
+        calendar those of no calendar."""
+        if self.calendar_gid != "primary":
+            return [(path, "=", self.calendar.id)]
+        return ["|", (path, "=", False), (path + ".primary", "=", True)]
 
     def _keepers(self, events):
         """{event id: the account that keeps it in step, or None}: the calendar it
@@ -405,6 +448,7 @@ class SyncRun(EventPull, EventPush):
         if total is None:
             total = self.Event.search_count(
                 [("google_account_id", "=", self.account.id), ("google_etag", "!=", False)]
+                + (self.calendar_domain() if self.account.calendars_listed else [])
             )
         deleted += count
         if reconcile.deletion_needs_confirmation(total, deleted, threshold=ratio, minimum=minimum):
@@ -429,12 +473,15 @@ class SyncRun(EventPull, EventPush):
         )
 
     def push(self):
+        if not self.pushes:
+            return
         paused_until = self.account.writes_paused_until
         if paused_until and paused_until > self.now:
             self.messages.append(self.account.last_error)
             return
         self._adopt_unsynced_events()
         events, recurrences, deletions = self._pending()
+        self._move_events(events)
         if recurrences:
             self.recurring.push(recurrences)
             # Writing a series may leave one of its events to send as well.
@@ -456,13 +503,25 @@ class SyncRun(EventPull, EventPush):
         models = (self.Event, Recurrence, Outbox)
         for model in models:
             model.flush_model()
+        events_domain = ownership.pushed_domain(self.account.id, self.user.id)
+        series_domain = ownership.pushed_domain(
+            self.account.id, self.user.id, "base_event_id.user_id"
+        )
+        outbox_domain = [("account_id", "=", self.account.id)]
+        if self.account.calendars_listed:
+            events_domain = events_domain + self.calendar_domain()
+            series_domain = series_domain + self.calendar_domain("base_event_id.google_calendar_id")
+            outbox_domain.append(
+                (
+                    "calendar_google_id",
+                    "=",
+                    False if self.calendar_gid == "primary" else self.calendar_gid,
+                )
+            )
         queries = [
-            self.Event._search(pending + ownership.pushed_domain(self.account.id, self.user.id)),
-            Recurrence._search(
-                pending
-                + ownership.pushed_domain(self.account.id, self.user.id, "base_event_id.user_id")
-            ),
-            Outbox._search([("account_id", "=", self.account.id)]),
+            self.Event._search(pending + events_domain),
+            Recurrence._search(pending + series_domain),
+            Outbox._search(outbox_domain),
         ]
         self.env.cr.execute(
             SQL(
@@ -477,6 +536,48 @@ class SyncRun(EventPull, EventPush):
         return tuple(
             model.browse(sorted(record_ids)) for model, record_ids in zip(models, ids, strict=True)
         )
+
+    def _move_events(self, events):
+        """Move to this calendar, with Google's ``events.move`` (the same event:
+        nobody is invited again), the ``events`` moved to it in Odoo since
+        Google last held them in another calendar."""
+        for event in events.filtered("google_moved_from"):
+            if event.google_moved_from == self.calendar_gid:
+                event.with_context(**{FROM_GOOGLE: True}).google_moved_from = False
+                continue
+            try:
+                moved = self.client.move_event(
+                    event.google_moved_from,
+                    event.google_id,
+                    self.calendar_gid,
+                    send_updates="none",
+                )
+            except GoogleApiError as error:
+                self.note(error)
+                if not isinstance(error, NotFound | EventGone):
+                    self.error(
+                        self.env._(
+                            "“%(name)s” could not move to another Google calendar: %(error)s",
+                            name=event.name,
+                            error=error.message,
+                        ),
+                        event,
+                    )
+                    continue
+                # Moved by an earlier attempt whose answer was lost.
+                try:
+                    moved = self.client.get_event(self.calendar_gid, event.google_id)
+                except GoogleApiError as lookup_error:
+                    self.error(lookup_error.message, event)
+                    continue
+            event.with_context(**{FROM_GOOGLE: True}).write(
+                {
+                    "google_moved_from": False,
+                    "google_etag": moved.get("etag") or event.google_etag,
+                    "google_updated": moved.get("updated") or event.google_updated,
+                }
+            )
+            self.counts["google_updated"] += 1
 
     def execute(self, calls, handlers):
         """Send ``calls`` in batches and hand each result to its handler; the

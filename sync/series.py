@@ -316,6 +316,7 @@ class RecurringSync(SeriesPush):
             "follow_recurrence": True,
             "google_id": rec_engine.instance_id(series_id, start),
             "google_account_id": self.run.account.id,
+            "google_calendar_id": self.run.calendar.id or False,
             "google_push_pending": False,
         }
 

@@ -88,7 +88,9 @@ class SeriesPush:
         if series is None:
             if recurrence.google_etag:
                 calls.append(
-                    ApiCall.delete("primary", recurrence.google_id, send_updates=send_updates)
+                    ApiCall.delete(
+                        self.run.calendar_gid, recurrence.google_id, send_updates=send_updates
+                    )
                 )
                 handlers.append(lambda outcome: self._after_master_delete(recurrence, outcome))
             else:
@@ -116,7 +118,7 @@ class SeriesPush:
             )
             body["id"] = recurrence.google_id
             self._keep_resources(recurrence, body)
-            calls.append(ApiCall.insert("primary", body, send_updates=send_updates))
+            calls.append(ApiCall.insert(self.run.calendar_gid, body, send_updates=send_updates))
             handlers.append(
                 lambda outcome: self._after_master_write(recurrence, series, outcome, True)
             )
@@ -133,7 +135,7 @@ class SeriesPush:
         orphans = self._orphaned_exceptions(recurrence, series)
         calls.append(
             ApiCall.patch(
-                "primary",
+                self.run.calendar_gid,
                 recurrence.google_id,
                 self._keep_resources(recurrence, to_google(series, changed_fields=changed)),
                 etag=recurrence.google_etag,
@@ -187,7 +189,7 @@ class SeriesPush:
             and rec.google_unanswered_id == rec.google_id
         )
         self.run.execute(
-            [ApiCall.get("primary", rec.google_id) for rec in in_doubt],
+            [ApiCall.get(self.run.calendar_gid, rec.google_id) for rec in in_doubt],
             [partial(self._after_lookup, rec) for rec in in_doubt],
         )
         return in_doubt
@@ -249,7 +251,7 @@ class SeriesPush:
         got lost: reconcile with what Google holds now, as a pull would (a guest
         may have answered since); what Odoo changed since goes with the next push."""
         try:
-            item = self.run.client.get_event("primary", recurrence.google_id)
+            item = self.run.client.get_event(self.run.calendar_gid, recurrence.google_id)
         except GoogleApiError as error:
             self.run.note(error)
             self._unanswered(recurrence)
@@ -403,7 +405,7 @@ class SeriesPush:
         """The event as Google holds it after the answer, or None (failure told)."""
         client = self.run.client
         try:
-            held = client.get_event("primary", google_id)
+            held = client.get_event(self.run.calendar_gid, google_id)
             attendees = [
                 dict(attendee, responseStatus=status)
                 if normalize_email(attendee.get("email")) == self.run.email
@@ -411,7 +413,7 @@ class SeriesPush:
                 for attendee in held.get("attendees") or ()
             ]
             answer = client.patch_event(
-                "primary",
+                self.run.calendar_gid,
                 google_id,
                 {"attendees": attendees},
                 etag=held.get("etag"),
@@ -445,7 +447,7 @@ class SeriesPush:
                 continue
             calls.append(
                 ApiCall.patch(
-                    "primary",
+                    self.run.calendar_gid,
                     rec_engine.instance_id(recurrence.google_id, original),
                     body,
                     send_updates=send_updates,
