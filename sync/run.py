@@ -102,6 +102,11 @@ class SyncRun(EventPull, EventPush):
         self.pulls = not self.calendar or self.calendar._pulls
         self.pushes = not self.calendar or self.calendar._pushes
         self.busy_only = bool(self.calendar) and self.calendar._busy_only
+        # The organizer address Google gives the events of a secondary calendar
+        # the user may write to: the calendar's own id.
+        self.organizer_alias = (
+            self.calendar_gid.lower() if secondary and self.calendar._pushes else None
+        )
         self.counts = _empty_counts()
         self.messages = []
         # (kind, message, event) of every error and conflict: the run's history.
@@ -368,6 +373,10 @@ class SyncRun(EventPull, EventPush):
                 notes=notes,
             )
         )
+        if self.organizer_alias and values.get("organizer") == self.organizer_alias:
+            # Google names a secondary calendar the organizer of its own events:
+            # the user organizes them.
+            values = {**values, "organizer": self.email}
         return self._busy_block(values) if self.busy_only else values
 
     def _busy_block(self, values):
@@ -386,6 +395,9 @@ class SyncRun(EventPull, EventPush):
         step by the first calendar it came from."""
         kept_in = event.google_calendar_id
         if not kept_in or kept_in == self.calendar or kept_in.account_id != self.account:
+            return False
+        if not kept_in.selected or kept_in.removed:
+            # That calendar left the sync: this one may take the meeting over.
             return False
         return not (kept_in.primary and not self.calendar)
 
@@ -468,7 +480,7 @@ class SyncRun(EventPull, EventPush):
         email = organizer.get("email") if isinstance(organizer, dict) else None
         return (
             isinstance(email, str)
-            and email.lower() == self.email
+            and email.lower() in (self.email, self.organizer_alias)
             and self._speaks_for(event, keeper)
         )
 
@@ -600,7 +612,8 @@ class SyncRun(EventPull, EventPush):
         go to Google, and so do the meetings its user attends that a colleague
         who does not sync organizes and no calendar keeps yet, when this
         calendar is the one to keep them (``sync.guests``)."""
-        if not self.first_sync:
+        if not self.first_sync or self.calendar_gid != "primary":
+            # The primary calendar's run adopts them (the first of a sync).
             return
         self.recurring.adopt()
         window = timedelta(days=self.range_days)

@@ -4,10 +4,15 @@ a move between calendars, busy-only calendars both ways, deselected and
 deleted calendars, one meeting seen in two calendars, and who may see and
 use whose calendars."""
 
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from ..engine import oauth
 from .sync_common import SyncCase
+from .test_connect import FakeGoogleConnectCase
 
 PROJECTS = "projects-ann@group.calendar.google.com"
 TEAM = "team-bob@group.calendar.google.com"
@@ -78,6 +83,7 @@ class TestSeveralCalendars(SyncCase):
         kick_off = self.env["calendar.event"].search([("name", "=", "Project kick-off")])
         offsite = self.env["calendar.event"].search([("name", "=", "Team offsite")])
         self.assertEqual(kick_off.google_calendar_id, listed[PROJECTS])
+        self.assertEqual(kick_off.user_id, self.ann, "her own calendar's: she organizes it")
         self.assertEqual(kick_off.google_calendar_color, "#16a765")
         self.assertEqual(offsite.google_calendar_id, listed[TEAM])
         self.assertEqual(offsite.google_calendar_color, "#ff7537")
@@ -262,6 +268,34 @@ class TestSeveralCalendars(SyncCase):
         self.assertFalse(event.google_etag)
         self.assertEqual(self.operations(self.ann.email, "events.delete"), [])
 
+    def test_the_deletion_guard_counts_per_calendar(self):
+        self.list_calendars()
+        start = self.future(days=2, hour=8)
+        self.fake_control.seed_events(
+            self.ann.email,
+            [self.timed_event(f"Primary {n}", start + timedelta(days=n)) for n in range(30)],
+        )
+        project_ids = self.fake_control.seed_events(
+            self.ann.email,
+            [self.timed_event(f"Project {n}", start + timedelta(days=n)) for n in range(12)],
+            calendar_id=PROJECTS,
+        )
+        self.choose(PROJECTS)
+        self.sync(self.account)
+        self.account.last_sync = fields.Datetime.now()
+        google = self.google_client_of(self.ann.email)
+        for event_id in project_ids:
+            google.delete_event(PROJECTS, event_id, send_updates="none")
+
+        # 12 of the account's 42 events, but every one of this calendar's.
+        answer = self.account._run_sync()
+
+        self.assertEqual(answer["status"], "held", answer)
+        self.assertTrue(self.account.deletion_hold)
+        self.assertEqual(
+            len(self.env["calendar.event"].search([("name", "=like", "Project %")])), 12
+        )
+
     # -- one meeting, two calendars ---------------------------------------------------
 
     def test_same_meeting_in_two_calendars_is_one_odoo_event(self):
@@ -335,3 +369,26 @@ class TestSeveralCalendars(SyncCase):
         self.assertEqual(
             [r for r in self.fake_control.log(self.ann.email) if r["status"] == 403], []
         )
+
+
+@tagged("post_install", "-at_install")
+class TestSeveralCalendarsConnection(FakeGoogleConnectCase):
+    def test_with_the_setting_a_connection_lists_the_calendars_on_its_first_sync(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "google_calendar_sync.several_calendars", "1"
+        )
+        params = self.start_authorization("ann")
+        self.assertEqual(
+            params["scope"].split(), [*oauth.CALENDAR_SCOPES, oauth.CALENDAR_LIST_SCOPE]
+        )
+        self.fake_control.add_user("ann.g@example.com", calendars=["Projects"])
+        self.assertEqual(self.consent(params, email="ann.g@example.com").status_code, 303)
+
+        answer = self.make_jsonrpc_request("/google_calendar_sync/sync")
+
+        self.assertEqual(answer["status"], "synced", answer)
+        calendars = self.account_of(self.ann).calendar_ids
+        self.assertEqual(sorted(calendars.mapped("name")), ["Projects", "ann.g@example.com"])
+        self.assertEqual(calendars.filtered("selected"), calendars.filtered("primary"))
+        refused = [record for record in self.fake_control.log() if record["status"] == 403]
+        self.assertEqual(refused, [])
