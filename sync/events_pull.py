@@ -13,7 +13,6 @@ from ..models.calendar_event import FROM_GOOGLE
 from . import event_features, odoo_writer
 from .twins import merge_twins
 
-
 # Sync state keys that hold a record's id.
 _RECORD_KEYS = ("google_account_id", "google_calendar_id")
 
