@@ -44,11 +44,24 @@ class CalendarEvent(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        moved = self.browse()
         if not self.env.context.get(FROM_GOOGLE):
             self._google_check_calendar_allows(vals)
             if "google_calendar_id" in vals:
-                self._google_prepare_move(vals)
-        return super().write(vals)
+                moved = self._google_prepare_move(vals)
+        result = super().write(vals)
+        if moved:
+            moved.sudo()._google_mark_dirty()
+        return result
+
+    def _google_mark_dirty(self):
+        # An event of a calendar that takes no Odoo change (read-only, Google to
+        # Odoo, no longer synced) has nothing to send: it never waits.
+        held = self.sudo().filtered(
+            lambda event: event.google_calendar_id
+            and not event.google_calendar_id._takes_odoo_changes
+        )
+        return super(CalendarEvent, self - held.with_env(self.env))._google_mark_dirty()
 
     def _google_default_calendars(self, vals_list):
         """A new meeting goes to its organizer's default calendar (when chosen)."""
@@ -129,12 +142,15 @@ class CalendarEvent(models.Model):
 
     def _google_prepare_move(self, vals):
         """A meeting moved to another calendar: checked now, moved on Google by the
-        next push (``events.move``: same event, no new invitation)."""
+        next push (``events.move``: same event, no new invitation). Returns the
+        events that change calendar (marked dirty once written)."""
         target_id = vals["google_calendar_id"]
+        moved = self.browse()
         for event in self:
             source = event.sudo().google_calendar_id
             if source.id == (target_id or False):
                 continue
+            moved |= event
             organizer_id = vals.get("user_id", event.user_id.id)
             target = self._google_check_calendar(target_id, organizer_id) if target_id else None
             if target is None:
@@ -160,7 +176,7 @@ class CalendarEvent(models.Model):
                 held.with_context(**{FROM_GOOGLE: True}).google_moved_from = (
                     source.google_id if source and not source.primary else "primary"
                 )
-            event.sudo()._google_mark_dirty()
+        return moved
 
     def _google_calendar_gid(self):
         """The Google id of the secondary calendar that holds this event, else False."""

@@ -115,6 +115,11 @@ class GoogleCalendarCalendar(models.Model):
         return rules.pushes(self.access_role, self.direction)
 
     @property
+    def _takes_odoo_changes(self):
+        """Whether Odoo's changes of this calendar's events are sent to it now."""
+        return self.selected and not self.removed and self._pushes
+
+    @property
     def _busy_only(self):
         return rules.share(self.access_role, self.share) == rules.BUSY_ONLY
 

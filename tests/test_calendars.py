@@ -241,6 +241,7 @@ class TestSeveralCalendars(SyncCase):
         self.assertTrue(kept.exists())
         self.assertFalse(removed.exists())
         kept.with_user(self.ann).write({"name": "Kept, edited in Odoo"})
+        self.assertFalse(kept.google_push_pending, "nothing waits for a calendar left behind")
         self.sync(self.account)
         self.assertEqual(self.operations(self.ann.email, "events.delete", "events.patch"), [])
         self.assertEqual(
