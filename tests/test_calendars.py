@@ -362,6 +362,22 @@ class TestSeveralCalendars(SyncCase):
         self.assertNotIn("Layoff", as_bob.read(["name"])[0]["name"] or "")
         self.assertEqual(block.privacy, "private")
 
+    def test_a_free_busy_calendar_comes_as_busy_blocks(self):
+        self.fake_control.share_calendar("bob@example.com", TEAM, self.ann.email, "freeBusyReader")
+        team = self.list_calendars()[TEAM]
+        self.assertEqual(team.access_role, "freeBusyReader")
+        self.choose(TEAM)
+        self.fake_control.seed_events(
+            "bob@example.com",
+            [self.timed_event("Hidden title", self.future(days=2, hour=9))],
+            calendar_id=TEAM,
+        )
+        self.sync(self.account)
+        [block] = self.env["calendar.event"].search([("google_calendar_id", "=", team.id)])
+        self.assertEqual((block.name, block.privacy), ("Busy", "private"))
+        with self.assertRaises(UserError):
+            block.with_user(self.ann).write({"name": "Mine now"})
+
     def test_push_of_a_reader_calendar_is_refused_by_google_never_tried(self):
         listed = self.list_calendars()
         self.choose(TEAM)
