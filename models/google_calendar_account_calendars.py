@@ -56,7 +56,9 @@ class GoogleCalendarAccount(models.Model):
                 account.several_calendars = several
 
     def _google_calendars_to_sync(self):
-        """(primary calendar or an empty recordset, the other selected calendars)."""
+        """(primary calendar, the other selected calendars); the primary is an
+        empty recordset when the list names none (its run is then the one
+        without a calendar, as before the list was read)."""
         self.ensure_one()
         calendars = self.calendar_ids.filtered(lambda cal: not cal.removed)
         primary = calendars.filtered("primary")[:1]

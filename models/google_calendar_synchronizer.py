@@ -61,7 +61,7 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
         account._google_list_calendars(client)
         primary, others = account._google_calendars_to_sync()
         answers = []
-        for calendar in primary | others:
+        for calendar in [primary or None, *others]:
             run = SyncRun(self.env, account, client, calendar)
             answers.append(self._sync_calendar(run, deadline, started, confirm=False))
             if answers[-1].get("continuing"):
@@ -101,7 +101,7 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             return run.result()
         primary, others = account._google_calendars_to_sync()
         answers = []
-        for calendar in primary | others:
+        for calendar in [primary or None, *others]:
             run = SyncRun(self.env, account, client, calendar)
             run.push()
             answers.append(run.result())
