@@ -161,6 +161,7 @@ class CalendarRecurrence(models.Model):
                     {
                         "account_id": sender,
                         "google_id": rec.google_id or rec._google_next_id(),
+                        "calendar_google_id": rec.base_event_id._google_calendar_gid(),
                         "google_etag": ownership.deletion_etag(sender, kept_by, rec.google_etag)
                         or False,
                         "google_agreed_values": rec.google_agreed_values,

@@ -684,6 +684,8 @@ class RecurringSync(SeriesPush):
                 {
                     "account_id": self.run.account.id,
                     "google_id": google_id,
+                    "calendar_google_id": self.run.calendar_gid != "primary"
+                    and self.run.calendar_gid,
                     "google_etag": etag or False,
                     "event_name": recurrence.name,
                     "event_over": recurrence._is_event_over(),

@@ -297,6 +297,25 @@ class TestSeveralCalendars(SyncCase):
             len(self.env["calendar.event"].search([("name", "=like", "Project %")])), 12
         )
 
+    def test_a_series_of_the_secondary_calendar_syncs_there(self):
+        projects = self.list_calendars()[PROJECTS]
+        self.choose(PROJECTS)
+        body = self.timed_event("Weekly review", self.future(days=3, hour=11))
+        body["recurrence"] = ["RRULE:FREQ=WEEKLY;COUNT=4"]
+        [series_id] = self.fake_control.seed_events(self.ann.email, [body], calendar_id=PROJECTS)
+        self.sync(self.account)
+        occurrences = self.env["calendar.event"].search([("name", "=", "Weekly review")])
+        self.assertEqual(len(occurrences), 4)
+        self.assertEqual(occurrences.google_calendar_id, projects)
+
+        occurrences.sorted("start")[0].action_mass_deletion("all_events")
+        self.sync(self.account)
+        master = self.fake_control.event(self.ann.email, series_id, PROJECTS)
+        self.assertEqual(master["status"], "cancelled", "deleted from its own calendar")
+        self.assertEqual(
+            [r for r in self.fake_control.log(self.ann.email) if r["status"] >= 400], []
+        )
+
     # -- one meeting, two calendars ---------------------------------------------------
 
     def test_same_meeting_in_two_calendars_is_one_odoo_event(self):
