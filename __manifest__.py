@@ -25,6 +25,7 @@
         "views/res_users_views.xml",
         "views/google_calendar_sync_history_views.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_backend": [
             "google_calendar_sync/static/src/**/*",

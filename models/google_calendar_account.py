@@ -468,17 +468,15 @@ class GoogleCalendarAccount(models.Model):
         """
         if self._get_google_config()["paused"] or not self._is_configured():
             return
+        # Least recently synced first, so that no account waits behind the others;
+        # accounts Google notifies are polled less often (google_calendar_account_push.py).
+        self._sync_each(self._accounts_to_poll().ids)
+
+    @api.model
+    def _sync_each(self, account_ids):
+        """``_run_sync`` of each account in turn, each in its own transaction."""
         started = fields.Datetime.now()
         seconds = self._seconds_param("cron_seconds", CRON_SECONDS)
-        # Least recently synced first, so that no account waits behind the others.
-        account_ids = (
-            self.sudo()
-            .search(
-                [("state", "in", ("connected", "error")), ("user_may_sync", "=", True)],
-                order="last_sync ASC NULLS FIRST, id",
-            )
-            .ids
-        )
         for account_id in account_ids:
             with self.env.registry.cursor() as cr:
                 account = self.with_env(self.env(cr=cr, su=True)).browse(account_id)

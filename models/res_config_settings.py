@@ -1,6 +1,7 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
-from ..engine import oauth
+from ..engine import oauth, push_channels
 from .google_calendar_account import PARAM_PREFIX
 
 
@@ -61,6 +62,17 @@ class ResConfigSettings(models.TransientModel):
         string="Google Stand-in", compute="_compute_google_calendar_redirect_uri"
     )
 
+    google_calendar_push_enabled = fields.Boolean(
+        string="Real-time Updates from Google",
+        config_parameter=PARAM_PREFIX + "push_enabled",
+        help="Google tells Odoo of every change to a synchronized calendar, which is then "
+        "synchronized within seconds instead of at the next scheduled run. Google must be "
+        "able to reach this Odoo over public HTTPS.",
+    )
+    google_calendar_notify_url = fields.Char(
+        string="Notification URL", compute="_compute_google_calendar_redirect_uri"
+    )
+
     @api.depends("google_calendar_client_id")
     def _compute_google_calendar_sync_enabled(self):
         for settings in self:
@@ -70,8 +82,10 @@ class ResConfigSettings(models.TransientModel):
         config = self.env["google.calendar.account"]._get_google_config()
         endpoints = [config[key] for key in ("auth_endpoint", "token_endpoint", "api_root")]
         stand_in = any(oauth.is_on_this_machine(url) for url in endpoints)
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         for settings in self:
             settings.google_calendar_redirect_uri = config["redirect_uri"]
+            settings.google_calendar_notify_url = push_channels.notify_url(base_url)
             settings.google_calendar_stand_in_url = config["api_root"] if stand_in else False
 
     @api.model
@@ -99,4 +113,28 @@ class ResConfigSettings(models.TransientModel):
         self.env["ir.config_parameter"].sudo().set_param(
             PARAM_PREFIX + "meet_links", "on" if self.google_calendar_meet_links else "off"
         )
-        return super().set_values()
+        Channel = self.env["google.calendar.channel"]
+        was_on = Channel._push_enabled()
+        if self.google_calendar_push_enabled and not was_on:
+            self._check_push_reachable()  # only when turned on: other settings stay savable
+        result = super().set_values()
+        if was_on and not self.google_calendar_push_enabled:
+            # Google is told to stop notifying at once, not at the channels' expiry.
+            Channel._close_all()
+        elif self.google_calendar_push_enabled and not was_on:
+            # The connected calendars are watched within a minute, not at their next sync.
+            self.env.ref("google_calendar_sync.ir_cron_push_renew").sudo()._trigger()
+        return result
+
+    def _check_push_reachable(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        if push_channels.notify_url_refusal(base_url):
+            raise UserError(
+                self.env._(
+                    "Real-time updates need Google to reach this Odoo over public HTTPS, "
+                    "but its address (web.base.url) is %(url)s. Serve Odoo over HTTPS (and "
+                    "set web.base.url to that address), or leave real-time updates off: "
+                    "the scheduled synchronization goes on.",
+                    url=base_url or "-",
+                )
+            )

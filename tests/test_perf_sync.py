@@ -24,11 +24,14 @@ API_OPERATIONS_PREFIXES = ("events.", "calendars.", "batch")
 # of the model (cached after the first run; the caches are cold here): 2.
 # One more for the listing's page size (a system parameter, read cold here;
 # cached in production), in every count with a listing but the idle one.
-IMPORT_20_QUERIES = 61
-IMPORT_SERIES_QUERIES = 68
+# One more in every count: whether push notifications are on (the system
+# parameter push_enabled, read cold here; cached in production), so that a
+# sync finding its calendar unwatched asks for a channel.
+IMPORT_20_QUERIES = 62
+IMPORT_SERIES_QUERIES = 69
 # One more for inserts: the Meet link setting (a system parameter, read cold here).
-PUSH_20_QUERIES = 33
-IDLE_QUERIES = 7
+PUSH_20_QUERIES = 34
+IDLE_QUERIES = 8
 
 
 @tagged("post_install", "-at_install")

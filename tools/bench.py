@@ -14,6 +14,8 @@ Workloads (issue 7), in-process:
   W4  50 edits on each side, then one sync
   W5  the cron: 50 users x 500 Google events each, two cron workers
   WQ  W2 under the default quota (600/min, enforced by the fake too)
+  WC  first sync of a user with 5 calendars of 400 events each (their
+      calendar list read, every calendar chosen), then an idle sync
 
 Route workloads: what a user waits for. A real ``odoo-bin`` (the command of
 tools/env.sh's ``odoo`` helper, ``--workers=0``, no cron thread, log level
@@ -38,6 +40,18 @@ outside SQL of the request's thread, from its arrival to its response
 per changed event (100 in W4R); "RSS" is odoo-bin's peak during the request;
 the notes give the server's time, its SQL part, and odoo-bin's CPU time.
 
+Push workload: what a colleague waits for once Google notifies Odoo.
+  WP    a real odoo-bin with one cron thread (as in production) serves the
+        bench database, push notifications on (web.base.url on loopback):
+        the fake POSTs its notifications to odoo-bin's notification route,
+        whose trigger wakes the cron thread, which syncs the account. Each
+        round edits one event's title on Google (the fake's control API, as
+        someone in Google Calendar) and measures until Odoo's database holds
+        the new title (polled every 10 ms); rounds are spaced beyond the
+        per-account minimum interval (set to 1 s for the bench, 15 s by
+        default), so each shows one change's latency. The row gives the
+        median, the notes the p95 and the Google requests of the last round.
+
 Usage (see the README's "Performance" section, readme/DEVELOP.rst):
   make bench                               # everything, ~6 minutes
   tools/bench.sh --workloads W1,W3 --scale 0.1 --repeat 1 --latencies 0
@@ -59,6 +73,7 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 LATENCY_FAULTS = (
     # Network latency is per HTTP request, not per call inside a batch: the
@@ -79,7 +94,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=os.path.join(".build", "odoo.conf"))
     parser.add_argument("--database", default="gcs_bench")
-    parser.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6,WQ,W3R,W4R,W4RL")
+    parser.add_argument("--workloads", default="W1,W2,W3,W4,W5,WC,WQ,W3R,W4R,W4RL,WP")
+    parser.add_argument("--push-rounds", type=int, default=20, help="WP: edits measured")
     parser.add_argument("--latencies", default="0,30", help="ms per HTTP request, comma list")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument(
@@ -714,8 +730,9 @@ class OdooServer:
     which profiles the labelled Sync requests.
     """
 
-    def __init__(self, options):
+    def __init__(self, options, cron_threads=0):
         self.options = options
+        self.cron_threads = cron_threads
         self.port = options.http_port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         logs = os.path.dirname(os.path.abspath(options.config))
@@ -740,7 +757,7 @@ class OdooServer:
             "--http-interface=127.0.0.1",
             f"--http-port={self.port}",
             "--workers=0",
-            "--max-cron-threads=0",
+            f"--max-cron-threads={self.cron_threads}",
             "--log-level=warn",
             "--log-handler=werkzeug:INFO",
             f"--logfile={self.log_path}",
@@ -1188,21 +1205,21 @@ def run_route_group(bench, wanted, latencies):
 
 
 def run_several_calendars(bench, latency, state, calendars=5):
-    """W6: the first sync of a user with 5 calendars of 400 events each (their
+    """WC: the first sync of a user with 5 calendars of 400 events each (their
     calendar list read, every calendar chosen), then an idle sync."""
     per_calendar = scaled(bench.options, 400)
     bench.fresh_fake(latency)
     with bench.registry.cursor() as cr:
-        account = bench.new_user(cr, "w6")
+        account = bench.new_user(cr, "wc")
         account_id, email = account.id, account.google_email
-    secondary = [f"w6-{n}-{bench.serial}@group.calendar.google.com" for n in range(1, calendars)]
+    secondary = [f"wc-{n}-{bench.serial}@group.calendar.google.com" for n in range(1, calendars)]
     bench.control.add_user(
         email,
         time_zone="Europe/Brussels",
         calendars=[{"summary": f"Calendar {n}", "id": cid} for n, cid in enumerate(secondary, 1)],
     )
     for number, calendar_id in enumerate(["primary", *secondary]):
-        bodies = google_events(f"w6c{number}{bench.serial}", per_calendar, 0, 0)
+        bodies = google_events(f"wcc{number}{bench.serial}", per_calendar, 0, 0)
         bench.control.seed_events(email, bodies, calendar_id=calendar_id)
     with bench.registry.cursor() as cr:
         account = bench.env(cr)["google.calendar.account"].browse(account_id)
@@ -1228,6 +1245,103 @@ def run_several_calendars(bench, latency, state, calendars=5):
     check_idle(bench, account_id)
     measure.per_event = measure.queries / (per_calendar * calendars)
     return measure, f"{calendars} calendars x {per_calendar} events"
+PUSH_PARAMS = {"push_enabled": "True", "push_min_interval_seconds": "1"}
+
+
+def run_push_group(bench, wanted, latencies):
+    """WP: the time from an edit on Google to Odoo, with push notifications.
+    Returns the number of failed rows."""
+    if "WP" not in wanted:
+        return 0
+    from odoo import fields
+
+    failures = 0
+    server = None
+    try:
+        bench.fresh_fake(0)
+        with bench.registry.cursor() as cr:
+            account = bench.new_user(cr, "push")
+            account_id, email = account.id, account.google_email
+        google_ids = bench.control.seed_events(
+            email, google_events(f"p{bench.serial}", timed=20, allday=0, series=0)
+        )
+        bench.sync(account_id)
+        server = OdooServer(bench.options, cron_threads=1)
+        with bench.registry.cursor() as cr:
+            params = bench.env(cr)["ir.config_parameter"]
+            params.set_param("web.base.url", server.url)
+            params.set_param("web.base.url.freeze", "True")
+        bench.set_params(PUSH_PARAMS)
+        server.start()
+        print(f"(push row: odoo-bin with a cron thread on {server.url})", flush=True)
+        # Opened by odoo-bin's cron thread, as after a user's first sync.
+        with bench.registry.cursor() as cr:
+            bench.env(cr).ref("google_calendar_sync.ir_cron_push_renew")._trigger()
+        channel = wait_for(lambda: push_channel(bench, account_id, with_message=True), timeout=30)
+        if not channel:
+            raise BenchFailure("the watch channel received no handshake from the fake")
+        for latency in latencies:
+            bench.set_latency(latency)
+            seconds = []
+            for round_ in range(bench.options.push_rounds):
+                time.sleep(1.5)  # beyond the account's minimum interval
+                title = f"Push {latency}ms {round_} {fields.Datetime.now()}"
+                bench.fake.log.clear()
+                started = time.perf_counter()
+                bench.control.edit_event(
+                    email, google_ids[round_ % len(google_ids)], {"summary": title}
+                )
+                if not wait_for(lambda t=title: odoo_title_is(bench, account_id, t), timeout=90):
+                    raise BenchFailure(f"round {round_}: the edit did not reach Odoo in 90 s")
+                seconds.append(time.perf_counter() - started)
+                last_round = SimpleNamespace()
+                count_google_requests(last_round, bench.fake)
+            print_push_row(latency, seconds, last_round.requests)
+    except BenchFailure as failure:
+        print(f"| WP Google edit -> Odoo      |   - | FAILED: {failure}", flush=True)
+        failures += 1
+    finally:
+        if server:
+            server.stop()
+        bench.set_params({"push_enabled": ""})
+    return failures
+
+
+def wait_for(condition, timeout, every=0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(every)
+    return None
+
+
+def push_channel(bench, account_id, with_message=False):
+    with bench.registry.cursor() as cr:
+        domain = [("account_id", "=", account_id)]
+        if with_message:
+            domain.append(("last_message_at", "!=", False))
+        return bench.env(cr)["google.calendar.channel"].search_count(domain)
+
+
+def odoo_title_is(bench, account_id, title):
+    with bench.registry.cursor() as cr:
+        return bench.env(cr)["calendar.event"].search_count(
+            [("google_account_id", "=", account_id), ("name", "=", title)]
+        )
+
+
+def print_push_row(latency, seconds, requests):
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    print(
+        f"| {'WP Google edit -> Odoo':<27} | {latency:>3} | {statistics.median(seconds):>8.2f} | "
+        f"{sum(requests.values()):>5} | {fmt_requests(requests):<38} | {'-':>5} | {'-':>6} | "
+        f"{'-':>5} | {'-':>5} | push: p95 {p95:.2f} s, {ordered[0]:.2f}-{ordered[-1]:.2f} s over "
+        f"{len(seconds)} edits (from the edit on Google to Odoo's database)",
+        flush=True,
+    )
 
 
 WORKLOADS = {
@@ -1236,13 +1350,13 @@ WORKLOADS = {
     "W3": ("no-op sync", run_noop),
     "W4": ("50 + 50 edits", run_edits),
     "W5": ("cron 50 users x 500", run_many_users),
-    "W6": ("5 calendars x 400, import", run_several_calendars),
+    "WC": ("5 calendars x 400, import", run_several_calendars),
     "WQ": ("export 1,000 at 600/min", None),
 }
 # W3 and W4 work on the calendar W1 imported, so they run right after it, at
 # the same latency, before any workload empties the fake. W5 adds 25,000
 # events to the database: it runs last, so that it weighs on no other row.
-RUN_GROUPS = (("W1", "W3", "W4", "W2"), ("W6",), ("W5",))
+RUN_GROUPS = (("W1", "W3", "W4", "W2"), ("WC",), ("W5",))
 
 
 # ---------------------------------------------------------------------------
@@ -1336,6 +1450,7 @@ def main(argv=None):
                 failures += run_rows(bench, name, label, runner, latency, state, repeat)
     # After W5, which stops every account it did not create.
     failures += run_route_group(bench, wanted, latencies)
+    failures += run_push_group(bench, wanted, latencies)
     if "WQ" in wanted:
         bench.set_params({"max_requests_per_minute": "600"})
         try:

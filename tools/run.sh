@@ -70,6 +70,9 @@ for key, value in {
     "google_calendar_sync.token_endpoint": "$fake_url/token",
     "google_calendar_sync.revoke_endpoint": "$fake_url/revoke",
     "google_calendar_sync.api_root": "$fake_url",
+    # Real-time updates: the fake notifies Odoo on loopback, as Google would
+    # over public HTTPS (Settings, Google Calendar, Real-time Updates).
+    "google_calendar_sync.push_enabled": "True",
 }.items():
     params.set_param(key, value)
 env.cr.commit()
@@ -94,6 +97,13 @@ if [[ ${GCS_REAL_GOOGLE:-0} != 1 ]]; then
     cat <<EOF
   Google:         the local fake at $fake_url stands in for Google.
                   Open Calendar, click "Google", type any e-mail on the consent page, Allow.
+  Real-time:      Google's push notifications are on: a change made "on Google" reaches
+                  Odoo within a second or two, no click needed. Try (your e-mail from the
+                  consent page), then look at the calendar in Odoo:
+                  curl -s -H 'Content-Type: application/json' $fake_url/_fake/events/create \
+                    -d '{"email": "you@example.com", "event": {"summary": "Made on Google",
+                         "start": {"dateTime": "$(date -u -d tomorrow +%Y-%m-%dT10:00:00Z)"},
+                         "end": {"dateTime": "$(date -u -d tomorrow +%Y-%m-%dT11:00:00Z)"}}}'
 EOF
 fi
 echo "  Ctrl-C stops everything."

@@ -1,0 +1,110 @@
+"""An account's push channels: opened after a sync, stopped with the account,
+and the polling that is their fallback."""
+
+from odoo import api, fields, models
+
+from ..engine import push_channels
+
+#: The Google calendars an account syncs ("primary" until several calendars
+#: per user are synced: then the account's calendars give their ids).
+SYNCED_CALENDARS = ("primary",)
+
+
+class GoogleCalendarAccount(models.Model):
+    _inherit = "google.calendar.account"
+
+    channel_ids = fields.One2many("google.calendar.channel", "account_id", readonly=True)
+
+    def _sync(self, seconds=None):
+        counts = super()._sync(seconds)
+        if not counts.get("skipped") and not counts.get("continuing") and self._unwatched():
+            # A synced calendar is watched from now on (when the setting is on).
+            # Opened by the renewal cron, in a transaction of its own committed
+            # at once: Google's first message finds the channel, and a click on
+            # Sync never waits for it.
+            self.env.ref("google_calendar_sync.ir_cron_push_renew").sudo()._trigger()
+        return counts
+
+    def _unwatched(self):
+        """The synced calendars without a channel, while notifications are asked for."""
+        self.ensure_one()
+        if not self.env["google.calendar.channel"]._push_active():
+            return set()
+        return set(SYNCED_CALENDARS) - set(self.channel_ids.mapped("calendar_google_id"))
+
+    def _renew_channels(self):
+        """Open a channel for every synced calendar that has no live one far from
+        its expiry; returns the channels replaced (the caller stops them)."""
+        self.ensure_one()
+        Channel = self.env["google.calendar.channel"].sudo()
+        now = fields.Datetime.now()
+        replaced = Channel.browse()
+        for calendar_google_id in SYNCED_CALENDARS:
+            current = self.channel_ids.filtered(
+                lambda c, cal=calendar_google_id: c.calendar_google_id == cal
+            )
+            if current and not any(self._channel_needs_replacing(c, now) for c in current):
+                continue
+            Channel._open(self, calendar_google_id)
+            replaced |= current
+        return replaced
+
+    @staticmethod
+    def _channel_needs_replacing(channel, now):
+        return push_channels.needs_replacing(
+            opened=channel.create_date,
+            expiration=channel.expiration,
+            last_message=channel.last_message_at,
+            now=now,
+        )
+
+    def _channels_healthy(self, now):
+        """Every synced calendar has a live channel."""
+        self.ensure_one()
+        live = {
+            channel.calendar_google_id
+            for channel in self.channel_ids
+            if push_channels.channel_health(
+                opened=channel.create_date,
+                expiration=channel.expiration,
+                last_message=channel.last_message_at,
+                now=now,
+            )
+            == "live"
+        }
+        return live.issuperset(SYNCED_CALENDARS)
+
+    @api.model
+    def _accounts_to_poll(self):
+        """The accounts the polling cron syncs, least recently synced first.
+
+        With push notifications, an account whose channels are healthy is
+        polled only every ``push_poll_minutes``: notifications bring its
+        changes, the poll catches what a lost notification missed.
+        """
+        accounts = self.sudo().search(
+            [("state", "in", ("connected", "error")), ("user_may_sync", "=", True)],
+            order="last_sync ASC NULLS FIRST, id",
+        )
+        Channel = self.env["google.calendar.channel"]
+        if not accounts or not Channel._push_active():
+            return accounts
+        now = fields.Datetime.now()
+        poll_minutes = Channel._push_timing()["poll_minutes"]
+        return accounts.filtered(
+            lambda account: push_channels.poll_due(
+                last_sync=account.last_sync,
+                channels_healthy=account._channels_healthy(now),
+                now=now,
+                poll_minutes=poll_minutes,
+            )
+        )
+
+    def _stop(self):
+        self.channel_ids._close()
+        return super()._stop()
+
+    def _disconnect(self):
+        # Stopped while the tokens still allow it.
+        self.channel_ids._close()
+        return super()._disconnect()
