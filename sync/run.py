@@ -32,7 +32,7 @@ from ..models.calendar_event import CONTACT_BUDGET
 from . import event_features
 from .events_pull import EventPull
 from .events_push import EventPush
-from .guests import keep_in_guest_calendars
+from .guests import adopt_colleague_series, keep_in_guest_calendars
 from .series import RecurringSync
 
 _logger = logging.getLogger(__name__)
@@ -502,6 +502,7 @@ class SyncRun(EventPull, EventPush):
         if not self.first_sync:
             return
         self.recurring.adopt()
+        adopt_colleague_series(self)
         window = timedelta(days=self.range_days)
         found = self.Event.with_context(active_test=True).search(
             [

@@ -1,0 +1,193 @@
+"""A recurring series organized in Odoo by a colleague who does not sync
+reaches the Google calendar of a guest who does (issue 14)."""
+
+from datetime import timedelta
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from .sync_common import SyncCase
+
+BOB = "bob@example.com"
+CARL = "carl@example.com"
+VIC = "vic@example.com"
+PAT = "pat@example.com"
+
+
+@tagged("post_install", "-at_install")
+class ColleagueSeriesCase(SyncCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.carl = new_test_user(cls.env, "carl", email=CARL, tz="UTC", groups="base.group_user")
+        cls.vic = new_test_user(cls.env, "vic", email=VIC, tz="UTC", groups="base.group_user")
+
+    def colleague_series(self, name, attendees, **vals):
+        """A daily series of four made in Odoo by Carl, with ``attendees``."""
+        start = self.future(days=3)
+        return (
+            self.env["calendar.event"]
+            .with_user(self.carl)
+            .create(
+                {
+                    "name": name,
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "recurrency": True,
+                    "rrule_type": "daily",
+                    "interval": 1,
+                    "end_type": "count",
+                    "count": 4,
+                    "event_tz": "UTC",
+                    "partner_ids": [Command.set(attendees.ids)],
+                    **vals,
+                }
+            )
+            .sudo()
+            .recurrence_id
+        )
+
+    def masters(self, email, name):
+        return [
+            event
+            for event in self.google_events(email).values()
+            if event.get("recurrence")
+            and event.get("status") != "cancelled"
+            and (event.get("summary") or "").startswith(name)
+        ]
+
+    def instances(self, email, google_id):
+        client = self.google_client_of(email)
+        return [
+            instance
+            for instance in client.instances("primary", google_id)
+            if instance.get("status") != "cancelled"
+        ]
+
+    def inserts(self, email):
+        return [w for w in self.writes(email) if w["operation"] == "events.insert"]
+
+
+@tagged("post_install", "-at_install")
+class TestColleagueSeries(ColleagueSeriesCase):
+    def test_guest_connecting_later_gets_the_colleague_series_once(self):
+        recurrence = self.colleague_series(
+            "Carl's weekly", self.carl.partner_id + self.bob.partner_id
+        )
+        self.assertFalse(recurrence.google_id, "nobody syncs it yet")
+        bob_account = self.connect(self.bob)
+
+        self.sync(bob_account)
+        self.sync(bob_account)
+
+        [master] = self.masters(BOB, "Carl's weekly")
+        self.assertEqual(master["id"], recurrence.google_id)
+        self.assertEqual(master["recurrence"], ["RRULE:FREQ=DAILY;COUNT=4"])
+        self.assertEqual(
+            {a["email"] for a in master["attendees"]}, {BOB, CARL}, "Carl is a guest"
+        )
+        self.assertEqual(len(self.instances(BOB, master["id"])), 4)
+        self.assertEqual(recurrence.google_account_id, bob_account)
+        self.assertEqual(recurrence.base_event_id.user_id, self.carl, "Carl organizes it")
+        inserts = self.inserts(BOB)
+        self.assertEqual(len(inserts), 1, "one insert for the whole series")
+        self.assertEqual(inserts[0]["send_updates"], "none", "Google mails nobody for Carl")
+
+        # Carl moves one occurrence in Odoo, then renames the series: both follow.
+        second = recurrence.calendar_event_ids.sorted("start")[1]
+        second.with_user(self.carl).write(
+            {"name": "Carl's weekly (special)", "recurrence_update": "self_only"}
+        )
+        self.sync(bob_account)
+        names = sorted(i["summary"] for i in self.instances(BOB, master["id"]))
+        self.assertEqual(names, ["Carl's weekly"] * 3 + ["Carl's weekly (special)"])
+        recurrence.base_event_id.with_user(self.carl).write(
+            {"description": "Agenda", "recurrence_update": "all_events"}
+        )
+        self.sync(bob_account)
+        self.assertIn("Agenda", self.google_events(BOB)[master["id"]].get("description"))
+
+        # Bob renames it on Google: a guest's calendar renames nothing in Odoo.
+        self.google_client_of(BOB).patch_event(
+            "primary", master["id"], {"summary": "Bob's title"}, send_updates="none"
+        )
+        self.sync(bob_account)
+        self.assertEqual(recurrence.base_event_id.name, "Carl's weekly")
+        self.assertEqual(len(self.inserts(BOB)), 1)
+
+    def test_colleague_series_stays_with_the_guest_calendar_when_the_organizer_connects(self):
+        self.connect_google_only(CARL)  # Carl uses Google, not yet from Odoo
+        bob_account = self.connect(self.bob)
+        self.sync(bob_account)
+        recurrence = self.colleague_series("Carl's sync", self.carl.partner_id + self.bob.partner_id)
+        self.assertEqual(recurrence.google_account_id, bob_account)
+        self.sync(bob_account)
+        [master] = self.masters(BOB, "Carl's sync")
+
+        carl_account = self.connect(self.carl)
+        for account in (carl_account, bob_account, carl_account):
+            self.sync(account)
+
+        self.assertEqual(
+            self.env["calendar.recurrence"].search_count([("google_id", "=", master["id"])]), 1
+        )
+        self.assertEqual(
+            self.env["calendar.event"].search_count([("name", "like", "Carl's sync")]), 4
+        )
+        self.assertFalse(self.inserts(CARL), "Carl's calendar inserts no twin")
+        self.assertEqual([m["id"] for m in self.masters(CARL, "Carl's sync")], [master["id"]])
+        # Carl's rename in Odoo goes out through Bob's calendar, Google's organizer copy.
+        recurrence.base_event_id.with_user(self.carl).write(
+            {"name": "Carl's sync v2", "recurrence_update": "all_events"}
+        )
+        recurrence = self.env["calendar.recurrence"].search([("google_id", "=", master["id"])])
+        for account in (carl_account, bob_account, carl_account):
+            self.sync(account)
+        self.assertEqual(recurrence.google_account_id, bob_account)
+        for email in (BOB, CARL):
+            self.assertEqual(self.google_events(email)[master["id"]]["summary"], "Carl's sync v2")
+        self.assertFalse(self.inserts(CARL))
+        self.assertEqual(len(self.inserts(BOB)), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestColleagueSeriesAttacker(ColleagueSeriesCase):
+    def test_a_user_who_is_not_invited_cannot_have_the_series_pushed_to_their_calendar(self):
+        """Vic (internal, connected, not invited to Carl's private series) tries
+        through RPC to add himself, or to name his account as the keeper: he
+        may not, and his calendar never receives it."""
+        vic_account = self.connect(self.vic)
+        self.sync(vic_account)
+        recurrence = self.colleague_series(
+            "Carl's secret", self.carl.partner_id + self.bob.partner_id, privacy="private"
+        )
+        base = recurrence.base_event_id
+        with self.assertRaises(AccessError):
+            base.with_user(self.vic).write(
+                {
+                    "partner_ids": [Command.link(self.vic.partner_id.id)],
+                    "recurrence_update": "all_events",
+                }
+            )
+        with self.assertRaises(AccessError):
+            recurrence.with_user(self.vic).write({"google_account_id": vic_account.id})
+        with self.assertRaises(AccessError):
+            base.with_user(self.vic).write({"google_kept_for_organizer": True})
+        vic_account.sync_token = False
+        self.sync(vic_account)
+        self.sync(vic_account)
+        self.assertFalse(self.writes(VIC), "nothing is written to Vic's calendar")
+        self.assertFalse(recurrence.google_account_id)
+        self.assertFalse(self.masters(VIC, "Carl's secret"))
+
+    def test_a_portal_guest_calendar_is_never_used(self):
+        pat = new_test_user(self.env, "pat", email=PAT, groups="base.group_portal")
+        pat_account = self.connect(pat)
+        recurrence = self.colleague_series("Carl's portal", self.carl.partner_id + pat.partner_id)
+        self.assertFalse(recurrence.google_account_id, "no keeper for a portal guest")
+        self.assertFalse(recurrence.google_push_pending)
+        with self.assertRaises(AccessError):
+            self.sync(pat_account)
+        self.assertFalse(self.writes(PAT), "nothing is written to Pat's calendar")
+        self.assertFalse(recurrence.google_account_id)
