@@ -33,6 +33,7 @@ from . import event_features
 from .events_pull import EventPull
 from .events_push import EventPush
 from .guests import adopt_colleague_series, keep_in_guest_calendars
+from .keepers import release_removed
 from .series import RecurringSync
 
 _logger = logging.getLogger(__name__)
@@ -435,6 +436,7 @@ class SyncRun(EventPull, EventPush):
             return
         self._adopt_unsynced_events()
         events, recurrences, deletions = self._pending()
+        events, recurrences = release_removed(self, events, recurrences)
         if recurrences:
             self.recurring.push(recurrences)
             # Writing a series may leave one of its events to send as well.

@@ -9,6 +9,7 @@ from odoo.tests import new_test_user, tagged
 
 from .sync_common import SyncCase
 
+ANN = "ann@example.com"
 BOB = "bob@example.com"
 CARL = "carl@example.com"
 VIC = "vic@example.com"
@@ -191,3 +192,125 @@ class TestColleagueSeriesAttacker(ColleagueSeriesCase):
             self.sync(pat_account)
         self.assertFalse(self.writes(PAT), "nothing is written to Pat's calendar")
         self.assertFalse(recurrence.google_account_id)
+
+
+@tagged("post_install", "-at_install")
+class TestRemovedGuestKeeper(ColleagueSeriesCase):
+    """A guest removed from a colleague's meeting that their calendar keeps no
+    longer holds it on Google; the meeting passes to another guest's calendar."""
+
+    def live(self, email, name):
+        return [
+            event
+            for event in self.google_events(email).values()
+            if event.get("status") != "cancelled" and (event.get("summary") or "").startswith(name)
+        ]
+
+    def two_guests(self):
+        bob_account = self.connect(self.bob)  # the older account: the keeper
+        ann_account = self.connect(self.ann)
+        self.sync(bob_account)
+        self.sync(ann_account)
+        return bob_account, ann_account
+
+    def test_removed_keeper_deletes_its_copy_and_another_guest_takes_the_meeting(self):
+        bob_account, ann_account = self.two_guests()
+        meeting = self.odoo_meeting(
+            self.carl, "Carl's talk", self.carl.partner_id + self.bob.partner_id + self.ann.partner_id
+        )
+        self.sync(bob_account)
+        old_id = meeting.google_id
+        self.assertEqual(meeting.google_account_id, bob_account)
+        meeting.attendee_ids.filtered(lambda a: a.partner_id == self.ann.partner_id).state = (
+            "accepted"
+        )
+        self.sync(bob_account)
+        self.sync(ann_account)
+        self.assertEqual([e["id"] for e in self.live(ANN, "Carl's talk")], [old_id])
+
+        meeting.with_user(self.carl).write({"partner_ids": [Command.unlink(self.bob.partner_id.id)]})
+        for account in (bob_account, ann_account, bob_account, ann_account):
+            self.sync(account)
+
+        self.assertTrue(meeting.exists() and meeting.active)
+        self.assertEqual(meeting.google_account_id, ann_account)
+        self.assertNotEqual(meeting.google_id, old_id)
+        self.assertEqual(meeting.partner_ids, self.carl.partner_id + self.ann.partner_id)
+        self.assertEqual(self.google_events(BOB)[old_id]["status"], "cancelled")
+        self.assertFalse(self.live(BOB, "Carl's talk"), "gone from Bob's calendar")
+        [copy] = self.live(ANN, "Carl's talk")
+        self.assertEqual(copy["id"], meeting.google_id)
+        guests = {a["email"]: a.get("responseStatus") for a in copy["attendees"]}
+        self.assertEqual(set(guests), {CARL, ANN}, "Bob is no guest any more")
+        self.assertEqual(guests[ANN], "accepted", "Ann's answer is kept")
+        deletes = [
+            w for w in self.writes(BOB) + self.writes(ANN) if w["operation"] == "events.delete"
+        ]
+        self.assertEqual(len(deletes), 1, "only the removed guest's copy is deleted")
+        self.assertEqual(
+            self.env["calendar.event"].search_count([("name", "=", "Carl's talk")]), 1
+        )
+
+    def test_removed_keeper_without_another_guest_leaves_the_meeting_in_odoo(self):
+        bob_account = self.connect(self.bob)
+        self.sync(bob_account)
+        meeting = self.odoo_meeting(
+            self.carl, "Carl's chat", self.carl.partner_id + self.bob.partner_id
+        )
+        self.sync(bob_account)
+        old_id = meeting.google_id
+        meeting.with_user(self.carl).write({"partner_ids": [Command.unlink(self.bob.partner_id.id)]})
+        self.sync(bob_account)
+        self.sync(bob_account)
+        self.assertEqual(self.google_events(BOB)[old_id]["status"], "cancelled")
+        self.assertTrue(meeting.exists() and meeting.active)
+        self.assertEqual(meeting.name, "Carl's chat")
+        self.assertFalse(meeting.google_account_id)
+        self.assertFalse(meeting.google_id)
+        self.assertFalse(meeting.google_push_pending)
+
+    def test_removed_keeper_deletes_its_series_and_another_guest_takes_it(self):
+        bob_account, ann_account = self.two_guests()
+        recurrence = self.colleague_series(
+            "Carl's daily", self.carl.partner_id + self.bob.partner_id + self.ann.partner_id
+        )
+        self.sync(bob_account)
+        old_id = recurrence.google_id
+        self.assertEqual(recurrence.google_account_id, bob_account)
+        third = recurrence.calendar_event_ids.sorted("start")[2]
+        third.with_user(self.carl).write(
+            {"name": "Carl's daily (demo)", "recurrence_update": "self_only"}
+        )
+        self.sync(bob_account)
+        self.sync(ann_account)
+
+        recurrence.base_event_id.with_user(self.carl).write(
+            {
+                "partner_ids": [Command.unlink(self.bob.partner_id.id)],
+                "recurrence_update": "all_events",
+            }
+        )
+        recurrence = self.env["calendar.recurrence"].search([("name", "!=", False)]).filtered(
+            lambda rec: rec.base_event_id.name == "Carl's daily"
+        ) or recurrence
+        for account in (bob_account, ann_account, bob_account, ann_account):
+            self.sync(account)
+
+        self.assertEqual(self.google_events(BOB)[old_id]["status"], "cancelled")
+        self.assertFalse(self.masters(BOB, "Carl's daily"), "gone from Bob's calendar")
+        [master] = self.masters(ANN, "Carl's daily")
+        self.assertEqual(master["id"], recurrence.google_id)
+        self.assertEqual(recurrence.google_account_id, ann_account)
+        names = sorted(i["summary"] for i in self.instances(ANN, master["id"]))
+        self.assertEqual(names, ["Carl's daily"] * 3 + ["Carl's daily (demo)"])
+        occurrences = recurrence.calendar_event_ids
+        self.assertEqual(len(occurrences), 4)
+        self.assertEqual(
+            sorted(occurrences.mapped("google_id")),
+            sorted(i["id"] for i in self.instances(ANN, master["id"])),
+        )
+        self.assertNotIn(BOB, {a["email"] for a in master["attendees"]})
+        deletes = [
+            w for w in self.writes(BOB) + self.writes(ANN) if w["operation"] == "events.delete"
+        ]
+        self.assertEqual(len(deletes), 1, "only the removed guest's copy is deleted")
