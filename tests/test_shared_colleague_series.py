@@ -158,12 +158,13 @@ class TestColleagueSeriesAttacker(ColleagueSeriesCase):
         """Vic (internal, connected, not invited to Carl's private series) tries
         through RPC to add himself, or to name his account as the keeper: he
         may not, and his calendar never receives it."""
-        vic_account = self.connect(self.vic)
-        self.sync(vic_account)
         recurrence = self.colleague_series(
             "Carl's secret", self.carl.partner_id + self.bob.partner_id, privacy="private"
         )
         base = recurrence.base_event_id
+        # Vic's first sync adopts the colleagues' series he attends: none.
+        vic_account = self.connect(self.vic)
+        self.sync(vic_account)
         with self.assertRaises(AccessError):
             base.with_user(self.vic).write(
                 {
@@ -314,3 +315,28 @@ class TestRemovedGuestKeeper(ColleagueSeriesCase):
             w for w in self.writes(BOB) + self.writes(ANN) if w["operation"] == "events.delete"
         ]
         self.assertEqual(len(deletes), 1, "only the removed guest's copy is deleted")
+
+    def test_removing_a_guest_from_a_meeting_their_calendar_imported_deletes_nothing(self):
+        """Vic (internal user) removes Bob in Odoo from Carl's meeting that Bob's
+        calendar brought in from Google (Carl organizes it there, not from
+        Odoo): Bob's
+        calendar, a guest's copy, deletes nothing on Google."""
+        self.connect_google_only(CARL)
+        bob_account = self.connect(self.bob)
+        self.sync(bob_account)
+        (item,) = self.seed(
+            CARL,
+            {**self.timed_event("Carl's Google meeting", self.future()), "attendees": [{"email": BOB}]},
+        )
+        self.sync(bob_account)
+        meeting = self.event_of(item["id"])
+        self.assertEqual(meeting.google_account_id, bob_account)
+        self.assertIn(self.bob.partner_id, meeting.partner_ids)
+
+        meeting.with_user(self.vic).write({"partner_ids": [Command.unlink(self.bob.partner_id.id)]})
+        self.sync(bob_account)
+        self.sync(bob_account)
+
+        self.assertFalse([w for w in self.writes(BOB) if w["operation"] == "events.delete"])
+        self.assertEqual(self.google_events(CARL)[item["id"]].get("status"), "confirmed")
+        self.assertTrue(meeting.exists())
