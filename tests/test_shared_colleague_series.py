@@ -85,9 +85,7 @@ class TestColleagueSeries(ColleagueSeriesCase):
         [master] = self.masters(BOB, "Carl's weekly")
         self.assertEqual(master["id"], recurrence.google_id)
         self.assertEqual(master["recurrence"], ["RRULE:FREQ=DAILY;COUNT=4"])
-        self.assertEqual(
-            {a["email"] for a in master["attendees"]}, {BOB, CARL}, "Carl is a guest"
-        )
+        self.assertEqual({a["email"] for a in master["attendees"]}, {BOB, CARL}, "Carl is a guest")
         self.assertEqual(len(self.instances(BOB, master["id"])), 4)
         self.assertEqual(recurrence.google_account_id, bob_account)
         self.assertEqual(recurrence.base_event_id.user_id, self.carl, "Carl organizes it")
@@ -121,7 +119,9 @@ class TestColleagueSeries(ColleagueSeriesCase):
         self.connect_google_only(CARL)  # Carl uses Google, not yet from Odoo
         bob_account = self.connect(self.bob)
         self.sync(bob_account)
-        recurrence = self.colleague_series("Carl's sync", self.carl.partner_id + self.bob.partner_id)
+        recurrence = self.colleague_series(
+            "Carl's sync", self.carl.partner_id + self.bob.partner_id
+        )
         self.assertEqual(recurrence.google_account_id, bob_account)
         self.sync(bob_account)
         [master] = self.masters(BOB, "Carl's sync")
@@ -217,19 +217,23 @@ class TestRemovedGuestKeeper(ColleagueSeriesCase):
     def test_removed_keeper_deletes_its_copy_and_another_guest_takes_the_meeting(self):
         bob_account, ann_account = self.two_guests()
         meeting = self.odoo_meeting(
-            self.carl, "Carl's talk", self.carl.partner_id + self.bob.partner_id + self.ann.partner_id
+            self.carl,
+            "Carl's talk",
+            self.carl.partner_id + self.bob.partner_id + self.ann.partner_id,
         )
         self.sync(bob_account)
         old_id = meeting.google_id
         self.assertEqual(meeting.google_account_id, bob_account)
-        meeting.attendee_ids.filtered(lambda a: a.partner_id == self.ann.partner_id).state = (
-            "accepted"
-        )
+        meeting.attendee_ids.filtered(
+            lambda a: a.partner_id == self.ann.partner_id
+        ).state = "accepted"
         self.sync(bob_account)
         self.sync(ann_account)
         self.assertEqual([e["id"] for e in self.live(ANN, "Carl's talk")], [old_id])
 
-        meeting.with_user(self.carl).write({"partner_ids": [Command.unlink(self.bob.partner_id.id)]})
+        meeting.with_user(self.carl).write(
+            {"partner_ids": [Command.unlink(self.bob.partner_id.id)]}
+        )
         for account in (bob_account, ann_account, bob_account, ann_account):
             self.sync(account)
 
@@ -248,9 +252,7 @@ class TestRemovedGuestKeeper(ColleagueSeriesCase):
             w for w in self.writes(BOB) + self.writes(ANN) if w["operation"] == "events.delete"
         ]
         self.assertEqual(len(deletes), 1, "only the removed guest's copy is deleted")
-        self.assertEqual(
-            self.env["calendar.event"].search_count([("name", "=", "Carl's talk")]), 1
-        )
+        self.assertEqual(self.env["calendar.event"].search_count([("name", "=", "Carl's talk")]), 1)
 
     def test_removed_keeper_without_another_guest_leaves_the_meeting_in_odoo(self):
         bob_account = self.connect(self.bob)
@@ -260,7 +262,9 @@ class TestRemovedGuestKeeper(ColleagueSeriesCase):
         )
         self.sync(bob_account)
         old_id = meeting.google_id
-        meeting.with_user(self.carl).write({"partner_ids": [Command.unlink(self.bob.partner_id.id)]})
+        meeting.with_user(self.carl).write(
+            {"partner_ids": [Command.unlink(self.bob.partner_id.id)]}
+        )
         self.sync(bob_account)
         self.sync(bob_account)
         self.assertEqual(self.google_events(BOB)[old_id]["status"], "cancelled")
@@ -291,9 +295,12 @@ class TestRemovedGuestKeeper(ColleagueSeriesCase):
                 "recurrence_update": "all_events",
             }
         )
-        recurrence = self.env["calendar.recurrence"].search([("name", "!=", False)]).filtered(
-            lambda rec: rec.base_event_id.name == "Carl's daily"
-        ) or recurrence
+        recurrence = (
+            self.env["calendar.recurrence"]
+            .search([("name", "!=", False)])
+            .filtered(lambda rec: rec.base_event_id.name == "Carl's daily")
+            or recurrence
+        )
         for account in (bob_account, ann_account, bob_account, ann_account):
             self.sync(account)
 
@@ -326,7 +333,10 @@ class TestRemovedGuestKeeper(ColleagueSeriesCase):
         self.sync(bob_account)
         (item,) = self.seed(
             CARL,
-            {**self.timed_event("Carl's Google meeting", self.future()), "attendees": [{"email": BOB}]},
+            {
+                **self.timed_event("Carl's Google meeting", self.future()),
+                "attendees": [{"email": BOB}],
+            },
         )
         self.sync(bob_account)
         meeting = self.event_of(item["id"])
