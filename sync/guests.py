@@ -4,8 +4,6 @@ guest's calendar keeps them, so that they reach the guest's Google calendar
 it their organizer), so it keeps them even once the organizer connects
 (``google_kept_for_organizer``). Single events and series alike."""
 
-from datetime import timedelta
-
 from ..engine import ownership
 from ..engine.ownership import SYNCING_STATES
 
@@ -73,24 +71,17 @@ def keep_in_guest_calendars(records):
     return records.filtered(lambda record: record.id not in keepers)
 
 
-def adopt_colleague_series(run):
-    """On a first sync: the series its user attends that a colleague who does
-    not sync organizes and no calendar keeps yet, when this calendar is the one
-    to keep them (the series counterpart of ``SyncRun._adopt_unsynced_events``)."""
-    window = timedelta(days=run.range_days)
-    found = (
-        run.env["calendar.recurrence"]
-        .sudo()
-        .search(
-            [
-                ("google_id", "=", False),
-                ("google_account_id", "=", False),
-                ("base_event_id.user_id", "not in", [False, run.user.id]),
-                ("base_event_id.partner_ids", "in", run.user.partner_id.ids),
-                ("calendar_event_ids.stop", ">=", run.now - window),
-            ]
-        )
+def adopt_colleague_series(run, recurrences):
+    """On a first sync: of ``recurrences`` (series with an occurrence in the
+    window that its user attends, organized by a colleague), those no
+    calendar keeps yet whose organizer does not sync, when this calendar is
+    the one to keep them (the series counterpart of
+    ``SyncRun._adopt_unsynced_events``)."""
+    found = recurrences.sudo().filtered(
+        lambda series: not series.google_id and not series.google_account_id
     )
+    if not found:
+        return
     organizers = run._organizer_accounts(found.base_event_id.user_id)
     keep_in_guest_calendars(
         found.filtered(lambda series: series.base_event_id.user_id.id not in organizers)

@@ -18,35 +18,34 @@ from . import odoo_writer
 from .guests import keep_in_guest_calendars
 
 
-def release_removed(run, events, recurrences):
-    """The pending ``events`` and ``recurrences`` (``SyncRun._pending``) without
+def release_removed(run, records):
+    """The pending ``records`` (events or series, ``SyncRun._pending``) without
     the ones this calendar keeps for a colleague although its user is no longer
     invited: those are deleted from this calendar and handed on (or, when
     Google's answer leaves the deletion in doubt, kept pending for the next
     push)."""
+    # The flag is a column read with the others: the user's partner is read
+    # only when this calendar inserted some of them for a colleague.
+    records_kept = records.filtered(
+        lambda record: record.google_kept_for_organizer and record.google_account_id == run.account
+    )
+    if not records_kept:
+        return records
     partner = run.user.partner_id
+    series = records._name == "calendar.recurrence"
 
-    def removed(record, organizer, guests):
-        return (
-            record.google_kept_for_organizer
-            and record.google_account_id == run.account
-            and organizer != run.user
-            and partner not in guests
-        )
+    def removed(record):
+        if series:
+            organizer, guests = record.base_event_id.user_id, record.calendar_event_ids.partner_ids
+        else:
+            organizer, guests = record.user_id, record.partner_ids
+        return organizer != run.user and partner not in guests and (series or record.active)
 
-    gone_events = events.filtered(
-        lambda event: event.active and removed(event, event.user_id, event.partner_ids)
-    )
-    gone_series = recurrences.filtered(
-        lambda series: removed(
-            series, series.base_event_id.user_id, series.calendar_event_ids.partner_ids
-        )
-    )
-    records = list(gone_events) + list(gone_series)
-    if not records:
-        return events, recurrences
+    gone = records_kept.filtered(removed)
+    if not gone:
+        return records
     calls, handlers = [], []
-    for record in records:
+    for record in gone:
         if record.google_etag or record.google_unanswered_id:
             calls.append(ApiCall.delete("primary", record.google_id, send_updates="none"))
             handlers.append(partial(_after_delete, run, record))
@@ -54,7 +53,7 @@ def release_removed(run, events, recurrences):
             # Never stored on Google: only its keeper changes.
             _hand_on(run, record)
     run.execute(calls, handlers)
-    return events - gone_events, recurrences - gone_series
+    return records - gone
 
 
 def _after_delete(run, record, outcome):

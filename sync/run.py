@@ -436,12 +436,12 @@ class SyncRun(EventPull, EventPush):
             return
         self._adopt_unsynced_events()
         events, recurrences, deletions = self._pending()
-        events, recurrences = release_removed(self, events, recurrences)
+        recurrences = release_removed(self, recurrences)
         if recurrences:
             self.recurring.push(recurrences)
             # Writing a series may leave one of its events to send as well.
             events, _recurrences, deletions = self._pending()
-        self._push_events(events, deletions)
+        self._push_events(release_removed(self, events), deletions)
         if self.over_quota:
             # The calendar is read-only at Google for hours: sending more
             # would only be refused. The changes stay pending meanwhile.
@@ -504,23 +504,30 @@ class SyncRun(EventPull, EventPush):
         if not self.first_sync:
             return
         self.recurring.adopt()
-        adopt_colleague_series(self)
         window = timedelta(days=self.range_days)
         found = self.Event.with_context(active_test=True).search(
             [
                 "|",
+                "&",
                 ("user_id", "=", self.user.id),
+                ("recurrency", "=", False),
                 "&",
                 ("partner_ids", "in", self.user.partner_id.ids),
                 ("google_account_id", "=", False),
                 ("google_id", "=", False),
-                ("recurrency", "=", False),
                 ("stop", ">=", self.now - window),
                 ("start", "<=", self.now + window),
             ]
         )
-        events = found.filtered(lambda event: event.user_id == self.user)
-        colleagues = (found - events).filtered("user_id")
+        single = found.filtered(lambda event: not event.recurrency)
+        adopt_colleague_series(
+            self,
+            (found - single)
+            .filtered(lambda event: event.user_id and event.user_id != self.user)
+            .recurrence_id,
+        )
+        events = single.filtered(lambda event: event.user_id == self.user)
+        colleagues = (single - events).filtered("user_id")
         if colleagues:
             organizers = self._organizer_accounts(colleagues.user_id)
             keep_in_guest_calendars(
