@@ -4,6 +4,7 @@ from . import (
     calendar_event_google_calendar,
     calendar_event_google_features,
     calendar_event_sync_state,
+    calendar_guest_keeper,
     calendar_recurrence,
     calendar_recurrence_google_features,
     google_calendar_account,

@@ -71,6 +71,7 @@ _GOOGLE_STATE_FIELDS = (
     "google_agreed_values",
     "google_cancelled_starts",
     "google_unanswered_id",
+    "google_kept_for_organizer",
 )
 
 

@@ -17,6 +17,7 @@ from ..engine import ownership
 from ..engine import recurrence as rec_engine
 from ..engine import series as series_engine
 from ..engine.mapping import InvalidEvent, without_lone_organizer
+from ..sync import guests
 from .calendar_event import FROM_GOOGLE, KEEP_SERIES
 
 # Recurrence fields whose change changes the rule sent to Google.
@@ -121,7 +122,11 @@ class CalendarRecurrence(models.Model):
             syncing = self.env["calendar.event"]._google_syncing_accounts(
                 new.base_event_id.user_id.ids
             )
-            recurrences -= new.filtered(lambda rec: rec.base_event_id.user_id.id not in syncing)
+            unsynced = new.filtered(lambda rec: rec.base_event_id.user_id.id not in syncing)
+            # A colleague's new series goes out through a connected guest's calendar.
+            recurrences -= unsynced.filtered("google_id") | guests.keep_in_guest_calendars(
+                unsynced.filtered(lambda rec: not rec.google_id)
+            )
         if not recurrences:
             return
         # Plain SQL: a technical flag must not run the write hooks again.

@@ -35,7 +35,8 @@ from ..models.calendar_event import CONTACT_BUDGET, FROM_GOOGLE
 from . import event_features
 from .events_pull import EventPull
 from .events_push import EventPush
-from .guests import keep_in_guest_calendars
+from .guests import adopt_colleague_series, keep_in_guest_calendars
+from .keepers import release_removed
 from .series import RecurringSync
 
 _logger = logging.getLogger(__name__)
@@ -494,11 +495,12 @@ class SyncRun(EventPull, EventPush):
         self._adopt_unsynced_events()
         events, recurrences, deletions = self._pending()
         self._move_events(events)
+        recurrences = release_removed(self, recurrences)
         if recurrences:
             self.recurring.push(recurrences)
             # Writing a series may leave one of its events to send as well.
             events, _recurrences, deletions = self._pending()
-        self._push_events(events, deletions)
+        self._push_events(release_removed(self, events), deletions)
         if self.over_quota:
             # The calendar is read-only at Google for hours: sending more
             # would only be refused. The changes stay pending meanwhile.
@@ -620,18 +622,26 @@ class SyncRun(EventPull, EventPush):
         found = self.Event.with_context(active_test=True).search(
             [
                 "|",
+                "&",
                 ("user_id", "=", self.user.id),
+                ("recurrency", "=", False),
                 "&",
                 ("partner_ids", "in", self.user.partner_id.ids),
                 ("google_account_id", "=", False),
                 ("google_id", "=", False),
-                ("recurrency", "=", False),
                 ("stop", ">=", self.now - window),
                 ("start", "<=", self.now + window),
             ]
         )
-        events = found.filtered(lambda event: event.user_id == self.user)
-        colleagues = (found - events).filtered("user_id")
+        single = found.filtered(lambda event: not event.recurrency)
+        adopt_colleague_series(
+            self,
+            (found - single)
+            .filtered(lambda event: event.user_id and event.user_id != self.user)
+            .recurrence_id,
+        )
+        events = single.filtered(lambda event: event.user_id == self.user)
+        colleagues = (single - events).filtered("user_id")
         if colleagues:
             organizers = self._organizer_accounts(colleagues.user_id)
             keep_in_guest_calendars(

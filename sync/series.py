@@ -23,6 +23,7 @@ from ..engine.references import EXT_SERIES_ID
 from ..models.calendar_event import FROM_GOOGLE
 from . import event_features, odoo_writer
 from .series_push import SeriesPush
+from .twins import merge_series_twins
 
 _logger = logging.getLogger(__name__)
 
@@ -119,8 +120,8 @@ class RecurringSync(SeriesPush):
         if not google_ids:
             return {}
         found = {}
-        for rec in self._within_reach(
-            self.Recurrence.search([("google_id", "in", google_ids)])
+        for rec in merge_series_twins(
+            self._within_reach(self.Recurrence.search([("google_id", "in", google_ids)]))
         ).sorted(lambda rec: rec.google_account_id != self.run.account):
             found.setdefault(rec.google_id, rec)
         return found

@@ -24,6 +24,7 @@ from ..engine.mapping import (
 from ..engine.outcomes import Outcome, classify, fate_unknown
 from ..engine.references import EXT_SERIES_ID
 from ..models.calendar_event import FROM_GOOGLE
+from . import guests
 
 _logger = logging.getLogger(__name__)
 
@@ -34,6 +35,9 @@ def _dumps(values):
 
 class SeriesPush:
     """The series half of a push (mixed into ``RecurringSync``)."""
+
+    # Ids of the series this push keeps for a colleague who does not sync.
+    quiet_series_ids = frozenset()
 
     # ------------------------------------------------------------------
     # Push
@@ -60,6 +64,7 @@ class SeriesPush:
         if self._look_up_unanswered(recurrences):
             recurrences = recurrences.exists()
         occurrence_values = recurrences._google_occurrence_values()
+        self.quiet_series_ids = guests.quiet_series(run, recurrences)
         calls, handlers, written = [], [], []
         for recurrence in recurrences:
             if recurrence._google_read_only():
@@ -70,7 +75,13 @@ class SeriesPush:
             except InvalidEvent as error:
                 self._refuse(recurrence, self.env._("Not sent to Google: %(error)s", error=error))
                 continue
-            if series is not None and recurrence.google_etag and not self.run._organizes(series):
+            if (
+                series is not None
+                and recurrence.google_etag
+                and not self.run._organizes(series)
+                # Inserted by this calendar for a colleague: Google's organizer copy.
+                and not recurrence.google_kept_for_organizer
+            ):
                 if not self._hand_over_to_organizer(recurrence, series):
                     self._answer_as_attendee(recurrence, series)
                 continue
@@ -82,9 +93,14 @@ class SeriesPush:
                 self._plan_exceptions(recurrence, series, calls, handlers)
         run.execute(calls, handlers)
 
+    def _quiet(self, recurrence):
+        """Whether Google tells nobody of this write: the series is over, or this
+        calendar keeps it for a colleague who does not sync (``sync.guests``)."""
+        return recurrence._is_event_over() or recurrence.id in self.quiet_series_ids
+
     def _plan_master(self, recurrence, series, calls, handlers, written):
         run = self.run
-        send_updates = run._send_updates(over=recurrence._is_event_over())
+        send_updates = run._send_updates(over=self._quiet(recurrence))
         if series is None:
             if recurrence.google_etag:
                 calls.append(
@@ -428,7 +444,7 @@ class SeriesPush:
 
     def _plan_exceptions(self, recurrence, series, calls, handlers):
         """Patch each instance whose Odoo occurrence differs from Google's."""
-        send_updates = self.run._send_updates(over=recurrence._is_event_over())
+        send_updates = self.run._send_updates(over=self._quiet(recurrence))
         for event, current, original, plain, on_google in self._occurrence_sides(
             recurrence, series
         ):
