@@ -5,9 +5,8 @@ from odoo import api, fields, models
 
 from ..engine import push_channels
 
-#: The Google calendars an account syncs ("primary" until several calendars
-#: per user are synced: then the account's calendars give their ids).
-SYNCED_CALENDARS = ("primary",)
+#: The calendar every connected account syncs (its run's calendar id).
+PRIMARY = "primary"
 
 
 class GoogleCalendarAccount(models.Model):
@@ -30,7 +29,14 @@ class GoogleCalendarAccount(models.Model):
         self.ensure_one()
         if not self.env["google.calendar.channel"]._push_active():
             return set()
-        return set(SYNCED_CALENDARS) - set(self.channel_ids.mapped("calendar_google_id"))
+        return self._watched_calendars() - set(self.channel_ids.mapped("calendar_google_id"))
+
+    def _watched_calendars(self):
+        """The Google ids of the calendars whose changes Odoo reads: the primary,
+        and the other chosen calendars that sync from Google."""
+        self.ensure_one()
+        _primary, others = self._google_calendars_to_sync()
+        return {PRIMARY} | {cal.google_id for cal in others if cal._pulls}
 
     def _renew_channels(self):
         """Open a channel for every synced calendar that has no live one far from
@@ -38,8 +44,11 @@ class GoogleCalendarAccount(models.Model):
         self.ensure_one()
         Channel = self.env["google.calendar.channel"].sudo()
         now = fields.Datetime.now()
-        replaced = Channel.browse()
-        for calendar_google_id in SYNCED_CALENDARS:
+        watched = self._watched_calendars()
+        # A calendar no longer synced from Google (unticked, removed, turned
+        # Odoo -> Google only) is no longer watched.
+        replaced = self.channel_ids.filtered(lambda c: c.calendar_google_id not in watched)
+        for calendar_google_id in sorted(watched):
             current = self.channel_ids.filtered(
                 lambda c, cal=calendar_google_id: c.calendar_google_id == cal
             )
@@ -72,7 +81,7 @@ class GoogleCalendarAccount(models.Model):
             )
             == "live"
         }
-        return live.issuperset(SYNCED_CALENDARS)
+        return live.issuperset(self._watched_calendars())
 
     @api.model
     def _accounts_to_poll(self):

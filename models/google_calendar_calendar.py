@@ -156,6 +156,10 @@ class GoogleCalendarCalendar(models.Model):
         Google (no deletion there), and their listing starts over if they
         come back."""
         Event = self.env["calendar.event"].sudo().with_context(active_test=False)
+        # Google stops notifying its changes (push channels).
+        self.account_id.channel_ids.filtered(
+            lambda channel: channel.calendar_google_id in self.mapped("google_id")
+        )._close()
         for calendar in self:
             events = Event.search([("google_calendar_id", "=", calendar.id)])
             if calendar.on_leave == rules.REMOVE:

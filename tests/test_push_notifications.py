@@ -302,6 +302,45 @@ class TestPushNotifications(SyncCase, HttpCase):
         self.assertFalse(self.fake_control.channels())
         self.assertFalse(self.Channel.search([]))
 
+    def test_each_synced_calendar_is_watched_and_unticking_stops_its_channel(self):
+        projects = "projects-ann@group.calendar.google.com"
+        self.fake_control.add_user(self.ann.email, calendars=[{"summary": "Projects", "id": projects}])
+        self.ann_account._google_refresh_calendars()
+        calendar = self.env["google.calendar.calendar"].with_user(self.ann).search(
+            [("google_id", "=", projects)]
+        )
+        calendar.write({"selected": True})
+        (google_id,) = self.fake_control.seed_events(
+            self.ann.email,
+            [self.timed_event("Roadmap", self.future(days=2))],
+            calendar_id=projects,
+        )
+        self.deliver(0)
+        self.open_channels(self.ann_account)
+        watched = {c["calendar"] for c in self.fake_control.channels()}
+        self.assertEqual(len(watched), 2, "the primary and the chosen calendar")
+        self.assertIn(projects, watched)
+        self.assertEqual(
+            set(self.ann_account.channel_ids.mapped("calendar_google_id")), {"primary", projects}
+        )
+        # A change in the secondary calendar is notified and brought in.
+        self.push_triggers().unlink()
+        self.ann_account.channel_ids.write({"sync_due_at": False, "last_push_sync_at": False})
+        self.fake_control.edit_event(
+            self.ann.email, google_id, {"summary": "Roadmap v2"}, calendar_id=projects
+        )
+        self.deliver(len(self.fake_control.notifications()) + 1)
+        self.assertTrue(self.push_triggers(), "the secondary calendar's change asks for a sync")
+        self.assertTrue(self.run_due_jobs())
+        self.assertTrue(self.event_named("Roadmap v2"))
+        # Unticked: Google stops notifying it; the primary's channel stays.
+        calendar.write({"selected": False})
+        self.assertEqual([c["calendar"] for c in self.fake_control.channels()], [self.ann.email])
+        self.assertEqual(self.ann_account.channel_ids.mapped("calendar_google_id"), ["primary"])
+        # The renewal cron does not open it again.
+        self.as_cron(self.Channel._cron_renew)
+        self.assertEqual(len(self.fake_control.channels()), 1)
+
     def test_setting_off_stops_channels(self):
         self.assertEqual(len(self.fake_control.channels()), 1)
         settings = self.env["res.config.settings"].create({})
