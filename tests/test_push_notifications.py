@@ -304,10 +304,14 @@ class TestPushNotifications(SyncCase, HttpCase):
 
     def test_each_synced_calendar_is_watched_and_unticking_stops_its_channel(self):
         projects = "projects-ann@group.calendar.google.com"
-        self.fake_control.add_user(self.ann.email, calendars=[{"summary": "Projects", "id": projects}])
+        self.fake_control.add_user(
+            self.ann.email, calendars=[{"summary": "Projects", "id": projects}]
+        )
         self.ann_account._google_refresh_calendars()
-        calendar = self.env["google.calendar.calendar"].with_user(self.ann).search(
-            [("google_id", "=", projects)]
+        calendar = (
+            self.env["google.calendar.calendar"]
+            .with_user(self.ann)
+            .search([("google_id", "=", projects)])
         )
         calendar.write({"selected": True})
         (google_id,) = self.fake_control.seed_events(
