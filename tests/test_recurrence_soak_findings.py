@@ -7,6 +7,7 @@ the sync must do, so that the bug cannot come back unnoticed.
 """
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from odoo.tests import tagged
 
@@ -707,3 +708,58 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.assertNotIn(first_row, odoo, "the first occurrence stays deleted in Odoo")
         self.assertNotIn(first_row, google, "the first occurrence stays deleted on Google")
         self.assertEqual(odoo, google)
+
+    def test_q_occurrence_edited_in_odoo_keeps_its_value_through_a_google_series_edit(self):
+        """Q: Odoo changes the time of all events of a series not on Google yet;
+        the sync that inserts it dies before its commit (Google holds the series,
+        the first occurrence as an instance of its own). Google then sets the
+        location of all events, and Odoo that of the first occurrence only. The
+        pull carried Google's series location onto that occurrence over Odoo's
+        own edit, then took the instance's empty location: Odoo's edit was lost
+        on both sides, with no conflict told."""
+        first = monday(10)
+        base = self.create_series("Review", first, count=3)
+        base.write(
+            {
+                "start": base.start + timedelta(hours=2),
+                "stop": base.stop + timedelta(hours=2),
+                "recurrence_update": "all_events",
+            }
+        )
+        killed = self.env.cr.savepoint()
+        self.sync(self.account)
+        killed.close(rollback=True)
+        self.env.invalidate_all()
+        [master] = self.masters()
+        self.google_client().patch_event(
+            "primary", master["id"], {"location": "Room 3"}, send_updates="none"
+        )
+        recurrence = self.env["calendar.event"].search([("name", "=", "Review")]).recurrence_id
+        occurrences = recurrence.calendar_event_ids.sorted("start")
+        # A transaction of its own, after Google's writes: stamped later.
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        occurrences[0].with_user(self.ann).write(
+            {"location": "Room 4", "recurrence_update": "self_only"}
+        )
+        self.sync(self.account)
+        self.sync(self.account)
+        later = [first + timedelta(weeks=n, hours=2) for n in range(3)]
+        odoo = {
+            row: event.location
+            for row, event in zip(
+                self.odoo_rows(recurrence.calendar_event_ids),
+                recurrence.calendar_event_ids.sorted("start"),
+                strict=True,
+            )
+        }
+        on_google = {}
+        for instance in self.google_client().instances("primary", master["id"]):
+            moment = datetime.fromisoformat(instance["start"]["dateTime"]).astimezone(
+                ZoneInfo("Europe/Brussels")
+            )
+            on_google[(moment.strftime("%Y-%m-%d %H:%M"), instance.get("summary"))] = instance.get(
+                "location", ""
+            )
+        expected = dict(zip(rows(later, "Review"), ("Room 4", "Room 3", "Room 3"), strict=True))
+        self.assertEqual(odoo, expected)
+        self.assertEqual(on_google, expected)
