@@ -763,3 +763,52 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         expected = dict(zip(rows(later, "Review"), ("Room 4", "Room 3", "Room 3"), strict=True))
         self.assertEqual(odoo, expected)
         self.assertEqual(on_google, expected)
+
+    def test_r_occurrence_edited_in_odoo_left_alone_by_a_google_split(self):
+        """R: a series made in Odoo whose insert Google stored, the sync lost
+        before its commit; Odoo sets the location of the first occurrence only,
+        and Google splits the series at the second ("this and following"). The
+        pull ends the Odoo series after its first occurrence, which then speaks
+        for the whole series in Odoo: its location was stored as agreed with
+        Google, so it was never sent (Odoo held it, Google not)."""
+        first = monday(10)
+        base = self.create_series("Review", first, count=3)
+        killed = self.env.cr.savepoint()
+        self.sync(self.account)
+        killed.close(rollback=True)
+        self.env.invalidate_all()
+        [master] = self.masters()
+        starts = [first + timedelta(weeks=n) for n in range(3)]
+        client = self.google_client()
+        until = self.stamp(starts[1] - timedelta(seconds=1))
+        client.patch_event(
+            "primary",
+            master["id"],
+            {"recurrence": [f"RRULE:FREQ=WEEKLY;UNTIL={until};BYDAY=MO"]},
+            send_updates="none",
+        )
+        client.insert_event(
+            "primary",
+            {
+                "summary": "Review (split)",
+                "start": local_spec(starts[1]),
+                "end": local_spec(starts[1] + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+            },
+            send_updates="none",
+        )
+        # A transaction of its own, after Google's writes: stamped later.
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        base.recurrence_id.calendar_event_ids.sorted("start")[0].with_user(self.ann).write(
+            {"location": "Room 4", "recurrence_update": "self_only"}
+        )
+        self.sync(self.account)
+        self.sync(self.account)
+        [instance] = client.instances("primary", master["id"])
+        self.assertEqual(instance.get("location"), "Room 4")
+        [event] = self.env["calendar.event"].search([("name", "=", "Review")])
+        self.assertEqual(event.location, "Room 4")
+        self.assertEqual(
+            self.all_rows("Review"),
+            (rows(starts, "Review")[:1] + rows(starts[1:], "Review (split)"),) * 2,
+        )
