@@ -367,17 +367,15 @@ class RecurringSync(SeriesPush):
             # The push sends what differs from Google's current series.
             state["google_agreed_values"] = _dumps(google)
         elif decision.pull_fields:
-            # What Odoo now holds of the fields pulled, in its own words (attendee
-            # names, sanitized text). The others stay as both sides held them:
-            # Odoo reads a series off its occurrences, and the apply may have
-            # left the only one that holds a value of its own (an edit of that
-            # event, not sent yet) speaking for the whole series.
+            # The values both sides now hold, with the guests as Odoo names them
+            # (Google's item is read in Odoo's held form otherwise: sanitized
+            # text). Not Odoo's series as it reads now: Odoo reads a series off
+            # its occurrences, and the apply may have left the only one that
+            # holds a value of its own (an edit of that event, not sent yet)
+            # speaking for the whole series, an edit then never sent.
             held = recurrence._google_series_values()[recurrence.id] or decision.values
             state["google_agreed_values"] = _dumps(
-                {
-                    key: held[key] if key in decision.pull_fields else value
-                    for key, value in decision.values.items()
-                }
+                {**decision.values, "attendees": held["attendees"]}
             )
         changed = {
             key: value

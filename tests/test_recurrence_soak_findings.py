@@ -812,3 +812,47 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
             self.all_rows("Review"),
             (rows(starts, "Review")[:1] + rows(starts[1:], "Review (split)"),) * 2,
         )
+
+    def test_r_occurrence_edited_in_odoo_left_alone_by_a_google_series_edit_and_split(self):
+        """R, with Google's location of all events too: the pull takes Google's
+        series location, which the first occurrence, left alone with its own
+        location, no longer showed in Odoo's reading of the series; agreed
+        from that reading, Google's empty copy of the instance then passed for
+        an edit made on Google."""
+        first = monday(10)
+        base = self.create_series("Review", first, count=3)
+        killed = self.env.cr.savepoint()
+        self.sync(self.account)
+        killed.close(rollback=True)
+        self.env.invalidate_all()
+        [master] = self.masters()
+        starts = [first + timedelta(weeks=n) for n in range(3)]
+        client = self.google_client()
+        client.patch_event("primary", master["id"], {"location": "Room 3"}, send_updates="none")
+        until = self.stamp(starts[1] - timedelta(seconds=1))
+        client.patch_event(
+            "primary",
+            master["id"],
+            {"recurrence": [f"RRULE:FREQ=WEEKLY;UNTIL={until};BYDAY=MO"]},
+            send_updates="none",
+        )
+        client.insert_event(
+            "primary",
+            {
+                "summary": "Review (split)",
+                "start": local_spec(starts[1]),
+                "end": local_spec(starts[1] + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+            },
+            send_updates="none",
+        )
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        base.recurrence_id.calendar_event_ids.sorted("start")[0].with_user(self.ann).write(
+            {"location": "Room 4", "recurrence_update": "self_only"}
+        )
+        self.sync(self.account)
+        self.sync(self.account)
+        [instance] = client.instances("primary", master["id"])
+        self.assertEqual(instance.get("location"), "Room 4")
+        [event] = self.env["calendar.event"].search([("name", "=", "Review")])
+        self.assertEqual(event.location, "Room 4")
