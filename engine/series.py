@@ -415,21 +415,27 @@ def is_time_change(a, b):
     return any(a[key] != b[key] for key in TIME_KEYS)
 
 
-def carry_series_change(current, old_plain, new_plain, *, times=True):
+def carry_series_change(current, old_plain, new_plain, *, times=True, held=None):
     """An occurrence's values after its series changed from ``old_plain`` to ``new_plain``.
 
     ``old_plain``/``new_plain`` are the occurrence's plain values before and after
     (see :func:`occurrence_values`). Only what the series change touched moves; a
     field the occurrence holds on its own (e.g. renamed for this event only, not
-    yet sent) stays. Times move as one block, unless ``times`` is false (an
-    occurrence moved on its own keeps its times).
+    yet sent) stays, even when the series change touched it: the occurrence is
+    an exception for that field, as Google keeps an instance's own values when
+    its series changes. ``held``: the occurrence's plain values in the series
+    Odoo holds (default ``old_plain``), what an own value differs from; a series
+    changed in Odoo for all events is no value of the occurrence's own. Times
+    move as one block, unless ``times`` is false (an occurrence moved on its
+    own keeps its times).
     """
+    held = held or old_plain
     result = dict(current)
     time_changed = times and any(old_plain[key] != new_plain[key] for key in TIME_KEYS)
     for key in NEUTRAL_KEYS:
         if key in TIME_KEYS:
             if time_changed:
                 result[key] = new_plain[key]
-        elif old_plain[key] != new_plain[key]:
+        elif old_plain[key] != new_plain[key] and current[key] == held[key]:
             result[key] = new_plain[key]
     return result

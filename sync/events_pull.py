@@ -135,9 +135,16 @@ class EventPull:
         over the agreed etag (``If-Match``), so that patch was applied, and only
         its answer was lost to Odoo (a save made during the upload refused the
         sync's write-back). What Google holds as sent is then no edit made on
-        Google, and a save made meanwhile is no conflict with it."""
+        Google, and a save made meanwhile is no conflict with it.
+
+        When another calendar keeps the meeting (a guest's brought it in) and
+        this one, its organizer's, takes it over, Odoo agreed on the other
+        copy's etag: the lost write went over this copy's, which only the lost
+        transaction read. A write this database signed on this copy then counts
+        the same."""
         digest, over = self.references.sent_write(item)
-        if not digest or over != event.google_etag:
+        taking_over = event.google_account_id != self.account and self._speaks_for(event)
+        if not digest or not over or (over != event.google_etag and not taking_over):
             return agreed
         return reconcile.base_after_own_write(digest, agreed, google_values) or agreed
 

@@ -361,7 +361,7 @@ class RecurringSync(SeriesPush):
         if decision.lost:
             self.run.conflict(recurrence.base_event_id, decision.lost, series=True)
         if decision.pull_fields:
-            self._apply_series(recurrence, item["id"], before, decision.values)
+            self._apply_series(recurrence, item["id"], before, decision.values, odoo)
             self.run.counts["odoo_updated"] += 1
         state = self._state(item, decision.values)
         state["google_push_pending"] = recurrence.google_push_pending or bool(decision.push_fields)
@@ -369,9 +369,15 @@ class RecurringSync(SeriesPush):
             # The push sends what differs from Google's current series.
             state["google_agreed_values"] = _dumps(google)
         elif decision.pull_fields:
-            # What Odoo now holds, in its own words (attendee names, sanitized text).
+            # The values both sides now hold, with the guests as Odoo names them
+            # (Google's item is read in Odoo's held form otherwise: sanitized
+            # text). Not Odoo's series as it reads now: Odoo reads a series off
+            # its occurrences, and the apply may have left the only one that
+            # holds a value of its own (an edit of that event, not sent yet)
+            # speaking for the whole series, an edit then never sent.
+            held = recurrence._google_series_values()[recurrence.id] or decision.values
             state["google_agreed_values"] = _dumps(
-                recurrence._google_series_values()[recurrence.id] or decision.values
+                {**decision.values, "attendees": held["attendees"]}
             )
         changed = {
             key: value
@@ -387,13 +393,14 @@ class RecurringSync(SeriesPush):
             # lost (Odoo's rewrite of a series holds occurrences not named yet).
             recurrence._google_name_occurrences(self.run.account, decision.values)
 
-    def _apply_series(self, recurrence, series_id, before, series):
+    def _apply_series(self, recurrence, series_id, before, series, held):
         """Bring the Odoo series from ``before`` to ``series``: rule, then occurrences.
 
         Occurrence records are kept (moved onto the wanted starts); each takes only
-        what the series change touched. Exceptions (moved, or holding their own
-        agreed values) are Google's separate instances and are left alone unless
-        their original start is gone.
+        what the series change touched, and keeps what it holds apart from the
+        series Odoo holds (``held``): an edit of that event only. Exceptions
+        (moved, or holding their own agreed values) are Google's separate
+        instances and are left alone unless their original start is gone.
         """
         quiet = recurrence.with_context(**{FROM_GOOGLE: True})
         quiet.write(self.Recurrence._google_rule_vals(series))
@@ -434,6 +441,7 @@ class RecurringSync(SeriesPush):
                 values_by_event[event_id],
                 series_engine.occurrence_values(before or series, originals[event_id]),
                 series_engine.occurrence_values(series, start),
+                held=series_engine.occurrence_values(held, originals[event_id]),
             )
             extra = {
                 "google_id": rec_engine.instance_id(series_id, start),
@@ -455,6 +463,7 @@ class RecurringSync(SeriesPush):
                 series_engine.occurrence_values(before or series, originals[event.id]),
                 series_engine.occurrence_values(series, originals[event.id]),
                 times=False,
+                held=series_engine.occurrence_values(held, originals[event.id]),
             )
             if diff_fields(values, target) or event.id in renamed:
                 writes[event.id] = target

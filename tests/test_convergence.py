@@ -627,11 +627,20 @@ class ConvergenceMachine(RuleBasedStateMachine):
             copy = event.with_context(**{FROM_GOOGLE: True}).copy(
                 {
                     field_name: event[field_name]
+                    # What an import writes (``copy`` leaves these fields
+                    # out): without the event's zone, say, the twin would read
+                    # as moved to its organizer's zone in Odoo, an edit no one
+                    # made.
                     for field_name in (
                         "google_id",
                         "google_ical_uid",
                         "google_etag",
                         "google_agreed_values",
+                        "google_timezone",
+                        "google_organizer_email",
+                        "google_guests_left_out",
+                        "google_defaulted_privacy",
+                        "google_agreed_permissions",
                     )
                 }
                 | {"google_account_id": account.id, "google_push_pending": False}

@@ -7,6 +7,7 @@ the sync must do, so that the bug cannot come back unnoticed.
 """
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from odoo.tests import tagged
 
@@ -707,3 +708,151 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.assertNotIn(first_row, odoo, "the first occurrence stays deleted in Odoo")
         self.assertNotIn(first_row, google, "the first occurrence stays deleted on Google")
         self.assertEqual(odoo, google)
+
+    def test_q_occurrence_edited_in_odoo_keeps_its_value_through_a_google_series_edit(self):
+        """Q: Odoo changes the time of all events of a series not on Google yet;
+        the sync that inserts it dies before its commit (Google holds the series,
+        the first occurrence as an instance of its own). Google then sets the
+        location of all events, and Odoo that of the first occurrence only. The
+        pull carried Google's series location onto that occurrence over Odoo's
+        own edit, then took the instance's empty location: Odoo's edit was lost
+        on both sides, with no conflict told."""
+        first = monday(10)
+        base = self.create_series("Review", first, count=3)
+        base.write(
+            {
+                "start": base.start + timedelta(hours=2),
+                "stop": base.stop + timedelta(hours=2),
+                "recurrence_update": "all_events",
+            }
+        )
+        killed = self.env.cr.savepoint()
+        self.sync(self.account)
+        killed.close(rollback=True)
+        self.env.invalidate_all()
+        [master] = self.masters()
+        self.google_client().patch_event(
+            "primary", master["id"], {"location": "Room 3"}, send_updates="none"
+        )
+        recurrence = self.env["calendar.event"].search([("name", "=", "Review")]).recurrence_id
+        occurrences = recurrence.calendar_event_ids.sorted("start")
+        # A transaction of its own, after Google's writes: stamped later.
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        occurrences[0].with_user(self.ann).write(
+            {"location": "Room 4", "recurrence_update": "self_only"}
+        )
+        self.sync(self.account)
+        self.sync(self.account)
+        later = [first + timedelta(weeks=n, hours=2) for n in range(3)]
+        odoo = {
+            row: event.location
+            for row, event in zip(
+                self.odoo_rows(recurrence.calendar_event_ids),
+                recurrence.calendar_event_ids.sorted("start"),
+                strict=True,
+            )
+        }
+        on_google = {}
+        for instance in self.google_client().instances("primary", master["id"]):
+            moment = datetime.fromisoformat(instance["start"]["dateTime"]).astimezone(
+                ZoneInfo("Europe/Brussels")
+            )
+            on_google[(moment.strftime("%Y-%m-%d %H:%M"), instance.get("summary"))] = instance.get(
+                "location", ""
+            )
+        expected = dict(zip(rows(later, "Review"), ("Room 4", "Room 3", "Room 3"), strict=True))
+        self.assertEqual(odoo, expected)
+        self.assertEqual(on_google, expected)
+
+    def test_r_occurrence_edited_in_odoo_left_alone_by_a_google_split(self):
+        """R: a series made in Odoo whose insert Google stored, the sync lost
+        before its commit; Odoo sets the location of the first occurrence only,
+        and Google splits the series at the second ("this and following"). The
+        pull ends the Odoo series after its first occurrence, which then speaks
+        for the whole series in Odoo: its location was stored as agreed with
+        Google, so it was never sent (Odoo held it, Google not)."""
+        first = monday(10)
+        base = self.create_series("Review", first, count=3)
+        killed = self.env.cr.savepoint()
+        self.sync(self.account)
+        killed.close(rollback=True)
+        self.env.invalidate_all()
+        [master] = self.masters()
+        starts = [first + timedelta(weeks=n) for n in range(3)]
+        client = self.google_client()
+        until = self.stamp(starts[1] - timedelta(seconds=1))
+        client.patch_event(
+            "primary",
+            master["id"],
+            {"recurrence": [f"RRULE:FREQ=WEEKLY;UNTIL={until};BYDAY=MO"]},
+            send_updates="none",
+        )
+        client.insert_event(
+            "primary",
+            {
+                "summary": "Review (split)",
+                "start": local_spec(starts[1]),
+                "end": local_spec(starts[1] + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+            },
+            send_updates="none",
+        )
+        # A transaction of its own, after Google's writes: stamped later.
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        base.recurrence_id.calendar_event_ids.sorted("start")[0].with_user(self.ann).write(
+            {"location": "Room 4", "recurrence_update": "self_only"}
+        )
+        self.sync(self.account)
+        self.sync(self.account)
+        [instance] = client.instances("primary", master["id"])
+        self.assertEqual(instance.get("location"), "Room 4")
+        [event] = self.env["calendar.event"].search([("name", "=", "Review")])
+        self.assertEqual(event.location, "Room 4")
+        self.assertEqual(
+            self.all_rows("Review"),
+            (rows(starts, "Review")[:1] + rows(starts[1:], "Review (split)"),) * 2,
+        )
+
+    def test_r_occurrence_edited_in_odoo_left_alone_by_a_google_series_edit_and_split(self):
+        """R, with Google's location of all events too: the pull takes Google's
+        series location, which the first occurrence, left alone with its own
+        location, no longer showed in Odoo's reading of the series; agreed
+        from that reading, Google's empty copy of the instance then passed for
+        an edit made on Google."""
+        first = monday(10)
+        base = self.create_series("Review", first, count=3)
+        killed = self.env.cr.savepoint()
+        self.sync(self.account)
+        killed.close(rollback=True)
+        self.env.invalidate_all()
+        [master] = self.masters()
+        starts = [first + timedelta(weeks=n) for n in range(3)]
+        client = self.google_client()
+        client.patch_event("primary", master["id"], {"location": "Room 3"}, send_updates="none")
+        until = self.stamp(starts[1] - timedelta(seconds=1))
+        client.patch_event(
+            "primary",
+            master["id"],
+            {"recurrence": [f"RRULE:FREQ=WEEKLY;UNTIL={until};BYDAY=MO"]},
+            send_updates="none",
+        )
+        client.insert_event(
+            "primary",
+            {
+                "summary": "Review (split)",
+                "start": local_spec(starts[1]),
+                "end": local_spec(starts[1] + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
+            },
+            send_updates="none",
+        )
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        base.recurrence_id.calendar_event_ids.sorted("start")[0].with_user(self.ann).write(
+            {"location": "Room 4", "recurrence_update": "self_only"}
+        )
+        self.sync(self.account)
+        self.sync(self.account)
+        [instance] = client.instances("primary", master["id"])
+        self.assertEqual(instance.get("location"), "Room 4")
+        [event] = self.env["calendar.event"].search([("name", "=", "Review")])
+        self.assertEqual(event.location, "Room 4")

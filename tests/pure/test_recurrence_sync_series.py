@@ -205,6 +205,20 @@ def test_series_change_carries_only_what_the_series_changed():
     assert (carried["start"], carried["name"]) == ("2026-03-24T09:00:00Z", "Just this once")
 
 
+def test_series_change_leaves_a_field_the_occurrence_holds_on_its_own():
+    old_plain = occurrence_values(SERIES, STARTS[1])
+    new_plain = occurrence_values({**SERIES, "location": "Room 3"}, STARTS[1])
+    here = {**old_plain, "location": "Room 4"}
+    assert carry_series_change(here, old_plain, new_plain) == here
+    # Odoo changed the location of all events (``held``): the occurrence holds
+    # nothing of its own, and takes the series' location.
+    held = occurrence_values({**SERIES, "location": "Room 4"}, STARTS[1])
+    assert carry_series_change(here, old_plain, new_plain, held=held) == {
+        **here,
+        "location": "Room 3",
+    }
+
+
 def test_series_change_leaves_the_times_of_an_occurrence_moved_on_its_own():
     old_plain = occurrence_values(SERIES, STARTS[1])
     moved_here = {**old_plain, "start": "2026-03-24T11:00:00Z", "stop": "2026-03-24T12:00:00Z"}
