@@ -1328,10 +1328,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Google's delete "all events": the master."""
 
         def delete_series(series, client, master, row, rows):
-            _parts, positions = _rule_positions(master, series.zone)
-            last_day = _local(positions[-1], series.zone).date()
-            if self._held_back("F", last_day not in {r.day for r in rows}):
-                return None
             series.deleted_series.append(("google", frozenset(r.day for r in rows)))
             return lambda: client.delete_event("primary", master["id"], send_updates="none")
 
@@ -1353,9 +1349,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Errors the client retries (count < attempts) or gives up on (count >= attempts)."""
         status, reason = error
         method, path = FAULT_TARGETS[aim]
-        if self._held_back("M", aim in ("batch", "any") and self._series_changed_in_odoo()):
-            self._sync(login)
-            return
         self._inject(
             login,
             f"{status} {reason or ''}".strip(),

@@ -707,3 +707,41 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.assertNotIn(first_row, odoo, "the first occurrence stays deleted in Odoo")
         self.assertNotIn(first_row, google, "the first occurrence stays deleted on Google")
         self.assertEqual(odoo, google)
+
+    def test_q_occurrences_moved_onto_the_next_days_before_the_series_reached_google(self):
+        """Q (the soak's seed 794960791, with the gates F and M removed): a daily
+        series of three made in Odoo; before its first sync its first occurrence is
+        moved into the second day and its second onto the third day, at the time of
+        the third. Odoo keeps no trace of where a moved occurrence was: the sync
+        placed the first back on the second day, and the rule then started there,
+        so that no day was left for the second, which took the third's instance:
+        Odoo held that instance twice, and Google only one of the two."""
+        first = monday(10)
+        base = self.create_series(
+            "Daily",
+            first,
+            rrule_type="daily",
+            end_type="end_date",
+            until=first.date() + timedelta(days=2),
+        )
+        recurrence = base.recurrence_id
+        events = recurrence.calendar_event_ids.sorted("start")
+        self.move(events[0], 17)
+        self.move(events[1], 24)
+        events[1].write({"location": "Room 5", "recurrence_update": "self_only"})
+        self.sync(self.account)
+        self.sync(self.account)
+        [master] = self.masters()
+        instances = {event.google_id for event in recurrence.calendar_event_ids}
+        self.assertEqual(
+            instances,
+            {self.instance(master["id"], first + timedelta(days=n)) for n in range(3)},
+            "each occurrence the instance of its own day",
+        )
+        odoo, google = self.all_rows("Daily")
+        self.assertEqual(odoo, google)
+        self.assertEqual(len(odoo), 3)
+        moved = self.google_client().get_event(
+            "primary", self.instance(master["id"], first + timedelta(days=1))
+        )
+        self.assertEqual(moved.get("location"), "Room 5")
