@@ -126,11 +126,10 @@ SERIES_HOURS = (6, 20)
 # is not known yet; GCS_CONVERGENCE_KNOWN_BUGS (make soak KNOWN_BUGS=1) lets
 # them in. Each letter has a failing reproduction in
 # tests/test_recurrence_soak_findings.py (committed apart); remove a gate with
-# its bug. Gates on state:
-#   F: Google does not delete a series whose last occurrences it cancelled;
-#   M: no error answer to a push while Odoo changed a series since the last
-#      settle (an occurrence's patch that failed is not tried again).
-# Gates on pairs of operations ("side:operation[:field]") that must not meet
+# its bug. None is left: the last two (F: a series deleted on Google after
+# its last occurrences were cancelled; M: an error answer to a push while
+# Odoo changed a series) went with their fixes. A gate is a tuple (letter,
+# first, second) of operations ("side:operation[:field]") that must not meet
 # on one lineage between two settles, in either order:
 AVOIDED_PAIRS = ()
 # The operations on series (make soak counts them apart).
@@ -973,13 +972,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
                 or (tokens & second and series.operations & first),
             )
             for letter, first, second in AVOIDED_PAIRS
-        )
-
-    def _series_changed_in_odoo(self):
-        return any(
-            token.startswith("odoo:")
-            for series in self.series.values()
-            for token in series.operations
         )
 
     def _held_back(self, letter, bug_condition):

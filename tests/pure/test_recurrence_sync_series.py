@@ -107,6 +107,21 @@ def test_original_start_of_an_occurrence_moved_before_any_sync():
     assert originals == {"first": STARTS[0], "third": STARTS[2]}
 
 
+def test_original_start_of_occurrences_moved_past_each_others_days_is_their_rule_start():
+    # The first moved into the second's week, the second onto the fourth's day:
+    # where Odoo's rule had them (hints) wins over the day they are on.
+    moved = {"first": (None, "2026-03-24T15:00:00Z"), "second": (None, "2026-04-07T07:00:00Z")}
+    originals = moved_originals(
+        [STARTS[2], STARTS[3]],
+        moved,
+        rule_lines=RULE,
+        timezone_name=BRUSSELS,
+        allday=False,
+        hints={"first": STARTS[0], "second": STARTS[1]},
+    )
+    assert originals == {"first": STARTS[0], "second": STARTS[1]}
+
+
 def test_original_start_known_from_the_instance_id_stays():
     originals = moved_originals(
         [STARTS[1]],
