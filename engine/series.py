@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from . import recurrence
-from .mapping import NEUTRAL_KEYS, normalize_values
+from .mapping import NEUTRAL_KEYS, diff_fields, normalize_values
 
 # Keys an occurrence takes from its own times rather than from the series.
 TIME_KEYS = ("allday", "start", "stop", "timezone")
@@ -420,6 +420,40 @@ def rewritten_start(google_series, odoo_series, original_start):
         return original_start
     rank = google_starts.index(original_start)
     return odoo_starts[rank] if rank < len(odoo_starts) else None
+
+
+def same_series(a, b):
+    """Whether two series values hold the same series, whoever answered what: the
+    guests' answers and names, and whether the organizer is listed among them
+    (Odoo lists its owner, Google an event without guests lists nobody), do
+    not tell series apart."""
+
+    def guests(values):
+        listed = {guest["email"] for guest in values.get("attendees") or ()}
+        return {**values, "attendees": sorted(listed - {values.get("organizer")})}
+
+    return not diff_fields(guests(a), guests(b))
+
+
+def same_occurrence(a, b):
+    """Whether two occurrences' values are the same occurrence: times, title and
+    place (Odoo writes a description of its own into the occurrences a split
+    makes)."""
+    return all(a[key] == b[key] for key in (*TIME_KEYS, "name", "location"))
+
+
+def master_patch_keys(changed):
+    """The keys a patch of a series' master sends for the ``changed`` keys: new
+    times send the rule too. Google's rule may end with an ``UNTIL`` moment
+    within a day (the old half of a split ends one second before the new half
+    starts), which Odoo's rule, ending on a day, reads as the day before: the
+    same occurrences at the old times, but earlier times would bring in that
+    last day's occurrence on Google only. None (everything) stays None."""
+    if changed is None:
+        return None
+    if set(TIME_KEYS) & set(changed):
+        return set(changed) | {"recurrence"}
+    return set(changed)
 
 
 def is_time_change(a, b):

@@ -745,3 +745,93 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
             "primary", self.instance(master["id"], first + timedelta(days=1))
         )
         self.assertEqual(moved.get("location"), "Room 5")
+
+    def test_r_old_half_of_a_google_split_moved_in_odoo_after_google_deleted_the_new_half(self):
+        """R (the soak's seed 3491014131, with no gate left): a daily series of five
+        made in Odoo; Google splits it at the fourth occurrence with a new location,
+        and Odoo pulls the split. Google then deletes the new half; Odoo splits the
+        new half at its second occurrence (a new title) and moves the old half two
+        hours earlier ("all events")."""
+        first = monday(12)
+        base = self.create_series("Daily", first, rrule_type="daily", count=5)
+        self.sync(self.account)
+        series_id = base.recurrence_id.google_id
+        starts = [first + timedelta(days=n) for n in range(5)]
+        client = self.google_client()
+        until = self.stamp(starts[3] - timedelta(seconds=1))
+        client.patch_event(
+            "primary",
+            series_id,
+            {"recurrence": [f"RRULE:FREQ=DAILY;UNTIL={until}"]},
+            send_updates="none",
+        )
+        new_half = client.insert_event(
+            "primary",
+            {
+                "summary": "Daily",
+                "location": "Room 5",
+                "start": local_spec(starts[3]),
+                "end": local_spec(starts[3] + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=DAILY;COUNT=2"],
+            },
+            send_updates="none",
+        )
+        self.sync(self.account)
+        client.delete_event("primary", new_half["id"], send_updates="none")
+        last = self.series(new_half["id"]).calendar_event_ids.sorted("start")[1]
+        last.write({"name": "Daily (new)", "recurrence_update": "future_events"})
+        old = self.series(series_id).calendar_event_ids.sorted("start")[0]
+        old.write(
+            {
+                "start": old.start - timedelta(hours=2),
+                "stop": old.stop - timedelta(hours=2),
+                "recurrence_update": "all_events",
+            }
+        )
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        self.sync(self.account)
+        self.sync(self.account)
+        odoo, google = self.all_rows("Daily")
+        self.assertEqual(odoo, google)
+
+    def test_t_both_sides_split_a_series_at_the_same_occurrence(self):
+        """T (make test's fixed seed, with no gate left): both sides split a daily
+        series of three at its second occurrence ("this and following"), one hour
+        later. Each new half reaches the other side as a series of its own: the
+        second and third days are there twice on both sides."""
+        first = monday(14)
+        master = self.seed_series("Daily", first, ["RRULE:FREQ=DAILY;COUNT=3"])
+        self.sync(self.account)
+        starts = [first + timedelta(days=n) for n in range(3)]
+        second = self.series(master["id"]).calendar_event_ids.sorted("start")[1]
+        second.write(
+            {
+                "start": second.start + timedelta(hours=1),
+                "stop": second.stop + timedelta(hours=1),
+                "recurrence_update": "future_events",
+            }
+        )
+        client = self.google_client()
+        until = self.stamp(starts[1] - timedelta(seconds=1))
+        client.patch_event(
+            "primary",
+            master["id"],
+            {"recurrence": [f"RRULE:FREQ=DAILY;UNTIL={until}"]},
+            send_updates="none",
+        )
+        later = starts[1] + timedelta(hours=1)
+        client.insert_event(
+            "primary",
+            {
+                "summary": "Daily",
+                "start": local_spec(later),
+                "end": local_spec(later + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=DAILY;COUNT=2"],
+            },
+            send_updates="none",
+        )
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        self.sync(self.account)
+        self.sync(self.account)
+        expected = rows([starts[0], later, later + timedelta(days=1)], "Daily")
+        self.assertEqual(self.all_rows("Daily"), (expected, expected))

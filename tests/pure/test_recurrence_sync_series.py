@@ -5,6 +5,7 @@ from engine.reconcile import Action, reconcile
 from engine.series import (
     carry_series_change,
     is_time_change,
+    master_patch_keys,
     merge_recurrence,
     moved_originals,
     occurrence_starts,
@@ -360,3 +361,11 @@ def test_a_longer_rule_a_move_or_a_rename_is_an_edit():
     assert not only_drops_occurrences(SERIES, longer)
     assert not only_drops_occurrences(SERIES, later)
     assert not only_drops_occurrences(SERIES, split_renamed)
+
+
+def test_new_times_of_a_master_send_its_rule_too():
+    # The old half of a split ends one second before the new half: moved
+    # earlier, its last day's occurrence would come back on Google only.
+    assert master_patch_keys({"start", "stop"}) == {"start", "stop", "recurrence"}
+    assert master_patch_keys({"name"}) == {"name"}
+    assert master_patch_keys(None) is None
