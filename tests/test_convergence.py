@@ -312,6 +312,12 @@ def _rule_positions(master, zone):
     return parts, list(rrule.rrulestr(rule, dtstart=first))
 
 
+def _rule_days(master, zone):
+    """The local days of the starts a master's RRULE gives."""
+    _parts, positions = _rule_positions(master, zone)
+    return [_local(moment, zone).date() for moment in positions]
+
+
 def _rule_line(parts):
     return "RRULE:" + ";".join(f"{key}={value}" for key, value in parts.items())
 
@@ -1189,6 +1195,18 @@ class ConvergenceMachine(RuleBasedStateMachine):
                     # New times orphan the exceptions (their original starts are
                     # gone): the fake keeps them in sight, which Google is not
                     # known to do.
+                    return None
+                if _rule_days(master, series.zone) != _rule_days(
+                    {
+                        **master,
+                        "start": {**master["start"], "dateTime": _shifted(master["start"], shift)},
+                    },
+                    series.zone,
+                ):
+                    # The old half of a split ends with UNTIL a second before the
+                    # new half: earlier times would bring a day of the new half
+                    # into the old one, on Google's own side (a day twice in the
+                    # lineage, which the model does not follow).
                     return None
                 body = {
                     side: {**master[side], "dateTime": _shifted(master[side], shift)}
