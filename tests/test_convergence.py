@@ -1172,12 +1172,14 @@ class ConvergenceMachine(RuleBasedStateMachine):
                 "google", kind, series, work, rewrites_from=row.day if splits else None
             )
 
-    def _google_exceptions(self, master):
-        """The live exceptions of a master, in its organizer's calendar."""
+    def _google_exceptions(self, master, *, cancelled=False):
+        """The live exceptions of a master (with ``cancelled``, its cancelled
+        instances too), in its organizer's calendar."""
         return [
             item
             for item in self.case.fake_control.events(master["organizer"]["email"])
-            if item.get("recurringEventId") == master["id"] and item.get("status") != "cancelled"
+            if item.get("recurringEventId") == master["id"]
+            and (cancelled or item.get("status") != "cancelled")
         ]
 
     @rule(
@@ -1191,10 +1193,12 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
         def edit_series(series, client, master, row, rows):
             if key == "start":
-                if not self._fits_the_day(rows, shift) or self._google_exceptions(master):
+                if not self._fits_the_day(rows, shift) or self._google_exceptions(
+                    master, cancelled=True
+                ):
                     # New times orphan the exceptions (their original starts are
                     # gone): the fake keeps them in sight, which Google is not
-                    # known to do.
+                    # known to do, and its cancelled instances come back.
                     return None
                 if _rule_days(master, series.zone) != _rule_days(
                     {
