@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from . import recurrence
-from .mapping import NEUTRAL_KEYS, normalize_values
+from .mapping import NEUTRAL_KEYS, diff_fields, normalize_values
 
 # Keys an occurrence takes from its own times rather than from the series.
 TIME_KEYS = ("allday", "start", "stop", "timezone")
@@ -150,16 +150,19 @@ def _rule_anchor(rule_lines, first_start, earlier_starts, timezone_name, allday)
     return first_start
 
 
-def moved_originals(plain_starts, moved, *, rule_lines, timezone_name, allday):
+def moved_originals(plain_starts, moved, *, rule_lines, timezone_name, allday, hints=None):
     """{key: original start} of the occurrences moved on their own.
 
     ``moved``: {key: (original start or None, current start)}. An occurrence synced
     once knows its original start (from its instance id); one moved in Odoo before
-    its series reached Google does not, and Odoo keeps no trace of it: it is the
-    start of the rule (at the time of the occurrences that follow it) that no
-    occurrence holds, on the moved occurrence's own day, else the nearest one. With
-    no occurrence following the rule, or no start free, its own start stands.
+    its series reached Google does not: it is the start of the rule (at the time
+    of the occurrences that follow it) that no occurrence holds, on the day of its
+    ``hints`` entry (the start Odoo's rule gave it before it was moved, when the
+    module saw the move), else on the moved occurrence's own day, else the nearest
+    one. With no occurrence following the rule, or no start free, its own start
+    stands.
     """
+    hints = hints or {}
     originals = {key: known for key, (known, _current) in moved.items() if known}
     unknown = sorted(
         ((current, key) for key, (known, current) in moved.items() if not known),
@@ -169,10 +172,11 @@ def moved_originals(plain_starts, moved, *, rule_lines, timezone_name, allday):
         return originals
     if not plain_starts:
         return {**originals, **{key: current for current, key in unknown}}
+    hinted = {key: hints[key] for _current, key in unknown if hints.get(key)}
     anchor = _rule_anchor(
         rule_lines,
         min(plain_starts),
-        [*originals.values(), *(current for current, _key in unknown)],
+        [*originals.values(), *(current for current, _key in unknown), *hinted.values()],
         timezone_name,
         allday,
     )
@@ -188,6 +192,14 @@ def moved_originals(plain_starts, moved, *, rule_lines, timezone_name, allday):
         )
         if day(start) not in held
     ]
+    # Where Odoo's rule had them first: two occurrences moved past each other's
+    # days stay apart.
+    for current, key in list(unknown):
+        same_day = [start for start in free if key in hinted and day(start) == day(hinted[key])]
+        if same_day:
+            originals[key] = same_day[0]
+            free.remove(same_day[0])
+            unknown.remove((current, key))
     for current, key in unknown:
         same_day = [start for start in free if day(start) == day(current)]
         moment = recurrence.parse_neutral_start(current, allday)
@@ -408,6 +420,40 @@ def rewritten_start(google_series, odoo_series, original_start):
         return original_start
     rank = google_starts.index(original_start)
     return odoo_starts[rank] if rank < len(odoo_starts) else None
+
+
+def same_series(a, b):
+    """Whether two series values hold the same series, whoever answered what: the
+    guests' answers and names, and whether the organizer is listed among them
+    (Odoo lists its owner, Google an event without guests lists nobody), do
+    not tell series apart."""
+
+    def guests(values):
+        listed = {guest["email"] for guest in values.get("attendees") or ()}
+        return {**values, "attendees": sorted(listed - {values.get("organizer")})}
+
+    return not diff_fields(guests(a), guests(b))
+
+
+def same_occurrence(a, b):
+    """Whether two occurrences' values are the same occurrence: times, title and
+    place (Odoo writes a description of its own into the occurrences a split
+    makes)."""
+    return all(a[key] == b[key] for key in (*TIME_KEYS, "name", "location"))
+
+
+def master_patch_keys(changed):
+    """The keys a patch of a series' master sends for the ``changed`` keys: new
+    times send the rule too. Google's rule may end with an ``UNTIL`` moment
+    within a day (the old half of a split ends one second before the new half
+    starts), which Odoo's rule, ending on a day, reads as the day before: the
+    same occurrences at the old times, but earlier times would bring in that
+    last day's occurrence on Google only. None (everything) stays None."""
+    if changed is None:
+        return None
+    if set(TIME_KEYS) & set(changed):
+        return set(changed) | {"recurrence"}
+    return set(changed)
 
 
 def is_time_change(a, b):

@@ -52,6 +52,14 @@ class CalendarEvent(models.Model):
         compute="_compute_google_sync_state",
     )
     google_sync_reason = fields.Char("Google Sync Details", compute="_compute_google_sync_state")
+    google_rule_start = fields.Datetime(
+        "Start in Its Series",
+        copy=False,
+        readonly=True,
+        help="Where the series' rule put this occurrence before it was moved on its own, "
+        "before the series reached Google: Odoo keeps no trace of it, and the sync "
+        "needs it to tell which Google instance the occurrence is.",
+    )
 
     @api.depends_context("uid")
     @api.depends("google_sync_error", "google_push_pending", "user_id", "recurrence_id")
@@ -102,7 +110,22 @@ class CalendarEvent(models.Model):
         # the error of an earlier attempt is over.
         if self.env.context.get(FROM_GOOGLE) and vals.get("google_etag"):
             vals = {"google_sync_error": False, **vals}
-        return super().write(vals)
+        rule_starts = self._google_rule_starts_before(vals)
+        result = super().write(vals)
+        for event in self.browse(rule_starts).filtered(lambda e: not e.follow_recurrence):
+            event.sudo().google_rule_start = rule_starts[event.id]
+        return result
+
+    def _google_rule_starts_before(self, vals):
+        """{event id: start} of the occurrences this write may move out of their
+        rule (an occurrence synced once also knows it from its instance id)."""
+        if self.env.context.get(FROM_GOOGLE) or not {"start", "start_date"} & set(vals):
+            return {}
+        return {
+            event.id: event.start
+            for event in self
+            if event.recurrence_id and event.follow_recurrence and not event.google_rule_start
+        }
 
     def _google_store_agreed(self):
         result = super()._google_store_agreed()

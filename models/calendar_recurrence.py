@@ -10,6 +10,7 @@ keeps its own agreed values.
 """
 
 import json
+from datetime import UTC
 
 from odoo import api, fields, models
 
@@ -260,6 +261,14 @@ class CalendarRecurrence(models.Model):
             rule_lines=self._google_rule_lines(sample),
             timezone_name=sample["timezone"],
             allday=sample["allday"],
+            hints={
+                event.id: rec_engine.format_neutral_start(
+                    event.google_rule_start.date()
+                    if sample["allday"]
+                    else event.google_rule_start.replace(tzinfo=UTC)
+                )
+                for event in moved.filtered("google_rule_start")
+            },
         )
 
     def _google_rule_lines(self, sample):

@@ -75,6 +75,8 @@ class SeriesPush:
             except InvalidEvent as error:
                 self._refuse(recurrence, self.env._("Not sent to Google: %(error)s", error=error))
                 continue
+            if self._split_on_google_too(recurrence, series, occurrence_values):
+                continue
             if (
                 series is not None
                 and recurrence.google_etag
@@ -97,6 +99,54 @@ class SeriesPush:
         """Whether Google tells nobody of this write: the series is over, or this
         calendar keeps it for a colleague who does not sync (``sync.guests``)."""
         return recurrence._is_event_over() or recurrence.id in self.quiet_series_ids
+    def _split_on_google_too(self, recurrence, series, occurrence_values):
+        """Whether ``recurrence``, split off a synced series in Odoo ("this and
+        following") and not sent yet, was made on Google too: the pull brought in
+        a new series of this calendar holding the same occurrences (Odoo's own
+        description of an occurrence its split made aside). Both sides
+        made the same split: Odoo's copy goes, quietly, instead of reaching
+        Google as a second series. Its occurrences still carry the instance ids
+        of the series they were taken from (nothing else does: no query
+        otherwise)."""
+        events = recurrence._google_occurrences()
+        if (
+            series is None
+            or recurrence.google_id
+            or not any(rec_engine.parse_instance_id(event.google_id) for event in events)
+        ):
+            return False
+
+        def held(rec, values_by_event):
+            return sorted(
+                (values_by_event[event.id] for event in rec._google_occurrences()),
+                key=lambda values: values["start"],
+            )
+
+        mine = held(recurrence, occurrence_values)
+        others = (
+            self.env["calendar.recurrence"]
+            .sudo()
+            .search(
+                [
+                    ("google_account_id", "=", self.run.account.id),
+                    ("google_id", "!=", False),
+                    ("id", "!=", recurrence.id),
+                    ("calendar_event_ids.name", "=", recurrence.base_event_id.name),
+                ]
+            )
+        )
+        for other in others:
+            theirs = held(other, other._google_occurrence_values())
+            if (
+                len(theirs) == len(mine)
+                and series_engine.same_series(series, other._google_series_values()[other.id])
+                and all(map(series_engine.same_occurrence, mine, theirs))
+            ):
+                events = recurrence.calendar_event_ids.with_context(active_test=False)
+                events.with_context(**{FROM_GOOGLE: True}).unlink()
+                recurrence.with_context(**{FROM_GOOGLE: True}).unlink()
+                return True
+        return False
 
     def _plan_master(self, recurrence, series, calls, handlers, written):
         run = self.run
@@ -153,7 +203,10 @@ class SeriesPush:
             ApiCall.patch(
                 self.run.calendar_gid,
                 recurrence.google_id,
-                self._keep_resources(recurrence, to_google(series, changed_fields=changed)),
+                self._keep_resources(
+                    recurrence,
+                    to_google(series, changed_fields=series_engine.master_patch_keys(changed)),
+                ),
                 etag=recurrence.google_etag,
                 send_updates=send_updates,
             )

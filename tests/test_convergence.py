@@ -126,13 +126,15 @@ SERIES_HOURS = (6, 20)
 # is not known yet; GCS_CONVERGENCE_KNOWN_BUGS (make soak KNOWN_BUGS=1) lets
 # them in. Each letter has a failing reproduction in
 # tests/test_recurrence_soak_findings.py (committed apart); remove a gate with
-# its bug. Gates on state:
-#   F: Google does not delete a series whose last occurrences it cancelled;
-#   M: no error answer to a push while Odoo changed a series since the last
-#      settle (an occurrence's patch that failed is not tried again).
-# Gates on pairs of operations ("side:operation[:field]") that must not meet
-# on one lineage between two settles, in either order:
-AVOIDED_PAIRS = ()
+# its bug. F (a series deleted on Google after its last occurrences were
+# cancelled) and M (an error answer to a push while Odoo changed a series)
+# went with their fixes. A gate is a tuple (letter, first, second) of
+# operations ("side:operation[:field]") that must not meet on one lineage
+# between two settles, in either order:
+#   U: both sides split one series at the same occurrence, differently: two
+#      new series hold the same days (the same split on both sides is one
+#      series, T).
+AVOIDED_PAIRS = (("U", {"odoo:split_series"}, {"google:split_series"}),)
 # The operations on series (make soak counts them apart).
 SERIES_OPERATIONS = frozenset(
     f"{side}_{operation}"
@@ -311,6 +313,12 @@ def _rule_positions(master, zone):
     first = _google_moment(master["start"]).astimezone(ZoneInfo(zone))
     parts = dict(part.split("=", 1) for part in rule.split(";"))
     return parts, list(rrule.rrulestr(rule, dtstart=first))
+
+
+def _rule_days(master, zone):
+    """The local days of the starts a master's RRULE gives."""
+    _parts, positions = _rule_positions(master, zone)
+    return [_local(moment, zone).date() for moment in positions]
 
 
 def _rule_line(parts):
@@ -984,13 +992,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
             for letter, first, second in AVOIDED_PAIRS
         )
 
-    def _series_changed_in_odoo(self):
-        return any(
-            token.startswith("odoo:")
-            for series in self.series.values()
-            for token in series.operations
-        )
-
     def _held_back(self, letter, bug_condition):
         """Whether an operation is left out for the known bug ``letter`` (see
         AVOIDED_PAIRS), counted in the figures."""
@@ -1183,12 +1184,14 @@ class ConvergenceMachine(RuleBasedStateMachine):
                 "google", kind, series, work, rewrites_from=row.day if splits else None
             )
 
-    def _google_exceptions(self, master):
-        """The live exceptions of a master, in its organizer's calendar."""
+    def _google_exceptions(self, master, *, cancelled=False):
+        """The live exceptions of a master (with ``cancelled``, its cancelled
+        instances too), in its organizer's calendar."""
         return [
             item
             for item in self.case.fake_control.events(master["organizer"]["email"])
-            if item.get("recurringEventId") == master["id"] and item.get("status") != "cancelled"
+            if item.get("recurringEventId") == master["id"]
+            and (cancelled or item.get("status") != "cancelled")
         ]
 
     @rule(
@@ -1202,10 +1205,24 @@ class ConvergenceMachine(RuleBasedStateMachine):
 
         def edit_series(series, client, master, row, rows):
             if key == "start":
-                if not self._fits_the_day(rows, shift) or self._google_exceptions(master):
+                if not self._fits_the_day(rows, shift) or self._google_exceptions(
+                    master, cancelled=True
+                ):
                     # New times orphan the exceptions (their original starts are
                     # gone): the fake keeps them in sight, which Google is not
-                    # known to do.
+                    # known to do, and its cancelled instances come back.
+                    return None
+                if _rule_days(master, series.zone) != _rule_days(
+                    {
+                        **master,
+                        "start": {**master["start"], "dateTime": _shifted(master["start"], shift)},
+                    },
+                    series.zone,
+                ):
+                    # The old half of a split ends with UNTIL a second before the
+                    # new half: earlier times would bring a day of the new half
+                    # into the old one, on Google's own side (a day twice in the
+                    # lineage, which the model does not follow).
                     return None
                 body = {
                     side: {**master[side], "dateTime": _shifted(master[side], shift)}
@@ -1337,10 +1354,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Google's delete "all events": the master."""
 
         def delete_series(series, client, master, row, rows):
-            _parts, positions = _rule_positions(master, series.zone)
-            last_day = _local(positions[-1], series.zone).date()
-            if self._held_back("F", last_day not in {r.day for r in rows}):
-                return None
             series.deleted_series.append(("google", frozenset(r.day for r in rows)))
             return lambda: client.delete_event("primary", master["id"], send_updates="none")
 
@@ -1362,9 +1375,6 @@ class ConvergenceMachine(RuleBasedStateMachine):
         """Errors the client retries (count < attempts) or gives up on (count >= attempts)."""
         status, reason = error
         method, path = FAULT_TARGETS[aim]
-        if self._held_back("M", aim in ("batch", "any") and self._series_changed_in_odoo()):
-            self._sync(login)
-            return
         self._inject(
             login,
             f"{status} {reason or ''}".strip(),

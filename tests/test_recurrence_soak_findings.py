@@ -709,8 +709,8 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.assertNotIn(first_row, google, "the first occurrence stays deleted on Google")
         self.assertEqual(odoo, google)
 
-    def test_q_occurrence_edited_in_odoo_keeps_its_value_through_a_google_series_edit(self):
-        """Q: Odoo changes the time of all events of a series not on Google yet;
+    def test_v_occurrence_edited_in_odoo_keeps_its_value_through_a_google_series_edit(self):
+        """V: Odoo changes the time of all events of a series not on Google yet;
         the sync that inserts it dies before its commit (Google holds the series,
         the first occurrence as an instance of its own). Google then sets the
         location of all events, and Odoo that of the first occurrence only. The
@@ -764,8 +764,8 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.assertEqual(odoo, expected)
         self.assertEqual(on_google, expected)
 
-    def test_r_occurrence_edited_in_odoo_left_alone_by_a_google_split(self):
-        """R: a series made in Odoo whose insert Google stored, the sync lost
+    def test_w_occurrence_edited_in_odoo_left_alone_by_a_google_split(self):
+        """W: a series made in Odoo whose insert Google stored, the sync lost
         before its commit; Odoo sets the location of the first occurrence only,
         and Google splits the series at the second ("this and following"). The
         pull ends the Odoo series after its first occurrence, which then speaks
@@ -813,8 +813,8 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
             (rows(starts, "Review")[:1] + rows(starts[1:], "Review (split)"),) * 2,
         )
 
-    def test_r_occurrence_edited_in_odoo_left_alone_by_a_google_series_edit_and_split(self):
-        """R, with Google's location of all events too: the pull takes Google's
+    def test_w_occurrence_edited_in_odoo_left_alone_by_a_google_series_edit_and_split(self):
+        """W, with Google's location of all events too: the pull takes Google's
         series location, which the first occurrence, left alone with its own
         location, no longer showed in Odoo's reading of the series; agreed
         from that reading, Google's empty copy of the instance then passed for
@@ -856,3 +856,131 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.assertEqual(instance.get("location"), "Room 4")
         [event] = self.env["calendar.event"].search([("name", "=", "Review")])
         self.assertEqual(event.location, "Room 4")
+
+    def test_q_occurrences_moved_onto_the_next_days_before_the_series_reached_google(self):
+        """Q (the soak's seed 794960791, with the gates F and M removed): a daily
+        series of three made in Odoo; before its first sync its first occurrence is
+        moved into the second day and its second onto the third day, at the time of
+        the third. Odoo keeps no trace of where a moved occurrence was: the sync
+        placed the first back on the second day, and the rule then started there,
+        so that no day was left for the second, which took the third's instance:
+        Odoo held that instance twice, and Google only one of the two."""
+        first = monday(10)
+        base = self.create_series(
+            "Daily",
+            first,
+            rrule_type="daily",
+            end_type="end_date",
+            until=first.date() + timedelta(days=2),
+        )
+        recurrence = base.recurrence_id
+        events = recurrence.calendar_event_ids.sorted("start")
+        self.move(events[0], 17)
+        self.move(events[1], 24)
+        events[1].write({"location": "Room 5", "recurrence_update": "self_only"})
+        self.sync(self.account)
+        self.sync(self.account)
+        [master] = self.masters()
+        instances = {event.google_id for event in recurrence.calendar_event_ids}
+        self.assertEqual(
+            instances,
+            {self.instance(master["id"], first + timedelta(days=n)) for n in range(3)},
+            "each occurrence the instance of its own day",
+        )
+        odoo, google = self.all_rows("Daily")
+        self.assertEqual(odoo, google)
+        self.assertEqual(len(odoo), 3)
+        moved = self.google_client().get_event(
+            "primary", self.instance(master["id"], first + timedelta(days=1))
+        )
+        self.assertEqual(moved.get("location"), "Room 5")
+
+    def test_r_old_half_of_a_google_split_moved_in_odoo_after_google_deleted_the_new_half(self):
+        """R (the soak's seed 3491014131, with no gate left): a daily series of five
+        made in Odoo; Google splits it at the fourth occurrence with a new location,
+        and Odoo pulls the split. Google then deletes the new half; Odoo splits the
+        new half at its second occurrence (a new title) and moves the old half two
+        hours earlier ("all events")."""
+        first = monday(12)
+        base = self.create_series("Daily", first, rrule_type="daily", count=5)
+        self.sync(self.account)
+        series_id = base.recurrence_id.google_id
+        starts = [first + timedelta(days=n) for n in range(5)]
+        client = self.google_client()
+        until = self.stamp(starts[3] - timedelta(seconds=1))
+        client.patch_event(
+            "primary",
+            series_id,
+            {"recurrence": [f"RRULE:FREQ=DAILY;UNTIL={until}"]},
+            send_updates="none",
+        )
+        new_half = client.insert_event(
+            "primary",
+            {
+                "summary": "Daily",
+                "location": "Room 5",
+                "start": local_spec(starts[3]),
+                "end": local_spec(starts[3] + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=DAILY;COUNT=2"],
+            },
+            send_updates="none",
+        )
+        self.sync(self.account)
+        client.delete_event("primary", new_half["id"], send_updates="none")
+        last = self.series(new_half["id"]).calendar_event_ids.sorted("start")[1]
+        last.write({"name": "Daily (new)", "recurrence_update": "future_events"})
+        old = self.series(series_id).calendar_event_ids.sorted("start")[0]
+        old.write(
+            {
+                "start": old.start - timedelta(hours=2),
+                "stop": old.stop - timedelta(hours=2),
+                "recurrence_update": "all_events",
+            }
+        )
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        self.sync(self.account)
+        self.sync(self.account)
+        odoo, google = self.all_rows("Daily")
+        self.assertEqual(odoo, google)
+
+    def test_t_both_sides_split_a_series_at_the_same_occurrence(self):
+        """T (make test's fixed seed, with no gate left): both sides split a daily
+        series of three at its second occurrence ("this and following"), one hour
+        later. Each new half reaches the other side as a series of its own: the
+        second and third days are there twice on both sides."""
+        first = monday(14)
+        master = self.seed_series("Daily", first, ["RRULE:FREQ=DAILY;COUNT=3"])
+        self.sync(self.account)
+        starts = [first + timedelta(days=n) for n in range(3)]
+        second = self.series(master["id"]).calendar_event_ids.sorted("start")[1]
+        second.write(
+            {
+                "start": second.start + timedelta(hours=1),
+                "stop": second.stop + timedelta(hours=1),
+                "recurrence_update": "future_events",
+            }
+        )
+        client = self.google_client()
+        until = self.stamp(starts[1] - timedelta(seconds=1))
+        client.patch_event(
+            "primary",
+            master["id"],
+            {"recurrence": [f"RRULE:FREQ=DAILY;UNTIL={until}"]},
+            send_updates="none",
+        )
+        later = starts[1] + timedelta(hours=1)
+        client.insert_event(
+            "primary",
+            {
+                "summary": "Daily",
+                "start": local_spec(later),
+                "end": local_spec(later + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=DAILY;COUNT=2"],
+            },
+            send_updates="none",
+        )
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        self.sync(self.account)
+        self.sync(self.account)
+        expected = rows([starts[0], later, later + timedelta(days=1)], "Daily")
+        self.assertEqual(self.all_rows("Daily"), (expected, expected))

@@ -5,6 +5,7 @@ from engine.reconcile import Action, reconcile
 from engine.series import (
     carry_series_change,
     is_time_change,
+    master_patch_keys,
     merge_recurrence,
     moved_originals,
     occurrence_starts,
@@ -105,6 +106,21 @@ def test_original_start_of_an_occurrence_moved_before_any_sync():
     )
     # Same day first; else the nearest start of the rule no occurrence holds.
     assert originals == {"first": STARTS[0], "third": STARTS[2]}
+
+
+def test_original_start_of_occurrences_moved_past_each_others_days_is_their_rule_start():
+    # The first moved into the second's week, the second onto the fourth's day:
+    # where Odoo's rule had them (hints) wins over the day they are on.
+    moved = {"first": (None, "2026-03-24T15:00:00Z"), "second": (None, "2026-04-07T07:00:00Z")}
+    originals = moved_originals(
+        [STARTS[2], STARTS[3]],
+        moved,
+        rule_lines=RULE,
+        timezone_name=BRUSSELS,
+        allday=False,
+        hints={"first": STARTS[0], "second": STARTS[1]},
+    )
+    assert originals == {"first": STARTS[0], "second": STARTS[1]}
 
 
 def test_original_start_known_from_the_instance_id_stays():
@@ -359,3 +375,11 @@ def test_a_longer_rule_a_move_or_a_rename_is_an_edit():
     assert not only_drops_occurrences(SERIES, longer)
     assert not only_drops_occurrences(SERIES, later)
     assert not only_drops_occurrences(SERIES, split_renamed)
+
+
+def test_new_times_of_a_master_send_its_rule_too():
+    # The old half of a split ends one second before the new half: moved
+    # earlier, its last day's occurrence would come back on Google only.
+    assert master_patch_keys({"start", "stop"}) == {"start", "stop", "recurrence"}
+    assert master_patch_keys({"name"}) == {"name"}
+    assert master_patch_keys(None) is None
