@@ -32,11 +32,13 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _sync_account(self, account, client, deadline=None):
+    def _sync_account(self, account, client, deadline=None, steps=None):
         """Pull then push ``account``'s primary calendar; past ``deadline``
-        (``time.monotonic()``), stop between two pages of Google's listing, or
-        before the push of a pull that took several pages: the answer then
-        says ``continuing`` and the next sync goes on from there.
+        (``time.monotonic()``), stop between two pages of Google's listing,
+        before the push of a pull that took several pages, or between two
+        batches of the push: the answer then says ``continuing`` and the next
+        sync goes on from there. ``steps`` (``SyncSteps``): commit after each
+        page and each batch.
 
         Returns the counts of what changed on each side, plus ``messages``:
         the readable errors and notes for the user. When another transaction
@@ -52,7 +54,7 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             # Nothing moves either way until an administrator confirms.
             return {"skipped": "deletion_hold", "messages": [account.last_error]}
         started = time.monotonic()
-        run = SyncRun(self.env, account, client)
+        run = SyncRun(self.env, account, client, checkpoint=steps and steps.commit)
         if not run.pull(deadline):
             run.log(time.monotonic() - started)
             return run.result(continuing=True)
@@ -63,9 +65,9 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             # is short, pushes.
             run.log(time.monotonic() - started)
             return run.result(continuing=True)
-        run.push()
+        done = run.push(deadline)
         run.log(time.monotonic() - started)
-        return run.result()
+        return run.result(continuing=not done)
 
     @api.model
     def _push_account(self, account, client):
@@ -78,6 +80,11 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
         run = SyncRun(self.env, account, client)
         run.push()
         return run.result()
+
+    @api.model
+    def _steps(self, account, commit):
+        """The transactions of one sync of ``account`` (see ``SyncSteps``)."""
+        return SyncSteps(self, account, commit)
 
     @api.model
     def _try_lock(self, account):
@@ -106,6 +113,44 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             postcommit.add(partial(_push_after_commit, self.env.cr.dbname, pending))
         pending["accounts"].update(account_ids)
         pending["users"].update(user_ids)
+
+
+class SyncHandedOver(Exception):
+    """Another process took the account's lock between two steps of its sync."""
+
+
+class SyncSteps:
+    """The transactions of one sync: a savepoint that a failure rolls back
+    to (the sync's work since its last commit: the page or batch under way),
+    and, with ``commit``, a commit after each page of Google's listing and
+    each batch of the push, so that no transaction of a long
+    sync outlasts one page or batch and a sync killed at any point resumes
+    from its last commit. Committing releases the account's lock: it is
+    taken again at once, and ``SyncHandedOver`` is raised when another
+    process was quicker (it goes on from the commit)."""
+
+    def __init__(self, synchronizer, account, commit):
+        self.synchronizer = synchronizer
+        self.account = account
+        self.cr = synchronizer.env.cr
+        self.committing = commit
+        self.savepoint = None
+
+    def __enter__(self):
+        self.savepoint = self.cr.savepoint()
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self.savepoint.close(rollback=exc_type is not None)
+
+    def commit(self):
+        if not self.committing:
+            return
+        self.savepoint.close(rollback=False)
+        self.cr.commit()
+        self.savepoint = self.cr.savepoint()
+        if not self.synchronizer._try_lock(self.account):
+            raise SyncHandedOver
 
 
 def _push_after_commit(dbname, pending):
