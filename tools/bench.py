@@ -14,6 +14,13 @@ Workloads (issue 7), in-process:
   W4  50 edits on each side, then one sync
   W5  the cron: 50 users x 500 Google events each, two cron workers
   WQ  W2 under the default quota (600/min, enforced by the fake too)
+  W6  the cron's first sync of 20,000 Google events (14,700 timed, 1,220
+      all-day, 408 weekly series of 10), run after run until complete: the
+      longest transaction (a step: a page of 2,500 events, or a push batch),
+      peak RSS growth, SQL per event (issue 20)
+  W7  W6 with the process killed twice mid-way (at a third and two thirds
+      of the listing): the next runs resume from the last commit; no twins,
+      total time against W6's
 
 Route workloads: what a user waits for. A real ``odoo-bin`` (the command of
 tools/env.sh's ``odoo`` helper, ``--workers=0``, no cron thread, log level
@@ -47,6 +54,7 @@ Usage (see the README's "Performance" section, readme/DEVELOP.rst):
 """
 
 import argparse
+import functools
 import logging
 import os
 import re
@@ -479,7 +487,7 @@ def changes(answer):
     return {
         key: value
         for key, value in answer.items()
-        if isinstance(value, int) and key != "recurring_skipped" and value
+        if isinstance(value, int) and key not in ("recurring_skipped", "history_id") and value
     }
 
 
@@ -684,6 +692,149 @@ ROUTE_CALENDARS = {
     "2,450": (1800, 150, 50),  # W1's calendar
     "20,000": (14700, 1220, 408),
 }
+
+
+class Killed(BaseException):
+    """W7: the process running the cron dies (not an error a sync catches)."""
+
+
+def current_rss_mb():
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Transactions:
+    """The longest transaction of the cron's syncs: from an account's start
+    (its cursor) to its first commit, between two commits of its steps, and
+    from the last one to its end."""
+
+    def __init__(self, bench):
+        self.bench = bench
+        self.longest = 0.0
+        self.count = 0
+        self._mark = None
+
+    def __enter__(self):
+        from odoo.addons.google_calendar_sync.models import google_calendar_synchronizer
+
+        Account = self.bench.registry["google.calendar.account"]
+        steps = google_calendar_synchronizer.SyncSteps
+        self._patched = [(Account, "_cron_sync_one"), (steps, "commit")]
+        self._originals = [getattr(owner, name) for owner, name in self._patched]
+        one, commit = self._originals
+        transactions = self
+
+        def timed_one(account, *args, **kwargs):
+            transactions._start()
+            try:
+                return one(account, *args, **kwargs)
+            finally:
+                transactions._end()
+
+        def timed_commit(step):
+            commit(step)
+            transactions._end()
+            transactions._start()
+
+        Account._cron_sync_one = timed_one
+        steps.commit = timed_commit
+        return self
+
+    def _start(self):
+        self._mark = time.monotonic()
+
+    def _end(self):
+        if self._mark is not None:
+            self.longest = max(self.longest, time.monotonic() - self._mark)
+            self.count += 1
+            self._mark = None
+
+    def __exit__(self, *exc_info):
+        for (owner, name), original in zip(self._patched, self._originals, strict=True):
+            setattr(owner, name, original)
+
+
+def cron_until_synced(bench, account_id, kill_at_pages=()):
+    """Cron runs until the account's first sync is complete; with
+    ``kill_at_pages``, the process dies when the listing reaches each of those
+    pages (once each): its transaction is lost, the next run resumes."""
+    from odoo.addons.google_calendar_sync.sync.run import SyncRun
+
+    apply_items = SyncRun._apply_items
+    pages, kills = [0], list(kill_at_pages)
+
+    def dying(run, *args, **kwargs):
+        pages[0] += 1
+        if kills and pages[0] >= kills[0]:
+            kills.pop(0)
+            raise Killed
+        return apply_items(run, *args, **kwargs)
+
+    SyncRun._apply_items = dying
+    runs = killed = 0
+    try:
+        while True:
+            runs += 1
+            if runs > 200:
+                raise BenchFailure("the first sync never completed")
+            try:
+                with bench.registry.cursor() as cr:
+                    bench.env(cr)["google.calendar.account"]._cron_sync()
+            except Killed:
+                killed += 1
+                continue
+            with bench.registry.cursor() as cr:
+                account = bench.env(cr)["google.calendar.account"].browse(account_id)
+                if account.last_sync:
+                    return runs, killed
+                if account.state != "connected":
+                    raise BenchFailure(f"account in state {account.state}: {account.last_error}")
+    finally:
+        SyncRun._apply_items = apply_items
+
+
+def run_large_first_sync(bench, latency, state, kills=0):
+    """W6 (W7 with ``kills``): the cron's first sync of 20,000 Google events,
+    in committed steps (2,500 events a page) and runs of its budget."""
+    options = bench.options
+    timed, allday, series = (scaled(options, n) for n in ROUTE_CALENDARS["20,000"])
+    bench.fresh_fake(latency)
+    with bench.registry.cursor() as cr:
+        # The other accounts of the database wait: this row measures one.
+        env = bench.env(cr)
+        env["google.calendar.account"].search([("state", "=", "connected")]).write(
+            {"state": "stopped"}
+        )
+        account = bench.new_user(cr, "w6")
+        account_id, email = account.id, account.google_email
+    bench.control.seed_events(email, google_events(f"w6{bench.serial}", timed, allday, series))
+    pages = -(-(timed + allday + series) // 2500)
+    kill_at = [max(pages * (n + 1) // (kills + 1), 1) + n for n in range(kills)]
+    rss_before = current_rss_mb()
+    with Measure(bench.fake) as measure, Transactions(bench) as transactions:
+        runs, killed = cron_until_synced(bench, account_id, kill_at)
+    with bench.registry.cursor() as cr:
+        account = bench.env(cr)["google.calendar.account"].browse(account_id)
+        _series, synced_series, occurrences = check_sides(
+            bench, cr, account, expect_count=timed + allday
+        )
+        twins = odoo_events(bench.env(cr), account).filtered(lambda event: not event.recurrence_id)
+        if len(twins) != timed + allday:
+            raise BenchFailure(f"{len(twins)} single events in Odoo, {timed + allday} on Google")
+    check_idle(bench, account_id)
+    measure.per_event = measure.queries / (timed + allday + series)
+    state.setdefault("w6_seconds", measure.seconds)
+    notes = (
+        f"{timed + allday} single events, {synced_series} series ({occurrences} occurrences); "
+        f"{runs} cron runs, {killed} killed; {transactions.count} transactions, longest "
+        f"{transactions.longest:.1f} s; RSS growth {measure.rss_mb - rss_before:.0f} MB"
+    )
+    if kills and "w6_seconds" in state:
+        notes += f"; {measure.seconds / state['w6_seconds']:.2f}x W6"
+    return measure, notes
 
 
 def cpu_seconds(pid):
@@ -1192,12 +1343,14 @@ WORKLOADS = {
     "W3": ("no-op sync", run_noop),
     "W4": ("50 + 50 edits", run_edits),
     "W5": ("cron 50 users x 500", run_many_users),
+    "W6": ("cron first sync 20,000", run_large_first_sync),
+    "W7": ("W6 killed twice", functools.partial(run_large_first_sync, kills=2)),
     "WQ": ("export 1,000 at 600/min", None),
 }
 # W3 and W4 work on the calendar W1 imported, so they run right after it, at
 # the same latency, before any workload empties the fake. W5 adds 25,000
 # events to the database: it runs last, so that it weighs on no other row.
-RUN_GROUPS = (("W1", "W3", "W4", "W2"), ("W5",))
+RUN_GROUPS = (("W1", "W3", "W4", "W2"), ("W5",), ("W6", "W7"))
 
 
 # ---------------------------------------------------------------------------
