@@ -21,6 +21,12 @@ Workloads (issue 7), in-process:
   W7  W6 with the process killed twice mid-way (at a third and two thirds
       of the listing): the next runs resume from the last commit; no twins,
       total time against W6's
+  W8  one cycle of the scheduled sync for 2,000 connected users with nothing
+      to do, run by two odoo-bin processes (one cron thread each, two sync
+      actions: cron_jobs=2): wall time from the trigger to the last user
+      synced, SQL counted inside both servers and Google requests, per user
+  W9  the same cycle for 50 users x 500 new Google events: no twins, no user
+      synced twice (each server's sync log lines, the fake's listings)
 
 Route workloads: what a user waits for. A real ``odoo-bin`` (the command of
 tools/env.sh's ``odoo`` helper, ``--workers=0``, no cron thread, log level
@@ -685,6 +691,8 @@ REQUEST_LINE = re.compile(
     r"(?P<queries>\d+|-) (?P<sql>[\d.]+|-) (?P<rest>[\d.]+|-)\s*$",
     re.MULTILINE,
 )
+# The line each sync logs (sync.run SyncRun.log), in a cron server's log.
+SYNC_LINE = re.compile(r"Google Calendar sync of account (\d+):")
 # One query in the log of odoo.sql_db at DEBUG level (--route-sql-log).
 QUERY_LINE = re.compile(r" odoo\.sql_db: \[(?P<ms>[\d.]+) ms\] query: ")
 # Google calendars of the route rows: (timed, all-day, weekly series of 10).
@@ -837,6 +845,130 @@ def run_large_first_sync(bench, latency, state, kills=0):
     return measure, notes
 
 
+class CycleMeasure:
+    """W8, W9: figures of a cron cycle run by odoo-bin processes (``Measure``'s
+    fields, the SQL counted inside each server)."""
+
+    def __init__(self, seconds, queries, rss_mb, fake):
+        self.seconds, self.queries, self.rss_mb = seconds, queries, rss_mb
+        count_google_requests(self, fake)
+
+
+def run_cron_cycle(bench, latency, state, users, per_user, servers=2):
+    """W8, W9: one cycle of the scheduled sync, run by ``servers`` odoo-bin
+    processes (one cron thread each) and as many sync actions (system
+    parameter cron_jobs): ``users`` connected users with ``per_user`` Google
+    events each (W8: none, and synced once before, so that the cycle finds
+    nothing to do)."""
+    from odoo import fields
+
+    users, per_user = scaled(bench.options, users), scaled(bench.options, per_user)
+    bench.fresh_fake(latency)
+    account_ids = []
+    with bench.registry.cursor() as cr:
+        env = bench.env(cr)
+        # Accounts of earlier runs, and the other scheduled actions, stay out.
+        env["google.calendar.account"].search([]).write({"state": "stopped"})
+        for index in range(users):
+            account_ids.append(bench.new_user(cr, f"cy{index}").id)
+            if index % 100 == 99:
+                cr.commit()
+        emails = env["google.calendar.account"].browse(account_ids).mapped("google_email")
+    for email in emails if per_user else ():
+        bench.control.seed_events(
+            email, google_events(f"cy{bench.serial}", per_user - per_user // 10, per_user // 10, 0)
+        )
+    if not per_user:
+        # Idle users: their first sync (untimed) is done; the cycle finds them due.
+        def first_syncs():
+            with bench.registry.cursor() as cr:
+                bench.env(cr)["google.calendar.account"]._cron_sync()
+
+        for _round in range(10):  # each call stops at the run's budget
+            threads = [threading.Thread(target=first_syncs) for _n in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            with bench.registry.cursor() as cr:
+                accounts = bench.env(cr)["google.calendar.account"].browse(account_ids)
+                if all(accounts.mapped("sync_token")):
+                    break
+    bench.set_params({"cron_jobs": str(servers)})
+    with bench.registry.cursor() as cr:
+        env = bench.env(cr)
+        Account = env["google.calendar.account"]
+        accounts = Account.browse(account_ids)
+        if not per_user and not all(accounts.mapped("sync_token")):
+            raise BenchFailure("the idle users' first sync did not complete")
+        accounts.write({"last_sync": fields.Datetime.now() - timedelta(hours=1)})
+        Account._apply_cron_jobs()
+        actions = env["ir.cron"].search([("code", "=", "model._cron_sync()")])
+        env["ir.cron"].search([("id", "not in", actions.ids)]).write({"active": False})
+        actions.write({"active": True, "nextcall": fields.Datetime.now() + timedelta(days=1)})
+        env["ir.cron.trigger"].search([]).unlink()
+    processes = [OdooServer(bench.options, f"cron{n}", cron=True) for n in range(servers)]
+    try:
+        for process in processes:
+            process.start()
+        for process in processes:
+            reset_peak_rss(process.process.pid)
+        time.sleep(1)
+        sql_before = [process.sql_count() for process in processes]
+        bench.fake.log.clear()
+        with bench.registry.cursor() as cr:
+            cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+            [cycle_start] = cr.fetchone()
+        started = time.perf_counter()
+        with bench.registry.cursor() as cr:
+            for action in bench.env(cr)["ir.cron"].browse(actions.ids):
+                action._trigger()  # wakes every cron thread (NOTIFY on commit)
+        while True:
+            with bench.registry.cursor() as cr:
+                done = bench.env(cr)["google.calendar.account"].search_count(
+                    [("id", "in", account_ids), ("last_sync", ">=", cycle_start)]
+                )
+            if done == users:
+                break
+            if time.perf_counter() - started > 900:
+                raise BenchFailure(f"{users - done} users not synced after 15 minutes")
+            time.sleep(0.2)
+        seconds = time.perf_counter() - started
+        time.sleep(1)  # the last progress and log lines
+        queries = sum(p.sql_count() - b for p, b in zip(processes, sql_before, strict=True))
+        rss = max(peak_rss_mb(process.process.pid) for process in processes)
+        synced = [process.synced_accounts() for process in processes]
+    finally:
+        for process in processes:
+            process.stop()
+    measure = CycleMeasure(seconds, queries, rss, bench.fake)
+    by_account = Counter(account for lines in synced for account in lines)
+    twice = [account for account in account_ids if by_account[account] > 1]
+    if twice:
+        raise BenchFailure(f"{len(twice)} users synced more than once in the cycle")
+    lists = Counter(
+        record["email"]
+        for record in bench.fake.log.records()
+        if record["operation"] == "events.list"
+    )
+    if max(lists.values(), default=0) > 1:
+        raise BenchFailure("a user's calendar was listed twice in the cycle")
+    if per_user:
+        with bench.registry.cursor() as cr:
+            for account in bench.env(cr)["google.calendar.account"].browse(account_ids):
+                check_sides(bench, cr, account, expect_count=per_user)
+        measure.per_event = measure.queries / (users * per_user)
+    else:
+        measure.per_event = None
+    shares = " + ".join(str(len({a for a in lines if a in account_ids})) for lines in synced)
+    http = sum(measure.requests.values())
+    return measure, (
+        f"{users} users x {per_user} events, {servers} odoo-bin; users synced per process "
+        f"{shares}, none twice; per user {measure.queries / users:.1f} SQL, "
+        f"{http / users:.2f} HTTP"
+    )
+
+
 def cpu_seconds(pid):
     """User + system CPU time a process of ours has used (Linux)."""
     try:
@@ -864,12 +996,15 @@ class OdooServer:
     which profiles the labelled Sync requests.
     """
 
-    def __init__(self, options):
+    def __init__(self, options, name="odoo", cron=False):
         self.options = options
-        self.port = options.http_port or free_port()
+        # ``cron``: one cron thread, the sync's log lines, the SQL count (W8, W9).
+        self.cron = cron
+        self.port = options.http_port if options.http_port and not cron else free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         logs = os.path.dirname(os.path.abspath(options.config))
-        self.log_path = os.path.join(logs, f"bench-{options.database}-odoo.log")
+        self.log_path = os.path.join(logs, f"bench-{options.database}-{name}.log")
+        self.sql_count_path = self.log_path + ".sql"
         self.process = None
 
     def command(self):
@@ -890,14 +1025,16 @@ class OdooServer:
             "--http-interface=127.0.0.1",
             f"--http-port={self.port}",
             "--workers=0",
-            "--max-cron-threads=0",
+            f"--max-cron-threads={1 if self.cron else 0}",
             "--log-level=warn",
             "--log-handler=werkzeug:INFO",
             f"--logfile={self.log_path}",
         ]
         if self.options.route_sql_log:
             args.append("--log-handler=odoo.sql_db:DEBUG")
-        if self.options.route_profile:
+        if self.cron:
+            args.append("--log-handler=odoo.addons.google_calendar_sync.sync.run:INFO")
+        if self.options.route_profile or self.cron:
             wrapper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_server.py")
             return [sys.executable, wrapper, odoo_bin, *args]
         return [sys.executable, odoo_bin, *args]
@@ -907,9 +1044,11 @@ class OdooServer:
 
         open(self.log_path, "w").close()
         environ = dict(os.environ)
-        if self.options.route_profile:
+        if self.options.route_profile and not self.cron:
             os.makedirs(self.options.route_profile, exist_ok=True)
             environ["GCS_BENCH_PROFILE"] = os.path.abspath(self.options.route_profile)
+        if self.cron:
+            environ["GCS_BENCH_SQL_COUNT"] = self.sql_count_path
         with open(self.log_path + ".out", "w") as output:
             # Only what Odoo prints before its logging starts lands here.
             self.process = subprocess.Popen(  # noqa: S603 - our own odoo-bin, fixed arguments
@@ -939,6 +1078,16 @@ class OdooServer:
 
     def log_size(self):
         return os.path.getsize(self.log_path)
+
+    def sql_count(self):
+        """The queries odoo-bin has run so far (``cron`` servers)."""
+        with open(self.sql_count_path) as handle:
+            return int(handle.read())
+
+    def synced_accounts(self):
+        """The ids of the accounts whose sync this server logged, with repeats."""
+        with open(self.log_path) as handle:
+            return [int(m) for m in SYNC_LINE.findall(handle.read())]
 
     def log_since(self, offset):
         with open(self.log_path, encoding="utf-8", errors="replace") as handle:
@@ -1345,12 +1494,17 @@ WORKLOADS = {
     "W5": ("cron 50 users x 500", run_many_users),
     "W6": ("cron first sync 20,000", run_large_first_sync),
     "W7": ("W6 killed twice", functools.partial(run_large_first_sync, kills=2)),
+    "W8": (
+        "cycle 2,000 idle, 2 odoo-bin",
+        functools.partial(run_cron_cycle, users=2000, per_user=0),
+    ),
+    "W9": ("cycle 50 x 500, 2 odoo-bin", functools.partial(run_cron_cycle, users=50, per_user=500)),
     "WQ": ("export 1,000 at 600/min", None),
 }
 # W3 and W4 work on the calendar W1 imported, so they run right after it, at
 # the same latency, before any workload empties the fake. W5 adds 25,000
 # events to the database: it runs last, so that it weighs on no other row.
-RUN_GROUPS = (("W1", "W3", "W4", "W2"), ("W5",), ("W6", "W7"))
+RUN_GROUPS = (("W1", "W3", "W4", "W2"), ("W5",), ("W6", "W7"), ("W8", "W9"))
 
 
 # ---------------------------------------------------------------------------
