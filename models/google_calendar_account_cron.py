@@ -56,7 +56,9 @@ class GoogleCalendarAccount(models.Model):
             return
         context = self.env.context
         in_cron = bool(context.get("cron_id"))
-        if in_cron:
+        main = self.env.ref(MAIN_CRON, raise_if_not_found=False)
+        if in_cron and main and context["cron_id"] == main.id:
+            # The main action alone makes and removes the copies.
             self._apply_cron_jobs()
         # Odoo calls the action again while it reports work left (at least
         # ten times, and for MIN_TIME_PER_JOB seconds): the budget is that
@@ -198,11 +200,17 @@ class GoogleCalendarAccount(models.Model):
                     "active": main.active,
                 }
             )
+            # An xml id of the module, so that uninstalling removes the copy;
+            # noupdate, so that updating the module keeps it.
             Data._update_xmlids(
-                [{"xml_id": "google_calendar_sync." + EXTRA_CRON % number, "record": cron}],
-                update=False,
+                [
+                    {
+                        "xml_id": "google_calendar_sync." + EXTRA_CRON % number,
+                        "record": cron,
+                        "noupdate": True,
+                    }
+                ]
             )
-            Data.search([("model", "=", "ir.cron"), ("res_id", "=", cron.id)]).noupdate = True
         for number, cron_id in numbers.items():
             if number <= wanted:
                 continue

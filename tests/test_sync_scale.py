@@ -7,8 +7,10 @@ without ever syncing one account twice at once or twice in a cycle."""
 
 import threading
 import time
+from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import tagged
 
 from ..sync.run import SyncRun
@@ -117,6 +119,21 @@ class TestCronSteps(SyncCase):
             sorted(e["summary"] for e in live), [f"Odoo {n}" for n in range(5)], "no twins"
         )
         self.assertEqual({e["id"] for e in live}, {meeting.google_id for meeting in meetings})
+
+    def test_cron_syncs_an_idle_account_in_at_most_ten_queries(self):
+        seed_meetings(self, ANN, 2)
+        self.assertEqual(self.account._run_sync()["status"], "synced")
+        self.account.last_sync = fields.Datetime.now() - timedelta(hours=1)
+        Account = self.env["google.calendar.account"]
+        Account._cron_sync_one(self.account.id, fields.Datetime.now(), 10)  # warm caches
+        self.account.last_sync = fields.Datetime.now() - timedelta(hours=1)
+        self.env.flush_all()
+        lists = len(listings(self, ANN))
+
+        with self.enter_registry_test_mode(), self.assertQueryCount(10):
+            Account._cron_sync_one(self.account.id, fields.Datetime.now(), 10)
+
+        self.assertEqual(len(listings(self, ANN)), lists + 1, "one request")
 
     def test_cron_run_stops_at_its_budget_and_the_next_run_goes_on(self):
         carl = self.env["res.users"].create(
