@@ -72,18 +72,23 @@ class GoogleCalendarAccount(models.Model):
         due_before = self._due_before(in_cron)
         account_ids = self._due_account_ids(due_before)
 
-        def progress(processed, remaining):
+        def progress(processed, remaining, stopping=False):
             # Commits the run's progress; Odoo runs the action again soon
             # while ``remaining`` is not 0. Called directly, nothing to tell.
-            if in_cron:
-                self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
+            if not in_cron:
+                return
+            if stopping and remaining:
+                # Odoo's "again soon" waits for the cron threads' next poll
+                # (up to a minute); a trigger for now wakes them (NOTIFY).
+                self.env["ir.cron"].browse(context["cron_id"])._trigger()
+            self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
 
         processed, continuing, progress_at = 0, 0, time.monotonic()
         for index, account_id in enumerate(account_ids):
             now = time.monotonic()
             if now >= run_deadline:
                 # The rest in the next run: the budget is spent.
-                progress(processed, len(account_ids) - index + continuing)
+                progress(processed, len(account_ids) - index + continuing, stopping=True)
                 return
             seconds = max(min(account_seconds, run_deadline - now), 0.0)
             if self._cron_sync_one(account_id, due_before, seconds):
@@ -95,7 +100,7 @@ class GoogleCalendarAccount(models.Model):
                 processed, progress_at = 0, time.monotonic()
         # Accounts whose sync stopped at their own budget are work left: Odoo
         # runs the action again for them.
-        progress(processed, continuing)
+        progress(processed, continuing, stopping=True)
 
     @api.model
     def _due_before(self, in_cron):
@@ -132,37 +137,53 @@ class GoogleCalendarAccount(models.Model):
     @api.model
     def _cron_sync_one(self, account_id, due_before, seconds):
         """Sync one account in its own transactions (committed page by page
-        and batch by batch); whether it is left to continue."""
+        and batch by batch); whether it is left to continue.
+
+        The account's lock is taken for the session (released at the end, or
+        by PostgreSQL when the process dies), then the transaction that took
+        it is ended: the next one's snapshot, taken after the lock, holds
+        what a process that has just finished the account committed (a
+        snapshot taken with the lock may predate that commit by a moment)."""
         with self.env.registry.cursor() as cr:
             account = self.with_env(self.env(cr=cr, su=True)).browse(account_id)
-            # The account's lock before anything is read: the snapshot of
-            # this transaction then holds what a worker that has just
-            # finished the account wrote.
-            if not account.env["google.calendar.synchronizer"]._try_lock(account):
-                return False  # another cron worker is syncing it
-            if account.last_sync and account.last_sync > due_before:
-                return False  # another cron worker synced it since this cycle started
+            Synchronizer = account.env["google.calendar.synchronizer"]
+            if not Synchronizer._try_lock(account, session=True):
+                return False  # another process is syncing it
             try:
-                answer = account._run_sync(seconds, commit_steps=True)
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                # A concurrent transaction changed the same rows: nothing
-                # is wrong with the account, the next run syncs it.
-                _logger.info(
-                    "Google Calendar sync of account %s met a concurrent update", account_id
-                )
-                cr.rollback()
-                return False
-            except Exception:
-                _logger.exception("Google Calendar sync failed for account %s", account_id)
-                cr.rollback()
-                account.write(
-                    {
-                        "state": "error",
-                        "last_error": self.env._("Unexpected error during synchronization."),
-                    }
-                )
-                return False
-            return answer.get("status") == "continuing"
+                cr.commit()
+                return self._cron_sync_locked(account, due_before, seconds)
+            finally:
+                cr.rollback()  # what a dying sync left uncommitted
+                Synchronizer._unlock(account)
+                cr.commit()
+
+    @api.model
+    def _cron_sync_locked(self, account, due_before, seconds):
+        """``_cron_sync_one`` under the account's lock."""
+        cr = account.env.cr
+        if account.last_sync and account.last_sync > due_before:
+            return False  # another process synced it since this cycle started
+        try:
+            answer = account._run_sync(seconds, commit_steps=True)
+            cr.commit()
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # A concurrent transaction changed the same rows: nothing is
+            # wrong with the account, the next run syncs it.
+            _logger.info("Google Calendar sync of account %s met a concurrent update", account.id)
+            cr.rollback()
+            return False
+        except Exception:
+            _logger.exception("Google Calendar sync failed for account %s", account.id)
+            cr.rollback()
+            account.write(
+                {
+                    "state": "error",
+                    "last_error": self.env._("Unexpected error during synchronization."),
+                }
+            )
+            cr.commit()
+            return False
+        return answer.get("status") == "continuing"
 
     # -- several sync actions ----------------------------------------------------
 

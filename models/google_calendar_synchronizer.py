@@ -8,6 +8,7 @@ from functools import partial
 from odoo import SUPERUSER_ID, api, models
 from odoo.modules.registry import Registry
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 from ..sync.run import SyncRun
 
@@ -87,19 +88,28 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
         return SyncSteps(self, account, commit)
 
     @api.model
-    def _try_lock(self, account):
-        """Take the account's sync lock for this transaction, without waiting.
+    def _try_lock(self, account, session=False):
+        """Take the account's sync lock for this transaction (``session``:
+        for the connection, until ``_unlock``), without waiting.
 
-        A transaction-scoped advisory lock rather than ``SELECT ... FOR UPDATE
-        SKIP LOCKED`` on the account row: it skips a concurrent sync the same
-        way, but does not make writers of the account row (the Sync button
-        storing ``last_sync``, a user stopping the sync, a token refresh)
-        wait for a long sync to end.
+        An advisory lock rather than ``SELECT ... FOR UPDATE SKIP LOCKED`` on
+        the account row: it skips a concurrent sync the same way, but does
+        not make writers of the account row (the Sync button storing
+        ``last_sync``, a user stopping the sync, a token refresh) wait for a
+        long sync to end. Either kind is released by PostgreSQL when the
+        process dies; both kinds taken by one connection do not exclude each
+        other.
         """
+        function = "pg_try_advisory_lock" if session else "pg_try_advisory_xact_lock"
         self.env.cr.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, account.id]
+            SQL("SELECT %s(%s, %s)", SQL.identifier(function), _LOCK_NAMESPACE, account.id)
         )
         return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _unlock(self, account):
+        """Release the account's lock taken with ``_try_lock(session=True)``."""
+        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, account.id])
 
     @api.model
     def _schedule_push(self, account_ids=(), user_ids=()):
