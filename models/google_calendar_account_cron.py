@@ -150,12 +150,12 @@ class GoogleCalendarAccount(models.Model):
             if not Synchronizer._try_lock(account, session=True):
                 return False  # another process is syncing it
             try:
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
                 return self._cron_sync_locked(account, due_before, seconds)
             finally:
                 cr.rollback()  # what a dying sync left uncommitted
                 Synchronizer._unlock(account)
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _cron_sync_locked(self, account, due_before, seconds):
@@ -165,7 +165,7 @@ class GoogleCalendarAccount(models.Model):
             return False  # another process synced it since this cycle started
         try:
             answer = account._run_sync(seconds, commit_steps=True)
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             # A concurrent transaction changed the same rows: nothing is
             # wrong with the account, the next run syncs it.
@@ -181,7 +181,7 @@ class GoogleCalendarAccount(models.Model):
                     "last_error": self.env._("Unexpected error during synchronization."),
                 }
             )
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             return False
         return answer.get("status") == "continuing"
 

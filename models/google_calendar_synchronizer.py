@@ -157,7 +157,7 @@ class SyncSteps:
         if not self.committing:
             return
         self.savepoint.close(rollback=False)
-        self.cr.commit()
+        self.cr.commit()  # pylint: disable=invalid-commit
         self.savepoint = self.cr.savepoint()
         if not self.synchronizer._try_lock(self.account):
             raise SyncHandedOver
