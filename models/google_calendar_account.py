@@ -6,12 +6,12 @@ from google.oauth2.credentials import Credentials
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..engine import oauth, ownership, ratelimit
 from ..engine.client import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
 from ..sync.run import PARAM_PREFIX, DeletionHeld
+from .google_calendar_synchronizer import SyncHandedOver
 
 _logger = logging.getLogger(__name__)
 
@@ -24,11 +24,9 @@ DEFAULT_ENDPOINTS = {
     "api_root": "https://www.googleapis.com",
 }
 REDIRECT_PATH = "/google_account/authentication"
-# Time budgets of one sync (system parameters cron_seconds and button_seconds):
-# past it, a run stops between two pages of Google's listing and the cron
-# goes on. Well under Odoo's usual limit_time_real_cron (120 s), and short
-# enough for someone waiting on the Google button.
-CRON_SECONDS = 60
+# Time budget of the Google button's sync (system parameter button_seconds):
+# past it, a run stops between two pages of Google's listing or two batches
+# of its push, and the cron goes on (see google_calendar_account_cron.py).
 BUTTON_SECONDS = 8
 # Google counts its quota per user over a sliding minute, whichever worker
 # sends: one budget per (database, account) for the life of the process,
@@ -369,9 +367,10 @@ class GoogleCalendarAccount(models.Model):
 
     # -- synchronization -----------------------------------------------------
 
-    def _sync(self, seconds=None):
+    def _sync(self, seconds=None, steps=None):
         """One synchronization of this account, stopped after about ``seconds``
         when given (``continuing`` in the answer); returns what changed each way.
+        ``steps``: the transactions of the sync (``SyncSteps``).
 
         Raises the client's errors (``GoogleApiError`` and subclasses).
         """
@@ -385,7 +384,9 @@ class GoogleCalendarAccount(models.Model):
             # the one Google vouches for now. Later syncs need no request.
             self.google_email = client.get_calendar("primary").get("id") or False
         deadline = None if seconds is None else time.monotonic() + seconds
-        counts = self.env["google.calendar.synchronizer"]._sync_account(self, client, deadline)
+        counts = self.env["google.calendar.synchronizer"]._sync_account(
+            self, client, deadline, steps
+        )
         if counts.get("skipped"):
             return counts
         now = fields.Datetime.now()
@@ -420,16 +421,21 @@ class GoogleCalendarAccount(models.Model):
         if cron:
             cron.sudo()._trigger(fields.Datetime.now() + timedelta(seconds=seconds))
 
-    def _run_sync(self, seconds=None):
+    def _run_sync(self, seconds=None, commit_steps=False):
         """``_sync`` with its failures recorded: the answer of the Sync route.
 
-        Partial work of a failed sync is rolled back; the failure is kept on
-        the account and told to the user.
+        Partial work of a failed sync is rolled back (to its last commit:
+        with ``commit_steps``, the sync commits after each page of Google's
+        listing and each batch of its push); the failure is kept on the
+        account and told to the user.
         """
         self.ensure_one()
+        Synchronizer = self.env["google.calendar.synchronizer"]
         try:
-            with self.env.cr.savepoint():
-                counts = self._sync(seconds)
+            with Synchronizer._steps(self, commit_steps) as steps:
+                counts = self._sync(seconds, steps)
+        except SyncHandedOver:
+            return {"skipped": "running"}
         except InvalidGrant:
             self._handle_invalid_grant()
             return {"status": "error", "message": self.last_error}
@@ -458,53 +464,6 @@ class GoogleCalendarAccount(models.Model):
             )
             return {**counts, "status": "continuing", "message": message}
         return {"status": "synced", **counts}
-
-    @api.model
-    def _cron_sync(self):
-        """Synchronize every connected account, each in its own transaction.
-
-        One account failing, even with an unexpected error, never stops the
-        others: its transaction is rolled back and its error recorded.
-        """
-        if self._get_google_config()["paused"] or not self._is_configured():
-            return
-        # Least recently synced first, so that no account waits behind the others;
-        # accounts Google notifies are polled less often (google_calendar_account_push.py).
-        self._sync_each(self._accounts_to_poll().ids)
-
-    @api.model
-    def _sync_each(self, account_ids):
-        """``_run_sync`` of each account in turn, each in its own transaction."""
-        started = fields.Datetime.now()
-        seconds = self._seconds_param("cron_seconds", CRON_SECONDS)
-        for account_id in account_ids:
-            with self.env.registry.cursor() as cr:
-                account = self.with_env(self.env(cr=cr, su=True)).browse(account_id)
-                # The account's lock before anything is read: the snapshot of
-                # this transaction then holds what a worker that has just
-                # finished the account wrote.
-                if not account.env["google.calendar.synchronizer"]._try_lock(account):
-                    continue  # another cron worker is syncing it
-                if account.last_sync and account.last_sync > started:
-                    continue  # another cron worker synced it since this run started
-                try:
-                    account._run_sync(seconds)
-                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                    # A concurrent transaction changed the same rows: nothing
-                    # is wrong with the account, the next run syncs it.
-                    _logger.info(
-                        "Google Calendar sync of account %s met a concurrent update", account_id
-                    )
-                    cr.rollback()
-                except Exception:
-                    _logger.exception("Google Calendar sync failed for account %s", account_id)
-                    cr.rollback()
-                    account.write(
-                        {
-                            "state": "error",
-                            "last_error": self.env._("Unexpected error during synchronization."),
-                        }
-                    )
 
     # -- user actions --------------------------------------------------------
 

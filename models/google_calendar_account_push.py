@@ -4,6 +4,7 @@ and the polling that is their fallback."""
 from odoo import api, fields, models
 
 from ..engine import push_channels
+from .google_calendar_account_cron import CRON_SECONDS
 
 #: The calendar every connected account syncs (its run's calendar id).
 PRIMARY = "primary"
@@ -84,17 +85,25 @@ class GoogleCalendarAccount(models.Model):
         return live.issuperset(self._watched_calendars())
 
     @api.model
-    def _accounts_to_poll(self):
-        """The accounts the polling cron syncs, least recently synced first.
+    def _due_account_ids(self, due_before):
+        return self._accounts_to_poll(super()._due_account_ids(due_before)).ids
+
+    @api.model
+    def _accounts_to_poll(self, account_ids=None):
+        """Of ``account_ids`` (by default every account that syncs), in their
+        order, the ones the polling cron syncs.
 
         With push notifications, an account whose channels are healthy is
         polled only every ``push_poll_minutes``: notifications bring its
         changes, the poll catches what a lost notification missed.
         """
-        accounts = self.sudo().search(
-            [("state", "in", ("connected", "error")), ("user_may_sync", "=", True)],
-            order="last_sync ASC NULLS FIRST, id",
-        )
+        if account_ids is None:
+            accounts = self.sudo().search(
+                [("state", "in", ("connected", "error")), ("user_may_sync", "=", True)],
+                order="last_sync ASC NULLS FIRST, id",
+            )
+        else:
+            accounts = self.sudo().browse(account_ids)
         Channel = self.env["google.calendar.channel"]
         if not accounts or not Channel._push_active():
             return accounts
@@ -108,6 +117,15 @@ class GoogleCalendarAccount(models.Model):
                 poll_minutes=poll_minutes,
             )
         )
+
+    @api.model
+    def _sync_notified(self, account_ids, since):
+        """Sync the accounts Google notified, each under its lock and in its
+        committed steps, unless synced since ``since`` (that sync read the
+        change)."""
+        seconds = self._seconds_param("cron_seconds", CRON_SECONDS)
+        for account_id in account_ids:
+            self._cron_sync_one(account_id, since, seconds)
 
     def _stop(self):
         self.channel_ids._close()

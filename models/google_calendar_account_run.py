@@ -28,11 +28,11 @@ class GoogleCalendarAccount(models.Model):
 
     # -- history ---------------------------------------------------------------
 
-    def _run_sync(self, seconds=None):
+    def _run_sync(self, seconds=None, commit_steps=False):
         self.ensure_one()
         start = fields.Datetime.now()
         started = time.monotonic()
-        answer = super()._run_sync(seconds)
+        answer = super()._run_sync(seconds, commit_steps)
         problems = answer.pop("problems", ())
         if answer.get("skipped") == "running":
             return answer  # another run of the account is under way: it records itself

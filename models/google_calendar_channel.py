@@ -231,7 +231,7 @@ class GoogleCalendarChannel(models.Model):
                 [("account_id", "in", account_ids)]
             )
             claimed.write({"sync_due_at": False, "last_push_sync_at": now})
-        Account._sync_each(account_ids)
+        Account._sync_notified(account_ids, now)
 
     @api.model
     def _cron_renew(self):

@@ -8,6 +8,7 @@ from functools import partial
 from odoo import SUPERUSER_ID, api, models
 from odoo.modules.registry import Registry
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 from ..sync.run import SyncRun, _empty_counts
 
@@ -32,12 +33,14 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _sync_account(self, account, client, deadline=None):
+    def _sync_account(self, account, client, deadline=None, steps=None):
         """Pull then push ``account``'s calendars (the primary one, and the other
         chosen ones once its calendar list is read); past ``deadline``
-        (``time.monotonic()``), stop between two pages of Google's listing, or
-        before the push of a pull that took several pages: the answer then
-        says ``continuing`` and the next sync goes on from there.
+        (``time.monotonic()``), stop between two pages of Google's listing,
+        before the push of a pull that took several pages, or between two
+        batches of the push: the answer then says ``continuing`` and the next
+        sync goes on from there. ``steps`` (``SyncSteps``): commit after each
+        page and each batch.
 
         Returns the counts of what changed on each side, plus ``messages``:
         the readable errors and notes for the user. When another transaction
@@ -53,8 +56,9 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             # Nothing moves either way until an administrator confirms.
             return {"skipped": "deletion_hold", "messages": [account.last_error]}
         started = time.monotonic()
+        checkpoint = steps and steps.commit
         if not account._google_follows_calendars():
-            run = SyncRun(self.env, account, client)
+            run = SyncRun(self.env, account, client, checkpoint=checkpoint)
             return self._sync_calendar(run, deadline, started, confirm=True)
         # Several calendars: the list first, then each synchronized calendar
         # with its own listing, in turn; the account's quota is shared.
@@ -62,7 +66,7 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
         primary, others = account._google_calendars_to_sync()
         answers = []
         for calendar in [primary or None, *others]:
-            run = SyncRun(self.env, account, client, calendar)
+            run = SyncRun(self.env, account, client, calendar, checkpoint=checkpoint)
             answers.append(self._sync_calendar(run, deadline, started, confirm=False))
             if answers[-1].get("continuing"):
                 break
@@ -83,9 +87,9 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             # is short, pushes.
             run.log(time.monotonic() - started)
             return run.result(continuing=True)
-        run.push()
+        done = run.push(deadline)
         run.log(time.monotonic() - started)
-        return run.result()
+        return run.result(continuing=not done)
 
     @api.model
     def _push_account(self, account, client):
@@ -108,19 +112,33 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
         return _merged(answers)
 
     @api.model
-    def _try_lock(self, account):
-        """Take the account's sync lock for this transaction, without waiting.
+    def _steps(self, account, commit):
+        """The transactions of one sync of ``account`` (see ``SyncSteps``)."""
+        return SyncSteps(self, account, commit)
 
-        A transaction-scoped advisory lock rather than ``SELECT ... FOR UPDATE
-        SKIP LOCKED`` on the account row: it skips a concurrent sync the same
-        way, but does not make writers of the account row (the Sync button
-        storing ``last_sync``, a user stopping the sync, a token refresh)
-        wait for a long sync to end.
+    @api.model
+    def _try_lock(self, account, session=False):
+        """Take the account's sync lock for this transaction (``session``:
+        for the connection, until ``_unlock``), without waiting.
+
+        An advisory lock rather than ``SELECT ... FOR UPDATE SKIP LOCKED`` on
+        the account row: it skips a concurrent sync the same way, but does
+        not make writers of the account row (the Sync button storing
+        ``last_sync``, a user stopping the sync, a token refresh) wait for a
+        long sync to end. Either kind is released by PostgreSQL when the
+        process dies; both kinds taken by one connection do not exclude each
+        other.
         """
+        function = "pg_try_advisory_lock" if session else "pg_try_advisory_xact_lock"
         self.env.cr.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, account.id]
+            SQL("SELECT %s(%s, %s)", SQL.identifier(function), _LOCK_NAMESPACE, account.id)
         )
         return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _unlock(self, account):
+        """Release the account's lock taken with ``_try_lock(session=True)``."""
+        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, account.id])
 
     @api.model
     def _schedule_push(self, account_ids=(), user_ids=()):
@@ -149,6 +167,44 @@ def _merged(answers):
             else:
                 merged[key] = merged.get(key, 0) + value
     return merged
+
+
+class SyncHandedOver(Exception):
+    """Another process took the account's lock between two steps of its sync."""
+
+
+class SyncSteps:
+    """The transactions of one sync: a savepoint that a failure rolls back
+    to (the sync's work since its last commit: the page or batch under way),
+    and, with ``commit``, a commit after each page of Google's listing and
+    each batch of the push, so that no transaction of a long
+    sync outlasts one page or batch and a sync killed at any point resumes
+    from its last commit. Committing releases the account's lock: it is
+    taken again at once, and ``SyncHandedOver`` is raised when another
+    process was quicker (it goes on from the commit)."""
+
+    def __init__(self, synchronizer, account, commit):
+        self.synchronizer = synchronizer
+        self.account = account
+        self.cr = synchronizer.env.cr
+        self.committing = commit
+        self.savepoint = None
+
+    def __enter__(self):
+        self.savepoint = self.cr.savepoint()
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self.savepoint.close(rollback=exc_type is not None)
+
+    def commit(self):
+        if not self.committing:
+            return
+        self.savepoint.close(rollback=False)
+        self.cr.commit()  # pylint: disable=invalid-commit
+        self.savepoint = self.cr.savepoint()
+        if not self.synchronizer._try_lock(self.account):
+            raise SyncHandedOver
 
 
 def _push_after_commit(dbname, pending):

@@ -92,8 +92,12 @@ class SyncRun(EventPull, EventPush):
     calendar keeps its listing state on the account, every other on its own
     record (``sync_state``)."""
 
-    def __init__(self, env, account, client, calendar=None):
+    def __init__(self, env, account, client, calendar=None, checkpoint=None):
         self.env = env
+        # Commits the work done so far (``SyncSteps.commit``), called after
+        # each page of the pull and each batch of the push; None: one
+        # transaction for the whole run.
+        self.checkpoint = checkpoint
         self.account = account
         self.client = client
         self.calendar = calendar if calendar is not None else env["google.calendar.calendar"]
@@ -249,9 +253,13 @@ class SyncRun(EventPull, EventPush):
                 self.sync_state.write(done)
                 return True
             self.listing["page_token"] = page.next_page_token
-            if deadline is not None and time.monotonic() >= deadline:
+            stop = deadline is not None and time.monotonic() >= deadline
+            if stop or self.checkpoint:
                 self.sync_state.sync_progress = {**self.listing, "waiting": waiting}
+            if stop:
                 return False
+            if self.checkpoint:
+                self.checkpoint()
         return True  # pragma: no cover - a listing ends with a page without next page
 
     def _listing_pages(self):
@@ -485,27 +493,56 @@ class SyncRun(EventPull, EventPush):
             and self._speaks_for(event, keeper)
         )
 
-    def push(self):
+    def push(self, deadline=None):
+        """Send what Odoo changed, a batch of Google's at a time, each batch's
+        outcomes written (and committed, see ``checkpoint``) before the next
+        is planned. Past ``deadline`` (``time.monotonic()``), stop between
+        two batches: the rest stays pending for the next run. Returns
+        whether everything pending was sent."""
         if not self.pushes:
-            return
+            return True
         paused_until = self.account.writes_paused_until
         if paused_until and paused_until > self.now:
             self.messages.append(self.account.last_error)
-            return
+            return True
         self._adopt_unsynced_events()
         events, recurrences, deletions = self._pending()
         self._move_events(events)
         recurrences = release_removed(self, recurrences)
+        size = self.client.batch_size
         if recurrences:
-            self.recurring.push(recurrences)
+            for start in range(0, len(recurrences), size):
+                self.recurring.push(recurrences[start : start + size])
+                if not self._batch_done(deadline, more=start + size < len(recurrences)):
+                    return self.over_quota
             # Writing a series may leave one of its events to send as well.
             events, _recurrences, deletions = self._pending()
-        self._push_events(release_removed(self, events), deletions)
+        events = release_removed(self, events)
+        # Events then deletions, in batches: a batch may hold both.
+        count = len(events)
+        for start in range(0, count + len(deletions), size):
+            end = start + size
+            self._push_events(
+                events[start:end], deletions[max(start - count, 0) : max(end - count, 0)]
+            )
+            if not self._batch_done(deadline, more=end < count + len(deletions)):
+                return self.over_quota
+        return True
+
+    def _batch_done(self, deadline, more):
+        """After a batch (an item may need no call, or one counted for more in
+        the quota, see ``execute``): pause the writes when Google's quota is
+        exceeded, commit, and whether the push goes on (``more``: batches
+        are left)."""
         if self.over_quota:
             # The calendar is read-only at Google for hours: sending more
             # would only be refused. The changes stay pending meanwhile.
             self.account._pause_writes(self.now + QUOTA_PAUSE)
             self.messages.append(self.account.last_error)
+            return False
+        if self.checkpoint:
+            self.checkpoint()
+        return not more or deadline is None or time.monotonic() < deadline
 
     def _pending(self):
         """What this account has to send: (events, series, deletions), the

@@ -99,6 +99,7 @@ class SeriesPush:
         """Whether Google tells nobody of this write: the series is over, or this
         calendar keeps it for a colleague who does not sync (``sync.guests``)."""
         return recurrence._is_event_over() or recurrence.id in self.quiet_series_ids
+
     def _split_on_google_too(self, recurrence, series, occurrence_values):
         """Whether ``recurrence``, split off a synced series in Odoo ("this and
         following") and not sent yet, was made on Google too: the pull brought in

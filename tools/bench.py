@@ -16,6 +16,19 @@ Workloads (issue 7), in-process:
   WQ  W2 under the default quota (600/min, enforced by the fake too)
   WC  first sync of a user with 5 calendars of 400 events each (their
       calendar list read, every calendar chosen), then an idle sync
+  W6  the cron's first sync of 20,000 Google events (14,700 timed, 1,220
+      all-day, 408 weekly series of 10), run after run until complete: the
+      longest transaction (a step: a page of 2,500 events, or a push batch),
+      peak RSS growth, SQL per event (issue 20)
+  W7  W6 with the process killed twice mid-way (at a third and two thirds
+      of the listing): the next runs resume from the last commit; no twins,
+      total time against W6's
+  W8  one cycle of the scheduled sync for 2,000 connected users with nothing
+      to do, run by two odoo-bin processes (one cron thread each, two sync
+      actions: cron_jobs=2): wall time from the trigger to the last user
+      synced, SQL counted inside both servers and Google requests, per user
+  W9  the same cycle for 50 users x 500 new Google events: no twins, no user
+      synced twice (each server's sync log lines, the fake's listings)
 
 Route workloads: what a user waits for. A real ``odoo-bin`` (the command of
 tools/env.sh's ``odoo`` helper, ``--workers=0``, no cron thread, log level
@@ -61,6 +74,7 @@ Usage (see the README's "Performance" section, readme/DEVELOP.rst):
 """
 
 import argparse
+import functools
 import logging
 import os
 import re
@@ -94,7 +108,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=os.path.join(".build", "odoo.conf"))
     parser.add_argument("--database", default="gcs_bench")
-    parser.add_argument("--workloads", default="W1,W2,W3,W4,W5,WC,WQ,W3R,W4R,W4RL,WP")
+    parser.add_argument("--workloads", default="W1,W2,W3,W4,W5,WC,W6,W7,W8,W9,WQ,W3R,W4R,W4RL,WP")
     parser.add_argument("--push-rounds", type=int, default=20, help="WP: edits measured")
     parser.add_argument("--latencies", default="0,30", help="ms per HTTP request, comma list")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
@@ -309,6 +323,48 @@ class Bench:
                 + timedelta(seconds=int(tokens.get("expires_in", 3599))),
             }
         )
+
+    def new_users(self, cr, tag, count):
+        """``count`` users as ``new_user`` makes them, created together."""
+        from odoo import fields
+
+        env = self.env(cr)
+        logins = []
+        for _number in range(count):
+            self.serial += 1
+            logins.append(f"bench{self.serial}{tag}")
+        users = (
+            env["res.users"]
+            .with_context(no_reset_password=True, mail_create_nolog=True, tracking_disable=True)
+            .create(
+                [
+                    {
+                        "name": f"Bench {login}",
+                        "login": login,
+                        "email": f"{login}@example.com",
+                        "tz": "Europe/Brussels",
+                        "group_ids": [(6, 0, [env.ref("base.group_user").id])],
+                    }
+                    for login in logins
+                ]
+            )
+        )
+        values = []
+        for user in users:
+            self.control.add_user(user.email, time_zone="Europe/Brussels")
+            tokens = self.control.issue_tokens(user.email, CLIENT_ID)
+            values.append(
+                {
+                    "user_id": user.id,
+                    "state": "connected",
+                    "google_email": user.email,
+                    "access_token": tokens["access_token"],
+                    "refresh_token": tokens["refresh_token"],
+                    "access_token_expiry": fields.Datetime.now()
+                    + timedelta(seconds=int(tokens.get("expires_in", 3599))),
+                }
+            )
+        return env["google.calendar.account"].create(values)
 
     def sync(self, account_id):
         """One sync of an account in its own transaction, as the cron runs it."""
@@ -694,6 +750,8 @@ REQUEST_LINE = re.compile(
     r"(?P<queries>\d+|-) (?P<sql>[\d.]+|-) (?P<rest>[\d.]+|-)\s*$",
     re.MULTILINE,
 )
+# The line each sync logs (sync.run SyncRun.log), in a cron server's log.
+SYNC_LINE = re.compile(r"Google Calendar sync of account (\d+):")
 # One query in the log of odoo.sql_db at DEBUG level (--route-sql-log).
 QUERY_LINE = re.compile(r" odoo\.sql_db: \[(?P<ms>[\d.]+) ms\] query: ")
 # Google calendars of the route rows: (timed, all-day, weekly series of 10).
@@ -701,6 +759,275 @@ ROUTE_CALENDARS = {
     "2,450": (1800, 150, 50),  # W1's calendar
     "20,000": (14700, 1220, 408),
 }
+
+
+class Killed(BaseException):
+    """W7: the process running the cron dies (not an error a sync catches)."""
+
+
+def current_rss_mb():
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Transactions:
+    """The longest transaction of the cron's syncs: from an account's start
+    (its cursor) to its first commit, between two commits of its steps, and
+    from the last one to its end."""
+
+    def __init__(self, bench):
+        self.bench = bench
+        self.longest = 0.0
+        self.count = 0
+        self._mark = None
+
+    def __enter__(self):
+        from odoo.addons.google_calendar_sync.models import google_calendar_synchronizer
+
+        Account = self.bench.registry["google.calendar.account"]
+        steps = google_calendar_synchronizer.SyncSteps
+        self._patched = [(Account, "_cron_sync_one"), (steps, "commit")]
+        self._originals = [getattr(owner, name) for owner, name in self._patched]
+        one, commit = self._originals
+        transactions = self
+
+        def timed_one(account, *args, **kwargs):
+            transactions._start()
+            try:
+                return one(account, *args, **kwargs)
+            finally:
+                transactions._end()
+
+        def timed_commit(step):
+            commit(step)
+            transactions._end()
+            transactions._start()
+
+        Account._cron_sync_one = timed_one
+        steps.commit = timed_commit
+        return self
+
+    def _start(self):
+        self._mark = time.monotonic()
+
+    def _end(self):
+        if self._mark is not None:
+            self.longest = max(self.longest, time.monotonic() - self._mark)
+            self.count += 1
+            self._mark = None
+
+    def __exit__(self, *exc_info):
+        for (owner, name), original in zip(self._patched, self._originals, strict=True):
+            setattr(owner, name, original)
+
+
+def cron_until_synced(bench, account_id, kill_at_pages=()):
+    """Cron runs until the account's first sync is complete; with
+    ``kill_at_pages``, the process dies when the listing reaches each of those
+    pages (once each): its transaction is lost, the next run resumes."""
+    from odoo.addons.google_calendar_sync.sync.run import SyncRun
+
+    apply_items = SyncRun._apply_items
+    pages, kills = [0], list(kill_at_pages)
+
+    def dying(run, *args, **kwargs):
+        pages[0] += 1
+        if kills and pages[0] >= kills[0]:
+            kills.pop(0)
+            raise Killed
+        return apply_items(run, *args, **kwargs)
+
+    SyncRun._apply_items = dying
+    runs = killed = 0
+    try:
+        while True:
+            runs += 1
+            if runs > 200:
+                raise BenchFailure("the first sync never completed")
+            try:
+                with bench.registry.cursor() as cr:
+                    bench.env(cr)["google.calendar.account"]._cron_sync()
+            except Killed:
+                killed += 1
+                continue
+            with bench.registry.cursor() as cr:
+                account = bench.env(cr)["google.calendar.account"].browse(account_id)
+                if account.last_sync:
+                    return runs, killed
+                if account.state != "connected":
+                    raise BenchFailure(f"account in state {account.state}: {account.last_error}")
+    finally:
+        SyncRun._apply_items = apply_items
+
+
+def run_large_first_sync(bench, latency, state, kills=0):
+    """W6 (W7 with ``kills``): the cron's first sync of 20,000 Google events,
+    in committed steps (2,500 events a page) and runs of its budget."""
+    options = bench.options
+    timed, allday, series = (scaled(options, n) for n in ROUTE_CALENDARS["20,000"])
+    bench.fresh_fake(latency)
+    with bench.registry.cursor() as cr:
+        # The other accounts of the database wait: this row measures one.
+        env = bench.env(cr)
+        env["google.calendar.account"].search([("state", "=", "connected")]).write(
+            {"state": "stopped"}
+        )
+        account = bench.new_user(cr, "w6")
+        account_id, email = account.id, account.google_email
+    bench.control.seed_events(email, google_events(f"w6{bench.serial}", timed, allday, series))
+    pages = -(-(timed + allday + series) // 2500)
+    kill_at = [max(pages * (n + 1) // (kills + 1), 1) + n for n in range(kills)]
+    rss_before = current_rss_mb()
+    with Measure(bench.fake) as measure, Transactions(bench) as transactions:
+        runs, killed = cron_until_synced(bench, account_id, kill_at)
+    with bench.registry.cursor() as cr:
+        account = bench.env(cr)["google.calendar.account"].browse(account_id)
+        _series, synced_series, occurrences = check_sides(
+            bench, cr, account, expect_count=timed + allday
+        )
+        twins = odoo_events(bench.env(cr), account).filtered(lambda event: not event.recurrence_id)
+        if len(twins) != timed + allday:
+            raise BenchFailure(f"{len(twins)} single events in Odoo, {timed + allday} on Google")
+    check_idle(bench, account_id)
+    measure.per_event = measure.queries / (timed + allday + series)
+    state.setdefault("w6_seconds", measure.seconds)
+    notes = (
+        f"{timed + allday} single events, {synced_series} series ({occurrences} occurrences); "
+        f"{runs} cron runs, {killed} killed; {transactions.count} transactions, longest "
+        f"{transactions.longest:.1f} s; RSS growth {measure.rss_mb - rss_before:.0f} MB"
+    )
+    if kills and "w6_seconds" in state:
+        notes += f"; {measure.seconds / state['w6_seconds']:.2f}x W6"
+    return measure, notes
+
+
+class CycleMeasure:
+    """W8, W9: figures of a cron cycle run by odoo-bin processes (``Measure``'s
+    fields, the SQL counted inside each server)."""
+
+    def __init__(self, seconds, queries, rss_mb, fake):
+        self.seconds, self.queries, self.rss_mb = seconds, queries, rss_mb
+        count_google_requests(self, fake)
+
+
+def run_cron_cycle(bench, latency, state, users, per_user, servers=2):
+    """W8, W9: one cycle of the scheduled sync, run by ``servers`` odoo-bin
+    processes (one cron thread each) and as many sync actions (system
+    parameter cron_jobs): ``users`` connected users with ``per_user`` Google
+    events each (W8: none, and synced once before, so that the cycle finds
+    nothing to do)."""
+    from odoo import fields
+
+    users = scaled(bench.options, users)
+    per_user = scaled(bench.options, per_user) if per_user else 0
+    bench.fresh_fake(latency)
+    account_ids = []
+    with bench.registry.cursor() as cr:
+        env = bench.env(cr)
+        # Accounts of earlier runs, and the other scheduled actions, stay out.
+        env["google.calendar.account"].search([]).write({"state": "stopped"})
+        for start in range(0, users, 200):
+            account_ids += bench.new_users(cr, "cy", min(200, users - start)).ids
+            cr.commit()
+        emails = env["google.calendar.account"].browse(account_ids).mapped("google_email")
+    for email in emails if per_user else ():
+        bench.control.seed_events(
+            email, google_events(f"cy{bench.serial}", per_user - per_user // 10, per_user // 10, 0)
+        )
+    if not per_user:
+        # Idle users: their first sync (untimed) is done; the cycle finds them due.
+        def first_syncs():
+            with bench.registry.cursor() as cr:
+                bench.env(cr)["google.calendar.account"]._cron_sync()
+
+        for _round in range(10):  # each call stops at the run's budget
+            threads = [threading.Thread(target=first_syncs) for _n in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            with bench.registry.cursor() as cr:
+                accounts = bench.env(cr)["google.calendar.account"].browse(account_ids)
+                if all(accounts.mapped("sync_token")):
+                    break
+    bench.set_params({"cron_jobs": str(servers)})
+    with bench.registry.cursor() as cr:
+        env = bench.env(cr)
+        Account = env["google.calendar.account"]
+        accounts = Account.browse(account_ids)
+        if not per_user and not all(accounts.mapped("sync_token")):
+            raise BenchFailure("the idle users' first sync did not complete")
+        if not per_user:
+            # Synced an hour ago: due in this cycle (the W9 users' first sync is).
+            accounts.write({"last_sync": fields.Datetime.now() - timedelta(hours=1)})
+        Account._apply_cron_jobs()
+        actions = env["ir.cron"].search([("code", "=", "model._cron_sync()")])
+        env["ir.cron"].search([("id", "not in", actions.ids)]).write({"active": False})
+        actions.write({"active": True, "nextcall": fields.Datetime.now() + timedelta(days=1)})
+        env["ir.cron.trigger"].search([]).unlink()
+    processes = [OdooServer(bench.options, f"cron{n}", cron=True) for n in range(servers)]
+    try:
+        for process in processes:
+            process.start()
+        for process in processes:
+            reset_peak_rss(process.process.pid)
+        time.sleep(1)
+        sql_before = [process.sql_count() for process in processes]
+        bench.fake.log.clear()
+        with bench.registry.cursor() as cr:
+            cr.execute("SELECT now() AT TIME ZONE 'UTC'")
+            [cycle_start] = cr.fetchone()
+        started = time.perf_counter()
+        with bench.registry.cursor() as cr:
+            for action in bench.env(cr)["ir.cron"].browse(actions.ids):
+                action._trigger()  # wakes every cron thread (NOTIFY on commit)
+        while True:
+            with bench.registry.cursor() as cr:
+                done = bench.env(cr)["google.calendar.account"].search_count(
+                    [("id", "in", account_ids), ("last_sync", ">=", cycle_start)]
+                )
+            if done == users:
+                break
+            if time.perf_counter() - started > 900:
+                raise BenchFailure(f"{users - done} users not synced after 15 minutes")
+            time.sleep(0.2)
+        seconds = time.perf_counter() - started
+        time.sleep(1)  # the last progress and log lines
+        queries = sum(p.sql_count() - b for p, b in zip(processes, sql_before, strict=True))
+        rss = max(peak_rss_mb(process.process.pid) for process in processes)
+        synced = [process.synced_accounts() for process in processes]
+    finally:
+        for process in processes:
+            process.stop()
+    measure = CycleMeasure(seconds, queries, rss, bench.fake)
+    by_account = Counter(account for lines in synced for account in lines)
+    twice = [account for account in account_ids if by_account[account] > 1]
+    if twice:
+        raise BenchFailure(f"{len(twice)} users synced more than once in the cycle")
+    lists = Counter(
+        record["email"]
+        for record in bench.fake.log.records()
+        if record["operation"] == "events.list"
+    )
+    if max(lists.values(), default=0) > 1:
+        raise BenchFailure("a user's calendar was listed twice in the cycle")
+    if per_user:
+        with bench.registry.cursor() as cr:
+            for account in bench.env(cr)["google.calendar.account"].browse(account_ids):
+                check_sides(bench, cr, account, expect_count=per_user)
+        measure.per_event = measure.queries / (users * per_user)
+    else:
+        measure.per_event = None
+    shares = " + ".join(str(len({a for a in lines if a in account_ids})) for lines in synced)
+    http = sum(measure.requests.values())
+    return measure, (
+        f"{users} users x {per_user} events, {servers} odoo-bin; users synced per process "
+        f"{shares}, none twice; per user {measure.queries / users:.1f} SQL, "
+        f"{http / users:.2f} HTTP"
+    )
 
 
 def cpu_seconds(pid):
@@ -730,13 +1057,15 @@ class OdooServer:
     which profiles the labelled Sync requests.
     """
 
-    def __init__(self, options, cron_threads=0):
+    def __init__(self, options, name="odoo", cron=False):
         self.options = options
-        self.cron_threads = cron_threads
-        self.port = options.http_port or free_port()
+        # ``cron``: one cron thread, the sync's log lines, the SQL count (W8, W9).
+        self.cron = cron
+        self.port = options.http_port if options.http_port and not cron else free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         logs = os.path.dirname(os.path.abspath(options.config))
-        self.log_path = os.path.join(logs, f"bench-{options.database}-odoo.log")
+        self.log_path = os.path.join(logs, f"bench-{options.database}-{name}.log")
+        self.sql_count_path = self.log_path + ".sql"
         self.process = None
 
     def command(self):
@@ -757,14 +1086,16 @@ class OdooServer:
             "--http-interface=127.0.0.1",
             f"--http-port={self.port}",
             "--workers=0",
-            f"--max-cron-threads={self.cron_threads}",
+            f"--max-cron-threads={1 if self.cron else 0}",
             "--log-level=warn",
             "--log-handler=werkzeug:INFO",
             f"--logfile={self.log_path}",
         ]
         if self.options.route_sql_log:
             args.append("--log-handler=odoo.sql_db:DEBUG")
-        if self.options.route_profile:
+        if self.cron:
+            args.append("--log-handler=odoo.addons.google_calendar_sync.sync.run:INFO")
+        if self.options.route_profile or self.cron:
             wrapper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_server.py")
             return [sys.executable, wrapper, odoo_bin, *args]
         return [sys.executable, odoo_bin, *args]
@@ -774,9 +1105,11 @@ class OdooServer:
 
         open(self.log_path, "w").close()
         environ = dict(os.environ)
-        if self.options.route_profile:
+        if self.options.route_profile and not self.cron:
             os.makedirs(self.options.route_profile, exist_ok=True)
             environ["GCS_BENCH_PROFILE"] = os.path.abspath(self.options.route_profile)
+        if self.cron:
+            environ["GCS_BENCH_SQL_COUNT"] = self.sql_count_path
         with open(self.log_path + ".out", "w") as output:
             # Only what Odoo prints before its logging starts lands here.
             self.process = subprocess.Popen(  # noqa: S603 - our own odoo-bin, fixed arguments
@@ -789,8 +1122,8 @@ class OdooServer:
             try:
                 if requests.get(f"{self.url}/web/health", timeout=5).ok:
                     return self
-            except requests.ConnectionError:
-                pass
+            except requests.RequestException:
+                pass  # not listening yet, or too busy starting to answer
             time.sleep(0.5)
         self.stop()
         raise BenchFailure(f"odoo-bin did not answer within {timeout} s; see {self.log_path}")
@@ -806,6 +1139,16 @@ class OdooServer:
 
     def log_size(self):
         return os.path.getsize(self.log_path)
+
+    def sql_count(self):
+        """The queries odoo-bin has run so far (``cron`` servers)."""
+        with open(self.sql_count_path) as handle:
+            return int(handle.read())
+
+    def synced_accounts(self):
+        """The ids of the accounts whose sync this server logged, with repeats."""
+        with open(self.log_path) as handle:
+            return [int(m) for m in SYNC_LINE.findall(handle.read())]
 
     def log_since(self, offset):
         with open(self.log_path, encoding="utf-8", errors="replace") as handle:
@@ -1245,6 +1588,8 @@ def run_several_calendars(bench, latency, state, calendars=5):
     check_idle(bench, account_id)
     measure.per_event = measure.queries / (per_calendar * calendars)
     return measure, f"{calendars} calendars x {per_calendar} events"
+
+
 PUSH_PARAMS = {"push_enabled": "True", "push_min_interval_seconds": "1"}
 
 
@@ -1266,7 +1611,7 @@ def run_push_group(bench, wanted, latencies):
             email, google_events(f"p{bench.serial}", timed=20, allday=0, series=0)
         )
         bench.sync(account_id)
-        server = OdooServer(bench.options, cron_threads=1)
+        server = OdooServer(bench.options, name="push", cron=True)
         with bench.registry.cursor() as cr:
             params = bench.env(cr)["ir.config_parameter"]
             params.set_param("web.base.url", server.url)
@@ -1351,12 +1696,19 @@ WORKLOADS = {
     "W4": ("50 + 50 edits", run_edits),
     "W5": ("cron 50 users x 500", run_many_users),
     "WC": ("5 calendars x 400, import", run_several_calendars),
+    "W6": ("cron first sync 20,000", run_large_first_sync),
+    "W7": ("W6 killed twice", functools.partial(run_large_first_sync, kills=2)),
+    "W8": ("cycle 2,000 idle users", functools.partial(run_cron_cycle, users=2000, per_user=0)),
+    "W9": ("cycle 50 users x 500", functools.partial(run_cron_cycle, users=50, per_user=500)),
     "WQ": ("export 1,000 at 600/min", None),
 }
 # W3 and W4 work on the calendar W1 imported, so they run right after it, at
 # the same latency, before any workload empties the fake. W5 adds 25,000
 # events to the database: it runs last, so that it weighs on no other row.
-RUN_GROUPS = (("W1", "W3", "W4", "W2"), ("WC",), ("W5",))
+RUN_GROUPS = (("W1", "W3", "W4", "W2"), ("WC",), ("W5",), ("W6", "W7"), ("W8", "W9"))
+# The rows of large calendars and many users take minutes each: they run once,
+# at the last latency asked for (30 ms in make bench).
+SCALE_ROWS = frozenset({"W6", "W7", "W8", "W9"})
 
 
 # ---------------------------------------------------------------------------
@@ -1443,10 +1795,12 @@ def main(argv=None):
         for latency in latencies:
             state = {}
             for name in group:
-                if name not in wanted:
+                if name not in wanted or (name in SCALE_ROWS and latency != latencies[-1]):
                     continue
                 label, runner = WORKLOADS[name]
                 repeat = options.w5_repeat if name == "W5" else options.repeat
+                if name in SCALE_ROWS:
+                    repeat = 1
                 failures += run_rows(bench, name, label, runner, latency, state, repeat)
     # After W5, which stops every account it did not create.
     failures += run_route_group(bench, wanted, latencies)
