@@ -15,8 +15,8 @@ class GoogleCalendarAccount(models.Model):
 
     channel_ids = fields.One2many("google.calendar.channel", "account_id", readonly=True)
 
-    def _sync(self, seconds=None):
-        counts = super()._sync(seconds)
+    def _sync(self, seconds=None, steps=None):
+        counts = super()._sync(seconds, steps)
         if not counts.get("skipped") and not counts.get("continuing") and self._unwatched():
             # A synced calendar is watched from now on (when the setting is on).
             # Opened by the renewal cron, in a transaction of its own committed
