@@ -1,7 +1,7 @@
 {
     "name": "Google Calendar Sync",
     "summary": "Two-way synchronization between Google Calendar and Odoo Calendar",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Productivity",
     "license": "LGPL-3",
     "author": "google_calendar_sync developers",
@@ -23,6 +23,7 @@
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",
         "views/google_calendar_sync_history_views.xml",
+        "views/google_calendar_account_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

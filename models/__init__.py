@@ -6,6 +6,7 @@ from . import (
     calendar_recurrence,
     calendar_recurrence_google_features,
     google_calendar_account,
+    google_calendar_account_connection,
     google_calendar_account_features,
     google_calendar_account_run,
     google_calendar_claim,
