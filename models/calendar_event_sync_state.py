@@ -5,8 +5,8 @@ the notes the sync posts in its chatter (as OdooBot, in the user's words)."""
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from ..engine.ownership import SYNCING_STATES
 from ..engine.reconcile import describe

@@ -46,9 +46,9 @@ ACCOUNT_STATES = [
 class GoogleCalendarAccount(models.Model):
     """One user's link to Google Calendar, tokens included.
 
-    A user reads their own account (record rule), never its tokens and
-    listing state (``fields.NO_ACCESS``: only the sync code, through
-    ``sudo()``, reads them); nobody writes it but the sync code.
+    Its owner reads it, never its tokens: google_calendar_account_connection.py
+    makes them ``fields.NO_ACCESS``, for the sync code only (``sudo()``).
+    Nobody writes it but the sync code.
     """
 
     _name = "google.calendar.account"
@@ -62,29 +62,24 @@ class GoogleCalendarAccount(models.Model):
         required=True,
         default="not_connected",
     )
-    access_token = fields.Char(copy=False, groups=fields.NO_ACCESS)
-    access_token_expiry = fields.Datetime(copy=False, groups=fields.NO_ACCESS)
-    refresh_token = fields.Char(copy=False, groups=fields.NO_ACCESS)
+    access_token = fields.Char(copy=False)
+    access_token_expiry = fields.Datetime(copy=False)
+    refresh_token = fields.Char(copy=False)
     last_sync = fields.Datetime(copy=False)
     last_error = fields.Text(copy=False)
-    sync_token = fields.Char(
-        copy=False, groups=fields.NO_ACCESS, help="Google's nextSyncToken of the last full list."
-    )
+    sync_token = fields.Char(copy=False, help="Google's nextSyncToken of the last full list.")
     sync_progress = fields.Json(
         copy=False,
-        groups=fields.NO_ACCESS,
         help="A listing of Google's events stopped between two pages (sync.run pull): the "
         "page to ask next, the window of a full listing, the safety guard's count.",
     )
     oauth_pending = fields.Json(
         copy=False,
-        groups=fields.NO_ACCESS,
         help="Authorizations under way (a few browser tabs at most): nonce -> PKCE verifier "
         "and expiry of the state (engine.oauth.add_authorization).",
     )
     granted_scope = fields.Char(
         copy=False,
-        groups=fields.NO_ACCESS,
         help="The scopes Google granted with the tokens; empty for an account connected when "
         "the module asked for full calendar rights.",
     )

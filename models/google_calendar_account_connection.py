@@ -3,11 +3,11 @@ the "Reconnect Google Calendar" activity of a revoked access sits on, with a
 small form telling the connection's state and a Reconnect button.
 
 The owner reads their account (record rule), never its tokens: those fields
-are ``fields.NO_ACCESS``, for the sync code only (sudo). Nobody writes it
-outside the sync code.
+are ``fields.NO_ACCESS`` here, for the sync code only (sudo). Nobody writes
+it outside the sync code.
 """
 
-from odoo import api, models
+from odoo import api, fields, models
 
 from .google_calendar_sync_history import SYNC_TRIGGER
 
@@ -17,6 +17,18 @@ RECONNECT_ACTIVITY = "google_calendar_sync.mail_activity_type_reconnect"
 class GoogleCalendarAccount(models.Model):
     _name = "google.calendar.account"
     _inherit = ["google.calendar.account", "mail.thread", "mail.activity.mixin"]
+    # Its owner may log a note on it (a colleague cannot even read it).
+    _mail_post_access = "read"
+
+    # Now that its owner reads the account, what must never leave the server
+    # is closed to everyone, the owner and administrators included.
+    access_token = fields.Char(groups=fields.NO_ACCESS)
+    access_token_expiry = fields.Datetime(groups=fields.NO_ACCESS)
+    refresh_token = fields.Char(groups=fields.NO_ACCESS)
+    sync_token = fields.Char(groups=fields.NO_ACCESS)
+    sync_progress = fields.Json(groups=fields.NO_ACCESS)
+    oauth_pending = fields.Json(groups=fields.NO_ACCESS)
+    granted_scope = fields.Char(groups=fields.NO_ACCESS)
 
     @api.model_create_multi
     def create(self, vals_list):
