@@ -112,9 +112,12 @@ class GoogleCalendarAccount(models.Model):
         activity_type = self.env.ref(RECONNECT_ACTIVITY, raise_if_not_found=False)
         if not activity_type:
             return self.env["mail.activity"]
+        # Open ones only: done activities are archived, and the account often
+        # comes with active_test off (_for_user).
         return (
             self.env["mail.activity"]
             .sudo()
+            .with_context(active_test=True)
             .search(
                 [
                     ("activity_type_id", "=", activity_type.id),

@@ -85,6 +85,22 @@ class TestReconnectActivity(GoogleButtonCase):
         self.call_kw("mail.activity", "action_feedback", [activity.ids], {"feedback": "done"})
         self.assertFalse(activity.exists() and activity.active)
 
+    def test_revoked_again_after_reconnecting_asks_again(self):
+        account, first = self.revoked()
+        response = self.consent(self.start_authorization("ann"), email=GOOGLE)
+        self.assertEqual(response.status_code, 303)
+        self.assertFalse(first.active, "done on reconnecting")
+        self.fake_control.revoke_refresh_tokens(GOOGLE)
+        self.fake_control.expire_access_tokens(GOOGLE)
+
+        answer, _seconds = self.click_google()
+
+        self.assertEqual(account.state, "disconnected")
+        self.assertIn("connect again", answer["message"])
+        second = account.activity_ids
+        self.assertEqual(len(second), 1, "a new activity, the done one does not count")
+        self.assertNotEqual(second, first)
+
     def test_colleague_and_portal_user_reach_neither_activity_nor_account(self):
         account, activity = self.revoked()
         self.connect(self.bob, "bob.g@example.com")
