@@ -36,6 +36,11 @@ class GoogleCalendarAccount(models.Model):
         accounts = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
         return super(GoogleCalendarAccount, accounts).create(vals_list)
 
+    def write(self, vals):
+        # The sync writes the account on every run: nothing of it is tracked
+        # or followed, so no mail bookkeeping either (the queries stay counted).
+        return super(GoogleCalendarAccount, self.with_context(tracking_disable=True)).write(vals)
+
     @api.depends("google_email", "user_id")
     def _compute_display_name(self):
         for account in self:
