@@ -24,6 +24,7 @@
         "views/res_config_settings_views.xml",
         "views/res_users_views.xml",
         "views/google_calendar_sync_history_views.xml",
+        "views/google_calendar_account_views.xml",
     ],
     "uninstall_hook": "uninstall_hook",
     "assets": {

@@ -9,6 +9,7 @@ from . import (
     calendar_recurrence_google_features,
     google_calendar_account,
     google_calendar_account_calendars,
+    google_calendar_account_connection,
     google_calendar_account_cron,
     google_calendar_account_features,
     google_calendar_account_push,

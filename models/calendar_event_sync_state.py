@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from ..engine.ownership import SYNCING_STATES
 from ..engine.reconcile import describe
@@ -34,10 +35,14 @@ _FIELD_OF_KEY = {
 class CalendarEvent(models.Model):
     _inherit = "calendar.event"
 
+    # The sync's own words, which may name the meeting and quote Google: like
+    # the other technical google_* fields, for administrators only. Users read
+    # it as google_sync_reason, hidden for someone else's private meeting.
     google_sync_error = fields.Text(
         "Google Synchronization Error",
         copy=False,
         readonly=True,
+        groups="base.group_system",
         help="Why the last synchronization could not send or take this meeting; cleared "
         "once it is in step with Google.",
     )
@@ -50,8 +55,11 @@ class CalendarEvent(models.Model):
         ],
         "Google Calendar",
         compute="_compute_google_sync_state",
+        groups="base.group_user",
     )
-    google_sync_reason = fields.Char("Google Sync Details", compute="_compute_google_sync_state")
+    google_sync_reason = fields.Char(
+        "Google Sync Details", compute="_compute_google_sync_state", groups="base.group_user"
+    )
     google_rule_start = fields.Datetime(
         "Start in Its Series",
         copy=False,
@@ -67,14 +75,16 @@ class CalendarEvent(models.Model):
         Account = self.env["google.calendar.account"].sudo()
         config = Account._get_google_config()
         organizer_accounts = self._google_syncing_accounts(self.sudo().user_id.ids)
+        stored = self._google_stored_sync_columns()
         for event in self:
             record = event.sudo()
             series = record.recurrence_id
-            pending = record.google_push_pending or series.google_push_pending
-            on_google = record.google_etag or series.google_etag
+            error, pending, on_google = stored.get(event.id, (False, False, False))
+            pending = pending or series.google_push_pending
+            on_google = on_google or series.google_etag
             state, reason = "not_synced", ""
-            if record.google_sync_error:
-                state, reason = "error", record.google_sync_error
+            if error:
+                state, reason = "error", error
             elif not Account._is_configured():
                 reason = self.env._("Google Calendar synchronization is not set up.")
             elif config["paused"]:
@@ -104,6 +114,25 @@ class CalendarEvent(models.Model):
                 reason = ""
             event.google_sync_state = state
             event.google_sync_reason = reason
+
+    def _google_stored_sync_columns(self):
+        """``{id: (error, push pending, on Google)}`` as stored. Read in SQL: for
+        someone else's private meeting, Odoo's masking has put False in the
+        cache for these fields (sudo reads the same cache)."""
+        ids = [event_id for event_id in self.ids if event_id]
+        if not ids:
+            return {}
+        self.browse(ids).flush_recordset(
+            ["google_sync_error", "google_push_pending", "google_etag"]
+        )
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, google_sync_error, google_push_pending, google_etag IS NOT NULL "
+                "FROM calendar_event WHERE id IN %s",
+                tuple(ids),
+            )
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
 
     def write(self, vals):
         # In step with Google again (the sync stores Google's version of it):

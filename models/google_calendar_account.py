@@ -44,9 +44,9 @@ ACCOUNT_STATES = [
 class GoogleCalendarAccount(models.Model):
     """One user's link to Google Calendar, tokens included.
 
-    No access right is granted on this model to any group: only the sync
-    code, through ``sudo()``, reads it. Users see the harmless part of it
-    through computed fields on ``res.users``.
+    Its owner reads it, never its tokens: google_calendar_account_connection.py
+    makes them ``fields.NO_ACCESS``, for the sync code only (``sudo()``).
+    Nobody writes it but the sync code.
     """
 
     _name = "google.calendar.account"

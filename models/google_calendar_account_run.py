@@ -1,6 +1,6 @@
 """What a user sees of a synchronization run: the history row every run
-leaves, plain messages for its failures, the bounded interactive client, and
-the "Reconnect" activity of a revoked access."""
+leaves, plain messages for its failures, and the bounded interactive client
+(a revoked access: google_calendar_account_connection.py)."""
 
 import time
 
@@ -137,74 +137,3 @@ class GoogleCalendarAccount(models.Model):
             client.retry_policy = RetryPolicy(**INTERACTIVE_RETRY)
             client.timeout = INTERACTIVE_TIMEOUT
         return client
-
-    # -- revoked access -----------------------------------------------------------
-
-    def _handle_invalid_grant(self):
-        """Google no longer honours the refresh token: disconnect and tell the user
-        once: in the button's answer when they clicked it, else by a notification;
-        and leave a "Reconnect" activity, done when they reconnect."""
-        self.ensure_one()
-        user = self.user_id
-        # Written for the user to read: in their language, whoever runs the sync.
-        env = self.with_context(lang=user.lang).env
-        message = env._(
-            "Google refused the access of Odoo to the calendar of %(email)s (access revoked "
-            "or expired). Nothing is lost: your changes stay in Odoo. Click the Google "
-            "button in Calendar to connect again; they are sent then.",
-            email=self.google_email or self.user_id.email or self.user_id.name,
-        )
-        self.write(
-            {
-                "state": "disconnected",
-                "access_token": False,
-                "access_token_expiry": False,
-                "refresh_token": False,
-                "granted_scope": False,
-                "last_error": message,
-            }
-        )
-        if self.env.context.get(SYNC_TRIGGER) != "button":
-            user._bus_send(
-                "simple_notification",
-                {
-                    "type": "warning",
-                    "title": env._("Google Calendar disconnected"),
-                    "message": message,
-                    "sticky": True,
-                },
-            )
-        if not self._reconnect_activities():
-            user.partner_id.sudo().activity_schedule(
-                "google_calendar_sync.mail_activity_type_reconnect",
-                summary=env._("Reconnect Google Calendar"),
-                note=message,
-                user_id=user.id,
-            )
-
-    def _reconnect_activities(self):
-        self.ensure_one()
-        activity_type = self.env.ref(
-            "google_calendar_sync.mail_activity_type_reconnect", raise_if_not_found=False
-        )
-        if not activity_type:
-            return self.env["mail.activity"]
-        return (
-            self.env["mail.activity"]
-            .sudo()
-            .search(
-                [
-                    ("activity_type_id", "=", activity_type.id),
-                    ("user_id", "=", self.user_id.id),
-                ]
-            )
-        )
-
-    def _complete_authorization(self, code, verifier):
-        result = super()._complete_authorization(code, verifier)
-        activities = self._reconnect_activities()
-        if activities:
-            activities.with_context(lang=self.user_id.lang).action_feedback(
-                feedback=self.env._("Google Calendar connected again.")
-            )
-        return result

@@ -85,6 +85,15 @@ class TestTokensUnreadable(TransactionCase):
                 ),
                 "write": lambda account=account: account.write({"refresh_token": "mine"}),
             }
+            # An internal user finds their own connection (the form of the
+            # "Reconnect" activity), never a colleague's, and no token.
+            search = attempts.pop("search")
+            with self.subTest(user=label, call="search"):
+                if user.share:
+                    with self.assertRaises(AccessError):
+                        search()
+                else:
+                    self.assertEqual(search(), self.account if user == self.ann else Account)
             for name, attempt in attempts.items():
                 # AccessError, or UserError for a portal user not allowed to export.
                 with self.subTest(user=label, call=name), self.assertRaises(UserError):

@@ -118,6 +118,8 @@ class TestSyncMessages(GoogleButtonCase):
         reconnect = self.env.ref("google_calendar_sync.mail_activity_type_reconnect")
         activity = self.env["mail.activity"].search([("activity_type_id", "=", reconnect.id)])
         self.assertEqual(activity.user_id, self.ann)
+        # On her connection, where the activity menu leads to Reconnect.
+        self.assertEqual((activity.res_model, activity.res_id), (account._name, account.id))
 
         # A second failure (the cron) adds no second activity.
         account.write({"state": "connected", "refresh_token": "1//gone"})

@@ -68,7 +68,7 @@ class TestTokenLifecycle(FakeGoogleConnectCase):
         self.assertIn("connect again", ann.last_error)
         self.assertNotIn("1//", ann.last_error)
         activity = self.env["mail.activity"].search(
-            [("res_model", "=", "res.partner"), ("res_id", "=", self.ann.partner_id.id)]
+            [("res_model", "=", "google.calendar.account"), ("res_id", "=", ann.id)]
         )
         self.assertEqual(activity.user_id, self.ann)
         self.assertEqual(activity.summary, "Reconnect Google Calendar")

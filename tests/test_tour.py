@@ -1,4 +1,5 @@
 import json
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
@@ -18,6 +19,25 @@ if (location.origin === %(origin)s && location.pathname === "/o/oauth2/v2/auth")
     });
 }
 """
+
+
+@contextmanager
+def consent_answered(fake_url, email):
+    """Every page the tour's browser opens answers the fake's consent page as
+    ``email`` (allowing every scope)."""
+    script = CONSENT_SCRIPT % {"origin": json.dumps(fake_url), "email": json.dumps(email)}
+    navigate_to = ChromeBrowser.navigate_to
+
+    def navigate_with_consent(browser, url, wait_stop=False):
+        browser._websocket_request(
+            "Page.addScriptToEvaluateOnNewDocument", params={"source": script}
+        )
+        return navigate_to(browser, url, wait_stop)
+
+    with patch.object(ChromeBrowser, "navigate_to", navigate_with_consent):
+        yield
+
+
 # A public address long enough that a cut Redirect URI would show it.
 LONG_BASE_URL = "https://calendar-synchronization.a-rather-long-company-name.example.com"
 
@@ -42,19 +62,7 @@ class TestTourConnect(FakeGoogleConnectCase):
         set_param("google_calendar_sync.client_id", False)
         set_param("google_calendar_sync.client_secret", False)
         self.fake_control.add_client(self.client_id, "odoo-tour-secret", [self.redirect_uri])
-        script = CONSENT_SCRIPT % {
-            "origin": json.dumps(self.fake.url),
-            "email": json.dumps("admin.g@example.com"),
-        }
-        navigate_to = ChromeBrowser.navigate_to
-
-        def navigate_with_consent(browser, url, wait_stop=False):
-            browser._websocket_request(
-                "Page.addScriptToEvaluateOnNewDocument", params={"source": script}
-            )
-            return navigate_to(browser, url, wait_stop)
-
-        with patch.object(ChromeBrowser, "navigate_to", navigate_with_consent):
+        with consent_answered(self.fake.url, "admin.g@example.com"):
             self.start_tour("/odoo/settings", "google_calendar_sync_connect", login="admin")
 
         admin = self.env.ref("base.user_admin")
@@ -106,6 +114,60 @@ class TestTourSyncJourney(GoogleButtonCase):
         )
         self.start_tour("/odoo/calendar", "google_calendar_sync_unreachable", login="ann")
         self.assertEqual(self.last_run(self.ann).status, "error")
+
+    def test_revoked_access_activity_leads_to_reconnect(self):
+        self.fake_control.revoke_refresh_tokens("ann@example.com")
+        self.fake_control.expire_access_tokens("ann@example.com")
+        with consent_answered(self.fake.url, "ann@example.com"):
+            self.start_tour("/odoo/calendar", "google_calendar_sync_reconnect", login="ann")
+        self.assertEqual(self.account.state, "connected")
+        self.assertTrue(self.account.last_sync)
+        reconnect = self.env.ref("google_calendar_sync.mail_activity_type_reconnect")
+        self.assertFalse(
+            self.env["mail.activity"].search([("activity_type_id", "=", reconnect.id)]),
+            "done on reconnecting",
+        )
+        done = self.account.message_ids.filtered(lambda m: m.mail_activity_type_id == reconnect)
+        self.assertIn("connected again", done.body)
+
+    def test_long_sync_continues_in_the_background(self):
+        set_param = self.env["ir.config_parameter"].sudo().set_param
+        # One page of two meetings per click: the click's budget is spent at once.
+        set_param("google_calendar_sync.button_seconds", "0")
+        set_param("google_calendar_sync.page_size", "2")
+        first = datetime.now().replace(hour=8, minute=0, second=0, microsecond=0)
+        seeded = self.fake_control.seed_events(
+            "ann@example.com",
+            [
+                {
+                    "summary": f"Imported {number}",
+                    "start": {"dateTime": f"{start:%Y-%m-%dT%H:%M:%S}Z"},
+                    "end": {"dateTime": f"{start + timedelta(minutes=30):%Y-%m-%dT%H:%M:%S}Z"},
+                }
+                for number, start in enumerate(
+                    first + timedelta(hours=number) for number in range(5)
+                )
+            ],
+        )
+        cron = self.env.ref("google_calendar_sync.ir_cron_sync")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+
+        self.start_tour("/odoo/calendar", "google_calendar_sync_continuing", login="ann")
+
+        self.assertEqual(self.last_run(self.ann).status, "deferred")
+        Event = self.env["calendar.event"].with_context(active_test=False)
+        self.assertLess(Event.search_count([("google_id", "in", seeded)]), len(seeded))
+        self.assertGreater(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers,
+            "the cron is called back for the rest",
+        )
+        with self.enter_registry_test_mode():
+            for _run in range(3):
+                cron.method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual(Event.search_count([("google_id", "in", seeded)]), len(seeded))
+        self.assertEqual(self.last_run(self.ann).status, "synced")
 
     def test_meeting_state_and_synchronize_now(self):
         start = datetime.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=3)

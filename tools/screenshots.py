@@ -11,9 +11,11 @@ fake's consent page if needed, and captures: the Calendar with the Google
 button, the success notification, the button's menu, the synchronization
 history, the message when Google cannot be reached (the administrator
 points the API root at a closed port for a moment, then restores it), a
-meeting's sync state, the Calendar on a phone-sized screen, and the
+meeting's sync state, the Calendar on a phone-sized screen, the
 administrator's settings block (as is, then with Google Calendar unticked,
-unsaved).
+unsaved), and a revoked access (the fake's control API revokes the tokens):
+the button's message and the "Reconnect Google Calendar" activity's form,
+whose Reconnect button then connects again.
 """
 
 import argparse
@@ -180,7 +182,8 @@ def log_in(browser, url, login, password):
         document.querySelector("input[name=password]").value = {json.dumps(password)};
         document.querySelector("form.oe_login_form").submit()"""
     )
-    time.sleep(2)
+    # Logged in once the login page is left (seconds on a busy machine).
+    browser.wait_for("location.pathname !== '/web/login'", timeout=60)
 
 
 def call(browser, model, method, *args):
@@ -236,7 +239,58 @@ def settings(browser, url, admin):
     browser.wait(f"{setting} div[name=google_calendar_sync_enabled] input:checked")
 
 
-def journey(browser, url, login, password, google_email, admin):
+def fake_control(browser, url, admin, path, payload):
+    """A call to the control API of the fake the module points at (its
+    API root, read by the administrator)."""
+    log_in(browser, url, *admin)
+    api_root = call(browser, "ir.config_parameter", "get_param", "google_calendar_sync.api_root")
+    request = urllib.request.Request(  # noqa: S310 - the local fake of `make run`
+        f"{api_root}/_fake/{path}",
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as answer:  # noqa: S310
+        answer.read()
+
+
+def revoked_access(browser, url, login, password, google_email, admin):
+    """Access revoked at Google (through the fake's control API): the message
+    of the Google button, then the "Reconnect Google Calendar" activity opened
+    from the systray, on the user's connection; Reconnect connects again."""
+    connected_calendar(browser, url, login, password, google_email)
+    for path in ("refresh_tokens/revoke", "access_tokens/expire"):
+        fake_control(browser, url, admin, path, {"email": google_email})
+    log_in(browser, url, login, password)
+    browser.goto(f"{url}/odoo/calendar")
+    browser.click(".o_google_calendar_sync_button[data-state=connected]")
+    browser.wait(".o_google_calendar_sync_button[data-state=disconnected]")
+    browser.wait(".o_notification")
+    browser.shot("sync-revoked-access.png")
+    browser.eval(
+        'document.querySelectorAll(".o_notification_close").forEach((button) => button.click())'
+    )
+    browser.click(".o_menu_systray button:has(i[aria-label=Activities])")
+    browser.click(".o-mail-ActivityGroup[data-model_name='google.calendar.account']")
+    browser.wait(".o_google_calendar_sync_account .o-mail-Activity")
+    browser.shot("reconnect-google-calendar.png")
+    browser.click(".o_google_calendar_sync_account button.o_google_calendar_sync_reconnect")
+    consent(browser, google_email)
+
+
+def consent(browser, google_email):
+    """Answer the fake's consent page as ``google_email``; back in Calendar."""
+    browser.wait("input[name=email]")
+    browser.eval(
+        f"""document.querySelector("input[name=email]").value = {json.dumps(google_email)};
+        document.getElementById("allow").click()"""
+    )
+    browser.wait(".o_google_calendar_sync_button[data-state=connected]", timeout=30)
+    time.sleep(3)  # the first sync runs by itself
+
+
+def connected_calendar(browser, url, login, password, google_email):
+    """The Calendar as ``login``, connected first if need be."""
     log_in(browser, url, login, password)
     browser.goto(f"{url}/odoo/calendar")
     browser.wait(".o_google_calendar_sync_button")
@@ -247,13 +301,11 @@ def journey(browser, url, login, password, google_email, admin):
     ):
         # To the fake's consent page and back.
         browser.click(".o_google_calendar_sync_button")
-        browser.wait("input[name=email]")
-        browser.eval(
-            f"""document.querySelector("input[name=email]").value = {json.dumps(google_email)};
-            document.getElementById("allow").click()"""
-        )
-        browser.wait(".o_google_calendar_sync_button[data-state=connected]", timeout=30)
-        time.sleep(3)  # the first sync runs by itself
+        consent(browser, google_email)
+
+
+def journey(browser, url, login, password, google_email, admin):
+    connected_calendar(browser, url, login, password, google_email)
     browser.shot("calendar-google-button.png")
 
     browser.click(".o_google_calendar_sync_button[data-state=connected]")
@@ -315,20 +367,24 @@ def main():
     parser.add_argument(
         "--only-settings", action="store_true", help="capture the settings block only"
     )
+    parser.add_argument(
+        "--only-reconnect",
+        action="store_true",
+        help="capture the revoked access and the Reconnect form only (the user connected)",
+    )
     args = parser.parse_args()
     browser = Browser(args.chromium, 1280, 800)
+    url, admin = args.url.rstrip("/"), (args.admin_login, args.admin_password)
+    user = (args.login, args.password, args.google_email)
     try:
-        settings(browser, args.url.rstrip("/"), (args.admin_login, args.admin_password))
+        if args.only_reconnect:
+            revoked_access(browser, url, *user, admin)
+            return
+        settings(browser, url, admin)
         if args.only_settings:
             return
-        journey(
-            browser,
-            args.url.rstrip("/"),
-            args.login,
-            args.password,
-            args.google_email,
-            (args.admin_login, args.admin_password),
-        )
+        journey(browser, url, *user, admin)
+        revoked_access(browser, url, *user, admin)
     finally:
         browser.close()
 

@@ -240,3 +240,85 @@ registry.category("web_tour.tours").add("google_calendar_sync_settings", {
         },
     ],
 });
+
+/**
+ * Access revoked at Google: the Google button says so once, the activity
+ * menu leads to the user's connection, whose Reconnect button goes through
+ * Google's consent (answered by the test) and back to a synced Calendar.
+ */
+registry.category("web_tour.tours").add("google_calendar_sync_reconnect", {
+    steps: () => [
+        {
+            content: "Click Google",
+            trigger: ".o_google_calendar_sync_button[data-state=connected]",
+            run: "click",
+        },
+        {
+            content: "Told that Google refused the access, and that nothing is lost",
+            trigger: ".o_notification:contains(connect again):contains(Nothing is lost)",
+        },
+        {
+            content: "The button reads disconnected",
+            trigger: ".o_google_calendar_sync_button[data-state=disconnected]:not([disabled])",
+        },
+        {
+            content: "Open the activities of the systray",
+            trigger: ".o_menu_systray button:has(i[aria-label=Activities])",
+            run: "click",
+        },
+        {
+            content: "The Reconnect activity is under Google Calendar",
+            trigger: ".o-mail-ActivityGroup[data-model_name='google.calendar.account']",
+            run: "click",
+        },
+        {
+            content: "The form of the connection tells what happened",
+            trigger:
+                ".o_form_view.o_google_calendar_sync_account .alert-warning:contains(Nothing is lost)",
+        },
+        {
+            content: "The activity is shown on the connection",
+            trigger: ".o_google_calendar_sync_account .o-mail-Activity:contains(Reconnect Google Calendar)",
+        },
+        {
+            content: "Reconnect: the browser goes to Google's consent page",
+            trigger: ".o_google_calendar_sync_account button.o_google_calendar_sync_reconnect",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Back in Calendar after consent: the synchronization ran",
+            trigger:
+                ".o_calendar_container .o_google_calendar_sync_button[data-state=connected] .o_google_calendar_sync_status:contains(synced)",
+        },
+    ],
+});
+
+/**
+ * A click whose time budget runs out before Google's listing ends: the user
+ * is told at once that the rest continues in the background.
+ */
+registry.category("web_tour.tours").add("google_calendar_sync_continuing", {
+    steps: () => [
+        {
+            content: "Click Google",
+            trigger: ".o_google_calendar_sync_button[data-state=connected]",
+            run: "click",
+        },
+        {
+            content: "Told within seconds that the rest continues in the background",
+            trigger:
+                ".o_notification:contains(imported so far):contains(the rest continues in the background)",
+            timeout: 5000,
+        },
+        {
+            content: "The button is usable again: no spinner",
+            trigger:
+                ".o_google_calendar_sync_button[data-state=connected]:not([disabled]):not(:has(.fa-spin))",
+        },
+        {
+            content: "The meetings imported so far are in the calendar",
+            trigger: ".o_calendar_renderer .fc-event:contains(Imported)",
+        },
+    ],
+});
