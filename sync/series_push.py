@@ -136,8 +136,10 @@ class SeriesPush:
         )
         for other in others:
             if series_engine.same_split(mine, held(other, other._google_occurrence_values())):
+                # The series both split: gone from Odoo since, no common base.
                 parent = Recurrence.search([("google_id", "in", list(parents))], limit=1)
-                self._fold_split(recurrence, series, other, parent._google_agreed())
+                before = parent._google_agreed() if parent else None
+                self._fold_split(recurrence, series, other, before)
                 return True
         return False
 
