@@ -12,7 +12,7 @@ original start (a plain instance) or an exception, synced on its own.
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from . import recurrence
+from . import reconcile, recurrence
 from .mapping import NEUTRAL_KEYS, diff_fields, normalize_values
 
 # Keys an occurrence takes from its own times rather than from the series.
@@ -429,17 +429,46 @@ def same_series(a, b):
     not tell series apart."""
 
     def guests(values):
-        listed = {guest["email"] for guest in values.get("attendees") or ()}
-        return {**values, "attendees": sorted(listed - {values.get("organizer")})}
+        return {**values, "attendees": _guest_emails(values)}
 
     return not diff_fields(guests(a), guests(b))
 
 
-def same_occurrence(a, b):
-    """Whether two occurrences' values are the same occurrence: times, title and
-    place (Odoo writes a description of its own into the occurrences a split
-    makes)."""
-    return all(a[key] == b[key] for key in (*TIME_KEYS, "name", "location"))
+def _guest_emails(values):
+    """The guests' e-mails, sorted, the organizer left out."""
+    listed = {guest["email"] for guest in values.get("attendees") or ()}
+    return sorted(listed - {values.get("organizer")})
+
+
+def same_split(mine, theirs):
+    """Whether two lists of occurrences (sorted by start) hold the same
+    occurrences at the same times, whatever else they hold: the new halves of
+    one split made on both sides, each perhaps edited apart."""
+    return len(mine) == len(theirs) and not any(map(is_time_change, mine, theirs))
+
+
+def merge_split_halves(before, mine, theirs):
+    """The series values of Odoo's half (``mine``) of a split both sides made,
+    folded into Google's (``theirs``; halves of :func:`same_split`).
+
+    Each value is merged as a conflict is elsewhere (``reconcile``), against the
+    series the split was made in, ``before`` (its agreed values, or None): a
+    value only one side changed is that side's; one both changed Odoo's, as a
+    tie without Google's change time is (Odoo keeps no ``updated`` stamp of a
+    series; the value replaced is told). The times and rule are Google's, the
+    same occurrences on both sides, and a guest list that differs only by its
+    organizer (:func:`same_series`) is no change. Returns (merged series
+    values, lost values).
+    """
+    times = {key: theirs[key] for key in (*TIME_KEYS, "recurrence")}
+    odoo = {**mine, **times}
+    base = None if before is None else {**before, **times}
+    for reference in (theirs, base):
+        if reference is not None and _guest_emails(odoo) == _guest_emails(reference):
+            odoo["attendees"] = reference["attendees"]
+            break
+    decision = reconcile.reconcile(base, odoo, theirs)
+    return decision.values, decision.lost
 
 
 def master_patch_keys(changed):

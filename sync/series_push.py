@@ -24,7 +24,7 @@ from ..engine.mapping import (
 from ..engine.outcomes import Outcome, classify, fate_unknown
 from ..engine.references import EXT_SERIES_ID
 from ..models.calendar_event import FROM_GOOGLE
-from . import guests
+from . import guests, odoo_writer
 
 _logger = logging.getLogger(__name__)
 
@@ -102,52 +102,75 @@ class SeriesPush:
 
     def _split_on_google_too(self, recurrence, series, occurrence_values):
         """Whether ``recurrence``, split off a synced series in Odoo ("this and
-        following") and not sent yet, was made on Google too: the pull brought in
-        a new series of this calendar holding the same occurrences (Odoo's own
-        description of an occurrence its split made aside). Both sides
-        made the same split: Odoo's copy goes, quietly, instead of reaching
-        Google as a second series. Its occurrences still carry the instance ids
-        of the series they were taken from (nothing else does: no query
-        otherwise)."""
+        following") and not sent yet, was made on Google too: the pull brought in,
+        since, a new series of this calendar holding the same occurrences at the
+        same times (``series_engine.same_split``), whatever else either side
+        changed in its half. Both sides made the same split: Odoo's copy is
+        folded into Google's half (``_fold_split``) instead of reaching Google
+        as a second series. Its occurrences still carry the instance ids of the
+        series they were taken from (nothing else does: no query otherwise)."""
         events = recurrence._google_occurrences()
-        if (
-            series is None
-            or recurrence.google_id
-            or not any(rec_engine.parse_instance_id(event.google_id) for event in events)
-        ):
+        parents = {
+            parsed[0]
+            for event in events
+            if (parsed := rec_engine.parse_instance_id(event.google_id))
+        }
+        if series is None or recurrence.google_id or not parents:
             return False
 
         def held(rec, values_by_event):
-            return sorted(
-                (values_by_event[event.id] for event in rec._google_occurrences()),
-                key=lambda values: values["start"],
-            )
+            occurrences = rec._google_occurrences().sorted("start")
+            return [values_by_event[event.id] for event in occurrences]
 
         mine = held(recurrence, occurrence_values)
-        others = (
-            self.env["calendar.recurrence"]
-            .sudo()
-            .search(
-                [
-                    ("google_account_id", "=", self.run.account.id),
-                    ("google_id", "!=", False),
-                    ("id", "!=", recurrence.id),
-                    ("calendar_event_ids.name", "=", recurrence.base_event_id.name),
-                ]
-            )
+        Recurrence = self.env["calendar.recurrence"].sudo()
+        others = Recurrence.search(
+            [
+                ("google_account_id", "=", self.run.account.id),
+                ("google_id", "!=", False),
+                ("google_id", "not in", list(parents)),
+                ("id", "!=", recurrence.id),
+                ("create_date", ">=", recurrence.create_date),
+                ("calendar_event_ids.start", "=", min(events.mapped("start"))),
+            ]
         )
         for other in others:
-            theirs = held(other, other._google_occurrence_values())
-            if (
-                len(theirs) == len(mine)
-                and series_engine.same_series(series, other._google_series_values()[other.id])
-                and all(map(series_engine.same_occurrence, mine, theirs))
-            ):
-                events = recurrence.calendar_event_ids.with_context(active_test=False)
-                events.with_context(**{FROM_GOOGLE: True}).unlink()
-                recurrence.with_context(**{FROM_GOOGLE: True}).unlink()
+            if series_engine.same_split(mine, held(other, other._google_occurrence_values())):
+                # The series both split: gone from Odoo since, no common base.
+                parent = Recurrence.search([("google_id", "in", list(parents))], limit=1)
+                before = parent._google_agreed() if parent else None
+                self._fold_split(recurrence, series, other, before)
                 return True
         return False
+
+    def _fold_split(self, recurrence, series, other, before):
+        """Odoo's half of a split (``recurrence``, its ``series`` values) folded
+        into Google's (``other``): each value merged against the series both
+        split (``before``: ``series_engine.merge_split_halves``), what Odoo adds
+        carried into the occurrences of Google's half and sent with it, and
+        Odoo's copy deleted quietly."""
+        theirs = other._google_series_values()[other.id]
+        merged, lost = series_engine.merge_split_halves(before, series, theirs)
+        if lost:
+            self.run.conflict(other.base_event_id, lost, series=True)
+        values_by_event = other._google_occurrence_values()
+        writes = {}
+        for event in other._google_occurrences():
+            current = values_by_event[event.id]
+            original = other._google_original_start(event, current)
+            target = series_engine.carry_series_change(
+                current,
+                series_engine.occurrence_values(theirs, original),
+                series_engine.occurrence_values(merged, original),
+            )
+            if diff_fields(current, target):
+                writes[event.id] = target
+        if writes:
+            odoo_writer.write_values(self.env["calendar.event"].browse(list(writes)), writes)
+            other._google_mark_dirty()
+        events = recurrence.calendar_event_ids.with_context(active_test=False)
+        events.with_context(**{FROM_GOOGLE: True}).unlink()
+        recurrence.with_context(**{FROM_GOOGLE: True}).unlink()
 
     def _plan_master(self, recurrence, series, calls, handlers, written):
         run = self.run

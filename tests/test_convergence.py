@@ -127,14 +127,12 @@ SERIES_HOURS = (6, 20)
 # them in. Each letter has a failing reproduction in
 # tests/test_recurrence_soak_findings.py (committed apart); remove a gate with
 # its bug. F (a series deleted on Google after its last occurrences were
-# cancelled) and M (an error answer to a push while Odoo changed a series)
-# went with their fixes. A gate is a tuple (letter, first, second) of
-# operations ("side:operation[:field]") that must not meet on one lineage
-# between two settles, in either order:
-#   U: both sides split one series at the same occurrence, differently: two
-#      new series hold the same days (the same split on both sides is one
-#      series, T).
-AVOIDED_PAIRS = (("U", {"odoo:split_series"}, {"google:split_series"}),)
+# cancelled), M (an error answer to a push while Odoo changed a series) and U
+# (both sides split one series at the same occurrence, differently) went with
+# their fixes. A gate is a tuple (letter, first, second) of operations
+# ("side:operation[:field]") that must not meet on one lineage between two
+# settles, in either order.
+AVOIDED_PAIRS = ()
 # The operations on series (make soak counts them apart).
 SERIES_OPERATIONS = frozenset(
     f"{side}_{operation}"

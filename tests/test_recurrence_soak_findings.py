@@ -984,3 +984,61 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.sync(self.account)
         expected = rows([starts[0], later, later + timedelta(days=1)], "Daily")
         self.assertEqual(self.all_rows("Daily"), (expected, expected))
+
+    def test_u_both_sides_split_a_series_at_the_same_occurrence_differently(self):
+        """U (make test's fixed seed): as T, both sides split a daily series of
+        three at its second occurrence, one hour later, but Odoo renames its new
+        half while Google moves its new half to another room. Each new half
+        reached the other side as a series of its own: the second and third
+        days twice on both sides. The two halves are one series: Odoo's unsent
+        half is folded into the one pulled from Google (its instance ids), each
+        field merged against the series before the split (here each side
+        changed its own field: both changes stay), and Odoo's title then sent
+        to Google's half."""
+        first = monday(14)
+        master = self.seed_series("Daily", first, ["RRULE:FREQ=DAILY;COUNT=3"])
+        self.sync(self.account)
+        starts = [first + timedelta(days=n) for n in range(3)]
+        second = self.series(master["id"]).calendar_event_ids.sorted("start")[1]
+        second.write(
+            {
+                "name": "Daily renamed",
+                "start": second.start + timedelta(hours=1),
+                "stop": second.stop + timedelta(hours=1),
+                "recurrence_update": "future_events",
+            }
+        )
+        client = self.google_client()
+        until = self.stamp(starts[1] - timedelta(seconds=1))
+        client.patch_event(
+            "primary",
+            master["id"],
+            {"recurrence": [f"RRULE:FREQ=DAILY;UNTIL={until}"]},
+            send_updates="none",
+        )
+        later = starts[1] + timedelta(hours=1)
+        google_half = client.insert_event(
+            "primary",
+            {
+                "summary": "Daily",
+                "location": "Room 2",
+                "start": local_spec(later),
+                "end": local_spec(later + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=DAILY;COUNT=2"],
+            },
+            send_updates="none",
+        )
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        self.sync(self.account)
+        self.sync(self.account)
+        expected = rows([starts[0]], "Daily")
+        expected += rows([later, later + timedelta(days=1)], "Daily renamed")
+        self.assertEqual(self.all_rows("Daily"), (expected, expected))
+        # One series for the new half on both sides: Google's, with Odoo's title
+        # and Google's room.
+        self.assertEqual([item["id"] for item in self.masters()], [master["id"], google_half["id"]])
+        renamed = self.env["calendar.event"].search([("name", "=", "Daily renamed")])
+        self.assertEqual(renamed.recurrence_id, self.series(google_half["id"]))
+        self.assertEqual(set(renamed.mapped("location")), {"Room 2"})
+        instances = client.instances("primary", google_half["id"])
+        self.assertEqual({item.get("location") for item in instances}, {"Room 2"})

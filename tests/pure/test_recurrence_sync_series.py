@@ -7,12 +7,14 @@ from engine.series import (
     is_time_change,
     master_patch_keys,
     merge_recurrence,
+    merge_split_halves,
     moved_originals,
     occurrence_starts,
     occurrence_values,
     only_drops_occurrences,
     plan_occurrences,
     rewritten_start,
+    same_split,
     series_from_occurrences,
     with_cancelled,
 )
@@ -383,3 +385,33 @@ def test_new_times_of_a_master_send_its_rule_too():
     assert master_patch_keys({"start", "stop"}) == {"start", "stop", "recurrence"}
     assert master_patch_keys({"name"}) == {"name"}
     assert master_patch_keys(None) is None
+
+
+def test_halves_of_one_split_are_told_by_their_times_alone():
+    """U: both sides split a series at one occurrence, each editing its half."""
+    mine = occurrences(STARTS[2:], name="Weekly renamed")
+    theirs = occurrences(STARTS[2:], location="Room 2")
+    assert same_split(mine, theirs)
+    assert not same_split(mine, theirs[:1])
+    assert not same_split(mine, occurrences(STARTS[1:3]))
+
+
+def test_halves_of_one_split_merge_each_side_s_change():
+    """U: the title Odoo gave its half and the room Google gave its own both stay;
+    a value both changed is Odoo's, the one replaced told; the times and rule
+    are Google's, an organizer listed by Odoo alone is no guest change."""
+    before = {**SERIES, "organizer": "ann@example.com"}
+    half = {**SERIES, "start": STARTS[2], "stop": "2026-03-31T08:00:00Z"}
+    ann = [{"email": "ann@example.com", "name": "Ann", "status": "needsAction"}]
+    mine = {**half, "name": "Weekly renamed", "organizer": "ann@example.com", "attendees": ann}
+    mine["recurrence"] = ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=TU"]
+    theirs = {**half, "location": "Room 2", "organizer": "ann@example.com"}
+    theirs["recurrence"] = ["RRULE:FREQ=WEEKLY;UNTIL=20260407T235959Z;BYDAY=TU"]
+    merged, lost = merge_split_halves(before, mine, theirs)
+    assert merged == {**theirs, "name": "Weekly renamed"}
+    assert lost == ()
+    merged, lost = merge_split_halves(before, mine, {**theirs, "name": "Weekly moved"})
+    assert merged["name"] == "Weekly renamed"
+    assert [(value.field, value.lost_side, value.lost) for value in lost] == [
+        ("name", "google", "Weekly moved")
+    ]
