@@ -1145,3 +1145,87 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
 
     def test_x_series_moved_earlier_in_odoo_then_split_later_on_google_at_the_fifth(self):
         self._series_moved_earlier_in_odoo_then_split_later_on_google(4)
+
+    def _guest_series_cancelled_split_on_google_and_deleted_in_odoo(self, cancelled, at):
+        """Z: Bob's daily Google series of five with Ann as guest; Google cancels the
+        occurrences ``cancelled``, Bob syncs (a 500 retried), Google splits the
+        series at occurrence ``at`` ("this and following", an hour earlier), and
+        Bob deletes the whole series in Odoo."""
+        bob = self.connect(self.bob)
+        self.sync(self.account)
+        self.sync(bob)
+        first = monday(12)
+        starts = [first + timedelta(days=n) for n in range(5)]
+        client = self.google_client_of(BOB)
+        master = client.insert_event(
+            "primary",
+            {
+                "summary": "Daily",
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=DAILY;COUNT=5"],
+                "attendees": [{"email": ANN}, {"email": BOB}],
+            },
+            send_updates="none",
+        )
+        for n in cancelled:
+            client.delete_event(
+                "primary", self.instance(master["id"], starts[n]), send_updates="none"
+            )
+        self.fake_control.inject_fault(
+            email=BOB, count=1, status=500, method="GET", path=r"/calendars/[^/]+/events$"
+        )
+        self.sync(bob)
+        self.fake_control.clear_faults()
+        # Google's "this and following": the new series ends with its last live
+        # occurrence, the cancelled ones before that excluded.
+        live = [n for n in range(at, 5) if n not in cancelled]
+        earlier = [start - timedelta(hours=1) for start in starts]
+        client.patch_event(
+            "primary",
+            master["id"],
+            {
+                "recurrence": [
+                    f"RRULE:FREQ=DAILY;UNTIL={self.stamp(starts[at] - timedelta(seconds=1))}"
+                ]
+            },
+            send_updates="none",
+        )
+        client.insert_event(
+            "primary",
+            {
+                "summary": "Daily",
+                "start": local_spec(earlier[at]),
+                "end": local_spec(earlier[at] + timedelta(hours=1)),
+                "recurrence": [
+                    f"RRULE:FREQ=DAILY;COUNT={live[-1] - at + 1}",
+                    *(
+                        f"EXDATE:{self.stamp(earlier[n])}"
+                        for n in range(at, live[-1])
+                        if n in cancelled
+                    ),
+                ],
+                "attendees": [{"email": ANN}, {"email": BOB}],
+            },
+            send_updates="none",
+        )
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        self.series(master["id"]).calendar_event_ids[:1].with_user(self.bob).action_mass_deletion(
+            "all_events"
+        )
+        for _ in range(3):
+            self.sync(self.account)
+            self.sync(bob)
+        odoo = self.odoo_rows(self.env["calendar.event"].search([("name", "=like", "Daily%")]))
+        google = self.calendar_rows(BOB, "Daily")
+        self.assertEqual(odoo, google)
+        for n in range(at):
+            self.assertNotIn(
+                rows(starts[n : n + 1], "Daily")[0], odoo, "the first half stays deleted"
+            )
+
+    def test_z_guest_series_split_on_google_and_deleted_in_odoo(self):
+        self._guest_series_cancelled_split_on_google_and_deleted_in_odoo((), 3)
+
+    def test_z_guest_series_cancelled_after_the_split_and_deleted_in_odoo(self):
+        self._guest_series_cancelled_split_on_google_and_deleted_in_odoo((3,), 2)
