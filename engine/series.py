@@ -64,8 +64,16 @@ def only_drops_occurrences(agreed, changed):
     date, the first half of a split); an EXDATE it lifts counts as no change, as
     the occurrence it brings back is one the series had dropped. Such a change
     edits no occurrence: a deletion of the whole series made meanwhile undoes
-    nothing of it."""
-    if {**agreed, "recurrence": None} != {**changed, "recurrence": None}:
+    nothing of it. Guests' names are no edit: Odoo holds its partners' names
+    where Google often holds none."""
+
+    def apart_from_the_rule(values):
+        guests = sorted(
+            (guest["email"], guest.get("status")) for guest in values.get("attendees") or ()
+        )
+        return {**values, "recurrence": None, "attendees": guests}
+
+    if apart_from_the_rule(agreed) != apart_from_the_rule(changed):
         return False
     possible = {
         **agreed,

@@ -237,6 +237,7 @@ class CalendarEvent(models.Model):
         recurrences = self.recurrence_id
         if not self.env.context.get(FROM_GOOGLE):
             self._google_queue_deletions()
+            recurrences._google_queue_emptied(self)
         result = super().unlink()
         if not self.env.context.get(FROM_GOOGLE):
             # A deleted occurrence becomes an EXDATE of the master.

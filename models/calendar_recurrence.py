@@ -186,6 +186,18 @@ class CalendarRecurrence(models.Model):
     # Odoo side -> series values
     # ------------------------------------------------------------------
 
+    def _google_queue_emptied(self, events):
+        """Queue the deletion of the series never agreed with Google whose every
+        occurrence goes with ``events``: an insert of it may be stored there
+        already, its answer lost with its transaction, and an empty series is no
+        longer pushed, so the pull would bring it back. (Google's copy of an
+        agreed series goes with its push, which finds no occurrence left.)"""
+        if self.env.context.get(KEEP_SERIES):
+            return
+        self.sudo().filtered(
+            lambda rec: not rec.google_etag and not (rec.calendar_event_ids - events)
+        )._google_queue_deletions()
+
     def _google_next_id(self):
         """The Google id this series is (re)inserted under.
 

@@ -81,6 +81,14 @@ class RecurringSync(SeriesPush):
             self._series_by_odoo_id([item for item in masters if item["id"] not in existing])
         )
         to_create, doomed = [], []
+        deleted_elsewhere = self._deletion_pending_elsewhere(
+            [
+                item["id"]
+                for item in masters
+                if item["id"] not in existing
+                and (item.get("organizer") or {}).get("email") != self.run.email
+            ]
+        )
         for item in masters + deleted:
             recurrence = existing.get(item["id"])
             cancelled = is_cancelled(item)
@@ -104,7 +112,7 @@ class RecurringSync(SeriesPush):
                     continue
                 if recurrence:
                     self._reconcile_series(recurrence, item, google)
-                else:
+                elif item["id"] not in deleted_elsewhere:
                     to_create.append((item, google))
         self._create_series(to_create)
         if guard and doomed:
@@ -112,6 +120,25 @@ class RecurringSync(SeriesPush):
         for recurrence in doomed:
             self._delete_series(recurrence)
         self._pull_instances(instances)
+
+    def _deletion_pending_elsewhere(self, google_ids):
+        """Those of ``google_ids`` (series this calendar does not organize) whose
+        series Odoo deleted, the deletion still to be sent through another
+        calendar (its organizer's): this one, a guest's, does not bring the
+        series back meanwhile. The organizer's
+        push deletes it, or its pull keeps it (edited on Google) and a later
+        pull here finds it again."""
+        if not google_ids:
+            return set()
+        pending = (
+            self.env["google.calendar.outbox"]
+            .sudo()
+            .search_fetch(
+                [("google_id", "in", google_ids), ("account_id", "!=", self.run.account.id)],
+                ["google_id"],
+            )
+        )
+        return set(pending.mapped("google_id"))
 
     def _series_by_google_id(self, google_ids):
         """{google id: Odoo series} among the series within this account's reach;

@@ -366,6 +366,25 @@ def test_a_split_or_an_exclusion_only_drops_occurrences():
     assert only_drops_occurrences(excluded, SERIES)
 
 
+def test_a_split_of_a_series_with_guests_only_drops_occurrences_whatever_their_names():
+    """Z: Odoo holds its partners' names, Google's copy often none: no edit."""
+    agreed = {
+        **SERIES,
+        "attendees": [{"email": "ann@example.com", "name": "Ann", "status": "needsAction"}],
+    }
+    split = {
+        **agreed,
+        "attendees": [{"email": "ann@example.com", "name": "", "status": "needsAction"}],
+        "recurrence": ["RRULE:FREQ=WEEKLY;UNTIL=20260330T235959Z;BYDAY=TU"],
+    }
+    answered = {
+        **split,
+        "attendees": [{"email": "ann@example.com", "name": "", "status": "accepted"}],
+    }
+    assert only_drops_occurrences(agreed, split)
+    assert not only_drops_occurrences(agreed, answered)
+
+
 def test_a_longer_rule_a_move_or_a_rename_is_an_edit():
     longer = {**SERIES, "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=5;BYDAY=TU"]}
     later = {**SERIES, "start": "2026-03-17T09:00:00Z", "stop": "2026-03-17T10:00:00Z"}
