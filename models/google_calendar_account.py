@@ -64,6 +64,9 @@ class GoogleCalendarAccount(models.Model):
     access_token_expiry = fields.Datetime(copy=False)
     refresh_token = fields.Char(copy=False)
     last_sync = fields.Datetime(copy=False)
+    # A sync stopped at its time or request budget: the scheduled action goes
+    # on with it at its next run, however recently the account was synced.
+    sync_resume = fields.Boolean(copy=False, groups="base.group_system")
     last_error = fields.Text(copy=False)
     sync_token = fields.Char(copy=False, help="Google's nextSyncToken of the last full list.")
     sync_progress = fields.Json(
@@ -398,7 +401,7 @@ class GoogleCalendarAccount(models.Model):
             # events sent once Google's are in) until its listing is done.
             self._resume_later(1)
         else:
-            done["last_sync"] = now
+            done.update(last_sync=now, sync_resume=False)
         self.write(done)
         if client.rate_limiter.retry_after is not None:
             # The budget ran out: what is done is kept, the cron resumes the rest.
@@ -417,6 +420,7 @@ class GoogleCalendarAccount(models.Model):
 
     @api.model
     def _resume_later(self, seconds):
+        self.sync_resume = True
         cron = self.env.ref("google_calendar_sync.ir_cron_sync", raise_if_not_found=False)
         if cron:
             cron.sudo()._trigger(fields.Datetime.now() + timedelta(seconds=seconds))

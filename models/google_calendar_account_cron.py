@@ -8,7 +8,8 @@ first, and takes an account only under its sync lock (a transaction-scoped
 advisory lock, released by PostgreSQL when the process dies), so that no
 account is synced by two processes at once. An account synced less than half
 an interval ago, by any of them or by the Google button, is not due: no
-account is synced twice in one cycle.
+account is synced twice in one cycle, except to go on with a sync that
+stopped at its budget (``sync_resume``).
 
 A run stops at its budget (``cron_run_seconds``) and reports the accounts
 left through Odoo's cron progress API, which runs the action again as soon
@@ -126,8 +127,10 @@ class GoogleCalendarAccount(models.Model):
                     ("state", "in", ("connected", "error")),
                     ("user_may_sync", "=", True),
                     "|",
+                    "|",
                     ("last_sync", "=", False),
                     ("last_sync", "<=", due_before),
+                    ("sync_resume", "=", True),
                 ],
                 order="last_sync ASC NULLS FIRST, id",
             )
@@ -161,7 +164,7 @@ class GoogleCalendarAccount(models.Model):
     def _cron_sync_locked(self, account, due_before, seconds):
         """``_cron_sync_one`` under the account's lock."""
         cr = account.env.cr
-        if account.last_sync and account.last_sync > due_before:
+        if account.last_sync and account.last_sync > due_before and not account.sync_resume:
             return False  # another process synced it since this cycle started
         try:
             answer = account._run_sync(seconds, commit_steps=True)

@@ -110,7 +110,8 @@ class GoogleCalendarAccount(models.Model):
         now = fields.Datetime.now()
         poll_minutes = Channel._push_timing()["poll_minutes"]
         return accounts.filtered(
-            lambda account: push_channels.poll_due(
+            lambda account: account.sync_resume
+            or push_channels.poll_due(
                 last_sync=account.last_sync,
                 channels_healthy=account._channels_healthy(now),
                 now=now,
