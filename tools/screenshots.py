@@ -317,7 +317,9 @@ def google_calendars(browser, url, login, password, google_email, admin):
     to the fake user), ticked; then a meeting made on it on Google, its
     Google Calendar tab in Odoo. Needs a connection made while Several
     Calendars per User was on (the grant then covers the calendar list)."""
-    fake_control(browser, url, admin, "users", {"email": google_email, "calendars": [SECOND_CALENDAR]})
+    fake_control(
+        browser, url, admin, "users", {"email": google_email, "calendars": [SECOND_CALENDAR]}
+    )
     connected_calendar(browser, url, login, password, google_email)
     # The preferences' "Google Calendars" button: the list read from Google now.
     uid = call(browser, "res.users", "search", [["login", "=", login]])[0]
