@@ -171,6 +171,10 @@ class Browser:
             mobile=True,
         )
 
+    def desktop(self):
+        """Back to the window's own size, after ``phone``."""
+        self.send("Emulation.clearDeviceMetricsOverride")
+
     def close(self):
         self.ws.close()
         self.process.terminate()
@@ -421,6 +425,7 @@ def journey(browser, url, login, password, google_email, admin):
     browser.click(".o_google_calendar_sync_menu")
     browser.wait(".o_google_calendar_sync_dropdown")
     browser.shot("google-button-menu-phone.png")
+    browser.desktop()  # the captures that follow are a desktop's
 
 
 def main():
