@@ -15,7 +15,10 @@ meeting's sync state, the Calendar on a phone-sized screen, the
 administrator's settings block (as is, then with Google Calendar unticked,
 unsaved), and a revoked access (the fake's control API revokes the tokens):
 the button's message and the "Reconnect Google Calendar" activity's form,
-whose Reconnect button then connects again.
+whose Reconnect button then connects again. With Several Calendars per User
+turned on (the settings block shows it), the fake gives the user a second
+calendar, *Team Projects*: the Google Calendars list with it ticked, then a
+meeting made on it on Google, its Google Calendar tab in Odoo.
 """
 
 import argparse
@@ -26,11 +29,14 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import websocket
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SEVERAL_CALENDARS = "google_calendar_sync.several_calendars"
+SECOND_CALENDAR = {"summary": "Team Projects", "color": "#16a765"}
 
 
 class Browser:
@@ -165,6 +171,10 @@ class Browser:
             mobile=True,
         )
 
+    def desktop(self):
+        """Back to the window's own size, after ``phone``."""
+        self.send("Emulation.clearDeviceMetricsOverride")
+
     def close(self):
         self.ws.close()
         self.process.terminate()
@@ -225,9 +235,11 @@ def unreachable_google(browser, url, login, password, admin):
 
 
 def settings(browser, url, admin):
-    """The administrator's settings block, then the warning when unticking
-    (left unsaved: the page is discarded)."""
+    """The administrator's settings block, with Several Calendars per User
+    turned on (the users who connect from then on may choose calendars), then
+    the warning when unticking (left unsaved: the page is discarded)."""
     log_in(browser, url, *admin)
+    call(browser, "ir.config_parameter", "set_param", SEVERAL_CALENDARS, "True")
     browser.goto(f"{url}/odoo/settings")
     setting = "#google_calendar_sync_setting"
     browser.wait(f"{setting} .o_google_calendar_sync_redirect_uri")
@@ -304,6 +316,66 @@ def connected_calendar(browser, url, login, password, google_email):
         consent(browser, google_email)
 
 
+def google_calendars(browser, url, login, password, google_email, admin):
+    """The user's Google calendars with a second one, *Team Projects* (added
+    to the fake user), ticked; then a meeting made on it on Google, its
+    Google Calendar tab in Odoo. Needs a connection made while Several
+    Calendars per User was on (the grant then covers the calendar list)."""
+    fake_control(
+        browser, url, admin, "users", {"email": google_email, "calendars": [SECOND_CALENDAR]}
+    )
+    connected_calendar(browser, url, login, password, google_email)
+    # The preferences' "Google Calendars" button: the list read from Google now.
+    uid = call(browser, "res.users", "search", [["login", "=", login]])[0]
+    action = call(browser, "res.users", "action_google_calendar_choose_calendars", [uid])
+    browser.goto(f"{url}/odoo/action-{action['id']}")
+    browser.wait(".o_data_row td[name=selected] input")
+    toggle = f"""Array.from(document.querySelectorAll(".o_data_row"))
+        .find((row) => row.querySelector("td[name=name]").textContent.trim()
+                       === {json.dumps(SECOND_CALENDAR["summary"])})
+        .querySelector("td[name=selected] input")"""
+    if not browser.eval(f"{toggle}.checked"):
+        browser.eval(f"{toggle}.click()")
+        browser.wait_for(f"{toggle}.checked")
+    time.sleep(1)  # saved
+    browser.shot("google-calendars-list.png")
+
+    meeting = [["name", "=", "Project review"]]
+    if not call(browser, "calendar.event", "search", meeting):
+        start = datetime.now(UTC).replace(hour=14, minute=0, second=0, microsecond=0)
+        start += timedelta(days=1)
+        fake_control(
+            browser,
+            url,
+            admin,
+            "events/create",
+            {
+                "email": google_email,
+                "calendar_id": calendar_id(google_email),
+                "event": {
+                    "summary": "Project review",
+                    "start": {"dateTime": start.isoformat()},
+                    "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
+                },
+            },
+        )
+        log_in(browser, url, login, password)
+        browser.goto(f"{url}/odoo/calendar")
+        browser.click(".o_google_calendar_sync_button[data-state=connected]")
+        browser.wait(".o_notification")
+    found = call(browser, "calendar.event", "search", meeting)
+    browser.goto(f"{url}/odoo/calendar/{found[0]}")
+    browser.click(".o_notebook a[name=google_calendar]")
+    browser.wait(".o_notebook div[name=google_calendar_id]")
+    browser.shot_of(".o_form_sheet", "meeting-google-calendar-tab.png", margin=4)
+
+
+def calendar_id(google_email):
+    """The id the fake gives the second calendar (fake_google/control_api.py)."""
+    slug = SECOND_CALENDAR["summary"].lower().replace(" ", "-")
+    return f"{slug}-{google_email.replace('@', '.')}@group.calendar.google.com"
+
+
 def journey(browser, url, login, password, google_email, admin):
     connected_calendar(browser, url, login, password, google_email)
     browser.shot("calendar-google-button.png")
@@ -353,6 +425,7 @@ def journey(browser, url, login, password, google_email, admin):
     browser.click(".o_google_calendar_sync_menu")
     browser.wait(".o_google_calendar_sync_dropdown")
     browser.shot("google-button-menu-phone.png")
+    browser.desktop()  # the captures that follow are a desktop's
 
 
 def main():
@@ -372,6 +445,12 @@ def main():
         action="store_true",
         help="capture the revoked access and the Reconnect form only (the user connected)",
     )
+    parser.add_argument(
+        "--only-calendars",
+        action="store_true",
+        help="capture the settings block, the Google Calendars list and a meeting's "
+        "Google Calendar tab only",
+    )
     args = parser.parse_args()
     browser = Browser(args.chromium, 1280, 800)
     url, admin = args.url.rstrip("/"), (args.admin_login, args.admin_password)
@@ -383,8 +462,10 @@ def main():
         settings(browser, url, admin)
         if args.only_settings:
             return
-        journey(browser, url, *user, admin)
-        revoked_access(browser, url, *user, admin)
+        if not args.only_calendars:
+            journey(browser, url, *user, admin)
+            revoked_access(browser, url, *user, admin)
+        google_calendars(browser, url, *user, admin)
     finally:
         browser.close()
 
