@@ -58,20 +58,25 @@ def occurrence_starts(series):
     )
 
 
+def _guests_by_address(values):
+    """``values`` whose guests are their addresses and answers only: Odoo holds its
+    partners' names where Google often holds none, so a name is no edit."""
+    guests = sorted(
+        (guest["email"], guest.get("status")) for guest in values.get("attendees") or ()
+    )
+    return {**values, "attendees": guests}
+
+
 def only_drops_occurrences(agreed, changed):
     """Whether ``changed`` is the series ``agreed`` with nothing changed but its
     rule, and that only to hold fewer occurrences (an earlier end, an excluded
     date, the first half of a split); an EXDATE it lifts counts as no change, as
     the occurrence it brings back is one the series had dropped. Such a change
     edits no occurrence: a deletion of the whole series made meanwhile undoes
-    nothing of it. Guests' names are no edit: Odoo holds its partners' names
-    where Google often holds none."""
+    nothing of it. Guests' names are no edit."""
 
     def apart_from_the_rule(values):
-        guests = sorted(
-            (guest["email"], guest.get("status")) for guest in values.get("attendees") or ()
-        )
-        return {**values, "recurrence": None, "attendees": guests}
+        return {**_guests_by_address(values), "recurrence": None}
 
     if apart_from_the_rule(agreed) != apart_from_the_rule(changed):
         return False
@@ -80,6 +85,19 @@ def only_drops_occurrences(agreed, changed):
         "recurrence": [line for line in agreed["recurrence"] if not line.startswith("EXDATE")],
     }
     return set(occurrence_starts(changed)) <= set(occurrence_starts(possible))
+
+
+def edited_beyond_dropped_occurrences(agreed, changed):
+    """Whether ``changed`` edits the series ``agreed`` beyond deleting occurrences
+    (EXDATEs, an earlier end): a field other than the rule, or a rule holding an
+    occurrence ``agreed`` did not. Only such an edit outlives a deletion of the
+    whole series on the other side. Guests' names are no edit."""
+    edited = diff_fields(_guests_by_address(agreed), _guests_by_address(changed))
+    if edited - {"recurrence"}:
+        return True
+    return "recurrence" in edited and not set(occurrence_starts(changed)) <= set(
+        occurrence_starts(agreed)
+    )
 
 
 def with_cancelled(series, cancelled_starts):

@@ -530,14 +530,11 @@ class RecurringSync(SeriesPush):
             return False
         if odoo is None or agreed is None:
             return False
-        changed = diff_fields(agreed, odoo)
-        if changed - {"recurrence"}:
-            return True
         # Occurrences deleted in Odoo (EXDATEs, an earlier end) are no edit that
-        # should outlive the deletion of the whole series on Google.
-        return "recurrence" in changed and not set(series_engine.occurrence_starts(odoo)) <= set(
-            series_engine.occurrence_starts(agreed)
-        )
+        # should outlive the deletion of the whole series on Google, nor are the
+        # guests' names Odoo holds where the copy the series was agreed from
+        # (a guest's) held none.
+        return series_engine.edited_beyond_dropped_occurrences(agreed, odoo)
 
     def _send_again_as_new(self, recurrence):
         """Google deleted a series Odoo edited since: the edit wins, as for single

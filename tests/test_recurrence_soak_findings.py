@@ -1287,3 +1287,61 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
 
     def test_z_guest_series_cancelled_after_the_split_and_deleted_in_odoo(self):
         self._guest_series_cancelled_split_on_google_and_deleted_in_odoo((3,), 2)
+
+    def _series_deleted_on_google_after_an_odoo_cancellation_was_refused(self, guest_first):
+        """S5: Ann's daily Google series of four with Bob as guest, brought in by
+        Bob's calendar (``guest_first``) or by Ann's; Ann deletes the last
+        occurrence in Odoo, Ann's sync cannot send that (403 rate limit until the
+        client gives up), then Ann deletes the whole series on Google. The
+        series came back whole (its three other occurrences) on both sides: an
+        unsent Odoo change that only drops occurrences must not stand against
+        a deletion of the series on Google. Only when Bob's calendar brought the
+        series in (passes when Ann's did)."""
+        bob = self.connect(self.bob)
+        self.sync(self.account)
+        self.sync(bob)
+        first = monday(11)
+        client = self.google_client()
+        master = client.insert_event(
+            "primary",
+            {
+                "summary": "Daily",
+                "start": local_spec(first),
+                "end": local_spec(first + timedelta(hours=1)),
+                "recurrence": ["RRULE:FREQ=DAILY;COUNT=4"],
+                "attendees": [{"email": ANN}, {"email": BOB}],
+            },
+            send_updates="none",
+        )
+        self.sync(bob if guest_first else self.account)
+        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
+        self.series(master["id"]).calendar_event_ids.sorted("start")[-1].with_user(
+            self.ann
+        ).unlink()
+        self.fake_control.inject_fault(
+            email=ANN,
+            count=3,
+            status=403,
+            reason="rateLimitExceeded",
+            method="POST",
+            path=r"^/batch/",
+        )
+        refused = self.account._get_client()
+        refused.retry_policy = RetryPolicy(
+            max_attempts=3, base_delay=0.001, max_delay=0.005, max_total=10.0
+        )
+        self.Sync._sync_account(self.account, refused)
+        self.fake_control.clear_faults()
+        client.delete_event("primary", master["id"], send_updates="none")
+        for _ in range(3):
+            self.sync(self.account)
+            self.sync(bob)
+        odoo = self.odoo_rows(self.env["calendar.event"].search([("name", "=like", "Daily%")]))
+        self.assertEqual(odoo, [], "the series stays deleted in Odoo")
+        self.assertEqual(self.calendar_rows(ANN, "Daily"), [], "and on Google")
+
+    def test_s5_series_deleted_on_google_after_an_odoo_cancellation_was_refused(self):
+        self._series_deleted_on_google_after_an_odoo_cancellation_was_refused(True)
+
+    def test_s5_series_deleted_on_google_after_an_odoo_cancellation_was_refused_organizer(self):
+        self._series_deleted_on_google_after_an_odoo_cancellation_was_refused(False)

@@ -4,6 +4,7 @@ from engine.mapping import normalize_values
 from engine.reconcile import Action, reconcile
 from engine.series import (
     carry_series_change,
+    edited_beyond_dropped_occurrences,
     is_time_change,
     master_patch_keys,
     merge_recurrence,
@@ -383,6 +384,31 @@ def test_a_split_of_a_series_with_guests_only_drops_occurrences_whatever_their_n
     }
     assert only_drops_occurrences(agreed, split)
     assert not only_drops_occurrences(agreed, answered)
+
+
+def test_odoo_dropping_occurrences_of_a_series_agreed_without_names_is_no_edit():
+    """S5: the series agreed from a guest's copy (no names), Odoo's with its partners'
+    names and an occurrence deleted: nothing that outlives Google's deletion of the
+    series. A longer rule, a move or an answer do."""
+    agreed = {
+        **SERIES,
+        "attendees": [{"email": "ann@example.com", "name": "", "status": "needsAction"}],
+    }
+    odoo = {
+        **agreed,
+        "attendees": [{"email": "ann@example.com", "name": "Ann", "status": "needsAction"}],
+        "recurrence": ["RRULE:FREQ=WEEKLY;UNTIL=20260330T235959Z;BYDAY=TU"],
+    }
+    assert not edited_beyond_dropped_occurrences(agreed, odoo)
+    assert not edited_beyond_dropped_occurrences(agreed, {**odoo, "recurrence": RULE})
+    longer = {**odoo, "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=5;BYDAY=TU"]}
+    later = {**odoo, "start": "2026-03-17T09:00:00Z", "stop": "2026-03-17T10:00:00Z"}
+    answered = {
+        **odoo,
+        "attendees": [{"email": "ann@example.com", "name": "Ann", "status": "accepted"}],
+    }
+    for edited in (longer, later, answered):
+        assert edited_beyond_dropped_occurrences(agreed, edited)
 
 
 def test_a_longer_rule_a_move_or_a_rename_is_an_edit():
