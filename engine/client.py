@@ -65,6 +65,17 @@ def _segment(value):
     return quote(str(value), safe="")
 
 
+def _token_expired(error, sync_token):
+    """The error a listing raises: a 410 to an incremental listing is Google
+    asking for the whole list again (``SyncTokenExpired``), anything else is
+    raised as it came."""
+    if sync_token and error.status == 410 and not isinstance(error, SyncTokenExpired):
+        return SyncTokenExpired(
+            error.message, status=410, reason=error.reason or "fullSyncRequired"
+        )
+    return error
+
+
 def _events_path(calendar_id, event_id=None):
     path = f"calendars/{_segment(calendar_id)}/events"
     return f"{path}/{_segment(event_id)}" if event_id is not None else path
@@ -281,11 +292,7 @@ class CalendarClient:
             except StopIteration:
                 return
             except GoogleApiError as error:
-                if sync_token and error.status == 410 and not isinstance(error, SyncTokenExpired):
-                    raise SyncTokenExpired(
-                        error.message, status=410, reason=error.reason or "fullSyncRequired"
-                    ) from None
-                raise
+                raise _token_expired(error, sync_token) from None
             next_sync_token = page.get("nextSyncToken")
             if next_sync_token is not None and not isinstance(next_sync_token, str):
                 raise MalformedResponse("events.list: nextSyncToken is not a string")
@@ -384,11 +391,7 @@ class CalendarClient:
         try:
             pages = self._pages(call)
         except GoogleApiError as error:
-            if sync_token and error.status == 410 and not isinstance(error, SyncTokenExpired):
-                raise SyncTokenExpired(
-                    error.message, status=410, reason=error.reason or "fullSyncRequired"
-                ) from None
-            raise
+            raise _token_expired(error, sync_token) from None
         next_sync_token = pages[-1].get("nextSyncToken")
         if next_sync_token is not None and not isinstance(next_sync_token, str):
             raise MalformedResponse("calendarList.list: nextSyncToken is not a string")
