@@ -11,7 +11,6 @@ from ..engine import oauth, ownership, ratelimit
 from ..engine.client import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, CalendarClient
 from ..engine.errors import GoogleApiError, InvalidGrant, RateBudgetExhausted
 from ..sync.run import PARAM_PREFIX, DeletionHeld
-from .google_calendar_synchronizer import SyncHandedOver
 
 _logger = logging.getLogger(__name__)
 
@@ -438,8 +437,6 @@ class GoogleCalendarAccount(models.Model):
         try:
             with Synchronizer._steps(self, commit_steps) as steps:
                 counts = self._sync(seconds, steps)
-        except SyncHandedOver:
-            return {"skipped": "running"}
         except InvalidGrant:
             self._handle_invalid_grant()
             return {"status": "error", "message": self.last_error}

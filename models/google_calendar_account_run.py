@@ -3,6 +3,7 @@ leaves, plain messages for its failures, and the bounded interactive client
 (a revoked access: google_calendar_account_connection.py)."""
 
 import time
+from datetime import timedelta
 
 from odoo import fields, models
 
@@ -32,16 +33,24 @@ class GoogleCalendarAccount(models.Model):
         self.ensure_one()
         start = fields.Datetime.now()
         started = time.monotonic()
+        first_sync = not self.last_sync
         answer = super()._run_sync(seconds, commit_steps)
         problems = answer.pop("problems", ())
         if answer.get("skipped") == "running":
             return answer  # another run of the account is under way: it records itself
+        trigger = self.env.context.get(SYNC_TRIGGER) or "cron"
+        if trigger == "cron" and not first_sync and not problems and _idle(answer):
+            # A scheduled run that found nothing to do leaves no row: every
+            # user's calendar is visited every few minutes, and such rows
+            # would bury the runs that matter (and weigh on the database
+            # with many users). The account's last_sync tells when it ran.
+            return answer
         Event = self.env["calendar.event"].sudo().with_context(active_test=False)
         history = self.env["google.calendar.sync.history"]._record(
             self.user_id,
             start,
             time.monotonic() - started,
-            self.env.context.get(SYNC_TRIGGER) or "cron",
+            trigger,
             answer,
             [(kind, message, Event.browse(event_id)) for kind, message, event_id in problems],
         )
@@ -60,13 +69,25 @@ class GoogleCalendarAccount(models.Model):
         )
         if not run:
             return False
+        labels = dict(run._fields["status"]._description_selection(self.env))
+        # Both times are whole seconds: a second's margin.
+        if self.last_sync and self.last_sync > run.start + timedelta(seconds=run.duration + 1):
+            # Scheduled runs with nothing to do have run since (they leave no row).
+            return {
+                "id": False,
+                "start": fields.Datetime.to_string(self.last_sync),
+                "status": "synced",
+                "status_label": labels["synced"],
+                "received": 0,
+                "sent": 0,
+                "conflicts": 0,
+                "errors": 0,
+            }
         return {
             "id": run.id,
             "start": fields.Datetime.to_string(run.start),
             "status": run.status,
-            "status_label": dict(run._fields["status"]._description_selection(self.env))[
-                run.status
-            ],
+            "status_label": labels[run.status],
             "received": run.received_count,
             "sent": run.sent_count,
             "conflicts": run.conflict_count,
@@ -137,3 +158,10 @@ class GoogleCalendarAccount(models.Model):
             client.retry_policy = RetryPolicy(**INTERACTIVE_RETRY)
             client.timeout = INTERACTIVE_TIMEOUT
         return client
+
+
+def _idle(answer):
+    """Whether a run's answer says it synchronized and moved nothing either way."""
+    if answer.get("status") != "synced" or answer.get("message") or answer.get("messages"):
+        return False
+    return not any(value for value in answer.values() if isinstance(value, int))

@@ -50,7 +50,7 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
         would delete too much (see ``google.calendar.account._run_sync``).
         """
         account = account.sudo()
-        if not self._try_lock(account):
+        if not (steps and steps.locked) and not self._try_lock(account):
             return {"skipped": "running"}
         if account.deletion_hold:
             # Nothing moves either way until an administrator confirms.
@@ -169,19 +169,20 @@ def _merged(answers):
     return merged
 
 
-class SyncHandedOver(Exception):
-    """Another process took the account's lock between two steps of its sync."""
-
-
 class SyncSteps:
-    """The transactions of one sync: a savepoint that a failure rolls back
-    to (the sync's work since its last commit: the page or batch under way),
-    and, with ``commit``, a commit after each page of Google's listing and
-    each batch of the push, so that no transaction of a long
-    sync outlasts one page or batch and a sync killed at any point resumes
-    from its last commit. Committing releases the account's lock: it is
-    taken again at once, and ``SyncHandedOver`` is raised when another
-    process was quicker (it goes on from the commit)."""
+    """The transactions of one sync.
+
+    Without ``commit`` (the Google button, a test): the sync runs in the
+    caller's transaction, inside a savepoint that a failure rolls back to,
+    under the account's transaction-scoped lock.
+
+    With ``commit`` (the cron): the caller holds the account's lock for its
+    session and has just committed, so that the transaction holds the sync's
+    work alone. The sync commits after each page of Google's listing and each
+    batch of its push, so that no transaction of a long sync outlasts one page
+    or batch and a sync killed at any point resumes from its last commit; a
+    failure rolls back to that commit. No savepoint and no lock to take again
+    after each commit: an idle account costs the fewest queries."""
 
     def __init__(self, synchronizer, account, commit):
         self.synchronizer = synchronizer
@@ -190,21 +191,25 @@ class SyncSteps:
         self.committing = commit
         self.savepoint = None
 
+    @property
+    def locked(self):
+        """Whether the caller holds the account's lock for the whole sync."""
+        return self.committing
+
     def __enter__(self):
-        self.savepoint = self.cr.savepoint()
+        if not self.committing:
+            self.savepoint = self.cr.savepoint()
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
-        self.savepoint.close(rollback=exc_type is not None)
+        if self.savepoint:
+            self.savepoint.close(rollback=exc_type is not None)
+        elif exc_type is not None:
+            self.cr.rollback()
 
     def commit(self):
-        if not self.committing:
-            return
-        self.savepoint.close(rollback=False)
-        self.cr.commit()  # pylint: disable=invalid-commit
-        self.savepoint = self.cr.savepoint()
-        if not self.synchronizer._try_lock(self.account):
-            raise SyncHandedOver
+        if self.committing:
+            self.cr.commit()  # pylint: disable=invalid-commit
 
 
 def _push_after_commit(dbname, pending):

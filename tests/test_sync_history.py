@@ -53,6 +53,39 @@ class TestSyncHistory(SyncCase):
             answer["summary"], "Synchronized: 1 change(s) from Google, 1 sent to Google."
         )
 
+    def test_an_idle_scheduled_run_leaves_no_row(self):
+        # Every account is visited every few minutes: a row for each visit
+        # that found nothing would bury the runs that matter, and weigh on
+        # the database (a thousand users make 144,000 rows a day).
+        account = self.connect(self.ann)
+        account._run_sync()
+        [first] = self.history_of(self.ann)
+        first.start -= timedelta(minutes=10)
+
+        answer = account._run_sync()
+
+        self.assertEqual(answer["status"], "synced")
+        self.assertNotIn("history_id", answer)
+        self.assertEqual(self.history_of(self.ann), first, "the first sync only")
+        # The Google button's menu tells when the account last synced.
+        summary = account._last_run_summary()
+        self.assertEqual(summary["start"], fields.Datetime.to_string(account.last_sync))
+        self.assertEqual((summary["status"], summary["received"], summary["sent"]), ("synced", 0, 0))
+
+        # A run that moves something, one the user asked for, and a failed one are kept.
+        self.seed(ANN, self.timed_event("From Google", self.future()))
+        moved = account._run_sync()
+        asked = account.with_context(**{TRIGGER: "button"})._run_sync()
+        self.fake_control.inject_fault(status=400, method="GET", path=r"/events$", count=5)
+        failed = account._run_sync()
+        runs = self.history_of(self.ann)
+        self.assertEqual(len(runs), 4)
+        self.assertEqual(
+            runs[:3].mapped("id"), [failed["history_id"], asked["history_id"], moved["history_id"]]
+        )
+        self.assertEqual(runs[0].status, "error")
+        self.assertEqual(account._last_run_summary()["id"], failed["history_id"])
+
     def test_failed_run_recorded_with_the_plain_message(self):
         account = self.connect(self.ann)
         self.fake_control.inject_fault(status=400, method="GET", path=r"/events$", count=5)
@@ -126,7 +159,7 @@ class TestSyncHistory(SyncCase):
     def test_history_kept_the_configured_number_of_days(self):
         account = self.connect(self.ann)
         account._run_sync()
-        account._run_sync()
+        account.with_context(**{TRIGGER: "button"})._run_sync()
         old, recent = self.history_of(self.ann)[1], self.history_of(self.ann)[0]
         old.start = fields.Datetime.now() - timedelta(days=8)
         self.env["ir.config_parameter"].sudo().set_param("google_calendar_sync.history_days", "7")

@@ -91,6 +91,38 @@ class TestCronSteps(SyncCase):
         self.assertTrue(self.account.last_sync)
         self.assertFalse(self.account.sync_progress)
 
+    def test_google_failing_mid_listing_keeps_the_committed_pages_and_tells_the_user(self):
+        seeded = seed_meetings(self, ANN, 10)  # four pages of three
+        calls = []
+        apply_items = SyncRun._apply_items
+
+        def failing_third_page(run, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 3:
+                # Page 3 applied, then Google refuses a request before its commit.
+                result = apply_items(run, *args, **kwargs)
+                self.fake_control.inject_fault(status=400, method="GET", count=5)
+                run.client.get_calendar("primary")
+                return result
+            return apply_items(run, *args, **kwargs)
+
+        with patch.object(SyncRun, "_apply_items", failing_third_page):
+            self.cron()
+
+        self.assertEqual(len(self.imported()), 2 * PAGE_SIZE, "page 3 rolled back")
+        self.assertEqual(self.account.state, "error")
+        self.assertIn("Nothing is lost", self.account.last_error)
+        run = self.env["google.calendar.sync.history"].search([("user_id", "=", self.ann.id)])
+        self.assertEqual(run.status, "error")
+        self.fake_control.clear_faults()
+        done = len(listings(self, ANN))
+
+        self.cron()
+
+        self.assertEqual(len(listings(self, ANN)[done:]), 2, "pages 3 and 4 only")
+        self.assertEqual(sorted(self.imported().mapped("google_id")), sorted(seeded))
+        self.assertEqual(self.account.state, "connected")
+
     def test_push_killed_after_a_batch_resends_it_without_twins(self):
         self.assertEqual(self.account._run_sync()["status"], "synced")
         self.env["ir.config_parameter"].sudo().set_param(PARAMS + "batch_size", "2")
@@ -120,7 +152,7 @@ class TestCronSteps(SyncCase):
         )
         self.assertEqual({e["id"] for e in live}, {meeting.google_id for meeting in meetings})
 
-    def test_cron_syncs_an_idle_account_in_at_most_ten_queries(self):
+    def test_cron_syncs_an_idle_account_in_five_queries(self):
         seed_meetings(self, ANN, 2)
         self.assertEqual(self.account._run_sync()["status"], "synced")
         self.account.last_sync = fields.Datetime.now() - timedelta(hours=1)
@@ -130,7 +162,7 @@ class TestCronSteps(SyncCase):
         self.env.flush_all()
         lists = len(listings(self, ANN))
 
-        with self.enter_registry_test_mode(), self.assertQueryCount(10):
+        with self.enter_registry_test_mode(), self.assertQueryCount(5):
             Account._cron_sync_one(self.account.id, fields.Datetime.now(), 10)
 
         self.assertEqual(len(listings(self, ANN)), lists + 1, "one request")
