@@ -965,7 +965,9 @@ def run_cron_cycle(bench, latency, state, users, per_user, servers=2):
             accounts.write({"last_sync": fields.Datetime.now() - timedelta(hours=1)})
         Account._apply_cron_jobs()
         actions = env["ir.cron"].search([("code", "=", "model._cron_sync()")])
-        env["ir.cron"].search([("id", "not in", actions.ids)]).write({"active": False})
+        # Active again after the cycle: later rows (WP) need theirs.
+        paused = env["ir.cron"].search([("id", "not in", actions.ids)])
+        paused.write({"active": False})
         actions.write({"active": True, "nextcall": fields.Datetime.now() + timedelta(days=1)})
         env["ir.cron.trigger"].search([]).unlink()
     processes = [OdooServer(bench.options, f"cron{n}", cron=True) for n in range(servers)]
@@ -1002,6 +1004,8 @@ def run_cron_cycle(bench, latency, state, users, per_user, servers=2):
     finally:
         for process in processes:
             process.stop()
+        with bench.registry.cursor() as cr:
+            paused.with_env(bench.env(cr)).write({"active": True})
     measure = CycleMeasure(seconds, queries, rss, bench.fake)
     by_account = Counter(account for lines in synced for account in lines)
     twice = [account for account in account_ids if by_account[account] > 1]
