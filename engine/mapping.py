@@ -376,6 +376,12 @@ def _read_event(reader, default_reminders):
     }
 
 
+def video_link(event):
+    """The video-call link of a Google event, as ``from_google`` reads it
+    (raises :class:`InvalidEvent`), without reading the rest of it."""
+    return _Reader(event, "UTC", None).videocall()
+
+
 def original_start(event, *, calendar_tz="UTC"):
     """``(series_id, neutral original start)`` of an instance/exception, else None.
 

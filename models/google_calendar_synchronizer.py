@@ -56,7 +56,7 @@ class GoogleCalendarSynchronizer(models.AbstractModel):
             # Nothing moves either way until an administrator confirms.
             return {"skipped": "deletion_hold", "messages": [account.last_error]}
         started = time.monotonic()
-        checkpoint = steps and steps.commit
+        checkpoint = steps.commit if steps and steps.committing else None
         if not account._google_follows_calendars():
             run = SyncRun(self.env, account, client, checkpoint=checkpoint)
             return self._sync_calendar(run, deadline, started, confirm=True)

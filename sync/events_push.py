@@ -30,8 +30,9 @@ _logger = logging.getLogger(__name__)
 class EventPush:
     """The single-event half of a push (mixed into ``SyncRun``)."""
 
-    def _push_events(self, events, deletions):
-        """Send the pending ``events`` and ``deletions`` (see ``SyncRun._pending``)."""
+    def _push_events(self, events, deletions, planned=None):
+        """Send the pending ``events`` and ``deletions`` (see ``SyncRun._pending``);
+        ``planned``: {event id: outgoing neutral values} read beforehand."""
         if not (events or deletions):
             return
         if self._look_up_unanswered(events):
@@ -39,7 +40,9 @@ class EventPush:
             events = events.exists()
         calls, handlers = [], []
         self.quiet_ids = self.kept_for_colleagues(events)
-        values_by_event = self.outgoing(events.filtered("active")._google_neutral_values())
+        values_by_event = planned or self.outgoing(
+            events.filtered("active")._google_neutral_values()
+        )
         for event in events:
             if event.recurrency:
                 event.google_push_pending = False

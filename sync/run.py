@@ -55,6 +55,9 @@ QUOTA_PAUSE = timedelta(hours=1)
 # Google's largest page of events.list; a smaller one (system parameter
 # page_size) makes smaller steps.
 MAX_PAGE_SIZE = 2500
+# A push in one transaction reads the values of this many pending events at
+# once (a handful of queries), then sends them batch by batch.
+PLAN_AHEAD = 1000
 
 
 class DeletionHeld(Exception):
@@ -520,10 +523,22 @@ class SyncRun(EventPull, EventPush):
         events = release_removed(self, events)
         # Events then deletions, in batches: a batch may hold both.
         count = len(events)
+        planned = {}
         for start in range(0, count + len(deletions), size):
             end = start + size
+            batch = events[start:end]
+            if not self.checkpoint and not set(batch.ids) <= planned.keys():
+                # One transaction: the values of the next events are read
+                # together, not batch by batch. A sync that commits reads
+                # them per batch: a commit empties the ORM's cache anyway.
+                ahead = events[start : start + max(PLAN_AHEAD, size)]
+                planned = dict.fromkeys(ahead.ids)
+                planned.update(self.outgoing(ahead.filtered("active")._google_neutral_values()))
+            if planned:
+                # What Odoo's own write reads of each event, read for all too.
+                batch = batch.with_prefetch(ahead._prefetch_ids)
             self._push_events(
-                events[start:end], deletions[max(start - count, 0) : max(end - count, 0)]
+                batch, deletions[max(start - count, 0) : max(end - count, 0)], planned
             )
             if not self._batch_done(deadline, more=end < count + len(deletions)):
                 return self.over_quota
