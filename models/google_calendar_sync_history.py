@@ -1,6 +1,7 @@
 """The sync history: one row per synchronization run (but the scheduled ones
-that found nothing to do), kept a configurable number of days, so that a user (their own runs) and an administrator (every
-run) can tell which meeting failed, and why, without the server log."""
+that found nothing to do), kept a configurable number of days, so that a
+user (their own runs) and an administrator (every run) can tell which
+meeting failed, and why, without the server log."""
 
 from datetime import timedelta
 

@@ -70,7 +70,9 @@ class TestSyncHistory(SyncCase):
         # The Google button's menu tells when the account last synced.
         summary = account._last_run_summary()
         self.assertEqual(summary["start"], fields.Datetime.to_string(account.last_sync))
-        self.assertEqual((summary["status"], summary["received"], summary["sent"]), ("synced", 0, 0))
+        self.assertEqual(
+            (summary["status"], summary["received"], summary["sent"]), ("synced", 0, 0)
+        )
 
         # A run that moves something, one the user asked for, and a failed one are kept.
         self.seed(ANN, self.timed_event("From Google", self.future()))
