@@ -20,6 +20,7 @@ from . import (
     google_calendar_outbox,
     google_calendar_sync_history,
     google_calendar_synchronizer,
+    ir_config_parameter,
     res_config_settings,
     res_users,
 )

@@ -586,7 +586,7 @@ class CalendarEvent(models.Model):
         setting = (
             self.env["ir.config_parameter"]
             .sudo()
-            .get_param("google_calendar_sync.send_updates", "all")
+            ._google_param("google_calendar_sync.send_updates", "all")
         )
         if setting == "none":
             return False

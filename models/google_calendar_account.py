@@ -146,7 +146,7 @@ class GoogleCalendarAccount(models.Model):
     @api.model
     def _get_google_config(self):
         """The module's system parameters, endpoints defaulting to Google's."""
-        get_param = self.env["ir.config_parameter"].sudo().get_param
+        get_param = self.env["ir.config_parameter"].sudo()._google_param
         config = {
             key: get_param(PARAM_PREFIX + key) or default
             for key, default in DEFAULT_ENDPOINTS.items()
@@ -343,7 +343,7 @@ class GoogleCalendarAccount(models.Model):
     @api.model
     def _int_param(self, key, default, high=None):
         """A positive integer system parameter; a missing or wrong value gives ``default``."""
-        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
+        value = self.env["ir.config_parameter"].sudo()._google_param(PARAM_PREFIX + key)
         try:
             number = int(value or default)
         except ValueError:
@@ -411,7 +411,7 @@ class GoogleCalendarAccount(models.Model):
     def _seconds_param(self, key, default):
         """A time budget in seconds (system parameter ``key``); 0 lets a run
         take one page of Google's listing."""
-        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
+        value = self.env["ir.config_parameter"].sudo()._google_param(PARAM_PREFIX + key)
         try:
             return max(float(value or default), 0.0)
         except ValueError:

@@ -32,7 +32,7 @@ class GoogleCalendarAccount(models.Model):
         """The scopes a connection asks for: the calendar list's too when the
         administrator lets users sync several calendars."""
         scopes = list(oauth.CALENDAR_SCOPES)
-        if self.env["ir.config_parameter"].sudo().get_param(SEVERAL_CALENDARS_PARAM):
+        if self.env["ir.config_parameter"].sudo()._google_param(SEVERAL_CALENDARS_PARAM):
             scopes.append(oauth.CALENDAR_LIST_SCOPE)
         return " ".join(scopes)
 

@@ -65,7 +65,7 @@ class GoogleCalendarChannel(models.Model):
     @api.model
     def _push_enabled(self):
         """The setting: one system parameter (every sync reads it)."""
-        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + "push_enabled")
+        value = self.env["ir.config_parameter"].sudo()._google_param(PARAM_PREFIX + "push_enabled")
         return str(value or "").strip().lower() in ("1", "true", "yes", "on")
 
     @api.model
@@ -77,7 +77,7 @@ class GoogleCalendarChannel(models.Model):
 
     @api.model
     def _base_url(self):
-        return self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return self.env["ir.config_parameter"].sudo()._google_param("web.base.url", "")
 
     @api.model
     def _push_timing(self):

@@ -146,7 +146,7 @@ class GoogleCalendarSyncHistory(models.Model):
     @api.autovacuum
     def _gc_history(self):
         """Forget the runs older than the system parameter says (30 days by default)."""
-        value = self.env["ir.config_parameter"].sudo().get_param(HISTORY_DAYS_PARAM)
+        value = self.env["ir.config_parameter"].sudo()._google_param(HISTORY_DAYS_PARAM)
         try:
             days = int(value or DEFAULT_HISTORY_DAYS)
         except ValueError:

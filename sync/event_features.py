@@ -138,7 +138,7 @@ def complete_body(run, event, values, body, *, insert, permission_keys):
 
 
 def _meet_links_enabled(run):
-    param = run.env["ir.config_parameter"].sudo().get_param(MEET_LINKS_PARAM)
+    param = run.env["ir.config_parameter"].sudo()._google_param(MEET_LINKS_PARAM)
     return param != "off"
 
 

@@ -127,7 +127,7 @@ def contact_budget(events):
     budget of this call's own outside a sync."""
     budget = events.env.context.get(CONTACT_BUDGET) or ContactBudget()
     if budget.limit is None:
-        value = events.env["ir.config_parameter"].sudo().get_param(MAX_NEW_CONTACTS_PARAM)
+        value = events.env["ir.config_parameter"].sudo()._google_param(MAX_NEW_CONTACTS_PARAM)
         try:
             budget.limit = max(0, int(value)) if value else DEFAULT_MAX_NEW_CONTACTS
         except ValueError:

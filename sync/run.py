@@ -119,7 +119,7 @@ class SyncRun(EventPull, EventPush):
         self.messages = []
         # (kind, message, event) of every error and conflict: the run's history.
         self.problems = []
-        self.get_param = get_param = env["ir.config_parameter"].sudo().get_param
+        self.get_param = get_param = env["ir.config_parameter"].sudo()._google_param
         self.send_updates_setting = get_param(PARAM_PREFIX + "send_updates") or "all"
         self.range_days = int(get_param(PARAM_PREFIX + "range_days") or DEFAULT_RANGE_DAYS)
         # Before the first sync completes, nobody is e-mailed: the events are

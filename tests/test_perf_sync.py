@@ -23,15 +23,11 @@ API_OPERATIONS_PREFIXES = ("events.", "calendars.", "batch")
 # Each run that moves something leaves its row in the sync history: its
 # INSERT, and the defaults of the model (cached after the first run; the
 # caches are cold here): 2. A scheduled run with nothing to do leaves none.
-# One more for the listing's page size (a system parameter, read cold here;
-# cached in production), in every count with a listing but the idle one.
-# One more in every count: whether push notifications are on (the system
-# parameter push_enabled, read cold here; cached in production), so that a
-# sync finding its calendar unwatched asks for a channel.
-IMPORT_20_QUERIES = 62
-IMPORT_SERIES_QUERIES = 69
-# One more for inserts: the Meet link setting (a system parameter, read cold here).
-PUSH_20_QUERIES = 34
+# The module's system parameters, however many a sync reads, are one query
+# (``ir.config_parameter._google_params``: read cold here, cached in production).
+IMPORT_20_QUERIES = 48
+IMPORT_SERIES_QUERIES = 55
+PUSH_20_QUERIES = 20
 IDLE_QUERIES = 5
 
 
@@ -189,3 +185,22 @@ class TestSyncQueryCounts(SyncCase):
         self.assertEqual(answer["google_created"], 20)
         batches = [r for r in self.api_requests() if r["operation"] == "batch"]
         self.assertEqual([r["batch_size"] for r in batches], [8, 8, 4])
+
+
+@tagged("post_install", "-at_install")
+class TestModuleParameters(SyncCase):
+    def test_the_modules_parameters_are_one_query_and_follow_every_write(self):
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param("google_calendar_sync.page_size", "7")
+        Param.set_param("google_calendar_sync.range_days", "30")
+
+        with self.assertQueryCount(1):
+            self.assertEqual(Param._google_param("google_calendar_sync.page_size"), "7")
+            self.assertEqual(Param._google_param("google_calendar_sync.range_days"), "30")
+            self.assertEqual(Param._google_param("google_calendar_sync.nothing", "x"), "x")
+            self.assertTrue(Param._google_param("web.base.url"))
+
+        Param.set_param("google_calendar_sync.page_size", "9")
+        self.assertEqual(Param._google_param("google_calendar_sync.page_size"), "9")
+        with self.assertRaises(ValueError):
+            Param._google_param("database.secret")
