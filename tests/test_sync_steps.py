@@ -113,6 +113,8 @@ class TestSyncSteps(SyncCase):
         answers = [self.account._run_sync(0)["status"] for _run in range(4)]
 
         self.assertEqual(answers, ["continuing"] * 3 + ["synced"], "one page per run")
+        reads = [r for r in self.fake_control.log(ANN) if r["operation"] == "calendars.get"]
+        self.assertEqual(len(reads), 1, "the Google address read once, not by each resumed run")
         tokens = [r["query"].get("pageToken") for r in listings(self, ANN)]
         self.assertEqual(len(tokens), 4, "each page listed once")
         self.assertEqual(len(set(tokens)), 4)
