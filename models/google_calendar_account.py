@@ -378,9 +378,9 @@ class GoogleCalendarAccount(models.Model):
         """
         self.ensure_one()
         client = self._get_client()
-        # Connecting again forgets all three: a first sync resumed by the
-        # next run (its listing under way, or its push) is of the same grant.
-        listed_since_connection = self.last_sync or self.sync_progress or self.sync_token
+        # Connecting again forgets both: a first sync whose listing the next
+        # run resumes is of the same grant.
+        listed_since_connection = self.last_sync or self.sync_progress
         if not (self.google_email and listed_since_connection):
             # The id of the primary calendar is the address of the Google
             # account. Read on the first sync after every connection, since
