@@ -434,6 +434,11 @@ class GoogleCalendarAccount(models.Model):
         with ``commit_steps``, the sync commits after each page of Google's
         listing and each batch of its push); the failure is kept on the
         account and told to the user.
+
+        ``commit_steps`` is for a caller that holds the account's lock for
+        its session and has just committed (``_cron_sync_one``): the sync
+        then takes no lock of its own, and a failure rolls the whole
+        transaction back to its last commit.
         """
         self.ensure_one()
         Synchronizer = self.env["google.calendar.synchronizer"]
