@@ -764,13 +764,13 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         self.assertEqual(odoo, expected)
         self.assertEqual(on_google, expected)
 
-    def test_w_occurrence_edited_in_odoo_left_alone_by_a_google_split(self):
-        """W: a series made in Odoo whose insert Google stored, the sync lost
-        before its commit; Odoo sets the location of the first occurrence only,
-        and Google splits the series at the second ("this and following"). The
-        pull ends the Odoo series after its first occurrence, which then speaks
-        for the whole series in Odoo: its location was stored as agreed with
-        Google, so it was never sent (Odoo held it, Google not)."""
+    def _w_google_split_after_a_lost_insert(self, google_location=None):
+        """W's steps: Ann's weekly Odoo series of three, its insert stored by
+        Google and lost before the sync's commit; on Google, the whole series'
+        location set to ``google_location`` (when given) and the series split
+        at its second occurrence; in Odoo, the first occurrence alone moved to
+        Room 4; then two syncs. Returns the Google client, the master and the
+        three starts."""
         first = monday(10)
         base = self.create_series("Review", first, count=3)
         killed = self.env.cr.savepoint()
@@ -780,6 +780,10 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         [master] = self.masters()
         starts = [first + timedelta(weeks=n) for n in range(3)]
         client = self.google_client()
+        if google_location:
+            client.patch_event(
+                "primary", master["id"], {"location": google_location}, send_updates="none"
+            )
         until = self.stamp(starts[1] - timedelta(seconds=1))
         client.patch_event(
             "primary",
@@ -804,6 +808,17 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         )
         self.sync(self.account)
         self.sync(self.account)
+        return client, master, starts
+
+    def test_w_occurrence_edited_in_odoo_left_alone_by_a_google_split(self):
+        """W: a series made in Odoo whose insert Google stored, the sync lost
+        before its commit; Odoo sets the location of the first occurrence only,
+        and Google splits the series at the second ("this and following"). The
+        pull ends the Odoo series after its first occurrence, which then speaks
+        for the whole series in Odoo: its location was stored as agreed with
+        Google, so it was never sent (Odoo held it, Google not)."""
+        client, master, starts = self._w_google_split_after_a_lost_insert()
+
         [instance] = client.instances("primary", master["id"])
         self.assertEqual(instance.get("location"), "Room 4")
         [event] = self.env["calendar.event"].search([("name", "=", "Review")])
@@ -819,39 +834,8 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
         location, no longer showed in Odoo's reading of the series; agreed
         from that reading, Google's empty copy of the instance then passed for
         an edit made on Google."""
-        first = monday(10)
-        base = self.create_series("Review", first, count=3)
-        killed = self.env.cr.savepoint()
-        self.sync(self.account)
-        killed.close(rollback=True)
-        self.env.invalidate_all()
-        [master] = self.masters()
-        starts = [first + timedelta(weeks=n) for n in range(3)]
-        client = self.google_client()
-        client.patch_event("primary", master["id"], {"location": "Room 3"}, send_updates="none")
-        until = self.stamp(starts[1] - timedelta(seconds=1))
-        client.patch_event(
-            "primary",
-            master["id"],
-            {"recurrence": [f"RRULE:FREQ=WEEKLY;UNTIL={until};BYDAY=MO"]},
-            send_updates="none",
-        )
-        client.insert_event(
-            "primary",
-            {
-                "summary": "Review (split)",
-                "start": local_spec(starts[1]),
-                "end": local_spec(starts[1] + timedelta(hours=1)),
-                "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2;BYDAY=MO"],
-            },
-            send_updates="none",
-        )
-        self.env.cr._now = datetime.now(UTC).replace(tzinfo=None)
-        base.recurrence_id.calendar_event_ids.sorted("start")[0].with_user(self.ann).write(
-            {"location": "Room 4", "recurrence_update": "self_only"}
-        )
-        self.sync(self.account)
-        self.sync(self.account)
+        client, master, _starts = self._w_google_split_after_a_lost_insert("Room 3")
+
         [instance] = client.instances("primary", master["id"])
         self.assertEqual(instance.get("location"), "Room 4")
         [event] = self.env["calendar.event"].search([("name", "=", "Review")])
