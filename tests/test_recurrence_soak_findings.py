@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from odoo.tests import tagged
 
 from ..engine.ratelimit import RetryPolicy
+from .test_convergence import _next_dst_change
 from .test_recurrence_sync import ANN, BOB, BRUSSELS, RecurrenceCase, local_spec, rows
 
 
@@ -1057,20 +1058,11 @@ class TestRecurrenceSoakFindings(RecurrenceCase):
                 found.append((moment.strftime("%Y-%m-%d %H:%M"), instance.get("summary", "")))
         return sorted(found)
 
-    def _next_dst_change(self, zone):
-        """The first day from today whose UTC offset in ``zone`` differs from the day
-        before (a naive local noon)."""
-        tz = ZoneInfo(zone)
-        day = datetime.combine(date.today(), datetime.min.time()).replace(hour=12)
-        offset = day.replace(tzinfo=tz).utcoffset()
-        while day.replace(tzinfo=tz).utcoffset() == offset:
-            day += timedelta(days=1)
-        return day
-
     def _weekly_series_across_dst(self, name, count, zone="America/New_York", hour=17):
         """Ann's weekly Odoo series of ``count`` in ``zone`` whose first occurrence is
         nine days before the zone's next DST change; returns it and its local starts."""
-        first = (self._next_dst_change(zone) - timedelta(days=9)).replace(hour=hour)
+        today = datetime.combine(date.today(), datetime.min.time())
+        first = (_next_dst_change(today, zone) - timedelta(days=9)).replace(hour=hour)
         start = first.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
         weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[first.weekday()]
         base = (
